@@ -1,0 +1,1 @@
+//! Call numbers (filled in by the call-number work).

@@ -1,0 +1,1 @@
+//! Standard identifiers: ISBN (10 and 13, with checksums), ISSN, LCCN.

@@ -1,0 +1,17 @@
+//! The catalog's domain model: bibliographic records as Shelfmark sees them (fields derived from
+//! the MARC record for display and matching), items, branches, shelving locations, item types.
+//!
+//! Architecture invariant: this crate does no I/O. Everything here is a function of its inputs,
+//! so it is tested with plain unit and property tests.
+
+pub mod derive;
+pub mod ident;
+pub mod item;
+pub mod money;
+pub mod org;
+
+pub use derive::{derive, BibDerived, Format};
+
+pub use item::{Barcode, Item, ItemMapping, ItemStatus, NewItem};
+pub use money::Money;
+pub use org::{Branch, Code, ItemType, ShelvingLocation};

@@ -1,0 +1,198 @@
+//! The storage seam. Everything Shelfmark keeps goes through [`Database`]; the two backends
+//! ([`sqlite::SqliteDatabase`], the embedded default, and [`postgres::PostgresDatabase`]) pass the
+//! same test suite.
+//!
+//! Architecture invariant: every method is one transaction. A method either commits all it was
+//! asked to write or nothing; callers never see half a write.
+
+use catalog::{BibDerived, Branch, Code, Item, ItemStatus, ItemType, NewItem, ShelvingLocation};
+use serde::Serialize;
+
+pub type BibId = i64;
+pub type ItemId = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A row the caller named does not exist.
+    #[error("{what} {key} does not exist")]
+    NotFound { what: &'static str, key: String },
+    /// A unique value is taken (barcode, branch code, ...).
+    #[error("{what} {key} already exists")]
+    Conflict { what: &'static str, key: String },
+    /// A reference to another row that does not exist, or a delete that other rows still need.
+    #[error("{0}")]
+    Constraint(String),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("migration {version} failed: {message}")]
+    Migration { version: u32, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// A bibliographic record to store: the full MARC record (ISO 2709, UTF-8, leader/09 `a`) and the
+/// fields derived from it.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub marc: Vec<u8>,
+    pub derived: BibDerived,
+}
+
+/// A stored bibliographic record.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRecord {
+    pub id: BibId,
+    #[serde(skip)]
+    pub marc: Vec<u8>,
+    pub derived: BibDerived,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Filters for listing records; all given filters must hold.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    /// Case-insensitive substring of the title.
+    pub title: Option<String>,
+    /// Case-insensitive substring of any author.
+    pub author: Option<String>,
+    /// Any ISBN (ISBN-13, normalised by the caller).
+    pub isbn: Option<String>,
+    pub year_from: Option<i32>,
+    pub year_to: Option<i32>,
+    pub format: Option<catalog::Format>,
+    /// Only records with at least one item at this home branch.
+    pub branch: Option<Code>,
+    /// Explicit ids (an export selection).
+    pub ids: Option<Vec<BibId>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub bib_id: Option<BibId>,
+    pub home_branch: Option<Code>,
+    pub holding_branch: Option<Code>,
+    pub location: Option<Code>,
+    pub item_type: Option<Code>,
+    pub status: Option<ItemStatus>,
+}
+
+/// Keyset paging: rows with id greater than `after`, at most `limit` of them, in id order.
+/// Stable under concurrent inserts, cheap at any depth.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub after: i64,
+    pub limit: u32,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page { after: 0, limit: 50 }
+    }
+}
+
+/// What to do when an imported record matches one already in the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnMatch {
+    /// Add it as a new record anyway.
+    Add,
+    /// Replace the matched record's MARC (its items stay attached).
+    Replace,
+    /// Leave the catalog as it is.
+    #[default]
+    Skip,
+}
+
+/// One record of an import batch, already parsed, converted and derived.
+#[derive(Debug, Clone)]
+pub struct ImportCandidate {
+    pub record: NewRecord,
+    pub items: Vec<NewItem>,
+}
+
+/// What happened to one candidate. Items whose barcode already exists are never added twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Added { id: BibId, items_added: u32, items_existing: u32 },
+    Replaced { id: BibId, items_added: u32, items_existing: u32 },
+    /// Matched an existing record whose MARC is byte-identical: nothing to do.
+    Unchanged { id: BibId, items_added: u32, items_existing: u32 },
+    Skipped { id: BibId, items_added: u32, items_existing: u32 },
+    /// The candidate could not be stored (e.g. an item names an unknown branch and the batch
+    /// policy does not create it); the rest of the batch goes on.
+    Rejected { reason: String },
+}
+
+/// A patron, as far as the catalog foundation needs one (the demo library registers some). The
+/// circulation work extends this with blocks, guarantors, preferences and privacy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Patron {
+    pub card_number: String,
+    pub surname: String,
+    pub first_name: String,
+    pub category: Code,
+    pub home_branch: Code,
+    /// `YYYY-MM-DD`.
+    pub expiry_date: String,
+    pub email: Option<String>,
+}
+
+/// The seam in front of SQLite and PostgreSQL. Methods are synchronous (the server calls them
+/// from blocking tasks); each is exactly one transaction.
+pub trait Database: Send + Sync + 'static {
+    /// "sqlite" or "postgresql", for `/health` and logs.
+    fn backend(&self) -> &'static str;
+
+    // Organisation.
+    fn upsert_branch(&self, branch: &Branch) -> Result<()>;
+    fn branches(&self) -> Result<Vec<Branch>>;
+    fn branch(&self, code: &Code) -> Result<Option<Branch>>;
+    /// Refused with [`StorageError::Constraint`] while items name the branch.
+    fn delete_branch(&self, code: &Code) -> Result<()>;
+    fn upsert_location(&self, location: &ShelvingLocation) -> Result<()>;
+    fn locations(&self) -> Result<Vec<ShelvingLocation>>;
+    fn upsert_item_type(&self, item_type: &ItemType) -> Result<()>;
+    fn item_types(&self) -> Result<Vec<ItemType>>;
+
+    /// Registers or updates (by card number) a patron.
+    fn upsert_patron(&self, patron: &Patron) -> Result<()>;
+    fn patrons(&self, page: Page) -> Result<Vec<Patron>>;
+    fn count_patrons(&self) -> Result<u64>;
+
+    // Bibliographic records.
+    fn create_record(&self, record: &NewRecord) -> Result<BibId>;
+    fn record(&self, id: BibId) -> Result<Option<StoredRecord>>;
+    fn update_record(&self, id: BibId, record: &NewRecord) -> Result<()>;
+    /// Refused with [`StorageError::Constraint`] while the record has items.
+    fn delete_record(&self, id: BibId) -> Result<()>;
+    fn records(&self, filter: &RecordFilter, page: Page) -> Result<Vec<StoredRecord>>;
+    fn count_records(&self) -> Result<u64>;
+
+    // Items.
+    fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId>;
+    fn item(&self, id: ItemId) -> Result<Option<Item>>;
+    fn item_by_barcode(&self, barcode: &catalog::Barcode) -> Result<Option<Item>>;
+    fn update_item(&self, id: ItemId, item: &NewItem) -> Result<()>;
+    fn delete_item(&self, id: ItemId) -> Result<()>;
+    fn items(&self, filter: &ItemFilter, page: Page) -> Result<Vec<Item>>;
+    fn count_items(&self) -> Result<u64>;
+
+    /// Stores a batch of imported records in one transaction. Matching, in this order: 001+003,
+    /// then 035 OCLC number, then ISBN, then a byte-identical MARC record (so that records with
+    /// no identifiers still import idempotently). Branches, locations and item types that items
+    /// name but that do not exist yet are created (named after their code).
+    fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>>;
+
+    /// Calls `each` for every record the filter selects, in id order, with its items, inside one
+    /// read transaction (a consistent snapshot), without loading the catalog into memory.
+    fn export(
+        &self,
+        filter: &RecordFilter,
+        each: &mut dyn FnMut(StoredRecord, Vec<Item>) -> Result<(), String>,
+    ) -> Result<()>;
+}
