@@ -9,9 +9,12 @@ pub mod ident;
 pub mod item;
 pub mod money;
 pub mod org;
+#[cfg(test)]
+mod testing;
 
-pub use derive::{derive, BibDerived, Format};
+pub use derive::{check_bibliographic, derive, format_of, BibDerived, Format, Rejection};
+pub use ident::{oclc_number, Isbn, IsbnError, Issn, IssnError, Lccn, LccnError};
 
-pub use item::{Barcode, Item, ItemMapping, ItemStatus, NewItem};
+pub use item::{extract_items, Barcode, Item, ItemMapping, ItemStatus, NewItem};
 pub use money::Money;
 pub use org::{Branch, Code, ItemType, ShelvingLocation};

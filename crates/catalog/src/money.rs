@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Money(i64);
 
@@ -39,16 +41,26 @@ impl Money {
         if whole.is_empty() && frac.is_empty() {
             return Err(err());
         }
-        if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
+        if !whole.chars().all(|c| c.is_ascii_digit())
+            || !frac.chars().all(|c| c.is_ascii_digit())
+            || frac.len() > 2
+        {
             return Err(err());
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err())? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| err())?
+        };
         let frac: i64 = match frac.len() {
             0 => 0,
             1 => frac.parse::<i64>().map_err(|_| err())? * 10,
             _ => frac.parse().map_err(|_| err())?,
         };
-        let minor = whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(err)?;
+        let minor = whole
+            .checked_mul(100)
+            .and_then(|w| w.checked_add(frac))
+            .ok_or_else(err)?;
         Ok(Money(if neg { -minor } else { minor }))
     }
 }
@@ -81,7 +93,15 @@ mod tests {
 
     #[test]
     fn parses_library_forms() {
-        for (input, minor) in [("25", 2500), ("25.5", 2550), ("25.50", 2550), ("$25.00", 2500), ("25,99", 2599), ("-3.00", -300), (".75", 75)] {
+        for (input, minor) in [
+            ("25", 2500),
+            ("25.5", 2550),
+            ("25.50", 2550),
+            ("$25.00", 2500),
+            ("25,99", 2599),
+            ("-3.00", -300),
+            (".75", 75),
+        ] {
             assert_eq!(Money::parse(input), Ok(Money(minor)), "{input}");
         }
         for bad in ["", "abc", "1.234", "1.2.3", "--1", "."] {

@@ -5,6 +5,17 @@
 //! (that is the `catalog` crate's job) and does no I/O beyond the `Read`/`Write` it is handed.
 
 mod record;
+pub mod json;
 pub mod marc8;
+pub mod detect;
+pub mod iso2709;
+pub mod problem;
+mod text;
+pub mod xml;
 
 pub use record::{ControlField, DataField, Field, Leader, Record, Subfield, Tag, TagError};
+
+pub use detect::{FileFormat, MarcReader};
+pub use iso2709::{parse_record, to_iso2709, Reader as Iso2709Reader, Writer as Iso2709Writer};
+pub use problem::{Encoding, Problem, ReadOptions, ReadRecord, RecordError, WriteError};
+pub use xml::{to_marcxml, Reader as XmlReader, Writer as XmlWriter};

@@ -1,5 +1,9 @@
 //! `shelfmark`: one binary for the library server and its command-line tools.
 
-fn main() {
-    println!("shelfmark");
+mod cli;
+mod config;
+mod demo;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

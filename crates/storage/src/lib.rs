@@ -1,12 +1,56 @@
 //! The storage seam. Everything Shelfmark keeps goes through [`Database`]; the two backends
 //! ([`sqlite::SqliteDatabase`], the embedded default, and [`postgres::PostgresDatabase`]) pass the
-//! same test suite.
+//! same test suite (`tests/suite.rs`).
 //!
 //! Architecture invariant: every method is one transaction. A method either commits all it was
 //! asked to write or nothing; callers never see half a write.
+//!
+//! # Opening a database
+//!
+//! ```no_run
+//! use storage::StorageConfig;
+//! // A data directory (the database is `shelfmark.db` inside, created on first use) ...
+//! let db = storage::open(&StorageConfig::parse("/var/lib/shelfmark"))?;
+//! // ... or a PostgreSQL URL (`postgres://` or `postgresql://`).
+//! let db = storage::open(&StorageConfig::parse("postgres://shelfmark@localhost/shelfmark"))?;
+//! # Ok::<(), storage::StorageError>(())
+//! ```
+//!
+//! [`open`] applies the migrations compiled into the binary (`migrations/{sqlite,postgres}/`,
+//! tracked in a `schema_migrations` table, each in its own transaction) before it returns, and
+//! refuses a database that a newer Shelfmark has migrated further.
+//!
+//! # Threads
+//!
+//! Methods block. Both backends are `Send + Sync` and keep a small connection pool, so share one
+//! `Arc<dyn Database>` between threads. From async code call them inside
+//! `tokio::task::spawn_blocking`: the PostgreSQL backend uses the synchronous `postgres` client,
+//! which runs its own small runtime and **panics if called on a tokio runtime thread**.
+//!
+//! # Durability
+//!
+//! SQLite runs in WAL mode with `synchronous=NORMAL`: a committed transaction survives a crash or
+//! kill of Shelfmark itself; a power cut or OS crash can lose the last few commits (never corrupt
+//! the file). That is the usual trade for an embedded server (commits cost no fsync); a library
+//! that wants every commit on disk before the desk sees "done" runs PostgreSQL.
+//!
+//! # Change feed
+//!
+//! Every record and item write also appends to a `changes` table in the same transaction
+//! ([`Database::changes`]). Change ids grow in commit order, so a follower such as the search
+//! index reads "everything after the last id I saw" and never misses a write.
 
 use catalog::{BibDerived, Branch, Code, Item, ItemStatus, ItemType, NewItem, ShelvingLocation};
 use serde::Serialize;
+
+mod common;
+mod config;
+mod migrate;
+mod pool;
+pub mod postgres;
+pub mod sqlite;
+
+pub use config::{open, PostgresOptions, SqliteOptions, StorageConfig};
 
 pub type BibId = i64;
 pub type ItemId = i64;
@@ -43,7 +87,7 @@ pub struct NewRecord {
 }
 
 /// A stored bibliographic record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredRecord {
     pub id: BibId,
     #[serde(skip)]
@@ -96,6 +140,61 @@ impl Default for Page {
     }
 }
 
+/// What the change feed says about a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeEntity {
+    Record,
+    Item,
+}
+
+impl ChangeEntity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeEntity::Record => "record",
+            ChangeEntity::Item => "item",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeEntity> {
+        [ChangeEntity::Record, ChangeEntity::Item].into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Created => "created",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeKind> {
+        [ChangeKind::Created, ChangeKind::Updated, ChangeKind::Deleted].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry of the change feed: a record or an item was created, updated or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// Grows in commit order: read with `after` = the last id seen.
+    pub id: i64,
+    pub entity: ChangeEntity,
+    pub entity_id: i64,
+    pub kind: ChangeKind,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
 /// What to do when an imported record matches one already in the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnMatch {
@@ -103,7 +202,8 @@ pub enum OnMatch {
     Add,
     /// Replace the matched record's MARC (its items stay attached).
     Replace,
-    /// Leave the catalog as it is.
+    /// Leave the matched record as it is (its new items are still attached to it, so a vendor
+    /// file of extra copies of titles we hold just adds the copies).
     #[default]
     Skip,
 }
@@ -161,6 +261,8 @@ pub trait Database: Send + Sync + 'static {
 
     /// Registers or updates (by card number) a patron.
     fn upsert_patron(&self, patron: &Patron) -> Result<()>;
+    /// Patrons in registration order. [`Patron`] carries no id yet, so `page.after` counts the
+    /// patrons already seen (the second page of 50 is `after: 50`).
     fn patrons(&self, page: Page) -> Result<Vec<Patron>>;
     fn count_patrons(&self) -> Result<u64>;
 
@@ -186,13 +288,25 @@ pub trait Database: Send + Sync + 'static {
     /// then 035 OCLC number, then ISBN, then a byte-identical MARC record (so that records with
     /// no identifiers still import idempotently). Branches, locations and item types that items
     /// name but that do not exist yet are created (named after their code).
+    ///
+    /// A candidate whose MARC is byte-identical to a stored record is
+    /// [`ImportOutcome::Unchanged`] whatever `on_match` says (the record is not written), so
+    /// importing the same batch twice changes nothing the second time. Items whose barcode
+    /// exists already are counted in `items_existing`; the other items are attached to the added,
+    /// replaced, unchanged or skipped record. A candidate that cannot be stored (an item barcode
+    /// that appears twice in the batch, a bad date) is [`ImportOutcome::Rejected`] and the rest of
+    /// the batch commits.
     fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>>;
 
     /// Calls `each` for every record the filter selects, in id order, with its items, inside one
     /// read transaction (a consistent snapshot), without loading the catalog into memory.
+    /// An `Err` from `each` stops the export and comes back as [`StorageError::Other`].
     fn export(
         &self,
         filter: &RecordFilter,
         each: &mut dyn FnMut(StoredRecord, Vec<Item>) -> Result<(), String>,
     ) -> Result<()>;
+
+    /// The change feed: changes with id greater than `after`, oldest first, at most `limit`.
+    fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
 }

@@ -1,1 +1,122 @@
-//! The HTTP edge.
+//! The HTTP edge: the JSON API under `/api/v1`, `/health`, and server-rendered HTML pages.
+//!
+//! API boundary: this crate translates HTTP to storage and catalog calls and back; it holds no
+//! library logic of its own. Wire types (the JSON bodies) are built here, separate from the
+//! domain types. Storage is synchronous, so every database call runs in
+//! [`tokio::task::spawn_blocking`] and never blocks the async workers.
+//!
+//! Routes:
+//!
+//! | route | methods |
+//! | --- | --- |
+//! | `/health` | GET |
+//! | `/api/v1/branches`, `/api/v1/branches/{code}` | GET, POST / GET, PUT, DELETE |
+//! | `/api/v1/locations`, `/api/v1/locations/{code}` | GET / PUT |
+//! | `/api/v1/item-types`, `/api/v1/item-types/{code}` | GET / PUT |
+//! | `/api/v1/records`, `/api/v1/records/{id}` | GET, POST / GET, PUT, DELETE |
+//! | `/api/v1/records/{id}/items` | GET, POST |
+//! | `/api/v1/items`, `/api/v1/items/{id}` | GET, POST / GET, PUT, DELETE |
+//! | `/`, `/records`, `/records/{id}` | GET (HTML) |
+
+mod api;
+pub mod error;
+mod html;
+mod marcio;
+mod pages;
+
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use storage::Database;
+
+pub use error::{ApiError, ErrorCode};
+
+/// The server's settings, read by the binary from the `[web]` table of its TOML file and from
+/// the environment. Every member has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Shown in the page header and titles.
+    pub library_name: String,
+    /// Where `shelfmark serve` listens; the router itself does not use it.
+    pub bind: SocketAddr,
+    /// Page size of list endpoints when the request gives no `limit`.
+    pub default_page_size: u32,
+    /// The largest `limit` a list endpoint accepts.
+    pub max_page_size: u32,
+    /// How many of the newest records the home page shows.
+    pub latest_records: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            library_name: "Shelfmark Library".to_string(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            default_page_size: 50,
+            max_page_size: 500,
+            latest_records: 10,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub db: Arc<dyn Database>,
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    /// Runs `f` against the database on the blocking pool.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Database) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || f(&*db)).await.map_err(ApiError::internal)?
+    }
+}
+
+/// The whole application: API, health check and pages.
+pub fn router(db: Arc<dyn Database>, config: WebConfig) -> Router {
+    let state = AppState { db, config: Arc::new(config) };
+    Router::new()
+        .route("/health", get(api::health))
+        .nest("/api/v1", api::routes())
+        .merge(pages::routes())
+        .fallback(pages::not_found)
+        .with_state(state)
+}
+
+/// Serves `router` on an already bound listener until the process ends. Binding first lets
+/// tests use `127.0.0.1:0` and read the port before any request is made.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router).await
+}
+
+/// Like [`serve`], stopping gracefully (finishing requests in flight) when `shutdown` completes.
+pub async fn serve_with_shutdown<F>(listener: tokio::net::TcpListener, router: Router, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_reads_partial_toml_like_values() {
+        let c: WebConfig = serde_json::from_value(serde_json::json!({"library_name": "Riverton Public Library"}))
+            .expect("config");
+        assert_eq!(c.library_name, "Riverton Public Library");
+        assert_eq!(c.bind, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let bad = serde_json::from_value::<WebConfig>(serde_json::json!({"libary_name": "x"}));
+        assert!(bad.is_err());
+    }
+}

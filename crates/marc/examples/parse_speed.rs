@@ -1,0 +1,79 @@
+//! Parses a MARC file (ISO 2709 or MARCXML, sniffed) and prints how fast.
+//!
+//! `cargo run --release -p marc --example parse_speed -- FILE [--write]`
+//! With `--write` each record is also written back (ISO 2709 or MARCXML, to memory).
+
+use std::fs::File;
+use std::io::BufReader;
+use std::time::Instant;
+
+use marc::{FileFormat, MarcReader, ReadOptions};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(path) = args.next() else {
+        eprintln!("usage: parse_speed FILE [--write]");
+        std::process::exit(2);
+    };
+    let write = args.any(|a| a == "--write");
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let started = Instant::now();
+    let reader = match MarcReader::detect(BufReader::new(file), ReadOptions::default()) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            eprintln!("{path}: neither ISO 2709 nor MARCXML");
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let format = reader.format();
+    let (mut ok, mut bad, mut warned, mut fields) = (0u64, 0u64, 0u64, 0u64);
+    let mut out = Vec::new();
+    for item in reader {
+        match item {
+            Ok(read) => {
+                ok += 1;
+                fields += read.record.fields.len() as u64;
+                if !read.warnings.is_empty() {
+                    warned += 1;
+                }
+                if write {
+                    out.clear();
+                    let written = match format {
+                        FileFormat::MarcXml => {
+                            out.extend_from_slice(marc::to_marcxml(&read.record).as_bytes());
+                            Ok(())
+                        }
+                        _ => marc::iso2709::write_record(&read.record, &mut out),
+                    };
+                    if let Err(e) = written {
+                        eprintln!("record {}: cannot write: {e}", read.number);
+                    }
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let total = ok + bad;
+    println!(
+        "{path}: {format:?}, {total} records ({ok} read, {warned} with warnings, {bad} rejected), {fields} fields, \
+         {:.3} s, {:.0} records/s, {:.1} MB/s",
+        secs,
+        total as f64 / secs,
+        bytes as f64 / 1e6 / secs
+    );
+}

@@ -1,0 +1,884 @@
+//! ISO 2709 ("binary MARC", `.mrc`): a streaming, tolerant reader and a strict writer.
+//!
+//! # Reading
+//!
+//! [`Reader`] wraps any [`Read`], buffers it itself (64 KiB reads; never the whole
+//! file) and yields one `Result<ReadRecord, RecordError>` per record. Each item carries the
+//! 1-based record number, the byte offset where the record starts and its original bytes.
+//!
+//! **Where a record ends — the record terminator wins.** A record is the bytes up to and
+//! including the next record terminator (0x1D). If the leader's record length (leader/00-04)
+//! disagrees, the terminator is trusted, a [`Problem::RecordLengthMismatch`] warning is
+//! attached and the directory is read against the actual bytes. The leader length is used
+//! only when there is no terminator where it should be: if the bytes at the leader length are
+//! a field terminator followed by what looks like another leader (five digits at 00-04 and at
+//! 12-16), the record was written without its terminator, so it is cut there
+//! ([`Problem::MissingRecordTerminator`]); likewise at the end of the file. A record whose
+//! leader length runs past the end of the file is rejected as [`Problem::Truncated`].
+//!
+//! **Between records**, blanks, tabs, CR/LF, NUL, 0x1A (DOS end-of-file) and stray record
+//! terminators are skipped silently: they are padding, not data. Anything else that is not a
+//! record (for example bytes after the last record that end without a terminator) is reported
+//! as a rejected record. After any rejection the reader carries on after the next record
+//! terminator. A run of more than [`MAX_RECORD_BYTES`] without a terminator is rejected
+//! ([`Problem::Runaway`]) and skipped, so memory stays bounded.
+//!
+//! **Inside a record**, the directory ends at the base address (leader/12-16) when that
+//! points just past a well-formed directory; otherwise at the first field terminator after
+//! the leader ([`Problem::BaseAddress`]). Fields are located by the directory's lengths and
+//! offsets; when those do not land on field terminators (typically lengths counted in
+//! characters rather than bytes after a charset conversion) and the data area holds exactly as
+//! many fields as the directory lists, fields are located by their terminators instead
+//! ([`Problem::FieldsLocatedByTerminators`]). Fields that cannot be located, and fields whose
+//! tag is not three letters/digits, are dropped with a warning naming them. A record is
+//! rejected only when no record can be made of it: too short, no leader, no directory, no
+//! fields, truncated.
+//!
+//! Damage inside fields is repaired with a warning: a bad indicator is kept (or read as blank
+//! when it is a control character or undecodable), missing indicators are read as blanks, a
+//! subfield delimiter followed by a blank or control character is a stray byte (dropped, the
+//! text stays in the subfield, as YAZ ≥ 5.35 does), text before the first subfield is dropped,
+//! a non-control tag whose data has no subfield delimiter is kept as a control field.
+//!
+//! **Character coding.** With [`Encoding::Auto`], leader/09 `a` means UTF-8 and blank means
+//! MARC-8 (decoded by [`crate::marc8::decode`] one subfield at a time). The leader is
+//! overruled, with a [`Problem::CodingMismatch`] warning, when the bytes say otherwise: a
+//! record marked UTF-8 whose data is not valid UTF-8 and contains not a single valid UTF-8
+//! multibyte sequence is read as MARC-8; a record marked MARC-8 whose data is valid UTF-8 with
+//! non-ASCII characters and no MARC-8 escape sequence is read as UTF-8. Other leader/09 values
+//! are warned about and decided the same way from the bytes. Invalid UTF-8 left in a UTF-8
+//! record becomes U+FFFD with a [`Problem::InvalidUtf8`] warning naming the field and
+//! subfield. All text is returned in NFC and leader/09 of the returned record is `a`.
+//! Leader/10-11 and 20-23 are read as `22` and `4500` whatever the file says (with a warning
+//! when it said something else); leader/00-04 and 12-16 are kept as the file had them.
+//!
+//! # Writing
+//!
+//! [`Writer`] writes UTF-8 records (leader/09 `a`) with recomputed record length, base
+//! address and directory, fields in record order. A record longer than 99,999 bytes, a field
+//! longer than 9,999 bytes, or data containing a MARC delimiter is refused with a
+//! [`WriteError`] naming the problem; nothing is written for that record.
+
+use std::borrow::Cow;
+use std::io::{self, Read, Write};
+
+use crate::marc8;
+use crate::problem::{show_bytes, Encoding, Problem, ReadOptions, ReadRecord, RecordError, WriteError};
+use crate::record::{ControlField, DataField, Field, Leader, Record, Subfield, Tag};
+use crate::text::{first_utf8_char, is_acceptable_code, is_valid_indicator, nfc, nfc_owned};
+
+/// Record terminator.
+pub const RECORD_TERMINATOR: u8 = 0x1D;
+/// Field terminator.
+pub const FIELD_TERMINATOR: u8 = 0x1E;
+/// Subfield delimiter.
+pub const SUBFIELD_DELIMITER: u8 = 0x1F;
+
+const RT: u8 = RECORD_TERMINATOR;
+const FT: u8 = FIELD_TERMINATOR;
+const SD: u8 = SUBFIELD_DELIMITER;
+const ESC: u8 = 0x1B;
+
+/// The reader gives up looking for a record terminator after this many bytes (ISO 2709 itself
+/// allows 99,999; some systems write longer records, which are still read when terminated).
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Streaming ISO 2709 reader; see the [module documentation](self) for the rules it follows.
+pub struct Reader<R> {
+    inner: R,
+    options: ReadOptions,
+    buf: Vec<u8>,
+    /// Index in `buf` of the first byte not yet consumed.
+    start: usize,
+    /// File offset of `buf[0]`.
+    buf_offset: u64,
+    eof: bool,
+    done: bool,
+    number: usize,
+}
+
+impl<R: Read> Reader<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_options(inner, ReadOptions::default())
+    }
+
+    pub fn with_options(inner: R, options: ReadOptions) -> Self {
+        Reader {
+            inner,
+            options,
+            buf: Vec::with_capacity(READ_CHUNK * 2),
+            start: 0,
+            buf_offset: 0,
+            eof: false,
+            done: false,
+            number: 0,
+        }
+    }
+
+    /// Reads more bytes. Returns how many bytes were dropped from the front of the buffer
+    /// (already consumed), so that callers can shift indices they hold.
+    fn fill(&mut self) -> io::Result<usize> {
+        let shift = self.start;
+        if shift > 0 {
+            self.buf.drain(..shift);
+            self.buf_offset += shift as u64;
+            self.start = 0;
+        }
+        let len = self.buf.len();
+        self.buf.resize(len + READ_CHUNK, 0);
+        loop {
+            match self.inner.read(&mut self.buf[len..]) {
+                Ok(n) => {
+                    self.buf.truncate(len + n);
+                    if n == 0 {
+                        self.eof = true;
+                    }
+                    return Ok(shift);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(len);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn io_error(&mut self, e: &io::Error) -> RecordError {
+        self.done = true;
+        RecordError {
+            number: self.number + 1,
+            offset: self.buf_offset + self.start as u64,
+            raw: Vec::new(),
+            problem: Problem::io(e),
+            fatal: true,
+        }
+    }
+
+    /// Takes `buf[start..end]` as the next record and parses it.
+    fn emit(&mut self, end: usize, forced: Option<Problem>) -> Result<ReadRecord, RecordError> {
+        self.number += 1;
+        let number = self.number;
+        let offset = self.buf_offset + self.start as u64;
+        let raw = self.buf[self.start..end].to_vec();
+        self.start = end;
+        if let Some(problem) = forced {
+            return Err(RecordError { number, offset, raw, problem, fatal: false });
+        }
+        match parse_record(&raw, &self.options) {
+            Ok((record, warnings)) => Ok(ReadRecord { number, offset, raw, record, warnings }),
+            Err(problem) => Err(RecordError { number, offset, raw, problem, fatal: false }),
+        }
+    }
+
+    fn next_item(&mut self) -> Option<Result<ReadRecord, RecordError>> {
+        if self.done {
+            return None;
+        }
+        // Skip padding between records.
+        loop {
+            while self.start < self.buf.len() && is_filler(self.buf[self.start]) {
+                self.start += 1;
+            }
+            if self.start < self.buf.len() {
+                break;
+            }
+            if self.eof {
+                self.done = true;
+                return None;
+            }
+            if let Err(e) = self.fill() {
+                return Some(Err(self.io_error(&e)));
+            }
+        }
+        // Find the record terminator, reading more as needed.
+        let mut scanned = self.start;
+        let terminator = loop {
+            if let Some(i) = find_byte(&self.buf[scanned..], RT) {
+                break Some(scanned + i);
+            }
+            scanned = self.buf.len();
+            if self.eof || scanned - self.start >= MAX_RECORD_BYTES {
+                break None;
+            }
+            match self.fill() {
+                Ok(shift) => scanned -= shift,
+                Err(e) => return Some(Err(self.io_error(&e))),
+            }
+        };
+        let limit = self.buf.len().min(self.start + MAX_RECORD_BYTES);
+        let chunk_end = terminator.map_or(limit, |t| t + 1);
+        let chunk = &self.buf[self.start..chunk_end];
+        let leader_length = chunk.get(0..5).and_then(digits).filter(|&l| l > 24);
+
+        // A record written without its terminator, followed by the next record.
+        if let Some(l) = leader_length {
+            if l < chunk.len() && chunk[l - 1] == FT && looks_like_leader(&chunk[l..]) {
+                let end = self.start + l;
+                return Some(self.emit(end, None));
+            }
+        }
+        if terminator.is_some() {
+            return Some(self.emit(chunk_end, None));
+        }
+        if self.eof {
+            // The rest of the file has no terminator.
+            let available = chunk.len();
+            let result = match leader_length {
+                Some(l) if l <= available => self.emit(self.start + l, None),
+                Some(l) => {
+                    let end = self.start + available;
+                    self.emit(end, Some(Problem::Truncated { leader: l, available }))
+                }
+                None => {
+                    let end = self.start + available;
+                    self.emit(end, Some(Problem::TrailingGarbage { len: available }))
+                }
+            };
+            return Some(result);
+        }
+        // No terminator within MAX_RECORD_BYTES: reject and skip to the next terminator.
+        let raw_end = self.start + MAX_RECORD_BYTES.min(chunk.len());
+        let mut skipped = (raw_end - self.start) as u64;
+        self.number += 1;
+        let number = self.number;
+        let offset = self.buf_offset + self.start as u64;
+        let raw = self.buf[self.start..raw_end].to_vec();
+        self.start = raw_end;
+        loop {
+            if let Some(i) = find_byte(&self.buf[self.start..], RT) {
+                skipped += i as u64 + 1;
+                self.start += i + 1;
+                break;
+            }
+            skipped += (self.buf.len() - self.start) as u64;
+            self.start = self.buf.len();
+            if self.eof {
+                break;
+            }
+            if let Err(e) = self.fill() {
+                return Some(Err(self.io_error(&e)));
+            }
+        }
+        Some(Err(RecordError {
+            number,
+            offset,
+            raw,
+            problem: Problem::Runaway { limit: MAX_RECORD_BYTES, skipped },
+            fatal: false,
+        }))
+    }
+}
+
+impl<R: Read> Iterator for Reader<R> {
+    type Item = Result<ReadRecord, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_item()
+    }
+}
+
+impl<R: Read> std::iter::FusedIterator for Reader<R> {}
+
+fn is_filler(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x00 | 0x1A | RT)
+}
+
+fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+/// The value of a run of ASCII digits (None if empty or any byte is not a digit).
+fn digits(bytes: &[u8]) -> Option<usize> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut n = 0usize;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + usize::from(b - b'0');
+    }
+    Some(n)
+}
+
+fn looks_like_leader(b: &[u8]) -> bool {
+    b.len() >= 24 && digits(&b[0..5]).is_some() && digits(&b[12..17]).is_some()
+}
+
+fn entry_shaped(e: &[u8]) -> bool {
+    e.len() == 12 && e[..3].iter().all(u8::is_ascii_alphanumeric) && e[3..].iter().all(u8::is_ascii_digit)
+}
+
+/// Sets leader/10-11 to `22` and 20-23 to `4500`, warning when they said something else.
+pub(crate) fn repair_leader_structure(leader: &mut [u8; 24], warnings: &mut Vec<Problem>) {
+    if &leader[10..12] != b"22" {
+        warnings.push(Problem::LeaderStructure {
+            position: "10-11",
+            found: show_bytes(&leader[10..12], 2),
+            expected: "22",
+        });
+        leader[10..12].copy_from_slice(b"22");
+    }
+    if &leader[20..24] != b"4500" {
+        warnings.push(Problem::LeaderStructure {
+            position: "20-23",
+            found: show_bytes(&leader[20..24], 4),
+            expected: "4500",
+        });
+        leader[20..24].copy_from_slice(b"4500");
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Coding {
+    Utf8,
+    Marc8,
+}
+
+/// One directory entry as found, numbers `None` when not numeric.
+struct Entry<'a> {
+    raw: &'a [u8],
+    length: Option<usize>,
+    start: Option<usize>,
+}
+
+/// Parses one ISO 2709 record (with or without its record terminator). Returns the record and
+/// its warnings, or the problem that makes it unreadable. Used by [`Reader`]; useful on
+/// its own for a record that arrived in a Z39.50 response or a database column.
+pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<Problem>), Problem> {
+    let mut w = Vec::new();
+    if bytes.len() < 24 {
+        return Err(Problem::TooShort { len: bytes.len() });
+    }
+    let body = if bytes.last() == Some(&RT) {
+        &bytes[..bytes.len() - 1]
+    } else {
+        w.push(Problem::MissingRecordTerminator);
+        bytes
+    };
+    let mut leader_bytes = [0u8; 24];
+    leader_bytes.copy_from_slice(&bytes[..24]);
+    let record_length = digits(&leader_bytes[0..5]);
+    let base = digits(&leader_bytes[12..17]);
+    if record_length.is_none() && base.is_none() {
+        return Err(Problem::NotARecord { leader: show_bytes(&leader_bytes, 24) });
+    }
+    match record_length {
+        None => w.push(Problem::RecordLengthNotNumeric { found: show_bytes(&leader_bytes[0..5], 5) }),
+        Some(l) if l != bytes.len() => w.push(Problem::RecordLengthMismatch { leader: l, actual: bytes.len() }),
+        Some(_) => {}
+    }
+    if leader_bytes.iter().any(|b| !(0x20..0x7f).contains(b)) {
+        w.push(Problem::LeaderCharacters);
+    }
+    repair_leader_structure(&mut leader_bytes, &mut w);
+
+    let dir_end = locate_directory(body, base, &leader_bytes, &mut w)?;
+    let directory = &body[24..dir_end];
+    let data = &body[dir_end + 1..];
+    let extra = directory.len() % 12;
+    if extra != 0 {
+        w.push(Problem::DirectoryLength { len: directory.len(), extra });
+    }
+    let entries: Vec<Entry<'_>> = directory
+        .chunks_exact(12)
+        .map(|e| Entry { raw: e, length: digits(&e[3..7]), start: digits(&e[7..12]) })
+        .collect();
+    if entries.is_empty() {
+        return Err(Problem::NoFields);
+    }
+    let located = locate_fields(&entries, data, &mut w);
+
+    let coding = choose_coding(leader_bytes[9], data, options.encoding, &mut w);
+    let mut fields = Vec::with_capacity(located.len());
+    for (index, entry_index, field_data) in located {
+        let tag_bytes = &entries[entry_index].raw[..3];
+        let Some(tag) = Tag::from_bytes(tag_bytes) else {
+            w.push(Problem::InvalidTag {
+                index: index + 1,
+                tag: show_bytes(tag_bytes, 3),
+                data: show_bytes(&field_data, 200),
+            });
+            continue;
+        };
+        fields.push(build_field(tag, &field_data, coding, &mut w));
+    }
+    if fields.is_empty() {
+        return Err(Problem::NoFields);
+    }
+    let mut leader = Leader::from_bytes(leader_bytes);
+    leader.set(9, b'a');
+    Ok((Record { leader, fields }, w))
+}
+
+fn locate_directory(
+    body: &[u8],
+    base: Option<usize>,
+    leader: &[u8; 24],
+    w: &mut Vec<Problem>,
+) -> Result<usize, Problem> {
+    if let Some(b) = base {
+        if b >= 25 && b <= body.len() && (b - 25) % 12 == 0 {
+            if body[b - 1] == FT {
+                return Ok(b - 1);
+            }
+            if body[24..b - 1].chunks(12).all(entry_shaped) {
+                w.push(Problem::DirectoryTerminator { found: body[b - 1] });
+                return Ok(b - 1);
+            }
+        }
+    }
+    match find_byte(&body[24..], FT) {
+        Some(i) => {
+            let end = 24 + i;
+            w.push(Problem::BaseAddress { found: show_bytes(&leader[12..17], 5), actual: end + 1 });
+            Ok(end)
+        }
+        None => Err(Problem::NoDirectory),
+    }
+}
+
+/// Finds each field's data (without its terminator). Returns (position in the directory among
+/// the located fields, directory entry index, data).
+fn locate_fields<'a>(entries: &[Entry<'_>], data: &'a [u8], w: &mut Vec<Problem>) -> Vec<(usize, usize, Cow<'a, [u8]>)> {
+    // 1. The directory's offsets, if every one of them lands on a field terminator.
+    let mut mismatch: Option<String> = None;
+    for (i, e) in entries.iter().enumerate() {
+        let ok = match (e.length, e.start) {
+            (Some(l), Some(s)) if l >= 1 && s + l <= data.len() => {
+                let slice = &data[s..s + l];
+                slice[l - 1] == FT && find_byte(&slice[..l - 1], FT).is_none()
+            }
+            _ => false,
+        };
+        if !ok {
+            mismatch = Some(format!("entry {} for field {}", i + 1, show_bytes(&e.raw[..3], 3)));
+            break;
+        }
+    }
+    let Some(reason) = mismatch else {
+        return entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                let (l, s) = (e.length?, e.start?);
+                Some((i, i, Cow::Borrowed(&data[s..s + l - 1])))
+            })
+            .collect();
+    };
+
+    // 2. The field terminators, when they delimit exactly as many fields as the directory lists.
+    let mut pieces: Vec<&[u8]> = data.split(|&b| b == FT).collect();
+    let last_terminated = data.last() == Some(&FT) || data.is_empty();
+    if last_terminated {
+        pieces.pop();
+    }
+    if pieces.len() == entries.len() {
+        w.push(Problem::FieldsLocatedByTerminators { reason });
+        if !last_terminated {
+            if let Some(e) = entries.last() {
+                w.push(Problem::MissingFieldTerminator { tag: show_bytes(&e.raw[..3], 3) });
+            }
+        }
+        return pieces.into_iter().enumerate().map(|(i, p)| (i, i, Cow::Borrowed(p))).collect();
+    }
+
+    // 3. Whatever the offsets can still give, field by field.
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let tag = show_bytes(&e.raw[..3], 3);
+        let (l, s) = match (e.length, e.start) {
+            (Some(l), Some(s)) => (l, s),
+            _ => {
+                w.push(Problem::DirectoryEntry {
+                    index: i + 1,
+                    entry: show_bytes(e.raw, 12),
+                    reason: "length or starting position is not a number",
+                });
+                continue;
+            }
+        };
+        if l == 0 || s >= data.len() {
+            w.push(Problem::DirectoryEntry {
+                index: i + 1,
+                entry: show_bytes(e.raw, 12),
+                reason: "the field lies outside the record",
+            });
+            continue;
+        }
+        let end = (s + l).min(data.len());
+        let mut slice = &data[s..end];
+        match find_byte(slice, FT) {
+            Some(p) if p + 1 == slice.len() => slice = &slice[..p],
+            Some(p) => {
+                w.push(Problem::TerminatorInField { tag, dropped: slice.len() - p - 1 });
+                slice = &slice[..p];
+            }
+            None => {
+                // Cut at the record's end or at the next field's data, whichever the length says.
+                w.push(Problem::MissingFieldTerminator { tag });
+            }
+        }
+        out.push((out.len(), i, Cow::Borrowed(slice)));
+    }
+    out
+}
+
+fn has_utf8_multibyte(data: &[u8]) -> bool {
+    data.iter()
+        .enumerate()
+        .any(|(i, &b)| b >= 0xC2 && first_utf8_char(&data[i..]).is_some_and(|(_, w)| w > 1))
+}
+
+fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Problem>) -> Coding {
+    match forced {
+        Encoding::Utf8 => return Coding::Utf8,
+        Encoding::Marc8 => return Coding::Marc8,
+        Encoding::Auto => {}
+    }
+    let high = data.iter().any(|&b| b >= 0x80);
+    let esc = data.contains(&ESC);
+    let declared = char::from(leader09);
+    if !high && !esc {
+        // Plain ASCII reads the same either way.
+        if leader09 != b'a' && leader09 != b' ' {
+            w.push(Problem::CodingMismatch { declared, used: Encoding::Utf8, evidence: "is plain ASCII" });
+        }
+        return Coding::Utf8;
+    }
+    let valid = std::str::from_utf8(data).is_ok();
+    match leader09 {
+        b'a' => {
+            if valid || has_utf8_multibyte(data) {
+                Coding::Utf8
+            } else {
+                w.push(Problem::CodingMismatch {
+                    declared,
+                    used: Encoding::Marc8,
+                    evidence: "is not UTF-8 (not one valid UTF-8 multibyte sequence)",
+                });
+                Coding::Marc8
+            }
+        }
+        b' ' => {
+            if valid && high && !esc {
+                w.push(Problem::CodingMismatch {
+                    declared,
+                    used: Encoding::Utf8,
+                    evidence: "is valid UTF-8 with non-ASCII characters and no MARC-8 escapes",
+                });
+                Coding::Utf8
+            } else {
+                Coding::Marc8
+            }
+        }
+        _ => {
+            if valid && high && !esc {
+                w.push(Problem::CodingMismatch { declared, used: Encoding::Utf8, evidence: "is valid UTF-8" });
+                Coding::Utf8
+            } else {
+                w.push(Problem::CodingMismatch { declared, used: Encoding::Marc8, evidence: "is not valid UTF-8" });
+                Coding::Marc8
+            }
+        }
+    }
+}
+
+fn decode_text(bytes: &[u8], coding: Coding, tag: Tag, code: Option<char>, w: &mut Vec<Problem>) -> String {
+    match coding {
+        Coding::Utf8 => match std::str::from_utf8(bytes) {
+            Ok(s) => nfc(s),
+            Err(_) => {
+                w.push(Problem::InvalidUtf8 { tag: tag.to_string(), code });
+                nfc_owned(String::from_utf8_lossy(bytes).into_owned())
+            }
+        },
+        Coding::Marc8 => {
+            if bytes.is_ascii() && !bytes.contains(&ESC) {
+                // ASCII without escapes is the same text in MARC-8 and UTF-8.
+                if let Ok(s) = std::str::from_utf8(bytes) {
+                    return s.to_owned();
+                }
+            }
+            let decoded = marc8::decode(bytes);
+            for p in decoded.problems {
+                w.push(Problem::Marc8 { tag: tag.to_string(), code, message: p.to_string() });
+            }
+            nfc_owned(decoded.text)
+        }
+    }
+}
+
+/// One indicator or subfield code: the character and how many bytes it took. Control
+/// characters and undecodable bytes come back as `None` (one byte consumed).
+fn read_char(bytes: &[u8], coding: Coding) -> (Option<char>, usize) {
+    let b = bytes[0];
+    if b < 0x80 {
+        if b < 0x20 || b == 0x7F {
+            return (None, 1);
+        }
+        return (Some(char::from(b)), 1);
+    }
+    match coding {
+        Coding::Utf8 => match first_utf8_char(bytes) {
+            Some((c, width)) if !c.is_control() => (Some(c), width),
+            Some((_, width)) => (None, width),
+            None => (None, 1),
+        },
+        Coding::Marc8 => (None, 1),
+    }
+}
+
+fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> Field {
+    let first_sd = find_byte(data, SD);
+    if tag.is_control() || (first_sd.is_none() && data.len() > 2) {
+        // A delimiter just before the terminator carries nothing (LC has `001` values ending
+        // so); it is dropped silently, like the normalisation to NFC.
+        let data = data.strip_suffix(&[SD]).unwrap_or(data);
+        if data.contains(&SD) {
+            w.push(Problem::DelimiterInControlField { tag: tag.to_string() });
+        } else if !tag.is_control() {
+            w.push(Problem::NoSubfields { tag: tag.to_string() });
+        }
+        return Field::Control(ControlField { tag, value: decode_text(data, coding, tag, None, w) });
+    }
+    let first_sd = first_sd.unwrap_or(data.len());
+
+    // Indicators.
+    let mut indicators = [' ', ' '];
+    let mut pos = 0;
+    for (k, slot) in indicators.iter_mut().enumerate() {
+        if pos >= first_sd {
+            w.push(Problem::MissingIndicators { tag: tag.to_string() });
+            break;
+        }
+        let (c, width) = read_char(&data[pos..], coding);
+        match c {
+            Some(c) => {
+                if !is_valid_indicator(c) {
+                    w.push(Problem::BadIndicator {
+                        tag: tag.to_string(),
+                        position: k as u8 + 1,
+                        found: c.to_string(),
+                        replaced: false,
+                    });
+                }
+                *slot = c;
+            }
+            None => w.push(Problem::BadIndicator {
+                tag: tag.to_string(),
+                position: k as u8 + 1,
+                found: show_bytes(&data[pos..(pos + width).min(data.len())], 4),
+                replaced: true,
+            }),
+        }
+        pos += width;
+    }
+    if pos < first_sd {
+        w.push(Problem::DataBeforeFirstSubfield {
+            tag: tag.to_string(),
+            text: show_bytes(&data[pos..first_sd], 200),
+        });
+    }
+
+    // Subfields.
+    let mut subfields = Vec::new();
+    let mut current: Option<(char, Cow<'_, [u8]>)> = None;
+    let mut pos = first_sd;
+    while pos < data.len() {
+        let next = find_byte(&data[pos + 1..], SD).map_or(data.len(), |i| pos + 1 + i);
+        let segment = &data[pos + 1..next];
+        pos = next;
+        let Some(&first) = segment.first() else {
+            w.push(Problem::EmptySubfieldCode { tag: tag.to_string() });
+            continue;
+        };
+        if first <= b' ' || first == 0x7F {
+            // Not a subfield: a stray delimiter inside the text.
+            match current.as_mut() {
+                Some((_, bytes)) => {
+                    w.push(Problem::StraySubfieldDelimiter { tag: tag.to_string(), next: show_bytes(segment, 20) });
+                    bytes.to_mut().extend_from_slice(segment);
+                }
+                None => w.push(Problem::DataBeforeFirstSubfield {
+                    tag: tag.to_string(),
+                    text: show_bytes(segment, 200),
+                }),
+            }
+            continue;
+        }
+        if let Some((code, bytes)) = current.take() {
+            let value = decode_text(&bytes, coding, tag, Some(code), w);
+            subfields.push(Subfield { code, value });
+        }
+        let (c, width) = read_char(segment, coding);
+        let code = match c {
+            Some(c) => {
+                if !is_acceptable_code(c) {
+                    w.push(Problem::BadSubfieldCode { tag: tag.to_string(), found: c.to_string() });
+                }
+                c
+            }
+            None => {
+                w.push(Problem::BadSubfieldCode {
+                    tag: tag.to_string(),
+                    found: show_bytes(&segment[..width.min(segment.len())], 4),
+                });
+                '\u{FFFD}'
+            }
+        };
+        current = Some((code, Cow::Borrowed(segment.get(width..).unwrap_or(&[]))));
+    }
+    if let Some((code, bytes)) = current.take() {
+        let value = decode_text(&bytes, coding, tag, Some(code), w);
+        subfields.push(Subfield { code, value });
+    }
+    Field::Data(DataField { tag, ind1: indicators[0], ind2: indicators[1], subfields })
+}
+
+/// Writes records as ISO 2709 (UTF-8, leader/09 `a`).
+pub struct Writer<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(out: W) -> Self {
+        Writer { out, buf: Vec::with_capacity(4096) }
+    }
+
+    /// Writes one record. On error nothing of the record has been written.
+    pub fn write_record(&mut self, record: &Record) -> Result<(), WriteError> {
+        self.buf.clear();
+        encode_into(record, &mut self.buf)?;
+        self.out.write_all(&self.buf)?;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Writes one record as ISO 2709 to `out`. On error nothing has been written.
+pub fn write_record<W: Write + ?Sized>(record: &Record, out: &mut W) -> Result<(), WriteError> {
+    let bytes = to_iso2709(record)?;
+    out.write_all(&bytes)?;
+    Ok(())
+}
+
+/// Reads one ISO 2709 record (as storage keeps them) with the default options; warnings are
+/// dropped. See [`parse_record`] to keep them.
+pub fn read_one(bytes: &[u8]) -> Result<Record, Problem> {
+    parse_record(bytes, &ReadOptions::default()).map(|(record, _)| record)
+}
+
+/// One record as ISO 2709 bytes (UTF-8, leader/09 `a`, lengths recomputed).
+pub fn to_iso2709(record: &Record) -> Result<Vec<u8>, WriteError> {
+    let mut out = Vec::new();
+    encode_into(record, &mut out)?;
+    Ok(out)
+}
+
+/// Refuses bytes from the record terminator up to `last` (SD for subfield data, FT for
+/// control fields).
+fn check_delimiters(bytes: &[u8], tag: Tag, what: impl FnOnce() -> String, last: u8) -> Result<(), WriteError> {
+    match bytes.iter().find(|&&b| (RT..=last).contains(&b)) {
+        Some(&byte) => Err(WriteError::Delimiter { tag: tag.to_string(), what: what(), byte }),
+        None => Ok(()),
+    }
+}
+
+fn push_char(out: &mut Vec<u8>, c: char) {
+    let mut tmp = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+}
+
+fn put_digits(out: &mut [u8], mut n: usize) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+fn encode_into(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError> {
+    let start_len = out.len();
+    let dir_len = record.fields.len() * 12 + 1;
+    let base = 24 + dir_len;
+    // Leader and a placeholder directory, then the data; the directory is filled in after.
+    out.extend_from_slice(record.leader.as_bytes());
+    out.resize(start_len + base, b'0');
+    let data_start = out.len();
+    let mut field_start = 0usize;
+    for (i, field) in record.fields.iter().enumerate() {
+        let tag = field.tag();
+        match field {
+            Field::Control(c) => {
+                // A subfield delimiter does not break a control field's framing: only the
+                // terminators are refused.
+                check_delimiters(c.value.as_bytes(), tag, || "the value".to_string(), FT)?;
+                out.extend_from_slice(c.value.as_bytes());
+            }
+            Field::Data(d) => {
+                for (n, ind) in [(1, d.ind1), (2, d.ind2)] {
+                    let mut tmp = [0u8; 4];
+                    check_delimiters(ind.encode_utf8(&mut tmp).as_bytes(), tag, || format!("indicator {n}"), SD)?;
+                    push_char(out, ind);
+                }
+                for sf in &d.subfields {
+                    let mut tmp = [0u8; 4];
+                    check_delimiters(sf.code.encode_utf8(&mut tmp).as_bytes(), tag, || "a subfield code".to_string(), SD)?;
+                    check_delimiters(sf.value.as_bytes(), tag, || format!("subfield ${}", sf.code), SD)?;
+                    out.push(SD);
+                    push_char(out, sf.code);
+                    out.extend_from_slice(sf.value.as_bytes());
+                }
+            }
+        }
+        out.push(FT);
+        let field_end = out.len() - data_start;
+        let length = field_end - field_start;
+        if length > 9_999 {
+            out.truncate(start_len);
+            return Err(WriteError::FieldTooLong { tag: tag.to_string(), length });
+        }
+        if field_start > 99_999 {
+            let length = base + field_end + 1;
+            out.truncate(start_len);
+            return Err(WriteError::RecordTooLong { length });
+        }
+        let entry = start_len + 24 + i * 12;
+        out[entry..entry + 3].copy_from_slice(tag.as_bytes());
+        put_digits(&mut out[entry + 3..entry + 7], length);
+        put_digits(&mut out[entry + 7..entry + 12], field_start);
+        field_start = field_end;
+    }
+    out[data_start - 1] = FT;
+    out.push(RT);
+    let total = out.len() - start_len;
+    if total > 99_999 {
+        out.truncate(start_len);
+        return Err(WriteError::RecordTooLong { length: total });
+    }
+    let leader = &mut out[start_len..start_len + 24];
+    put_digits(&mut leader[0..5], total);
+    leader[9] = b'a';
+    leader[10..12].copy_from_slice(b"22");
+    put_digits(&mut leader[12..17], base);
+    leader[20..24].copy_from_slice(b"4500");
+    Ok(())
+}

@@ -1,0 +1,416 @@
+//! The command line: global options, the subcommands, and what each one prints.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use storage::{Database, OnMatch, StorageConfig};
+
+use crate::config::FileConfig;
+
+#[derive(Debug, Parser)]
+#[command(name = "shelfmark", version, about = "Shelfmark: an integrated library system")]
+struct Cli {
+    /// Folder for the embedded database and settings.
+    #[arg(long, global = true, env = "SHELFMARK_DATA", default_value = "./shelfmark-data")]
+    data: PathBuf,
+    /// Use PostgreSQL (postgres://user:password@host:port/db) instead of the embedded SQLite.
+    #[arg(long, global = true, env = "SHELFMARK_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Settings file (TOML); default: shelfmark.toml in the data folder, when present.
+    #[arg(long, global = true, env = "SHELFMARK_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the staff API, the catalog pages and /health.
+    Serve {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Create the demo library first if the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create a demo library (branches, locations, item types, patrons, records, items) in an
+    /// empty database, then serve it.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// How many bibliographic records to generate.
+        #[arg(long, default_value_t = 3000)]
+        records: usize,
+        /// Create the library and exit instead of serving it.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Import MARC files (ISO 2709 or MARCXML, MARC-8 or UTF-8) with their embedded items.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// What to do with a record that matches one in the catalog (001+003, OCLC, ISBN, identical).
+        #[arg(long, value_enum, default_value_t = OnMatchArg::Skip)]
+        on_match: OnMatchArg,
+        /// Where the file carries its items.
+        #[arg(long, value_enum, default_value_t = ItemsArg::Koha)]
+        items: ItemsArg,
+        /// Character coding of ISO 2709 records (auto trusts leader/09 unless the bytes disagree).
+        #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+        encoding: EncodingArg,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: usize,
+        /// Where rejected records and the report go (default: beside each file, FILE.rejects.*).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+    /// Export the catalog (or a selection) as ISO 2709 or MARCXML.
+    Export {
+        #[arg(long, value_enum, default_value_t = FormatArg::Iso2709)]
+        format: FormatArg,
+        /// Embed the items as Koha-style 952 fields.
+        #[arg(long)]
+        items: bool,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Only these record ids.
+        #[arg(long = "id")]
+        ids: Vec<i64>,
+        /// Only records with an item at this branch.
+        #[arg(long)]
+        branch: Option<String>,
+    },
+    /// Call-number tools.
+    Callnumber {
+        #[command(subcommand)]
+        command: CallnumberCommand,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080, or `bind` in the settings file).
+    #[arg(long, env = "SHELFMARK_BIND")]
+    bind: Option<SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CallnumberCommand {
+    /// Read call numbers, one a line, on standard input; print them in shelf order.
+    Sort {
+        #[arg(long, value_enum, default_value_t = SchemeArg::Auto)]
+        scheme: SchemeArg,
+        /// Print each call number's spine-label lines instead.
+        #[arg(long)]
+        labels: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OnMatchArg {
+    Add,
+    Replace,
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ItemsArg {
+    /// Koha's 952.
+    Koha,
+    /// MARC 21 852 holdings.
+    #[value(name = "852")]
+    Holdings852,
+    /// A vendor's 949 _1.
+    #[value(name = "949")]
+    Vendor949,
+    /// Do not read items.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    Auto,
+    Utf8,
+    Marc8,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Iso2709,
+    Marcxml,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SchemeArg {
+    Auto,
+    Lc,
+    Dewey,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SHELFMARK_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("shelfmark: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Callnumber { command } = &cli.command {
+        return callnumber(command);
+    }
+    let file = FileConfig::load(cli.config.as_deref(), &cli.data)?;
+    let storage_config = match cli.database_url.clone().or(file.database_url.clone()) {
+        Some(url) => StorageConfig::parse(&url),
+        None => StorageConfig::Sqlite(storage::SqliteOptions::new(&cli.data)),
+    };
+    let db = storage::open(&storage_config).with_context(|| format!("cannot open the database ({})", storage_config.describe()))?;
+    let library_name = file.library_name.clone();
+    let bind = |args: &ServeArgs| args.bind.or(file.bind).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+
+    match cli.command {
+        Command::Serve { serve, demo } => {
+            if demo {
+                create_demo(&*db, 3000)?;
+            }
+            serve_http(db, bind(&serve), library_name)?;
+        }
+        Command::Demo { serve, records, no_serve } => {
+            create_demo(&*db, records)?;
+            if !no_serve {
+                serve_http(db, bind(&serve), library_name.or(Some(crate::demo::LIBRARY_NAME.to_string())))?;
+            }
+        }
+        Command::Import { files, on_match, items, encoding, batch_size, rejects } => {
+            let options = import::ImportOptions {
+                on_match: match on_match {
+                    OnMatchArg::Add => OnMatch::Add,
+                    OnMatchArg::Replace => OnMatch::Replace,
+                    OnMatchArg::Skip => OnMatch::Skip,
+                },
+                items: match items {
+                    ItemsArg::Koha => Some(catalog::ItemMapping::koha_952()),
+                    ItemsArg::Holdings852 => Some(catalog::ItemMapping::holdings_852()),
+                    ItemsArg::Vendor949 => Some(catalog::ItemMapping::vendor_949()),
+                    ItemsArg::None => None,
+                },
+                batch_size,
+                encoding: match encoding {
+                    EncodingArg::Auto => marc::Encoding::Auto,
+                    EncodingArg::Utf8 => marc::Encoding::Utf8,
+                    EncodingArg::Marc8 => marc::Encoding::Marc8,
+                },
+            };
+            let mut any_rejects = false;
+            for file in &files {
+                any_rejects |= import_one(&*db, file, &options, rejects.as_deref())?;
+            }
+            if any_rejects {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Export { format, items, output, ids, branch } => {
+            let filter = storage::RecordFilter {
+                ids: (!ids.is_empty()).then_some(ids),
+                branch: branch.map(|b| catalog::Code::parse(&b)).transpose().context("--branch")?,
+                ..Default::default()
+            };
+            let options = import::ExportOptions {
+                format: match format {
+                    FormatArg::Iso2709 => import::ExportFormat::Iso2709,
+                    FormatArg::Marcxml => import::ExportFormat::MarcXml,
+                },
+                filter,
+                items: items.then(catalog::ItemMapping::koha_952),
+            };
+            export(&*db, &options, output.as_deref())?;
+        }
+        Command::Callnumber { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bar(len: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Imports one file with a progress bar and prints its summary. True when records were rejected.
+fn import_one(db: &dyn Database, file: &Path, options: &import::ImportOptions, rejects: Option<&Path>) -> anyhow::Result<bool> {
+    let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
+    let progress = bar(size, "{msg:.bold} [{bar:40}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}");
+    progress.set_message(file.display().to_string());
+    let started = Instant::now();
+    let update = |bytes: u64, r: &import::ImportReport| {
+        progress.set_position(bytes);
+        progress.set_message(format!("{}: {} records", file.display(), r.read));
+    };
+    let (report, sink) = match rejects {
+        Some(base) => {
+            let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let mut input = std::io::BufReader::with_capacity(1 << 16, f);
+            let xml = marc::FileFormat::sniff(std::io::BufRead::fill_buf(&mut input)?) == marc::FileFormat::MarcXml;
+            let mut sink = import::RejectSink::at(base, xml);
+            let report = import::import_reader(db, input, options, &mut sink, &update)?;
+            (report, sink)
+        }
+        None => import::import_file(db, file, options, &update)?,
+    };
+    progress.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let r = &report;
+    println!(
+        "{}: read {}, added {}, replaced {}, unchanged {}, skipped {}, rejected {}; items added {}, already present {}, item problems {}; {:.1} s ({:.0} records/s)",
+        file.display(),
+        r.read,
+        r.added,
+        r.replaced,
+        r.unchanged,
+        r.skipped,
+        r.rejected,
+        r.items_added,
+        r.items_existing,
+        r.item_problems,
+        secs,
+        r.read as f64 / secs.max(1e-9),
+    );
+    for line in &r.first_rejects {
+        println!("  rejected: {line}");
+    }
+    if let Some(path) = sink.report_path() {
+        println!("  report: {}", path.display());
+    }
+    if let Some(path) = sink.records_path() {
+        println!("  rejected records: {}", path.display());
+    }
+    Ok(r.rejected > 0)
+}
+
+fn export(db: &dyn Database, options: &import::ExportOptions, output: Option<&Path>) -> anyhow::Result<()> {
+    let total = db.count_records()?;
+    let started = Instant::now();
+    let (records, items) = match output {
+        Some(path) => {
+            let progress = bar(total, "exporting [{bar:40}] {pos}/{len} records, eta {eta}");
+            let mut file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let counts = import::export(db, options, &mut file, &|n| progress.set_position(n))?;
+            file.sync_all()?;
+            progress.finish_and_clear();
+            counts
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            let counts = import::export(db, options, &mut lock, &|_| {})?;
+            lock.flush()?;
+            counts
+        }
+    };
+    eprintln!("exported {records} records and {items} items in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn create_demo(db: &dyn Database, records: usize) -> anyhow::Result<()> {
+    if db.count_records()? > 0 {
+        eprintln!("the catalog already has records: leaving it as it is");
+        return Ok(());
+    }
+    let library = crate::demo::generate(2026, records);
+    for b in &library.branches {
+        db.upsert_branch(b)?;
+    }
+    for l in &library.locations {
+        db.upsert_location(l)?;
+    }
+    for t in &library.item_types {
+        db.upsert_item_type(t)?;
+    }
+    for p in &library.patrons {
+        db.upsert_patron(p)?;
+    }
+    // The demo records take the same road as a cataloger's file: written as ISO 2709, then
+    // imported, so the demo exercises the real import path.
+    let mut file = Vec::new();
+    for record in &library.records {
+        marc::iso2709::write_record(record, &mut file).context("the demo generator made an unwritable record")?;
+    }
+    let progress = bar(file.len() as u64, "demo library [{bar:40}] {msg}");
+    let mut rejects = import::RejectSink::at(&std::env::temp_dir().join("shelfmark-demo.rejects"), false);
+    let options = import::ImportOptions { on_match: OnMatch::Add, ..Default::default() };
+    let report = import::import_reader(db, std::io::Cursor::new(file), &options, &mut rejects, &|bytes: u64, r: &import::ImportReport| {
+        progress.set_position(bytes);
+        progress.set_message(format!("{} records", r.read));
+    })?;
+    if report.rejected > 0 || report.item_problems > 0 {
+        bail!("the demo generator made records the import refused: {}", report.first_rejects.join("; "));
+    }
+    progress.finish_and_clear();
+    eprintln!(
+        "demo library: {} branches, {} patrons, {} records, {} items",
+        library.branches.len(),
+        library.patrons.len(),
+        report.added,
+        report.items_added
+    );
+    Ok(())
+}
+
+fn serve_http(db: Arc<dyn Database>, bind: SocketAddr, library_name: Option<String>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+        let mut config = web::WebConfig::default();
+        if let Some(name) = library_name {
+            config.library_name = name;
+        }
+        eprintln!("Shelfmark is serving {} on http://{}", config.library_name, listener.local_addr()?);
+        web::serve(listener, web::router(db, config)).await?;
+        anyhow::Ok(())
+    })
+}
+
+fn callnumber(command: &CallnumberCommand) -> anyhow::Result<ExitCode> {
+    let CallnumberCommand::Sort { scheme, labels } = command;
+    let scheme = match scheme {
+        SchemeArg::Auto => callnumber::Scheme::Auto,
+        SchemeArg::Lc => callnumber::Scheme::Lc,
+        SchemeArg::Dewey => callnumber::Scheme::Dewey,
+    };
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if *labels {
+        for line in callnumber::label_lines(&input, scheme) {
+            writeln!(out, "{line}")?;
+        }
+    } else {
+        for line in callnumber::sort_lines(&input, scheme) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

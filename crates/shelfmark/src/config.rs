@@ -1,0 +1,35 @@
+//! Where settings come from, strongest first: command-line flags, environment variables
+//! (`SHELFMARK_*`, read by clap), the TOML file, defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The TOML file: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub library_name: Option<String>,
+    pub bind: Option<SocketAddr>,
+    pub database_url: Option<String>,
+}
+
+impl FileConfig {
+    /// Reads `explicit` if given (it must exist), else `<data>/shelfmark.toml` if it exists.
+    pub fn load(explicit: Option<&Path>, data: &Path) -> anyhow::Result<FileConfig> {
+        let path: PathBuf = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = data.join("shelfmark.toml");
+                if !p.exists() {
+                    return Ok(FileConfig::default());
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the settings file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("settings file {}", path.display()))
+    }
+}

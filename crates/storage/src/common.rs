@@ -1,0 +1,498 @@
+//! What both backends share: value conversions, the sentences for refused writes, the SQL of the
+//! list filters, and the import-batch algorithm (written once over [`BatchWriter`]).
+
+use crate::{
+    BibId, Change, ChangeEntity, ChangeKind, ImportCandidate, ImportOutcome, ItemFilter, NewRecord, OnMatch, RecordFilter,
+    Result, StorageError,
+};
+use catalog::{Barcode, Code, Format, NewItem};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashSet};
+
+// ---------------------------------------------------------------------------------------------
+// Values.
+
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// The one timestamp format both backends hand out: RFC 3339, UTC, microseconds.
+pub(crate) fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Case folding for the "substring of the title / an author" filters. Done in Rust, not SQL, so
+/// that both backends fold the same way (SQLite's `lower()` only knows ASCII).
+pub(crate) fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// The folded authors, one per line, so that a substring search finds any one of them.
+pub(crate) fn fold_authors(authors: &[String]) -> String {
+    let mut out = String::new();
+    for (i, a) in authors.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&fold(&a.replace('\n', " ")));
+    }
+    out
+}
+
+pub(crate) fn sha256(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+/// The stable name of a format (its serde name: `large_print`, `music_cd`, ...).
+pub(crate) fn format_str(format: Format) -> String {
+    match serde_json::to_value(format) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{format:?}"),
+    }
+}
+
+pub(crate) fn parse_format(s: &str) -> Result<Format> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| StorageError::Other(format!("unknown format {s:?} in the database")))
+}
+
+pub(crate) fn parse_code(s: String) -> Result<Code> {
+    Code::parse(&s).map_err(|e| StorageError::Other(format!("bad code in the database: {e}")))
+}
+
+pub(crate) fn parse_barcode(s: String) -> Result<Barcode> {
+    Barcode::parse(&s).map_err(|e| StorageError::Other(format!("bad barcode in the database: {e}")))
+}
+
+pub(crate) fn parse_status(s: &str) -> Result<catalog::ItemStatus> {
+    catalog::ItemStatus::parse(s).ok_or_else(|| StorageError::Other(format!("unknown item status {s:?} in the database")))
+}
+
+/// A `YYYY-MM-DD` date, or a sentence saying which field is wrong.
+pub(crate) fn parse_date(what: &str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| StorageError::Constraint(format!("{what} {s:?} is not a date (expected YYYY-MM-DD)")))
+}
+
+pub(crate) fn date_str(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Checks an item's dates and returns the acquisition date normalised.
+pub(crate) fn item_acquired_on(item: &NewItem) -> Result<Option<NaiveDate>> {
+    item.acquired_on
+        .as_deref()
+        .map(|d| parse_date(&format!("item {}: acquisition date", item.barcode), d))
+        .transpose()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sentences for refused writes (the same on both backends).
+
+pub(crate) fn no_record(id: BibId) -> StorageError {
+    StorageError::Constraint(format!("record {id} does not exist"))
+}
+
+pub(crate) fn barcode_taken(barcode: &Barcode) -> StorageError {
+    StorageError::Conflict { what: "item barcode", key: barcode.to_string() }
+}
+
+/// Which reference of an item (or patron) names a row that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ref {
+    HomeBranch,
+    HoldingBranch,
+    Location,
+    ItemType,
+}
+
+impl Ref {
+    pub(crate) fn missing(self, code: &Code) -> StorageError {
+        let what = match self {
+            Ref::HomeBranch => "home branch",
+            Ref::HoldingBranch => "holding branch",
+            Ref::Location => "shelving location",
+            Ref::ItemType => "item type",
+        };
+        StorageError::Constraint(format!("{what} {code} does not exist"))
+    }
+
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            Ref::HomeBranch | Ref::HoldingBranch => "branches",
+            Ref::Location => "shelving_locations",
+            Ref::ItemType => "item_types",
+        }
+    }
+}
+
+/// The references of an item, in the order they are reported.
+pub(crate) fn item_refs(item: &NewItem) -> Vec<(Ref, &Code)> {
+    let mut refs = vec![(Ref::HomeBranch, &item.home_branch), (Ref::HoldingBranch, &item.holding_branch)];
+    if let Some(l) = &item.location {
+        refs.push((Ref::Location, l));
+    }
+    refs.push((Ref::ItemType, &item.item_type));
+    refs
+}
+
+pub(crate) fn change_from(id: i64, entity: &str, entity_id: i64, kind: &str, at: String) -> Result<Change> {
+    Ok(Change {
+        id,
+        entity: ChangeEntity::parse(entity)
+            .ok_or_else(|| StorageError::Other(format!("unknown change entity {entity:?}")))?,
+        entity_id,
+        kind: ChangeKind::parse(kind).ok_or_else(|| StorageError::Other(format!("unknown change kind {kind:?}")))?,
+        at,
+    })
+}
+
+pub(crate) fn branch_has_items(code: &Code, n: i64) -> StorageError {
+    StorageError::Constraint(format!(
+        "branch {code} is still the home or holding branch of {n} item{}; move or delete them first",
+        if n == 1 { "" } else { "s" }
+    ))
+}
+
+pub(crate) fn branch_has_patrons(code: &Code, n: i64) -> StorageError {
+    StorageError::Constraint(format!(
+        "branch {code} is still the home branch of {n} patron{}; move them first",
+        if n == 1 { "" } else { "s" }
+    ))
+}
+
+pub(crate) fn record_has_items(id: BibId, n: i64) -> StorageError {
+    StorageError::Constraint(format!(
+        "record {id} still has {n} item{}; delete or move them first",
+        if n == 1 { "" } else { "s" }
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Change feed rows waiting to be written.
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PendingChange {
+    pub entity: ChangeEntity,
+    pub entity_id: i64,
+    pub kind: ChangeKind,
+}
+
+// ---------------------------------------------------------------------------------------------
+// List filters, as SQL shared by both backends.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+    Int32(i32),
+    Ids(Vec<i64>),
+}
+
+/// A `WHERE ... ORDER BY ... LIMIT` tail with numbered placeholders and their values.
+#[derive(Debug, Default)]
+pub(crate) struct Query {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl Query {
+    fn push(&mut self, dialect: Dialect, param: Param) -> String {
+        self.params.push(param);
+        let n = self.params.len();
+        match dialect {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+}
+
+pub(crate) const RECORD_COLUMNS: &str = "b.id, b.marc, b.title, b.responsibility, b.authors, b.isbns, b.issns, \
+     b.lccn, b.oclc_numbers, b.control_number, b.control_number_identifier, b.publisher, b.year, b.language, \
+     b.format, b.subjects, b.series, b.lc_call_number, b.dewey_call_number, b.edition, b.created_at, b.updated_at";
+
+pub(crate) const ITEM_COLUMNS: &str = "i.id, i.bib_id, i.barcode, i.home_branch, i.holding_branch, i.location, \
+     i.collection, i.call_number, i.item_type, i.price, i.public_note, i.staff_note, i.materials_specified, \
+     i.status, i.acquired_on";
+
+/// `SELECT <record columns> FROM bib_records b WHERE <filter> [AND b.id > after] ORDER BY b.id [LIMIT n]`.
+pub(crate) fn records_query(dialect: Dialect, filter: &RecordFilter, page: Option<crate::Page>) -> Query {
+    let mut q = Query::default();
+    let mut conds: Vec<String> = Vec::new();
+    let substring = |col: &str, p: &str| match dialect {
+        Dialect::Sqlite => format!("instr({col}, {p}) > 0"),
+        Dialect::Postgres => format!("strpos({col}, {p}) > 0"),
+    };
+    if let Some(t) = &filter.title {
+        let p = q.push(dialect, Param::Text(fold(t.trim())));
+        conds.push(substring("b.title_fold", &p));
+    }
+    if let Some(a) = &filter.author {
+        let p = q.push(dialect, Param::Text(fold(a.trim())));
+        conds.push(substring("b.authors_fold", &p));
+    }
+    if let Some(isbn) = &filter.isbn {
+        let p = q.push(dialect, Param::Text(isbn.trim().to_string()));
+        conds.push(format!("EXISTS (SELECT 1 FROM bib_isbns x WHERE x.isbn = {p} AND x.bib_id = b.id)"));
+    }
+    if let Some(y) = filter.year_from {
+        let p = q.push(dialect, Param::Int32(y));
+        conds.push(format!("b.year >= {p}"));
+    }
+    if let Some(y) = filter.year_to {
+        let p = q.push(dialect, Param::Int32(y));
+        conds.push(format!("b.year <= {p}"));
+    }
+    if let Some(f) = filter.format {
+        let p = q.push(dialect, Param::Text(format_str(f)));
+        conds.push(format!("b.format = {p}"));
+    }
+    if let Some(branch) = &filter.branch {
+        let p = q.push(dialect, Param::Text(branch.to_string()));
+        conds.push(format!("EXISTS (SELECT 1 FROM items i WHERE i.bib_id = b.id AND i.home_branch = {p})"));
+    }
+    if let Some(ids) = &filter.ids {
+        match dialect {
+            Dialect::Sqlite => {
+                let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+                let p = q.push(dialect, Param::Text(json));
+                conds.push(format!("b.id IN (SELECT value FROM json_each({p}))"));
+            }
+            Dialect::Postgres => {
+                let p = q.push(dialect, Param::Ids(ids.clone()));
+                conds.push(format!("b.id = ANY({p})"));
+            }
+        }
+    }
+    if let Some(page) = page {
+        let p = q.push(dialect, Param::Int(page.after));
+        conds.push(format!("b.id > {p}"));
+    }
+    let mut sql = format!("SELECT {RECORD_COLUMNS} FROM bib_records b");
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    sql.push_str(" ORDER BY b.id");
+    if let Some(page) = page {
+        let p = q.push(dialect, Param::Int(i64::from(page.limit)));
+        sql.push_str(&format!(" LIMIT {p}"));
+    }
+    q.sql = sql;
+    q
+}
+
+/// `SELECT <item columns> FROM items i WHERE <filter> AND i.id > after ORDER BY i.id LIMIT n`.
+pub(crate) fn items_query(dialect: Dialect, filter: &ItemFilter, page: crate::Page) -> Query {
+    let mut q = Query::default();
+    let mut conds: Vec<String> = Vec::new();
+    if let Some(id) = filter.bib_id {
+        let p = q.push(dialect, Param::Int(id));
+        conds.push(format!("i.bib_id = {p}"));
+    }
+    for (col, code) in [
+        ("i.home_branch", &filter.home_branch),
+        ("i.holding_branch", &filter.holding_branch),
+        ("i.location", &filter.location),
+        ("i.item_type", &filter.item_type),
+    ] {
+        if let Some(code) = code {
+            let p = q.push(dialect, Param::Text(code.to_string()));
+            conds.push(format!("{col} = {p}"));
+        }
+    }
+    if let Some(status) = filter.status {
+        let p = q.push(dialect, Param::Text(status.as_str().to_string()));
+        conds.push(format!("i.status = {p}"));
+    }
+    let p = q.push(dialect, Param::Int(page.after));
+    conds.push(format!("i.id > {p}"));
+    let limit = q.push(dialect, Param::Int(i64::from(page.limit)));
+    q.sql = format!("SELECT {ITEM_COLUMNS} FROM items i WHERE {} ORDER BY i.id LIMIT {limit}", conds.join(" AND "));
+    q
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import batches.
+
+/// What a lookup for an import candidate found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// A stored record with byte-identical MARC (lowest id if several).
+    Identical(BibId),
+    /// The first match by 001+003, then OCLC number, then ISBN (lowest id within a rule).
+    Matched(BibId),
+    Nothing,
+}
+
+/// The codes the items of a batch name, sorted (so concurrent batches lock them in one order).
+#[derive(Debug, Default)]
+pub(crate) struct NeededCodes {
+    pub branches: Vec<String>,
+    pub locations: Vec<String>,
+    pub item_types: Vec<String>,
+}
+
+/// The steps of an import, one implementation per backend. Every step runs inside the batch's
+/// transaction; `begin_candidate` / `undo_candidate` wrap one candidate in a savepoint.
+pub(crate) trait BatchWriter {
+    fn ensure_codes(&mut self, codes: &NeededCodes) -> Result<()>;
+    fn find(&mut self, record: &NewRecord, sha: &[u8]) -> Result<Found>;
+    fn insert_record(&mut self, record: &NewRecord, sha: &[u8]) -> Result<BibId>;
+    fn replace_record(&mut self, id: BibId, record: &NewRecord, sha: &[u8]) -> Result<()>;
+    /// Adds the items whose barcode is new; returns (added, already existing).
+    fn attach_items(&mut self, bib_id: BibId, items: &[NewItem]) -> Result<(u32, u32)>;
+    fn begin_candidate(&mut self) -> Result<()>;
+    fn keep_candidate(&mut self) -> Result<()>;
+    fn undo_candidate(&mut self) -> Result<()>;
+}
+
+/// Problems found before touching the database: one optional rejection reason per candidate.
+fn prevalidate(batch: &[ImportCandidate]) -> Vec<Option<String>> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    batch
+        .iter()
+        .map(|c| {
+            let mut reason = None;
+            for item in &c.items {
+                if reason.is_none() {
+                    if let Err(e) = item_acquired_on(item) {
+                        reason = Some(e.to_string());
+                    }
+                }
+                if !seen.insert(item.barcode.as_str()) && reason.is_none() {
+                    reason = Some(format!("item barcode {} appears more than once in this batch", item.barcode));
+                }
+            }
+            reason
+        })
+        .collect()
+}
+
+fn needed_codes(batch: &[ImportCandidate], reasons: &[Option<String>]) -> NeededCodes {
+    let mut branches = BTreeSet::new();
+    let mut locations = BTreeSet::new();
+    let mut item_types = BTreeSet::new();
+    for (c, reason) in batch.iter().zip(reasons) {
+        if reason.is_some() {
+            continue;
+        }
+        for item in &c.items {
+            branches.insert(item.home_branch.to_string());
+            branches.insert(item.holding_branch.to_string());
+            if let Some(l) = &item.location {
+                locations.insert(l.to_string());
+            }
+            item_types.insert(item.item_type.to_string());
+        }
+    }
+    NeededCodes {
+        branches: branches.into_iter().collect(),
+        locations: locations.into_iter().collect(),
+        item_types: item_types.into_iter().collect(),
+    }
+}
+
+/// Errors that reject one candidate rather than fail the batch.
+fn is_candidate_problem(e: &StorageError) -> bool {
+    matches!(e, StorageError::Conflict { .. } | StorageError::Constraint(_) | StorageError::NotFound { .. })
+}
+
+pub(crate) fn run_import(
+    w: &mut dyn BatchWriter,
+    batch: &[ImportCandidate],
+    on_match: OnMatch,
+) -> Result<Vec<ImportOutcome>> {
+    let reasons = prevalidate(batch);
+    w.ensure_codes(&needed_codes(batch, &reasons))?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (candidate, reason) in batch.iter().zip(reasons) {
+        if let Some(reason) = reason {
+            outcomes.push(ImportOutcome::Rejected { reason });
+            continue;
+        }
+        w.begin_candidate()?;
+        match import_one(w, candidate, on_match) {
+            Ok(outcome) => {
+                w.keep_candidate()?;
+                outcomes.push(outcome);
+            }
+            Err(e) if is_candidate_problem(&e) => {
+                w.undo_candidate()?;
+                outcomes.push(ImportOutcome::Rejected { reason: e.to_string() });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(outcomes)
+}
+
+fn import_one(w: &mut dyn BatchWriter, c: &ImportCandidate, on_match: OnMatch) -> Result<ImportOutcome> {
+    let sha = sha256(&c.record.marc);
+    Ok(match w.find(&c.record, &sha)? {
+        Found::Identical(id) => {
+            let (items_added, items_existing) = w.attach_items(id, &c.items)?;
+            ImportOutcome::Unchanged { id, items_added, items_existing }
+        }
+        Found::Matched(id) => match on_match {
+            OnMatch::Add => {
+                let id = w.insert_record(&c.record, &sha)?;
+                let (items_added, items_existing) = w.attach_items(id, &c.items)?;
+                ImportOutcome::Added { id, items_added, items_existing }
+            }
+            OnMatch::Replace => {
+                w.replace_record(id, &c.record, &sha)?;
+                let (items_added, items_existing) = w.attach_items(id, &c.items)?;
+                ImportOutcome::Replaced { id, items_added, items_existing }
+            }
+            OnMatch::Skip => {
+                let (items_added, items_existing) = w.attach_items(id, &c.items)?;
+                ImportOutcome::Skipped { id, items_added, items_existing }
+            }
+        },
+        Found::Nothing => {
+            let id = w.insert_record(&c.record, &sha)?;
+            let (items_added, items_existing) = w.attach_items(id, &c.items)?;
+            ImportOutcome::Added { id, items_added, items_existing }
+        }
+    })
+}
+
+/// The ISBNs / OCLC numbers of a record without repeats (a record may carry one ISBN as both
+/// ISBN-10 and ISBN-13), for the child tables.
+pub(crate) fn distinct(values: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    values.iter().filter(|v| seen.insert(v.as_str())).cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_round_trip() {
+        for f in [Format::Book, Format::LargePrint, Format::MusicCd, Format::AudiobookCd, Format::Other] {
+            assert_eq!(parse_format(&format_str(f)).ok(), Some(f));
+        }
+        assert_eq!(format_str(Format::LargePrint), "large_print");
+    }
+
+    #[test]
+    fn folds_unicode() {
+        assert_eq!(fold("Études ÅNGSTRÖM"), "études ångström");
+        assert_eq!(fold_authors(&["King, Stephen".into(), "Straub, Peter".into()]), "king, stephen\nstraub, peter");
+    }
+
+    #[test]
+    fn timestamps_are_utc_micros() {
+        let s = rfc3339(now());
+        assert!(s.ends_with('Z') && s.len() == 27, "{s}");
+    }
+}

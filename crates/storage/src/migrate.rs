@@ -1,0 +1,50 @@
+//! Versioned migrations, compiled into the binary. Each backend has one SQL file per version in
+//! `migrations/<backend>/NNNN_name.sql`; they are applied in order when the database is opened,
+//! each in its own transaction together with its row in `schema_migrations`. Applied versions
+//! are never edited: a schema change is a new file (in both directories).
+
+use crate::{Result, StorageError};
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Migration] =
+    &[Migration { version: 1, name: "initial", sql: include_str!("../migrations/sqlite/0001_initial.sql") }];
+
+pub(crate) const POSTGRES: &[Migration] =
+    &[Migration { version: 1, name: "initial", sql: include_str!("../migrations/postgres/0001_initial.sql") }];
+
+/// Refuses a database that a newer Shelfmark migrated past what this binary knows.
+pub(crate) fn check_not_newer(applied_max: Option<i64>, known: &[Migration]) -> Result<()> {
+    let latest = known.iter().map(|m| m.version).max().unwrap_or(0);
+    match applied_max {
+        Some(v) if v > i64::from(latest) => Err(StorageError::Migration {
+            version: u32::try_from(v).unwrap_or(u32::MAX),
+            message: format!(
+                "the database is at schema version {v} but this Shelfmark knows versions up to {latest}: \
+                 run a newer Shelfmark"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_in_order_and_match_between_backends() {
+        for list in [SQLITE, POSTGRES] {
+            for (i, m) in list.iter().enumerate() {
+                assert_eq!(m.version as usize, i + 1, "{}", m.name);
+            }
+        }
+        let names = |l: &[Migration]| l.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        assert_eq!(names(SQLITE), names(POSTGRES));
+    }
+}

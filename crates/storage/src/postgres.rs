@@ -1,0 +1,1044 @@
+//! The PostgreSQL backend, on the synchronous `postgres` client.
+//!
+//! **Threads:** the synchronous client drives its own small tokio runtime and panics when called
+//! from a thread that is already running a tokio runtime. Async callers (the web server) must
+//! call this backend inside `tokio::task::spawn_blocking`.
+//!
+//! A pool of at most [`PostgresOptions::pool_size`] connections, opened lazily; each connection
+//! caches its prepared statements. Writes run in READ COMMITTED transactions and are retried (up
+//! to three times) when PostgreSQL reports a deadlock or a serialization failure. Import batches
+//! take a transaction-level advisory lock, so concurrent imports match against each other's
+//! records instead of both adding the same title. The change feed stays monotonic because each
+//! writer takes another advisory lock just before it inserts its change rows and holds it until
+//! commit: change ids are handed out in commit order. Export reads in one REPEATABLE READ, READ
+//! ONLY transaction through a portal (a server-side cursor), a chunk of records at a time.
+
+use crate::common::{
+    self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, format_str,
+    item_acquired_on, item_refs, items_query, no_record, parse_barcode, parse_code, parse_format, parse_status,
+    record_has_items, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange, Ref,
+};
+use crate::config::{redact_url, PostgresOptions};
+use crate::migrate::{self, check_not_newer};
+use crate::pool::{Pool, Pooled};
+use crate::{
+    BibId, Change, ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, ItemFilter, ItemId, NewRecord,
+    OnMatch, Page, Patron, RecordFilter, Result, StorageError, StoredRecord,
+};
+use ::postgres::error::SqlState;
+use ::postgres::types::ToSql;
+use ::postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction};
+use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemType, Money, NewItem, ShelvingLocation};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Advisory lock keys (`pg_advisory_xact_lock`), the ASCII of "SHELFMK" plus a number.
+const MIGRATE_LOCK: i64 = 0x5348_454c_464d_4b01;
+const IMPORT_LOCK: i64 = 0x5348_454c_464d_4b02;
+const CHANGES_LOCK: i64 = 0x5348_454c_464d_4b03;
+
+/// Records fetched per round trip by `export`.
+const EXPORT_CHUNK: i32 = 256;
+const WRITE_ATTEMPTS: usize = 3;
+
+pub struct PostgresDatabase {
+    pool: Pool<PgConn>,
+    description: String,
+}
+
+impl std::fmt::Debug for PostgresDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresDatabase").field("url", &self.description).finish_non_exhaustive()
+    }
+}
+
+struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl PostgresDatabase {
+    /// Connects, creates the schema if one is named, and migrates. Must not be called on a tokio
+    /// runtime thread (see the module docs).
+    pub fn connect(options: &PostgresOptions) -> Result<PostgresDatabase> {
+        let mut config: ::postgres::Config = options
+            .url
+            .parse()
+            .map_err(|e| StorageError::Other(format!("bad PostgreSQL URL {}: {e}", redact_url(&options.url))))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("shelfmark");
+        }
+        let schema = options.schema.as_deref().map(quote_schema).transpose()?;
+        let set_path = schema.as_ref().map(|s| format!("SET search_path TO {s}"));
+        let connect = move || -> Result<PgConn> {
+            let mut client = config.connect(NoTls)?;
+            if let Some(sql) = &set_path {
+                client.batch_execute(sql)?;
+            }
+            Ok(PgConn { client, statements: HashMap::new() })
+        };
+        let mut first = connect()?;
+        if let Some(s) = &schema {
+            first.client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
+        }
+        migrate(&mut first.client)?;
+        let pool = Pool::new(options.pool_size, Duration::from_secs(30), Box::new(connect));
+        pool.seed(first);
+        Ok(PostgresDatabase { pool, description: redact_url(&options.url) })
+    }
+
+    /// A live connection from the pool (dead ones, e.g. after a server restart, are dropped).
+    fn conn(&self) -> Result<Pooled<'_, PgConn>> {
+        loop {
+            let mut conn = self.pool.get()?;
+            if conn.client.is_closed() {
+                conn.mark_broken();
+                continue;
+            }
+            return Ok(conn);
+        }
+    }
+
+    /// One write transaction, retried on deadlock or serialization failure. The change rows the
+    /// closure queued are inserted last, under [`CHANGES_LOCK`].
+    fn write<T>(&self, mut f: impl FnMut(&mut Tx<'_, '_>) -> Result<T>) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut conn = self.conn()?;
+            let result = (|| {
+                let PgConn { client, statements } = &mut *conn;
+                let mut tx = client.transaction()?;
+                let (value, changes) = {
+                    let mut w = Tx { cx: Cx { c: &mut tx, statements }, changes: Vec::new(), mark: 0, savepoint: false };
+                    let value = f(&mut w)?;
+                    (value, w.changes)
+                };
+                if !changes.is_empty() {
+                    flush_changes(&mut Cx { c: &mut tx, statements }, &changes)?;
+                }
+                tx.commit()?;
+                Ok(value)
+            })();
+            if conn.client.is_closed() {
+                conn.mark_broken();
+            }
+            match result {
+                Err(e) if attempt < WRITE_ATTEMPTS && is_retryable(&e) => continue,
+                other => return other.map_err(map_error),
+            }
+        }
+    }
+
+    /// One read: a single statement, which is a transaction of its own.
+    fn read<T>(&self, f: impl FnOnce(&mut Cx<'_, Client>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn()?;
+        let PgConn { client, statements } = &mut *conn;
+        let result = f(&mut Cx { c: client, statements });
+        if conn.client.is_closed() {
+            conn.mark_broken();
+        }
+        result.map_err(map_error)
+    }
+}
+
+fn quote_schema(name: &str) -> Result<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(format!("\"{name}\""))
+    } else {
+        Err(StorageError::Other(format!(
+            "schema name {name:?} must be letters, digits and '_' (at most 63, not starting with a digit)"
+        )))
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<()> {
+    {
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    INTEGER PRIMARY KEY,
+                 name       TEXT NOT NULL,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )?;
+        let max: Option<i32> = tx.query_one("SELECT max(version) FROM schema_migrations", &[])?.get(0);
+        check_not_newer(max.map(i64::from), migrate::POSTGRES)?;
+        tx.commit()?;
+    }
+    for m in migrate::POSTGRES {
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
+        let version = i32::try_from(m.version).unwrap_or(i32::MAX);
+        let done: bool = tx
+            .query_one("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", &[&version])?
+            .get(0);
+        if done {
+            continue;
+        }
+        tx.batch_execute(m.sql).map_err(|e| StorageError::Migration {
+            version: m.version,
+            message: e.as_db_error().map(|d| d.to_string()).unwrap_or_else(|| e.to_string()),
+        })?;
+        tx.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[&version, &m.name])?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+
+fn sql_state(e: &StorageError) -> Option<&SqlState> {
+    match e {
+        StorageError::Postgres(e) => e.code(),
+        _ => None,
+    }
+}
+
+fn is_retryable(e: &StorageError) -> bool {
+    matches!(sql_state(e), Some(s) if *s == SqlState::T_R_DEADLOCK_DETECTED || *s == SqlState::T_R_SERIALIZATION_FAILURE)
+}
+
+/// What every error that no call site turned into a sentence becomes: integrity and data
+/// problems (SQLSTATE classes 23 and 22) are the caller's, anything else is the database's.
+fn map_error(e: StorageError) -> StorageError {
+    let StorageError::Postgres(pg) = &e else { return e };
+    let Some(db) = pg.as_db_error() else { return e };
+    let code = db.code();
+    if *code == SqlState::UNIQUE_VIOLATION {
+        let what = match db.constraint() {
+            Some("items_barcode_key") => "item barcode",
+            Some("patrons_card_number_key") => "card number",
+            _ => "row",
+        };
+        let key = db.detail().and_then(key_from_detail).unwrap_or_else(|| db.message().to_string());
+        StorageError::Conflict { what, key }
+    } else if code.code().starts_with("23") || code.code().starts_with("22") {
+        StorageError::Constraint(format!("the database refused the change: {}", db.message()))
+    } else {
+        e
+    }
+}
+
+/// `Key (barcode)=(123) already exists.` -> `123`.
+fn key_from_detail(detail: &str) -> Option<String> {
+    let start = detail.find(")=(")? + 3;
+    let end = detail.rfind(')')?;
+    (end > start).then(|| detail[start..end].to_string())
+}
+
+fn constraint_of(e: &StorageError) -> Option<(&SqlState, Option<&str>)> {
+    match e {
+        StorageError::Postgres(e) => e.as_db_error().map(|d| (d.code(), d.constraint())),
+        _ => None,
+    }
+}
+
+/// The sentence for a failed item insert or update, from the constraint PostgreSQL names.
+fn item_error(e: StorageError, bib_id: Option<BibId>, item: &NewItem) -> StorageError {
+    let Some((code, constraint)) = constraint_of(&e) else { return e };
+    if *code == SqlState::UNIQUE_VIOLATION && constraint == Some("items_barcode_key") {
+        return common::barcode_taken(&item.barcode);
+    }
+    if *code == SqlState::FOREIGN_KEY_VIOLATION {
+        let refs = item_refs(item);
+        let find = |r: Ref| refs.iter().find(|(x, _)| *x == r).map(|(r, c)| r.missing(c));
+        let sentence = match constraint {
+            Some("items_bib_id_fkey") => bib_id.map(no_record),
+            Some("items_home_branch_fkey") => find(Ref::HomeBranch),
+            Some("items_holding_branch_fkey") => find(Ref::HoldingBranch),
+            Some("items_location_fkey") => find(Ref::Location),
+            Some("items_item_type_fkey") => find(Ref::ItemType),
+            _ => None,
+        };
+        if let Some(s) = sentence {
+            return s;
+        }
+    }
+    e
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements.
+
+/// A client or transaction with its connection's statement cache.
+struct Cx<'a, C: GenericClient> {
+    c: &'a mut C,
+    statements: &'a mut HashMap<String, Statement>,
+}
+
+type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+impl<C: GenericClient> Cx<'_, C> {
+    fn prepare(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(st) = self.statements.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.c.prepare(sql)?;
+        self.statements.insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
+
+    fn query(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        let st = self.prepare(sql)?;
+        Ok(self.c.query(&st, params)?)
+    }
+
+    fn query_opt(&mut self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
+        let st = self.prepare(sql)?;
+        Ok(self.c.query_opt(&st, params)?)
+    }
+
+    fn query_one(&mut self, sql: &str, params: &Params<'_>) -> Result<Row> {
+        let st = self.prepare(sql)?;
+        Ok(self.c.query_one(&st, params)?)
+    }
+
+    fn execute(&mut self, sql: &str, params: &Params<'_>) -> Result<u64> {
+        let st = self.prepare(sql)?;
+        Ok(self.c.execute(&st, params)?)
+    }
+}
+
+/// A write transaction: the statements, plus the change rows to insert at commit.
+struct Tx<'a, 'c> {
+    cx: Cx<'a, Transaction<'c>>,
+    changes: Vec<PendingChange>,
+    /// `changes.len()` when the current import candidate began.
+    mark: usize,
+    /// An import candidate's savepoint is still open (released lazily with the next one).
+    savepoint: bool,
+}
+
+impl Tx<'_, '_> {
+    fn change(&mut self, entity: ChangeEntity, entity_id: i64, kind: ChangeKind) {
+        self.changes.push(PendingChange { entity, entity_id, kind });
+    }
+}
+
+fn flush_changes(cx: &mut Cx<'_, Transaction<'_>>, changes: &[PendingChange]) -> Result<()> {
+    let entities: Vec<&str> = changes.iter().map(|c| c.entity.as_str()).collect();
+    let ids: Vec<i64> = changes.iter().map(|c| c.entity_id).collect();
+    let kinds: Vec<&str> = changes.iter().map(|c| c.kind.as_str()).collect();
+    // The lock is taken before the first identity value is drawn and held to commit, so change
+    // ids are in commit order.
+    cx.execute(
+        "INSERT INTO changes (entity, entity_id, kind, at) \
+         SELECT c.entity, c.entity_id, c.kind, now() \
+         FROM (SELECT pg_advisory_xact_lock($1)) AS l, \
+              unnest($2::text[], $3::int8[], $4::text[]) WITH ORDINALITY AS c(entity, entity_id, kind, n) \
+         ORDER BY c.n",
+        &[&CHANGES_LOCK, &entities, &ids, &kinds],
+    )?;
+    Ok(())
+}
+
+fn boxed(params: &[Param]) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .iter()
+        .map(|p| -> Box<dyn ToSql + Sync> {
+            match p {
+                Param::Text(s) => Box::new(s.clone()),
+                Param::Int(i) => Box::new(*i),
+                Param::Int32(i) => Box::new(*i),
+                Param::Ids(ids) => Box::new(ids.clone()),
+            }
+        })
+        .collect()
+}
+
+fn refs(params: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|b| b.as_ref()).collect()
+}
+
+fn timestamp(row: &Row, i: usize) -> Result<String> {
+    Ok(common::rfc3339(row.try_get::<_, DateTime<Utc>>(i)?))
+}
+
+fn stored_record(row: &Row) -> Result<StoredRecord> {
+    let derived = BibDerived {
+        title: row.try_get(2)?,
+        responsibility: row.try_get(3)?,
+        authors: row.try_get(4)?,
+        isbns: row.try_get(5)?,
+        issns: row.try_get(6)?,
+        lccn: row.try_get(7)?,
+        oclc_numbers: row.try_get(8)?,
+        control_number: row.try_get(9)?,
+        control_number_identifier: row.try_get(10)?,
+        publisher: row.try_get(11)?,
+        year: row.try_get(12)?,
+        language: row.try_get(13)?,
+        format: parse_format(row.try_get(14)?)?,
+        subjects: row.try_get(15)?,
+        series: row.try_get(16)?,
+        lc_call_number: row.try_get(17)?,
+        dewey_call_number: row.try_get(18)?,
+        edition: row.try_get(19)?,
+    };
+    Ok(StoredRecord {
+        id: row.try_get(0)?,
+        marc: row.try_get(1)?,
+        derived,
+        created_at: timestamp(row, 20)?,
+        updated_at: timestamp(row, 21)?,
+    })
+}
+
+fn item_from_row(row: &Row) -> Result<Item> {
+    let code = |i: usize| -> Result<Code> { parse_code(row.try_get(i)?) };
+    let opt_code = |i: usize| -> Result<Option<Code>> { row.try_get::<_, Option<String>>(i)?.map(parse_code).transpose() };
+    Ok(Item {
+        id: row.try_get(0)?,
+        bib_id: row.try_get(1)?,
+        item: NewItem {
+            barcode: parse_barcode(row.try_get(2)?)?,
+            home_branch: code(3)?,
+            holding_branch: code(4)?,
+            location: opt_code(5)?,
+            collection: row.try_get(6)?,
+            call_number: row.try_get(7)?,
+            item_type: code(8)?,
+            price: row.try_get::<_, Option<i64>>(9)?.map(Money::from_minor),
+            public_note: row.try_get(10)?,
+            staff_note: row.try_get(11)?,
+            materials_specified: row.try_get(12)?,
+            status: parse_status(row.try_get(13)?)?,
+            acquired_on: row.try_get::<_, Option<NaiveDate>>(14)?.map(common::date_str),
+        },
+    })
+}
+
+fn count(row: Row) -> Result<u64> {
+    Ok(u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes shared by the trait methods and import batches.
+
+/// The 22 derived-and-MARC values of a record, in the column order of INSERT_RECORD.
+struct RecordValues {
+    marc: Vec<u8>,
+    sha: Vec<u8>,
+    title_fold: String,
+    authors_fold: String,
+    format: String,
+}
+
+impl RecordValues {
+    fn new(r: &NewRecord, sha: &[u8]) -> RecordValues {
+        RecordValues {
+            marc: r.marc.clone(),
+            sha: sha.to_vec(),
+            title_fold: fold(&r.derived.title),
+            authors_fold: fold_authors(&r.derived.authors),
+            format: format_str(r.derived.format),
+        }
+    }
+
+    fn params<'p>(&'p self, d: &'p BibDerived) -> Vec<&'p (dyn ToSql + Sync)> {
+        vec![
+            &self.marc,
+            &self.sha,
+            &d.title,
+            &self.title_fold,
+            &d.responsibility,
+            &d.authors,
+            &self.authors_fold,
+            &d.isbns,
+            &d.issns,
+            &d.lccn,
+            &d.oclc_numbers,
+            &d.control_number,
+            &d.control_number_identifier,
+            &d.publisher,
+            &d.year,
+            &d.language,
+            &self.format,
+            &d.subjects,
+            &d.series,
+            &d.lc_call_number,
+            &d.dewey_call_number,
+            &d.edition,
+        ]
+    }
+}
+
+const INSERT_RECORD: &str = "WITH b AS ( \
+       INSERT INTO bib_records (marc, marc_sha256, title, title_fold, responsibility, authors, authors_fold, \
+         isbns, issns, lccn, oclc_numbers, control_number, control_number_identifier, publisher, year, language, \
+         format, subjects, series, lc_call_number, dewey_call_number, edition, created_at, updated_at) \
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
+         now(), now()) \
+       RETURNING id), \
+     i AS (INSERT INTO bib_isbns (isbn, bib_id) SELECT DISTINCT x, b.id FROM b, unnest($8::text[]) AS x), \
+     o AS (INSERT INTO bib_oclc_numbers (oclc_number, bib_id) SELECT DISTINCT x, b.id FROM b, unnest($11::text[]) AS x) \
+     SELECT id FROM b";
+
+/// Rewrites the row and brings the identifier tables in line (rows that stay are left alone, so
+/// the DELETE and INSERT of one statement never touch the same row).
+const REPLACE_RECORD: &str = "WITH b AS ( \
+       UPDATE bib_records SET marc = $1, marc_sha256 = $2, title = $3, title_fold = $4, responsibility = $5, \
+         authors = $6, authors_fold = $7, isbns = $8, issns = $9, lccn = $10, oclc_numbers = $11, \
+         control_number = $12, control_number_identifier = $13, publisher = $14, year = $15, language = $16, \
+         format = $17, subjects = $18, series = $19, lc_call_number = $20, dewey_call_number = $21, edition = $22, \
+         updated_at = now() \
+       WHERE id = $23 RETURNING id), \
+     di AS (DELETE FROM bib_isbns WHERE bib_id = $23 AND NOT (isbn = ANY($8::text[]))), \
+     ii AS (INSERT INTO bib_isbns (isbn, bib_id) SELECT DISTINCT x, b.id FROM b, unnest($8::text[]) AS x \
+       ON CONFLICT DO NOTHING), \
+     do_ AS (DELETE FROM bib_oclc_numbers WHERE bib_id = $23 AND NOT (oclc_number = ANY($11::text[]))), \
+     io AS (INSERT INTO bib_oclc_numbers (oclc_number, bib_id) SELECT DISTINCT x, b.id FROM b, unnest($11::text[]) AS x \
+       ON CONFLICT DO NOTHING) \
+     SELECT id FROM b";
+
+fn insert_record(w: &mut Tx<'_, '_>, r: &NewRecord, sha: &[u8]) -> Result<BibId> {
+    let values = RecordValues::new(r, sha);
+    let id: BibId = w.cx.query_one(INSERT_RECORD, &values.params(&r.derived))?.try_get(0)?;
+    w.change(ChangeEntity::Record, id, ChangeKind::Created);
+    Ok(id)
+}
+
+fn replace_record(w: &mut Tx<'_, '_>, id: BibId, r: &NewRecord, sha: &[u8]) -> Result<()> {
+    let values = RecordValues::new(r, sha);
+    let mut params = values.params(&r.derived);
+    params.push(&id);
+    if w.cx.query_opt(REPLACE_RECORD, &params)?.is_none() {
+        return Err(StorageError::NotFound { what: "record", key: id.to_string() });
+    }
+    w.change(ChangeEntity::Record, id, ChangeKind::Updated);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import batches.
+
+const FIND_MATCH: &str = "SELECT rank, id FROM ( \
+       SELECT 0 AS rank, id FROM bib_records WHERE marc_sha256 = $1 \
+       UNION ALL SELECT 1, id FROM bib_records \
+         WHERE $2::text IS NOT NULL AND control_number = $2::text \
+           AND control_number_identifier IS NOT DISTINCT FROM $3::text \
+       UNION ALL SELECT 2, bib_id FROM bib_oclc_numbers WHERE oclc_number = ANY($4::text[]) \
+       UNION ALL SELECT 3, bib_id FROM bib_isbns WHERE isbn = ANY($5::text[]) \
+     ) AS m ORDER BY rank, id LIMIT 1";
+
+const ATTACH_ITEMS: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, \
+       call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, \
+       created_at, updated_at) \
+     SELECT $1, t.barcode, t.home_branch, t.holding_branch, t.location, t.collection, t.call_number, t.item_type, \
+       t.price, t.public_note, t.staff_note, t.materials_specified, t.status, t.acquired_on, now(), now() \
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], \
+       $10::text[], $11::text[], $12::text[], $13::text[], $14::date[]) WITH ORDINALITY \
+       AS t(barcode, home_branch, holding_branch, location, collection, call_number, item_type, price, \
+         public_note, staff_note, materials_specified, status, acquired_on, n) \
+     ORDER BY t.n \
+     ON CONFLICT (barcode) DO NOTHING \
+     RETURNING id";
+
+impl BatchWriter for Tx<'_, '_> {
+    fn ensure_codes(&mut self, codes: &NeededCodes) -> Result<()> {
+        if !codes.branches.is_empty() {
+            self.cx.execute(
+                "INSERT INTO branches (code, name) SELECT c, c FROM unnest($1::text[]) AS c ON CONFLICT DO NOTHING",
+                &[&codes.branches],
+            )?;
+        }
+        if !codes.locations.is_empty() {
+            self.cx.execute(
+                "INSERT INTO shelving_locations (code, name) SELECT c, c FROM unnest($1::text[]) AS c \
+                 ON CONFLICT DO NOTHING",
+                &[&codes.locations],
+            )?;
+        }
+        if !codes.item_types.is_empty() {
+            self.cx.execute(
+                "INSERT INTO item_types (code, name, loanable) SELECT c, c, true FROM unnest($1::text[]) AS c \
+                 ON CONFLICT DO NOTHING",
+                &[&codes.item_types],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn find(&mut self, record: &NewRecord, sha: &[u8]) -> Result<Found> {
+        let d = &record.derived;
+        let row = self.cx.query_opt(
+            FIND_MATCH,
+            &[&sha, &d.control_number, &d.control_number_identifier, &d.oclc_numbers, &d.isbns],
+        )?;
+        Ok(match row {
+            None => Found::Nothing,
+            Some(row) => {
+                let rank: i32 = row.try_get(0)?;
+                let id: BibId = row.try_get(1)?;
+                if rank == 0 {
+                    Found::Identical(id)
+                } else {
+                    Found::Matched(id)
+                }
+            }
+        })
+    }
+
+    fn insert_record(&mut self, record: &NewRecord, sha: &[u8]) -> Result<BibId> {
+        insert_record(self, record, sha)
+    }
+
+    fn replace_record(&mut self, id: BibId, record: &NewRecord, sha: &[u8]) -> Result<()> {
+        replace_record(self, id, record, sha)
+    }
+
+    fn attach_items(&mut self, bib_id: BibId, items: &[NewItem]) -> Result<(u32, u32)> {
+        if items.is_empty() {
+            return Ok((0, 0));
+        }
+        let text = |f: fn(&NewItem) -> Option<String>| items.iter().map(f).collect::<Vec<Option<String>>>();
+        let barcodes: Vec<&str> = items.iter().map(|i| i.barcode.as_str()).collect();
+        let home: Vec<&str> = items.iter().map(|i| i.home_branch.as_str()).collect();
+        let holding: Vec<&str> = items.iter().map(|i| i.holding_branch.as_str()).collect();
+        let location = text(|i| i.location.as_ref().map(Code::to_string));
+        let collection = text(|i| i.collection.clone());
+        let call_number = text(|i| i.call_number.clone());
+        let item_type: Vec<&str> = items.iter().map(|i| i.item_type.as_str()).collect();
+        let price: Vec<Option<i64>> = items.iter().map(|i| i.price.map(Money::minor)).collect();
+        let public_note = text(|i| i.public_note.clone());
+        let staff_note = text(|i| i.staff_note.clone());
+        let materials = text(|i| i.materials_specified.clone());
+        let status: Vec<&str> = items.iter().map(|i| i.status.as_str()).collect();
+        let acquired = items.iter().map(item_acquired_on).collect::<Result<Vec<Option<NaiveDate>>>>()?;
+        let rows = self.cx.query(
+            ATTACH_ITEMS,
+            &[
+                &bib_id,
+                &barcodes,
+                &home,
+                &holding,
+                &location,
+                &collection,
+                &call_number,
+                &item_type,
+                &price,
+                &public_note,
+                &staff_note,
+                &materials,
+                &status,
+                &acquired,
+            ],
+        )?;
+        for row in &rows {
+            let id: ItemId = row.try_get(0)?;
+            self.change(ChangeEntity::Item, id, ChangeKind::Created);
+        }
+        let added = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        let total = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        Ok((added, total - added))
+    }
+
+    fn begin_candidate(&mut self) -> Result<()> {
+        let sql = if self.savepoint { "RELEASE SAVEPOINT candidate; SAVEPOINT candidate" } else { "SAVEPOINT candidate" };
+        self.cx.c.batch_execute(sql)?;
+        self.savepoint = true;
+        self.mark = self.changes.len();
+        Ok(())
+    }
+
+    fn keep_candidate(&mut self) -> Result<()> {
+        // Released together with the next candidate's savepoint, or by COMMIT: one round trip less.
+        Ok(())
+    }
+
+    fn undo_candidate(&mut self) -> Result<()> {
+        self.cx.c.batch_execute("ROLLBACK TO SAVEPOINT candidate; RELEASE SAVEPOINT candidate")?;
+        self.savepoint = false;
+        self.changes.truncate(self.mark);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trait.
+
+const INSERT_ITEM: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, \
+     call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, \
+     created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), now()) RETURNING id";
+
+/// `$1` is the bib id (insert) or the item id (update); `$2..$14` the item.
+fn item_write(w: &mut Tx<'_, '_>, sql: &str, key: i64, item: &NewItem) -> Result<Vec<Row>> {
+    let acquired = item_acquired_on(item)?;
+    let location = item.location.as_ref().map(Code::as_str);
+    let price = item.price.map(Money::minor);
+    w.cx.query(
+        sql,
+        &[
+            &key,
+            &item.barcode.as_str(),
+            &item.home_branch.as_str(),
+            &item.holding_branch.as_str(),
+            &location,
+            &item.collection,
+            &item.call_number,
+            &item.item_type.as_str(),
+            &price,
+            &item.public_note,
+            &item.staff_note,
+            &item.materials_specified,
+            &item.status.as_str(),
+            &acquired,
+        ],
+    )
+}
+
+const UPDATE_ITEM: &str = "UPDATE items SET barcode = $2, home_branch = $3, holding_branch = $4, \
+     location = $5, collection = $6, call_number = $7, item_type = $8, price = $9, public_note = $10, \
+     staff_note = $11, materials_specified = $12, status = $13, acquired_on = $14, updated_at = now() \
+     WHERE id = $1 RETURNING id";
+
+impl Database for PostgresDatabase {
+    fn backend(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn upsert_branch(&self, branch: &Branch) -> Result<()> {
+        self.write(|w| {
+            w.cx.execute(
+                "INSERT INTO branches (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+                &[&branch.code.as_str(), &branch.name],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn branches(&self) -> Result<Vec<Branch>> {
+        self.read(|cx| {
+            cx.query("SELECT code, name FROM branches ORDER BY code", &[])?
+                .iter()
+                .map(|r| Ok(Branch { code: parse_code(r.try_get(0)?)?, name: r.try_get(1)? }))
+                .collect()
+        })
+    }
+
+    fn branch(&self, code: &Code) -> Result<Option<Branch>> {
+        self.read(|cx| {
+            cx.query_opt("SELECT code, name FROM branches WHERE code = $1", &[&code.as_str()])?
+                .map(|r| Ok(Branch { code: parse_code(r.try_get(0)?)?, name: r.try_get(1)? }))
+                .transpose()
+        })
+    }
+
+    fn delete_branch(&self, code: &Code) -> Result<()> {
+        self.write(|w| {
+            let items: i64 = w
+                .cx
+                .query_one(
+                    "SELECT count(*) FROM items WHERE home_branch = $1 OR holding_branch = $1",
+                    &[&code.as_str()],
+                )?
+                .try_get(0)?;
+            if items > 0 {
+                return Err(branch_has_items(code, items));
+            }
+            let patrons: i64 =
+                w.cx.query_one("SELECT count(*) FROM patrons WHERE home_branch = $1", &[&code.as_str()])?.try_get(0)?;
+            if patrons > 0 {
+                return Err(branch_has_patrons(code, patrons));
+            }
+            match w.cx.execute("DELETE FROM branches WHERE code = $1", &[&code.as_str()]) {
+                Ok(0) => Err(StorageError::NotFound { what: "branch", key: code.to_string() }),
+                Ok(_) => Ok(()),
+                // An item or patron written since the counts above (under READ COMMITTED).
+                Err(e) if matches!(constraint_of(&e), Some((s, _)) if *s == SqlState::FOREIGN_KEY_VIOLATION) => {
+                    Err(StorageError::Constraint(format!("branch {code} is still in use; move its items and patrons first")))
+                }
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn upsert_location(&self, location: &ShelvingLocation) -> Result<()> {
+        self.write(|w| {
+            w.cx.execute(
+                "INSERT INTO shelving_locations (code, name) VALUES ($1, $2) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+                &[&location.code.as_str(), &location.name],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn locations(&self) -> Result<Vec<ShelvingLocation>> {
+        self.read(|cx| {
+            cx.query("SELECT code, name FROM shelving_locations ORDER BY code", &[])?
+                .iter()
+                .map(|r| Ok(ShelvingLocation { code: parse_code(r.try_get(0)?)?, name: r.try_get(1)? }))
+                .collect()
+        })
+    }
+
+    fn upsert_item_type(&self, item_type: &ItemType) -> Result<()> {
+        self.write(|w| {
+            w.cx.execute(
+                "INSERT INTO item_types (code, name, loanable) VALUES ($1, $2, $3) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, loanable = excluded.loanable",
+                &[&item_type.code.as_str(), &item_type.name, &item_type.loanable],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn item_types(&self) -> Result<Vec<ItemType>> {
+        self.read(|cx| {
+            cx.query("SELECT code, name, loanable FROM item_types ORDER BY code", &[])?
+                .iter()
+                .map(|r| Ok(ItemType { code: parse_code(r.try_get(0)?)?, name: r.try_get(1)?, loanable: r.try_get(2)? }))
+                .collect()
+        })
+    }
+
+    fn upsert_patron(&self, patron: &Patron) -> Result<()> {
+        let expiry = common::parse_date("expiry date", &patron.expiry_date)?;
+        self.write(|w| {
+            let result = w.cx.execute(
+                "INSERT INTO patrons (card_number, surname, first_name, category, home_branch, expiry_date, email, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now()) \
+                 ON CONFLICT (card_number) DO UPDATE SET surname = excluded.surname, \
+                 first_name = excluded.first_name, category = excluded.category, \
+                 home_branch = excluded.home_branch, expiry_date = excluded.expiry_date, \
+                 email = excluded.email, updated_at = excluded.updated_at",
+                &[
+                    &patron.card_number,
+                    &patron.surname,
+                    &patron.first_name,
+                    &patron.category.as_str(),
+                    &patron.home_branch.as_str(),
+                    &expiry,
+                    &patron.email,
+                ],
+            );
+            match result {
+                Ok(_) => Ok(()),
+                Err(e) if matches!(constraint_of(&e), Some((_, Some("patrons_home_branch_fkey")))) => {
+                    Err(Ref::HomeBranch.missing(&patron.home_branch))
+                }
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn patrons(&self, page: Page) -> Result<Vec<Patron>> {
+        self.read(|cx| {
+            cx.query(
+                "SELECT card_number, surname, first_name, category, home_branch, expiry_date, email \
+                 FROM patrons ORDER BY id LIMIT $1 OFFSET $2",
+                &[&i64::from(page.limit), &page.after.max(0)],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Patron {
+                    card_number: r.try_get(0)?,
+                    surname: r.try_get(1)?,
+                    first_name: r.try_get(2)?,
+                    category: parse_code(r.try_get(3)?)?,
+                    home_branch: parse_code(r.try_get(4)?)?,
+                    expiry_date: common::date_str(r.try_get(5)?),
+                    email: r.try_get(6)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn count_patrons(&self) -> Result<u64> {
+        self.read(|cx| count(cx.query_one("SELECT count(*) FROM patrons", &[])?))
+    }
+
+    fn create_record(&self, record: &NewRecord) -> Result<BibId> {
+        let sha = common::sha256(&record.marc);
+        self.write(|w| insert_record(w, record, &sha))
+    }
+
+    fn record(&self, id: BibId) -> Result<Option<StoredRecord>> {
+        let sql = format!("SELECT {} FROM bib_records b WHERE b.id = $1", common::RECORD_COLUMNS);
+        self.read(|cx| cx.query_opt(&sql, &[&id])?.map(|r| stored_record(&r)).transpose())
+    }
+
+    fn update_record(&self, id: BibId, record: &NewRecord) -> Result<()> {
+        let sha = common::sha256(&record.marc);
+        self.write(|w| replace_record(w, id, record, &sha))
+    }
+
+    fn delete_record(&self, id: BibId) -> Result<()> {
+        self.write(|w| {
+            let items: i64 = w.cx.query_one("SELECT count(*) FROM items WHERE bib_id = $1", &[&id])?.try_get(0)?;
+            if items > 0 {
+                return Err(record_has_items(id, items));
+            }
+            match w.cx.execute("DELETE FROM bib_records WHERE id = $1", &[&id]) {
+                Ok(0) => return Err(StorageError::NotFound { what: "record", key: id.to_string() }),
+                Ok(_) => {}
+                Err(e) if matches!(constraint_of(&e), Some((_, Some("items_bib_id_fkey")))) => {
+                    return Err(record_has_items(id, 1));
+                }
+                Err(e) => return Err(e),
+            }
+            w.change(ChangeEntity::Record, id, ChangeKind::Deleted);
+            Ok(())
+        })
+    }
+
+    fn records(&self, filter: &RecordFilter, page: Page) -> Result<Vec<StoredRecord>> {
+        let q = records_query(Dialect::Postgres, filter, Some(page));
+        let params = boxed(&q.params);
+        self.read(|cx| cx.query(&q.sql, &refs(&params))?.iter().map(stored_record).collect())
+    }
+
+    fn count_records(&self) -> Result<u64> {
+        self.read(|cx| count(cx.query_one("SELECT count(*) FROM bib_records", &[])?))
+    }
+
+    fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
+        self.write(|w| {
+            let rows = item_write(w, INSERT_ITEM, bib_id, item).map_err(|e| item_error(e, Some(bib_id), item))?;
+            let id: ItemId = rows
+                .first()
+                .ok_or_else(|| StorageError::Other("item insert returned no id".to_string()))?
+                .try_get(0)?;
+            w.change(ChangeEntity::Item, id, ChangeKind::Created);
+            Ok(id)
+        })
+    }
+
+    fn item(&self, id: ItemId) -> Result<Option<Item>> {
+        let sql = format!("SELECT {} FROM items i WHERE i.id = $1", common::ITEM_COLUMNS);
+        self.read(|cx| cx.query_opt(&sql, &[&id])?.map(|r| item_from_row(&r)).transpose())
+    }
+
+    fn item_by_barcode(&self, barcode: &Barcode) -> Result<Option<Item>> {
+        let sql = format!("SELECT {} FROM items i WHERE i.barcode = $1", common::ITEM_COLUMNS);
+        self.read(|cx| cx.query_opt(&sql, &[&barcode.as_str()])?.map(|r| item_from_row(&r)).transpose())
+    }
+
+    fn update_item(&self, id: ItemId, item: &NewItem) -> Result<()> {
+        self.write(|w| {
+            let rows = item_write(w, UPDATE_ITEM, id, item).map_err(|e| item_error(e, None, item))?;
+            if rows.is_empty() {
+                return Err(StorageError::NotFound { what: "item", key: id.to_string() });
+            }
+            w.change(ChangeEntity::Item, id, ChangeKind::Updated);
+            Ok(())
+        })
+    }
+
+    fn delete_item(&self, id: ItemId) -> Result<()> {
+        self.write(|w| {
+            if w.cx.execute("DELETE FROM items WHERE id = $1", &[&id])? == 0 {
+                return Err(StorageError::NotFound { what: "item", key: id.to_string() });
+            }
+            w.change(ChangeEntity::Item, id, ChangeKind::Deleted);
+            Ok(())
+        })
+    }
+
+    fn items(&self, filter: &ItemFilter, page: Page) -> Result<Vec<Item>> {
+        let q = items_query(Dialect::Postgres, filter, page);
+        let params = boxed(&q.params);
+        self.read(|cx| cx.query(&q.sql, &refs(&params))?.iter().map(item_from_row).collect())
+    }
+
+    fn count_items(&self) -> Result<u64> {
+        self.read(|cx| count(cx.query_one("SELECT count(*) FROM items", &[])?))
+    }
+
+    fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>> {
+        self.write(|w| {
+            // One import at a time, so that two batches carrying the same title match each other.
+            w.cx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK])?;
+            common::run_import(w, batch, on_match)
+        })
+    }
+
+    fn export(
+        &self,
+        filter: &RecordFilter,
+        each: &mut dyn FnMut(StoredRecord, Vec<Item>) -> Result<(), String>,
+    ) -> Result<()> {
+        let q = records_query(Dialect::Postgres, filter, None);
+        let params = boxed(&q.params);
+        let items_sql =
+            format!("SELECT {} FROM items i WHERE i.bib_id = ANY($1) ORDER BY i.bib_id, i.id", common::ITEM_COLUMNS);
+        let mut conn = self.conn()?;
+        let result = (|| -> Result<()> {
+            let PgConn { client, statements } = &mut *conn;
+            let mut tx =
+                client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
+            let portal = tx.bind(q.sql.as_str(), &refs(&params))?;
+            loop {
+                let rows = tx.query_portal(&portal, EXPORT_CHUNK)?;
+                if rows.is_empty() {
+                    break;
+                }
+                let records = rows.iter().map(stored_record).collect::<Result<Vec<_>>>()?;
+                let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+                let mut items: HashMap<BibId, Vec<Item>> = HashMap::new();
+                for row in (Cx { c: &mut tx, statements: &mut *statements }).query(&items_sql, &[&ids])? {
+                    let item = item_from_row(&row)?;
+                    items.entry(item.bib_id).or_default().push(item);
+                }
+                for record in records {
+                    let its = items.remove(&record.id).unwrap_or_default();
+                    each(record, its).map_err(StorageError::Other)?;
+                }
+                if rows.len() < EXPORT_CHUNK as usize {
+                    break;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        if conn.client.is_closed() {
+            conn.mark_broken();
+        }
+        result.map_err(map_error)
+    }
+
+    fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        self.read(|cx| {
+            cx.query(
+                "SELECT id, entity, entity_id, kind, at FROM changes WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&after, &i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| change_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, timestamp(r, 4)?))
+            .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_checked() {
+        assert_eq!(quote_schema("t_suite_1").ok().as_deref(), Some("\"t_suite_1\""));
+        for bad in ["", "1abc", "a-b", "a\"b", "a b"] {
+            assert!(quote_schema(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_come_out_of_details() {
+        assert_eq!(key_from_detail("Key (barcode)=(3999) already exists.").as_deref(), Some("3999"));
+        assert_eq!(key_from_detail("nothing"), None);
+    }
+}

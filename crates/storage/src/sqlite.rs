@@ -1,0 +1,835 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! Writes go through a single writer connection behind a `Mutex` (SQLite allows one writer at a
+//! time anyway; serialising in-process avoids busy retries), each method one `BEGIN IMMEDIATE`
+//! transaction. Reads use a small pool of reader connections, each method inside one deferred
+//! transaction, so they see a consistent snapshot and never wait for the writer. Every
+//! connection keeps a cache of prepared statements.
+//!
+//! Pragmas: `journal_mode=WAL`, `synchronous=NORMAL` (durable across crashes of the application;
+//! a power cut may lose the last commits but never corrupts the file), `foreign_keys=ON`,
+//! `busy_timeout=5s` (another process, such as a backup, may hold the lock briefly).
+
+use crate::common::{
+    self, branch_has_items, branch_has_patrons, change_from, record_has_items, distinct, fold, fold_authors, format_str, item_acquired_on, item_refs, items_query, no_record, parse_barcode,
+    parse_code, parse_format, parse_status, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, Ref,
+};
+use crate::config::SqliteOptions;
+use crate::migrate::{self, check_not_newer};
+use crate::pool::Pool;
+use crate::{
+    BibId, Change, ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, ItemFilter, ItemId, NewRecord,
+    OnMatch, Page, Patron, RecordFilter, Result, StorageError, StoredRecord,
+};
+use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemType, Money, NewItem, ShelvingLocation};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{ffi, params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql, Transaction};
+use rusqlite::{TransactionBehavior, TransactionState};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const STATEMENT_CACHE: usize = 64;
+
+pub struct SqliteDatabase {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Pool<Connection>,
+}
+
+impl std::fmt::Debug for SqliteDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDatabase").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteDatabase {
+    /// Opens `shelfmark.db` in the data directory (creating both if missing) and migrates it.
+    pub fn open(options: &SqliteOptions) -> Result<SqliteDatabase> {
+        std::fs::create_dir_all(&options.data_dir).map_err(|e| {
+            StorageError::Other(format!("cannot create data directory {}: {e}", options.data_dir.display()))
+        })?;
+        Self::open_file(options.database_file(), options.readers)
+    }
+
+    /// Opens (creating if missing) and migrates one database file.
+    pub fn open_file(path: impl AsRef<Path>, readers: usize) -> Result<SqliteDatabase> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = connect(&path, true)?;
+        migrate(&mut writer)?;
+        let reader_path = path.clone();
+        let readers = Pool::new(readers.max(1), Duration::from_secs(30), Box::new(move || connect(&reader_path, false)));
+        Ok(SqliteDatabase { path, writer: Mutex::new(writer), readers })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// One write transaction on the writer connection.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>, &str) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // A panic in an earlier call may have left a transaction open: end it.
+        if conn.transaction_state(None::<&str>)? != TransactionState::None {
+            conn.execute_batch("ROLLBACK")?;
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = common::rfc3339(common::now());
+        let value = f(&tx, &now)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// One read transaction on a reader connection: a consistent snapshot.
+    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.readers.get()?;
+        let tx = conn.transaction()?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn connect(path: &Path, writer: bool) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    if writer {
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::Other(format!(
+                "{} cannot use write-ahead logging (journal mode stayed {mode}); is it on a network file system?",
+                path.display()
+            )));
+        }
+    }
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16000;",
+    )?;
+    if !writer {
+        conn.execute_batch("PRAGMA query_only = ON")?;
+    }
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY NOT NULL,
+             name       TEXT NOT NULL,
+             applied_at TEXT NOT NULL
+         )",
+    )?;
+    let max: Option<i64> = tx.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))?;
+    check_not_newer(max, migrate::SQLITE)?;
+    tx.commit()?;
+    for m in migrate::SQLITE {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+            [m.version],
+            |r| r.get(0),
+        )?;
+        if done {
+            continue;
+        }
+        tx.execute_batch(m.sql)
+            .map_err(|e| StorageError::Migration { version: m.version, message: e.to_string() })?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            params![m.version, m.name, common::rfc3339(common::now())],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+
+fn extended_code(e: &rusqlite::Error) -> Option<i32> {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.extended_code),
+        _ => None,
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(extended_code(e), Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY))
+}
+
+fn is_fk_violation(e: &rusqlite::Error) -> bool {
+    extended_code(e) == Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+/// After a foreign-key failure writing an item: which reference is missing, as a sentence.
+fn diagnose_item(conn: &Connection, bib_id: Option<BibId>, item: &NewItem) -> Result<StorageError> {
+    if let Some(bib_id) = bib_id {
+        if !exists(conn, "SELECT EXISTS (SELECT 1 FROM bib_records WHERE id = ?1)", &bib_id)? {
+            return Ok(no_record(bib_id));
+        }
+    }
+    for (r, code) in item_refs(item) {
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {} WHERE code = ?1)", r.table());
+        if !exists(conn, &sql, &code.as_str())? {
+            return Ok(r.missing(code));
+        }
+    }
+    Ok(StorageError::Constraint(format!("item {} refers to a row that does not exist", item.barcode)))
+}
+
+fn exists(conn: &Connection, sql: &str, key: &dyn ToSql) -> Result<bool> {
+    Ok(conn.prepare_cached(sql)?.query_row([key], |r| r.get(0))?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values.
+
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Param::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            Param::Int32(i) => ToSqlOutput::Owned(Value::Integer(i64::from(*i))),
+            Param::Ids(ids) => ToSqlOutput::Owned(Value::Text(json(ids))),
+        })
+    }
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
+}
+
+fn from_json(column: &str, text: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| StorageError::Other(format!("bad JSON in bib_records.{column}: {e}")))
+}
+
+fn stored_record(row: &Row<'_>) -> Result<StoredRecord> {
+    let text = |i: usize| -> Result<String> { Ok(row.get::<_, String>(i)?) };
+    let derived = BibDerived {
+        title: row.get(2)?,
+        responsibility: row.get(3)?,
+        authors: from_json("authors", &text(4)?)?,
+        isbns: from_json("isbns", &text(5)?)?,
+        issns: from_json("issns", &text(6)?)?,
+        lccn: row.get(7)?,
+        oclc_numbers: from_json("oclc_numbers", &text(8)?)?,
+        control_number: row.get(9)?,
+        control_number_identifier: row.get(10)?,
+        publisher: row.get(11)?,
+        year: row.get(12)?,
+        language: row.get(13)?,
+        format: parse_format(&text(14)?)?,
+        subjects: from_json("subjects", &text(15)?)?,
+        series: from_json("series", &text(16)?)?,
+        lc_call_number: row.get(17)?,
+        dewey_call_number: row.get(18)?,
+        edition: row.get(19)?,
+    };
+    Ok(StoredRecord { id: row.get(0)?, marc: row.get(1)?, derived, created_at: row.get(20)?, updated_at: row.get(21)? })
+}
+
+fn item_from_row(row: &Row<'_>) -> Result<Item> {
+    let code = |i: usize| -> Result<Code> { parse_code(row.get(i)?) };
+    let opt_code = |i: usize| -> Result<Option<Code>> { row.get::<_, Option<String>>(i)?.map(parse_code).transpose() };
+    Ok(Item {
+        id: row.get(0)?,
+        bib_id: row.get(1)?,
+        item: NewItem {
+            barcode: parse_barcode(row.get(2)?)?,
+            home_branch: code(3)?,
+            holding_branch: code(4)?,
+            location: opt_code(5)?,
+            collection: row.get(6)?,
+            call_number: row.get(7)?,
+            item_type: code(8)?,
+            price: row.get::<_, Option<i64>>(9)?.map(Money::from_minor),
+            public_note: row.get(10)?,
+            staff_note: row.get(11)?,
+            materials_specified: row.get(12)?,
+            status: parse_status(&row.get::<_, String>(13)?)?,
+            acquired_on: row.get(14)?,
+        },
+    })
+}
+
+fn query_records(conn: &Connection, sql: &str, params: &[Param]) -> Result<Vec<StoredRecord>> {
+    let mut st = conn.prepare_cached(sql)?;
+    let mut rows = st.query(params_from_iter(params))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(stored_record(row)?);
+    }
+    Ok(out)
+}
+
+fn query_items(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Item>> {
+    let mut st = conn.prepare_cached(sql)?;
+    let mut rows = st.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(item_from_row(row)?);
+    }
+    Ok(out)
+}
+
+fn count(conn: &Connection, sql: &str) -> Result<u64> {
+    let n: i64 = conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes shared by the trait methods and import batches.
+
+fn record_change(tx: &Connection, now: &str, entity: ChangeEntity, id: i64, kind: ChangeKind) -> Result<()> {
+    tx.prepare_cached("INSERT INTO changes (entity, entity_id, kind, at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![entity.as_str(), id, kind.as_str(), now])?;
+    Ok(())
+}
+
+const INSERT_RECORD: &str = "INSERT INTO bib_records (marc, marc_sha256, title, title_fold, responsibility, \
+     authors, authors_fold, isbns, issns, lccn, oclc_numbers, control_number, control_number_identifier, \
+     publisher, year, language, format, subjects, series, lc_call_number, dewey_call_number, edition, \
+     created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?23)";
+
+const UPDATE_RECORD: &str = "UPDATE bib_records SET marc = ?1, marc_sha256 = ?2, title = ?3, title_fold = ?4, \
+     responsibility = ?5, authors = ?6, authors_fold = ?7, isbns = ?8, issns = ?9, lccn = ?10, oclc_numbers = ?11, \
+     control_number = ?12, control_number_identifier = ?13, publisher = ?14, year = ?15, language = ?16, \
+     format = ?17, subjects = ?18, series = ?19, lc_call_number = ?20, dewey_call_number = ?21, edition = ?22, \
+     updated_at = ?23 WHERE id = ?24";
+
+/// Runs INSERT_RECORD or UPDATE_RECORD: the first 23 parameters are the same.
+fn write_record_row(tx: &Connection, sql: &str, r: &NewRecord, sha: &[u8], now: &str, id: Option<BibId>) -> Result<usize> {
+    let d = &r.derived;
+    let mut st = tx.prepare_cached(sql)?;
+    let format = format_str(d.format);
+    let common: [&dyn ToSql; 23] = [
+        &r.marc,
+        &sha,
+        &d.title,
+        &fold(&d.title),
+        &d.responsibility,
+        &json(&d.authors),
+        &fold_authors(&d.authors),
+        &json(&d.isbns),
+        &json(&d.issns),
+        &d.lccn,
+        &json(&d.oclc_numbers),
+        &d.control_number,
+        &d.control_number_identifier,
+        &d.publisher,
+        &d.year,
+        &d.language,
+        &format,
+        &json(&d.subjects),
+        &json(&d.series),
+        &d.lc_call_number,
+        &d.dewey_call_number,
+        &d.edition,
+        &now,
+    ];
+    Ok(match id {
+        None => st.execute(&common[..])?,
+        Some(id) => {
+            let mut all: Vec<&dyn ToSql> = common.to_vec();
+            all.push(&id);
+            st.execute(&all[..])?
+        }
+    })
+}
+
+fn write_identifiers(tx: &Connection, id: BibId, d: &BibDerived, replace: bool) -> Result<()> {
+    if replace {
+        tx.prepare_cached("DELETE FROM bib_isbns WHERE bib_id = ?1")?.execute([id])?;
+        tx.prepare_cached("DELETE FROM bib_oclc_numbers WHERE bib_id = ?1")?.execute([id])?;
+    }
+    let mut st = tx.prepare_cached("INSERT OR IGNORE INTO bib_isbns (isbn, bib_id) VALUES (?1, ?2)")?;
+    for isbn in distinct(&d.isbns) {
+        st.execute(params![isbn, id])?;
+    }
+    let mut st = tx.prepare_cached("INSERT OR IGNORE INTO bib_oclc_numbers (oclc_number, bib_id) VALUES (?1, ?2)")?;
+    for n in distinct(&d.oclc_numbers) {
+        st.execute(params![n, id])?;
+    }
+    Ok(())
+}
+
+fn insert_record(tx: &Connection, now: &str, r: &NewRecord, sha: &[u8]) -> Result<BibId> {
+    write_record_row(tx, INSERT_RECORD, r, sha, now, None)?;
+    let id = tx.last_insert_rowid();
+    write_identifiers(tx, id, &r.derived, false)?;
+    record_change(tx, now, ChangeEntity::Record, id, ChangeKind::Created)?;
+    Ok(id)
+}
+
+fn replace_record(tx: &Connection, now: &str, id: BibId, r: &NewRecord, sha: &[u8]) -> Result<()> {
+    if write_record_row(tx, UPDATE_RECORD, r, sha, now, Some(id))? == 0 {
+        return Err(StorageError::NotFound { what: "record", key: id.to_string() });
+    }
+    write_identifiers(tx, id, &r.derived, true)?;
+    record_change(tx, now, ChangeEntity::Record, id, ChangeKind::Updated)
+}
+
+const INSERT_ITEM: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, \
+     call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, \
+     created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)";
+
+const INSERT_ITEM_SKIP_EXISTING: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, \
+     location, collection, call_number, item_type, price, public_note, staff_note, materials_specified, status, \
+     acquired_on, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15) \
+     ON CONFLICT (barcode) DO NOTHING";
+
+/// Inserts an item. With `skip_existing`, an existing barcode is not an error: `Ok(None)`.
+fn insert_item(tx: &Connection, now: &str, bib_id: BibId, item: &NewItem, skip_existing: bool) -> Result<Option<ItemId>> {
+    let acquired = item_acquired_on(item)?.map(common::date_str);
+    let sql = if skip_existing { INSERT_ITEM_SKIP_EXISTING } else { INSERT_ITEM };
+    let location = item.location.as_ref().map(Code::as_str);
+    let price = item.price.map(Money::minor);
+    let result = tx.prepare_cached(sql)?.execute(params![
+        bib_id,
+        item.barcode.as_str(),
+        item.home_branch.as_str(),
+        item.holding_branch.as_str(),
+        location,
+        item.collection,
+        item.call_number,
+        item.item_type.as_str(),
+        price,
+        item.public_note,
+        item.staff_note,
+        item.materials_specified,
+        item.status.as_str(),
+        acquired,
+        now,
+    ]);
+    match result {
+        Ok(0) => Ok(None),
+        Ok(_) => {
+            let id = tx.last_insert_rowid();
+            record_change(tx, now, ChangeEntity::Item, id, ChangeKind::Created)?;
+            Ok(Some(id))
+        }
+        Err(e) if is_unique_violation(&e) => Err(common::barcode_taken(&item.barcode)),
+        Err(e) if is_fk_violation(&e) => Err(diagnose_item(tx, Some(bib_id), item)?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import batches.
+
+struct SqliteBatch<'a> {
+    tx: &'a Connection,
+    now: &'a str,
+}
+
+const FIND_MATCH: &str = "SELECT rank, id FROM ( \
+       SELECT 0 AS rank, id FROM bib_records WHERE marc_sha256 = ?1 \
+       UNION ALL SELECT 1, id FROM bib_records \
+         WHERE ?2 IS NOT NULL AND control_number = ?2 AND control_number_identifier IS ?3 \
+       UNION ALL SELECT 2, bib_id FROM bib_oclc_numbers WHERE oclc_number IN (SELECT value FROM json_each(?4)) \
+       UNION ALL SELECT 3, bib_id FROM bib_isbns WHERE isbn IN (SELECT value FROM json_each(?5)) \
+     ) ORDER BY rank, id LIMIT 1";
+
+impl BatchWriter for SqliteBatch<'_> {
+    fn ensure_codes(&mut self, codes: &NeededCodes) -> Result<()> {
+        let mut st = self.tx.prepare_cached("INSERT INTO branches (code, name) VALUES (?1, ?1) ON CONFLICT DO NOTHING")?;
+        for c in &codes.branches {
+            st.execute([c])?;
+        }
+        let mut st =
+            self.tx.prepare_cached("INSERT INTO shelving_locations (code, name) VALUES (?1, ?1) ON CONFLICT DO NOTHING")?;
+        for c in &codes.locations {
+            st.execute([c])?;
+        }
+        let mut st = self
+            .tx
+            .prepare_cached("INSERT INTO item_types (code, name, loanable) VALUES (?1, ?1, 1) ON CONFLICT DO NOTHING")?;
+        for c in &codes.item_types {
+            st.execute([c])?;
+        }
+        Ok(())
+    }
+
+    fn find(&mut self, record: &NewRecord, sha: &[u8]) -> Result<Found> {
+        let d = &record.derived;
+        let found: Option<(i64, BibId)> = self
+            .tx
+            .prepare_cached(FIND_MATCH)?
+            .query_row(
+                params![sha, d.control_number, d.control_number_identifier, json(&d.oclc_numbers), json(&d.isbns)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match found {
+            None => Found::Nothing,
+            Some((0, id)) => Found::Identical(id),
+            Some((_, id)) => Found::Matched(id),
+        })
+    }
+
+    fn insert_record(&mut self, record: &NewRecord, sha: &[u8]) -> Result<BibId> {
+        insert_record(self.tx, self.now, record, sha)
+    }
+
+    fn replace_record(&mut self, id: BibId, record: &NewRecord, sha: &[u8]) -> Result<()> {
+        replace_record(self.tx, self.now, id, record, sha)
+    }
+
+    fn attach_items(&mut self, bib_id: BibId, items: &[NewItem]) -> Result<(u32, u32)> {
+        let (mut added, mut existing) = (0, 0);
+        for item in items {
+            match insert_item(self.tx, self.now, bib_id, item, true)? {
+                Some(_) => added += 1,
+                None => existing += 1,
+            }
+        }
+        Ok((added, existing))
+    }
+
+    fn begin_candidate(&mut self) -> Result<()> {
+        self.tx.prepare_cached("SAVEPOINT candidate")?.execute([])?;
+        Ok(())
+    }
+
+    fn keep_candidate(&mut self) -> Result<()> {
+        self.tx.prepare_cached("RELEASE candidate")?.execute([])?;
+        Ok(())
+    }
+
+    fn undo_candidate(&mut self) -> Result<()> {
+        self.tx.execute_batch("ROLLBACK TO candidate; RELEASE candidate")?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trait.
+
+impl Database for SqliteDatabase {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn upsert_branch(&self, branch: &Branch) -> Result<()> {
+        self.write(|tx, _| {
+            tx.prepare_cached(
+                "INSERT INTO branches (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )?
+            .execute(params![branch.code.as_str(), branch.name])?;
+            Ok(())
+        })
+    }
+
+    fn branches(&self) -> Result<Vec<Branch>> {
+        self.read(|tx| {
+            let mut st = tx.prepare_cached("SELECT code, name FROM branches ORDER BY code")?;
+            let mut rows = st.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(Branch { code: parse_code(r.get(0)?)?, name: r.get(1)? });
+            }
+            Ok(out)
+        })
+    }
+
+    fn branch(&self, code: &Code) -> Result<Option<Branch>> {
+        self.read(|tx| {
+            let row: Option<(String, String)> = tx
+                .prepare_cached("SELECT code, name FROM branches WHERE code = ?1")?
+                .query_row([code.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            row.map(|(code, name)| Ok(Branch { code: parse_code(code)?, name })).transpose()
+        })
+    }
+
+    fn delete_branch(&self, code: &Code) -> Result<()> {
+        self.write(|tx, _| {
+            let items: i64 = tx
+                .prepare_cached("SELECT count(*) FROM items WHERE home_branch = ?1 OR holding_branch = ?1")?
+                .query_row([code.as_str()], |r| r.get(0))?;
+            if items > 0 {
+                return Err(branch_has_items(code, items));
+            }
+            let patrons: i64 = tx
+                .prepare_cached("SELECT count(*) FROM patrons WHERE home_branch = ?1")?
+                .query_row([code.as_str()], |r| r.get(0))?;
+            if patrons > 0 {
+                return Err(branch_has_patrons(code, patrons));
+            }
+            let n = tx.prepare_cached("DELETE FROM branches WHERE code = ?1")?.execute([code.as_str()])?;
+            if n == 0 {
+                return Err(StorageError::NotFound { what: "branch", key: code.to_string() });
+            }
+            Ok(())
+        })
+    }
+
+    fn upsert_location(&self, location: &ShelvingLocation) -> Result<()> {
+        self.write(|tx, _| {
+            tx.prepare_cached(
+                "INSERT INTO shelving_locations (code, name) VALUES (?1, ?2) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )?
+            .execute(params![location.code.as_str(), location.name])?;
+            Ok(())
+        })
+    }
+
+    fn locations(&self) -> Result<Vec<ShelvingLocation>> {
+        self.read(|tx| {
+            let mut st = tx.prepare_cached("SELECT code, name FROM shelving_locations ORDER BY code")?;
+            let mut rows = st.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(ShelvingLocation { code: parse_code(r.get(0)?)?, name: r.get(1)? });
+            }
+            Ok(out)
+        })
+    }
+
+    fn upsert_item_type(&self, item_type: &ItemType) -> Result<()> {
+        self.write(|tx, _| {
+            tx.prepare_cached(
+                "INSERT INTO item_types (code, name, loanable) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, loanable = excluded.loanable",
+            )?
+            .execute(params![item_type.code.as_str(), item_type.name, item_type.loanable])?;
+            Ok(())
+        })
+    }
+
+    fn item_types(&self) -> Result<Vec<ItemType>> {
+        self.read(|tx| {
+            let mut st = tx.prepare_cached("SELECT code, name, loanable FROM item_types ORDER BY code")?;
+            let mut rows = st.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(ItemType { code: parse_code(r.get(0)?)?, name: r.get(1)?, loanable: r.get(2)? });
+            }
+            Ok(out)
+        })
+    }
+
+    fn upsert_patron(&self, patron: &Patron) -> Result<()> {
+        let expiry = common::date_str(common::parse_date("expiry date", &patron.expiry_date)?);
+        self.write(|tx, now| {
+            let result = tx
+                .prepare_cached(
+                    "INSERT INTO patrons (card_number, surname, first_name, category, home_branch, expiry_date, \
+                     email, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) \
+                     ON CONFLICT (card_number) DO UPDATE SET surname = excluded.surname, \
+                     first_name = excluded.first_name, category = excluded.category, \
+                     home_branch = excluded.home_branch, expiry_date = excluded.expiry_date, \
+                     email = excluded.email, updated_at = excluded.updated_at",
+                )?
+                .execute(params![
+                    patron.card_number,
+                    patron.surname,
+                    patron.first_name,
+                    patron.category.as_str(),
+                    patron.home_branch.as_str(),
+                    expiry,
+                    patron.email,
+                    now
+                ]);
+            match result {
+                Ok(_) => Ok(()),
+                Err(e) if is_fk_violation(&e) => Err(Ref::HomeBranch.missing(&patron.home_branch)),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    fn patrons(&self, page: Page) -> Result<Vec<Patron>> {
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(
+                "SELECT card_number, surname, first_name, category, home_branch, expiry_date, email \
+                 FROM patrons ORDER BY id LIMIT ?1 OFFSET ?2",
+            )?;
+            let mut rows = st.query(params![i64::from(page.limit), page.after.max(0)])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(Patron {
+                    card_number: r.get(0)?,
+                    surname: r.get(1)?,
+                    first_name: r.get(2)?,
+                    category: parse_code(r.get(3)?)?,
+                    home_branch: parse_code(r.get(4)?)?,
+                    expiry_date: r.get(5)?,
+                    email: r.get(6)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn count_patrons(&self) -> Result<u64> {
+        self.read(|tx| count(tx, "SELECT count(*) FROM patrons"))
+    }
+
+    fn create_record(&self, record: &NewRecord) -> Result<BibId> {
+        let sha = common::sha256(&record.marc);
+        self.write(|tx, now| insert_record(tx, now, record, &sha))
+    }
+
+    fn record(&self, id: BibId) -> Result<Option<StoredRecord>> {
+        self.read(|tx| {
+            let sql = format!("SELECT {} FROM bib_records b WHERE b.id = ?1", common::RECORD_COLUMNS);
+            Ok(query_records(tx, &sql, &[Param::Int(id)])?.pop())
+        })
+    }
+
+    fn update_record(&self, id: BibId, record: &NewRecord) -> Result<()> {
+        let sha = common::sha256(&record.marc);
+        self.write(|tx, now| replace_record(tx, now, id, record, &sha))
+    }
+
+    fn delete_record(&self, id: BibId) -> Result<()> {
+        self.write(|tx, now| {
+            let items: i64 =
+                tx.prepare_cached("SELECT count(*) FROM items WHERE bib_id = ?1")?.query_row([id], |r| r.get(0))?;
+            if items > 0 {
+                return Err(record_has_items(id, items));
+            }
+            if tx.prepare_cached("DELETE FROM bib_records WHERE id = ?1")?.execute([id])? == 0 {
+                return Err(StorageError::NotFound { what: "record", key: id.to_string() });
+            }
+            record_change(tx, now, ChangeEntity::Record, id, ChangeKind::Deleted)
+        })
+    }
+
+    fn records(&self, filter: &RecordFilter, page: Page) -> Result<Vec<StoredRecord>> {
+        let q = records_query(Dialect::Sqlite, filter, Some(page));
+        self.read(|tx| query_records(tx, &q.sql, &q.params))
+    }
+
+    fn count_records(&self) -> Result<u64> {
+        self.read(|tx| count(tx, "SELECT count(*) FROM bib_records"))
+    }
+
+    fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
+        self.write(|tx, now| {
+            insert_item(tx, now, bib_id, item, false)?
+                .ok_or_else(|| StorageError::Other("item insert wrote no row".to_string()))
+        })
+    }
+
+    fn item(&self, id: ItemId) -> Result<Option<Item>> {
+        let sql = format!("SELECT {} FROM items i WHERE i.id = ?1", common::ITEM_COLUMNS);
+        self.read(|tx| Ok(query_items(tx, &sql, &[&id])?.pop()))
+    }
+
+    fn item_by_barcode(&self, barcode: &Barcode) -> Result<Option<Item>> {
+        let sql = format!("SELECT {} FROM items i WHERE i.barcode = ?1", common::ITEM_COLUMNS);
+        self.read(|tx| Ok(query_items(tx, &sql, &[&barcode.as_str()])?.pop()))
+    }
+
+    fn update_item(&self, id: ItemId, item: &NewItem) -> Result<()> {
+        let acquired = item_acquired_on(item)?.map(common::date_str);
+        self.write(|tx, now| {
+            let result = tx
+                .prepare_cached(
+                    "UPDATE items SET barcode = ?1, home_branch = ?2, holding_branch = ?3, location = ?4, \
+                     collection = ?5, call_number = ?6, item_type = ?7, price = ?8, public_note = ?9, \
+                     staff_note = ?10, materials_specified = ?11, status = ?12, acquired_on = ?13, \
+                     updated_at = ?14 WHERE id = ?15",
+                )?
+                .execute(params![
+                    item.barcode.as_str(),
+                    item.home_branch.as_str(),
+                    item.holding_branch.as_str(),
+                    item.location.as_ref().map(Code::as_str),
+                    item.collection,
+                    item.call_number,
+                    item.item_type.as_str(),
+                    item.price.map(Money::minor),
+                    item.public_note,
+                    item.staff_note,
+                    item.materials_specified,
+                    item.status.as_str(),
+                    acquired,
+                    now,
+                    id
+                ]);
+            match result {
+                Ok(0) => Err(StorageError::NotFound { what: "item", key: id.to_string() }),
+                Ok(_) => record_change(tx, now, ChangeEntity::Item, id, ChangeKind::Updated),
+                Err(e) if is_unique_violation(&e) => Err(common::barcode_taken(&item.barcode)),
+                Err(e) if is_fk_violation(&e) => Err(diagnose_item(tx, None, item)?),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    fn delete_item(&self, id: ItemId) -> Result<()> {
+        self.write(|tx, now| {
+            if tx.prepare_cached("DELETE FROM items WHERE id = ?1")?.execute([id])? == 0 {
+                return Err(StorageError::NotFound { what: "item", key: id.to_string() });
+            }
+            record_change(tx, now, ChangeEntity::Item, id, ChangeKind::Deleted)
+        })
+    }
+
+    fn items(&self, filter: &ItemFilter, page: Page) -> Result<Vec<Item>> {
+        let q = items_query(Dialect::Sqlite, filter, page);
+        self.read(|tx| {
+            let params: Vec<&dyn ToSql> = q.params.iter().map(|p| p as &dyn ToSql).collect();
+            query_items(tx, &q.sql, &params)
+        })
+    }
+
+    fn count_items(&self) -> Result<u64> {
+        self.read(|tx| count(tx, "SELECT count(*) FROM items"))
+    }
+
+    fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>> {
+        self.write(|tx, now| common::run_import(&mut SqliteBatch { tx, now }, batch, on_match))
+    }
+
+    fn export(
+        &self,
+        filter: &RecordFilter,
+        each: &mut dyn FnMut(StoredRecord, Vec<Item>) -> Result<(), String>,
+    ) -> Result<()> {
+        let q = records_query(Dialect::Sqlite, filter, None);
+        let items_sql = format!("SELECT {} FROM items i WHERE i.bib_id = ?1 ORDER BY i.id", common::ITEM_COLUMNS);
+        self.read(|tx| {
+            // Rows stream from SQLite one at a time: memory stays flat whatever the catalog size.
+            let mut st = tx.prepare(&q.sql)?;
+            let mut rows = st.query(params_from_iter(&q.params))?;
+            while let Some(row) = rows.next()? {
+                let record = stored_record(row)?;
+                let items = query_items(tx, &items_sql, &[&record.id])?;
+                each(record, items).map_err(StorageError::Other)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        self.read(|tx| {
+            let mut st =
+                tx.prepare_cached("SELECT id, entity, entity_id, kind, at FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+            let mut rows = st.query(params![after, i64::from(limit)])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(change_from(r.get(0)?, &r.get::<_, String>(1)?, r.get(2)?, &r.get::<_, String>(3)?, r.get(4)?)?);
+            }
+            Ok(out)
+        })
+    }
+}
