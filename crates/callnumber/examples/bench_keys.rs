@@ -1,15 +1,26 @@
 //! Key generation speed: parses and keys 1,000,000 call numbers (the sample's LC and Dewey
-//! values, repeated) and prints keys per second.
+//! values, repeated) and prints keys per second, by the wall clock and, where Linux's
+//! `/proc/self/schedstat` tells it, by the CPU time this process got (steady on a shared
+//! machine).
 //! `cargo run --release -p callnumber --example bench_keys -- [path/to/lc-sample-callnumbers.tsv] [count]`
 
 use std::time::Instant;
 
 use callnumber::{CallNumber, Scheme};
 
-const DEFAULT_TSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/marc/callnumbers/lc-sample-callnumbers.tsv"
-);
+const DEFAULT_TSV: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/marc/callnumbers/lc-sample-callnumbers.tsv");
+
+/// Nanoseconds this process has run on a CPU, if the kernel says.
+fn cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// Keys per second by wall clock and by CPU time (`-` where unknown).
+fn rates(n: usize, wall: std::time::Duration, cpu: Option<u64>) -> String {
+    let cpu = cpu.map_or("-".to_owned(), |ns| format!("{:.0}", n as f64 / (ns as f64 / 1e9)));
+    format!("{:.0} keys/s wall, {cpu} keys/s CPU", n as f64 / wall.as_secs_f64())
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -21,9 +32,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .skip(1)
         .filter_map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            let scheme = match cols.get(1)? {
-                &"050" => Scheme::Lc,
-                &"082" => Scheme::Dewey,
+            let scheme = match *cols.get(1)? {
+                "050" => Scheme::Lc,
+                "082" => Scheme::Dewey,
                 _ => return None,
             };
             Some((cols.get(7)?.to_string(), scheme))
@@ -35,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let inputs: Vec<&(String, Scheme)> = values.iter().cycle().take(count).collect();
 
     let start = Instant::now();
+    let cpu_start = cpu_ns();
     let mut total_bytes = 0usize;
     let mut keys = Vec::with_capacity(inputs.len());
     for (text, scheme) in &inputs {
@@ -42,28 +54,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         total_bytes += key.len();
         keys.push(key);
     }
-    let keyed = start.elapsed();
+    let keyed = (start.elapsed(), cpu_ns().zip(cpu_start).map(|(b, a)| b - a));
 
-    let auto_start = Instant::now();
+    let start = Instant::now();
+    let cpu_start = cpu_ns();
     for (text, _) in &inputs {
         total_bytes += CallNumber::parse(text, Scheme::Auto).sort_key().len();
     }
-    let auto = auto_start.elapsed();
+    let auto = (start.elapsed(), cpu_ns().zip(cpu_start).map(|(b, a)| b - a));
 
-    let sort_start = Instant::now();
+    let start = Instant::now();
     keys.sort_unstable();
-    let sorted = sort_start.elapsed();
+    let sorted = start.elapsed();
 
-    let rate = |d: std::time::Duration| inputs.len() as f64 / d.as_secs_f64();
     println!(
-        "{} call numbers ({} distinct): {:.0} keys/s with the scheme given, {:.0} keys/s with auto; \
-         mean key {:.1} bytes; sorting the keys took {:.3} s",
+        "{} call numbers ({} distinct), mean key {:.1} bytes",
         inputs.len(),
         values.len(),
-        rate(keyed),
-        rate(auto),
-        total_bytes as f64 / (2 * inputs.len()) as f64,
-        sorted.as_secs_f64()
+        total_bytes as f64 / (2 * inputs.len()) as f64
     );
+    println!("  scheme given (lc for 050, dewey for 082): {}", rates(inputs.len(), keyed.0, keyed.1));
+    println!("  scheme auto:                              {}", rates(inputs.len(), auto.0, auto.1));
+    println!("  sorting the {} keys: {:.3} s", keys.len(), sorted.as_secs_f64());
     Ok(())
 }

@@ -12,7 +12,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--scheme" => scheme = args.next().unwrap_or_default().parse()?,
-            other => return Err(format!("unknown argument {other:?}; usage: shelf_order [--scheme auto|lc|dewey]").into()),
+            other => {
+                return Err(format!("unknown argument {other:?}; usage: shelf_order [--scheme auto|lc|dewey]").into())
+            }
         }
     }
     let stdin = io::stdin();

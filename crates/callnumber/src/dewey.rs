@@ -69,12 +69,7 @@ pub(crate) fn parse(text: &str, warnings: &mut Vec<Warning>) -> Option<Dewey> {
     if tail.contains(|c: char| !(c.is_alphanumeric() || c.is_whitespace() || ".,-/'".contains(c))) {
         warnings.push(Warning::UnexpectedCharacters);
     }
-    Some(Dewey {
-        whole,
-        decimal,
-        number_len,
-        elements: element::elements(tail, Flavour::Dewey),
-    })
+    Some(Dewey { whole, decimal, number_len, elements: element::elements(tail, Flavour::Dewey) })
 }
 
 /// The class number as a label shows it: marks removed, no trailing period (`813/.54` ->

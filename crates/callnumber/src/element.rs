@@ -2,7 +2,8 @@
 //!
 //! Every scheme ends in a run of these: `K53 2018`, `KIN 2001 v.2 c.3`, `JAZZ ELL`. They are
 //! compared one by one, a missing part before any part ("nothing before something"), and
-//! numbers before cutters before words:
+//! numbers before words before cutters (a date or a volume of a work before a further cutter,
+//! which is another work: `A1 1999` < `A1 v.2` < `A1 B2`):
 //! - a [`Number`] numerically, then its letter suffix (`1899` < `1899c` < `1900`, `9th` < `10th`);
 //! - a [`Cutter`] by its letters, then its digits as a decimal fraction (`.R87` < `.R9`), then its
 //!   work mark (`K58` < `K58a` < `K581`);
@@ -55,9 +56,9 @@ pub(crate) struct Cutter {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Element {
     Number(Number),
-    Cutter(Cutter),
     /// Upper-case letters only.
     Word(String),
+    Cutter(Cutter),
 }
 
 /// Which scheme's rules decide whether a run of letters is a cutter or a word.
@@ -84,11 +85,7 @@ pub(crate) enum PieceKind<'a> {
     /// Digits, then letters (`2018`, `1899c`, `9th`).
     Digits { digits: &'a str, suffix: &'a str },
     /// Letters, then digits, then letters (`R87`, `A17a`, `KIN`, `vol`).
-    Letters {
-        letters: &'a str,
-        digits: &'a str,
-        work: &'a str,
-    },
+    Letters { letters: &'a str, digits: &'a str, work: &'a str },
 }
 
 fn is_letter(c: char) -> bool {
@@ -97,9 +94,7 @@ fn is_letter(c: char) -> bool {
 
 /// Length in bytes of the leading run of `text` whose chars satisfy `pred`.
 fn run(text: &str, pred: impl Fn(char) -> bool) -> usize {
-    text.char_indices()
-        .find(|&(_, c)| !pred(c))
-        .map_or(text.len(), |(i, _)| i)
+    text.char_indices().find(|&(_, c)| !pred(c)).map_or(text.len(), |(i, _)| i)
 }
 
 /// Letters glued after digits are taken, unless digits follow them (then they start a new
@@ -127,29 +122,14 @@ pub(crate) fn scan(text: &str) -> Vec<Piece<'_>> {
         let kind;
         if rest.starts_with(|c: char| c.is_ascii_digit()) {
             let d = run(rest, |c| c.is_ascii_digit()).min(MAX_DIGITS);
-            let s = if d < MAX_DIGITS {
-                trailing_letters(&rest[d..])
-            } else {
-                0
-            };
-            kind = PieceKind::Digits {
-                digits: &rest[..d],
-                suffix: &rest[d..d + s],
-            };
+            let s = if d < MAX_DIGITS { trailing_letters(&rest[d..]) } else { 0 };
+            kind = PieceKind::Digits { digits: &rest[..d], suffix: &rest[d..d + s] };
             rest = &rest[d + s..];
         } else {
             let l = run(rest, is_letter);
             let d = run(&rest[l..], |c| c.is_ascii_digit());
-            let w = if d > 0 {
-                trailing_letters(&rest[l + d..])
-            } else {
-                0
-            };
-            kind = PieceKind::Letters {
-                letters: &rest[..l],
-                digits: &rest[l..l + d],
-                work: &rest[l + d..l + d + w],
-            };
+            let w = if d > 0 { trailing_letters(&rest[l + d..]) } else { 0 };
+            kind = PieceKind::Letters { letters: &rest[..l], digits: &rest[l..l + d], work: &rest[l + d..l + d + w] };
             rest = &rest[l + d + w..];
         }
         pieces.push(Piece { kind, gap });
@@ -166,32 +146,33 @@ pub(crate) fn upper(text: &str) -> String {
 }
 
 pub(crate) fn number(digits: &str, suffix: &str) -> Number {
-    Number {
-        digits: digits.trim_start_matches('0').to_owned(),
-        suffix: upper(suffix),
-    }
+    Number { digits: digits.trim_start_matches('0').to_owned(), suffix: upper(suffix) }
 }
 
 /// Volume, number, part and copy designators, folded to one spelling each so that `v. 3`
-/// sorts before `vol. 10`. Single letters count only when a period follows them (`c.3`,
-/// `v. 2`), since a lone capital is usually a cutter (`PZ7.B262 D`).
+/// sorts before `vol. 10`. One before a number is abbreviated (a period follows) or in lower
+/// case (`vol 2`), and a single letter needs the period (`c.3`, `v. 2`): capitals are usually
+/// a cutter or a book mark (`PZ7.B262 D`, `813.54 NOS 2001`).
 pub(crate) fn designator(letters: &str, gap_after: &str, number_follows: bool) -> Option<&'static str> {
     if letters.len() > 10 || !letters.is_ascii() {
         return None;
     }
+    let abbreviated = gap_after.starts_with('.') || letters.starts_with(|c: char| c.is_ascii_lowercase());
     let lower = letters.to_ascii_lowercase();
-    let with_number = |canon: &'static str| number_follows.then_some(canon);
+    let with_number = |canon: &'static str| (number_follows && abbreviated).then_some(canon);
     match lower.as_str() {
         "v" | "t" if gap_after.starts_with('.') => with_number("V"),
         "n" if gap_after.starts_with('.') => with_number("NO"),
         "c" if gap_after.starts_with('.') => with_number("C"),
-        "vol" | "vols" | "volume" | "volumes" | "bd" | "band" | "tome" | "tom" | "tomo" | "tomus" => {
-            with_number("V")
-        }
+        "vol" | "vols" | "volume" | "volumes" | "bd" | "band" | "tome" | "tom" | "tomo" | "tomus" => with_number("V"),
         "no" | "nos" | "nr" | "num" | "number" | "heft" | "hft" => with_number("NO"),
         "pt" | "pts" | "part" | "parts" | "teil" => with_number("PT"),
         "cop" | "copy" | "ex" => with_number("C"),
+        "ser" | "series" => with_number("SER"),
+        "box" => with_number("BOX"),
+        "fasc" => with_number("FASC"),
         "suppl" | "supp" | "supplement" => Some("SUPPL"),
+        "index" => Some("INDEX"),
         _ => None,
     }
 }
@@ -201,6 +182,30 @@ fn period_or_space(gap: &str) -> bool {
     gap.chars().all(|c| c == '.' || c.is_whitespace())
 }
 
+/// Whether digits could be a year (`1895`, `2001`), as opposed to the rest of a cutter.
+fn plausible_year(digits: &str) -> bool {
+    digits.len() == 4 && (digits.starts_with('1') || digits.starts_with("20"))
+}
+
+/// A cutter with a space inside (`D805.G3 B 6925 1998`): one capital letter, spaces, and
+/// digits that cannot be a year. `Z733.W92 R 1895` stays a cutter `R` and a date.
+fn spaced_cutter(piece: &Piece<'_>, next: Option<&Piece<'_>>) -> Option<Cutter> {
+    let PieceKind::Letters { letters, digits: "", .. } = piece.kind else {
+        return None;
+    };
+    let next = next?;
+    let PieceKind::Digits { digits, suffix: "" } = next.kind else {
+        return None;
+    };
+    let one_capital = letters.len() == 1 && letters.bytes().all(|b| b.is_ascii_uppercase());
+    let spaces = !next.gap.is_empty() && next.gap.bytes().all(|b| b == b' ');
+    (one_capital && spaces && !plausible_year(digits) && digits.len() <= 5).then(|| Cutter {
+        letters: letters.to_owned(),
+        digits: digits.to_owned(),
+        work: String::new(),
+    })
+}
+
 /// Turns text into ordered parts by the rules of `flavour`.
 pub(crate) fn elements(text: &str, flavour: Flavour) -> Vec<Element> {
     let pieces = scan(text);
@@ -208,22 +213,28 @@ pub(crate) fn elements(text: &str, flavour: Flavour) -> Vec<Element> {
     let mut seen_word = false;
     let mut seen_cutter = false;
     let mut seen_number = false;
+    let mut skip_next = false;
     for (i, piece) in pieces.iter().enumerate() {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        if flavour == Flavour::Lc {
+            if let Some(cutter) = spaced_cutter(piece, pieces.get(i + 1)) {
+                out.push(Element::Cutter(cutter));
+                seen_cutter = true;
+                skip_next = true;
+                continue;
+            }
+        }
         match piece.kind {
             PieceKind::Digits { digits, suffix } => {
                 out.push(Element::Number(number(digits, suffix)));
                 seen_number = true;
             }
-            PieceKind::Letters {
-                letters,
-                digits,
-                work,
-            } => {
+            PieceKind::Letters { letters, digits, work } => {
                 let next = pieces.get(i + 1);
                 let number_follows = digits.is_empty()
-                    && next.is_some_and(|n| {
-                        matches!(n.kind, PieceKind::Digits { .. }) && period_or_space(n.gap)
-                    });
+                    && next.is_some_and(|n| matches!(n.kind, PieceKind::Digits { .. }) && period_or_space(n.gap));
                 let gap_after = next.map_or("", |n| n.gap);
                 let dotted = piece.gap.trim_end().ends_with('.');
                 let capital = letters.starts_with(|c: char| c.is_uppercase());
@@ -235,11 +246,8 @@ pub(crate) fn elements(text: &str, flavour: Flavour) -> Vec<Element> {
                     }
                 }
                 let cutter = match flavour {
-                    Flavour::Lc => {
-                        !digits.is_empty()
-                            || (dotted && capital)
-                            || (!seen_word && capital && letters.chars().count() <= 3)
-                    }
+                    // Title marks count as cutters (`PZ7.B79984 Marf`, `PZ3.S918 Lo`).
+                    Flavour::Lc => !digits.is_empty() || (capital && (dotted || !seen_word)),
                     Flavour::Dewey => !digits.is_empty() || !(seen_cutter || seen_word || seen_number),
                     Flavour::Loose => false,
                 };
@@ -302,13 +310,17 @@ mod tests {
         check(lc, " .C", "C.");
         check(lc, " .C. 1999", "C. #1999");
         check(lc, " .V9 2000c, no. 94", "V.9 #2000C 'NO #94");
-        check(lc, " .B73 Price list", "B.73 'PRICE 'LIST");
+        check(lc, " .B73 Price list", "B.73 PRICE. 'LIST");
+        check(lc, ".B79984 Marf 2000", "B.79984 MARF. #2000");
+        check(lc, ".V3 C37 1998 Index", "V.3 C.37 #1998 'INDEX");
         check(lc, " 1967.A4 C66 1998", "#1967 A.4 C.66 #1998");
         check(lc, " .A3vol. 22", "A.3.VOL #22");
         check(lc, ".R87K53", "R.87 K.53");
         check(lc, " .A82 1937 F55 1999", "A.82 #1937 F.55 #1999");
         check(lc, " .N18 no. 1998-206861", "N.18 'NO #1998 #206861");
         check(lc, " .F75 Suppl.", "F.75 'SUPPL");
+        check(lc, ".G3 B 6925 1998", "G.3 B.6925 #1998");
+        check(lc, ".W92 R 1895", "W.92 R. #1895");
         check(lc, "", "");
         check(lc, " . ,;()", "");
     }
@@ -324,6 +336,9 @@ mod tests {
         check(dewey, " KIN FRE", "KIN. 'FRE");
         check(dewey, " v.2", "'V #2");
         check(dewey, " 2001 KIN", "#2001 'KIN");
+        check(dewey, " NOS 2001", "NOS. #2001");
+        check(dewey, " VOL 2", "VOL. #2");
+        check(dewey, " KIN Vol. 2 No 3", "KIN. 'V #2 'NO #3");
     }
 
     #[test]
@@ -341,9 +356,7 @@ mod tests {
         let digits = "1".repeat(MAX_DIGITS + 3);
         let parts = elements(&digits, Flavour::Loose);
         assert_eq!(parts.len(), 2);
-        assert!(parts
-            .iter()
-            .all(|p| matches!(p, Element::Number(n) if n.digits.len() <= MAX_DIGITS)));
+        assert!(parts.iter().all(|p| matches!(p, Element::Number(n) if n.digits.len() <= MAX_DIGITS)));
     }
 
     #[test]

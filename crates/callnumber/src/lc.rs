@@ -26,7 +26,7 @@ pub(crate) struct Lc {
 pub(crate) fn valid_class(letters: &str) -> bool {
     let b = letters.as_bytes();
     match b {
-        [first, ..] if matches!(first, b'I' | b'O' | b'W' | b'X' | b'Y') => false,
+        [b'I' | b'O' | b'W' | b'X' | b'Y', ..] => false,
         [_] | [_, _] => true,
         [first, _, _] => matches!(first, b'D' | b'K'),
         _ => false,
@@ -112,21 +112,13 @@ pub(crate) fn parse(text: &str, warnings: &mut Vec<Warning>) -> Option<Lc> {
         local.push(Warning::UnexpectedCharacters);
     }
     warnings.extend(local);
-    Some(Lc {
-        class,
-        whole,
-        decimal,
-        elements: element::elements(tail, Flavour::Lc),
-        tail_start: i,
-    })
+    Some(Lc { class, whole, decimal, elements: element::elements(tail, Flavour::Lc), tail_start: i })
 }
 
 /// Weaker evidence of LC, for text that is not [`glued`]: class letters, a space, a class
 /// number and then a cutter with digits (`DG 581 .M67 1999`).
 pub(crate) fn spaced(lc: &Lc) -> bool {
-    lc.elements
-        .iter()
-        .any(|e| matches!(e, Element::Cutter(c) if !c.digits.is_empty()))
+    lc.elements.iter().any(|e| matches!(e, Element::Cutter(c) if !c.digits.is_empty()))
 }
 
 #[cfg(test)]

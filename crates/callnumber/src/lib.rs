@@ -43,12 +43,14 @@
 //!    number numerically with its decimals (`QA9` < `QA76` < `QA76.73` < `QA76.8`), then the
 //!    parts after it. Local and unparsed: the parts.
 //! 4. Parts, one by one, a missing part first ("nothing before something": `K53` < `K53 2018`),
-//!    numbers before cutters before words: numbers numerically, then any letters glued to
-//!    them (`1899` < `1899c` < `1900`, `9th` < `10th`); cutters by their letters, then their
-//!    digits as a decimal fraction (`.R87` < `.R9`), then a work mark (`K58` < `K58a` <
-//!    `K581`); words alphabetically, with the volume, number, part and copy designators
-//!    folded to one spelling each (`v. 3` < `vol. 10`). A date in the class-number position
-//!    comes before the cutters (`G850 1914 .S53` < `G850 .A1`), as LC's shelflist files it.
+//!    numbers before words before cutters: numbers numerically, then any letters glued to
+//!    them (`1899` < `1899c` < `1900`, `9th` < `10th`); words alphabetically, with the volume,
+//!    number, part and copy designators folded to one spelling each (`v. 3` < `vol. 10`);
+//!    cutters by their letters, then their digits as a decimal fraction (`.R87` < `.R9`), then
+//!    a work mark (`K58` < `K58a` < `K581`). So a date in the class-number position comes
+//!    before the cutters (`G850 1914 .S53` < `G850 .A1`), and all the dates and volumes of a
+//!    work come before a further cutter, which is another work (`A1 1999` < `A1 v.2` <
+//!    `A1 B2`).
 //! 5. Last, the text as written, byte by byte: the order is total and repeatable.
 //!
 //! [`CallNumber::sort_key`] turns this order into bytes (see `shelf_order.rs` for the layout);
@@ -60,6 +62,8 @@ mod lc;
 mod prefix;
 mod shelf_order;
 mod spine_label;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::str::FromStr;
@@ -176,22 +180,10 @@ struct PrefixAt {
 #[derive(Debug, Clone)]
 enum Body {
     Empty,
-    Dewey {
-        dewey: dewey::Dewey,
-        start: usize,
-    },
-    Lc {
-        lc: lc::Lc,
-        start: usize,
-    },
-    Local {
-        elements: Vec<element::Element>,
-        start: usize,
-    },
-    Unparsed {
-        elements: Vec<element::Element>,
-        start: usize,
-    },
+    Dewey { dewey: dewey::Dewey, start: usize },
+    Lc { lc: lc::Lc, start: usize },
+    Local { elements: Vec<element::Element>, start: usize },
+    Unparsed { elements: Vec<element::Element>, start: usize },
 }
 
 /// A call number: the text as written, and what was read from it.
@@ -283,9 +275,7 @@ impl CallNumber {
             }
             body = match scheme {
                 Scheme::Lc => lc::parse(rest, &mut warnings).map(|lc| Body::Lc { lc, start: pos }),
-                Scheme::Auto if lc::glued(rest) => {
-                    lc::parse(rest, &mut warnings).map(|lc| Body::Lc { lc, start: pos })
-                }
+                Scheme::Auto if lc::glued(rest) => lc::parse(rest, &mut warnings).map(|lc| Body::Lc { lc, start: pos }),
                 _ => None,
             };
             if body.is_some() {
@@ -297,11 +287,7 @@ impl CallNumber {
             let Some(prefix) = Prefix::from_token(&text[t0..t1]) else {
                 break;
             };
-            prefixes.push(PrefixAt {
-                prefix,
-                start: t0,
-                end: t1,
-            });
+            prefixes.push(PrefixAt { prefix, start: t0, end: t1 });
             pos = t1;
         }
         let rest = &text[pos..end];
@@ -309,10 +295,7 @@ impl CallNumber {
             if rest.is_empty() {
                 if prefixes.is_empty() {
                     warnings.push(Warning::Empty);
-                    return Body::Unparsed {
-                        elements: Vec::new(),
-                        start: pos,
-                    };
+                    return Body::Unparsed { elements: Vec::new(), start: pos };
                 }
                 return Body::Empty;
             }
@@ -335,13 +318,7 @@ impl CallNumber {
             warnings.push(Warning::Unparsed);
             Body::Unparsed { elements, start: pos }
         });
-        CallNumber {
-            original: text.to_owned(),
-            end,
-            prefixes,
-            body,
-            warnings,
-        }
+        CallNumber { original: text.to_owned(), end, prefixes, body, warnings }
     }
 
     /// The text as given to [`CallNumber::parse`].
@@ -380,6 +357,30 @@ impl CallNumber {
         shelf_order::sort_key(self)
     }
 
+    /// The sort key without the text as written: this shelf position alone. The sort key of
+    /// every call number at this position is this, `0x00`, its text. For a shelf list from `a`
+    /// up to and including `b`: `a.shelf_key() <= key < b.range_end_key()`.
+    pub fn shelf_key(&self) -> Vec<u8> {
+        let mut key = self.sort_key();
+        key.truncate(key.len() - self.original.len() - 1);
+        key
+    }
+
+    /// A key just after every call number that begins like this one, part by part and digit
+    /// by digit: `QA76` ends after `QA76.73.R87 K53 2018` and before `QA77`; `813.5` after
+    /// `813.54 KIN` and before `813.6`; `FIC` after `FIC KINGSOLVER` and before `MYS`.
+    pub fn range_end_key(&self) -> Vec<u8> {
+        let mut key = self.shelf_key();
+        while key.last() == Some(&shelf_order::END) {
+            key.pop();
+        }
+        if matches!(self.body, Body::Empty) {
+            key.pop();
+        }
+        key.push(0xFF);
+        key
+    }
+
     /// The lines of a spine label: `QA76.73.R87 K53 2018` -> `QA`, `76.73`, `.R87`, `K53`,
     /// `2018`; `J 599.75 SMI` -> `J`, `599.75`, `SMI`.
     pub fn spine_label(&self) -> Vec<String> {
@@ -408,18 +409,12 @@ pub fn shelf_order(input: &str, scheme: Scheme) -> Vec<CallNumber> {
 /// The non-blank lines of `input` (trimmed), in shelf order: what
 /// `shelfmark callnumber sort` prints.
 pub fn sort_lines(input: &str, scheme: Scheme) -> Vec<String> {
-    shelf_order(input, scheme)
-        .into_iter()
-        .map(|c| c.original)
-        .collect()
+    shelf_order(input, scheme).into_iter().map(|c| c.original).collect()
 }
 
 /// For each non-blank line of `input`, in shelf order, its spine-label lines joined by
 /// `" / "` (`QA / 76.73 / .R87 / K53 / 2018`): what `shelfmark callnumber sort --labels`
 /// prints.
 pub fn label_lines(input: &str, scheme: Scheme) -> Vec<String> {
-    shelf_order(input, scheme)
-        .iter()
-        .map(|c| c.spine_label().join(" / "))
-        .collect()
+    shelf_order(input, scheme).iter().map(|c| c.spine_label().join(" / ")).collect()
 }

@@ -60,11 +60,13 @@ impl Prefix {
         if token.is_empty() || token.len() > 12 {
             return None;
         }
-        TABLE.iter().position(|(name, aliases)| {
-            name.eq_ignore_ascii_case(token) || aliases.iter().any(|a| a.eq_ignore_ascii_case(token))
-        })
-        .and_then(|i| u8::try_from(i).ok())
-        .map(Prefix)
+        TABLE
+            .iter()
+            .position(|(name, aliases)| {
+                name.eq_ignore_ascii_case(token) || aliases.iter().any(|a| a.eq_ignore_ascii_case(token))
+            })
+            .and_then(|i| u8::try_from(i).ok())
+            .map(Prefix)
     }
 
     /// The usual spelling (`REF` for `Reference`).

@@ -10,21 +10,22 @@
 //!    the rest part by part (see [`crate::element`]).
 //!    LC: class letters alphabetically (`Q` < `QA` < `QB`), the class number as a decimal
 //!    number (`QA9` < `QA76` < `QA76.73` < `QA76.8`), then cutters as decimals (`.R87` <
-//!    `.R9`), dates and volumes part by part; a date or number standing before the cutters
-//!    (`G850 1914 .S53`) comes before any cutter.
+//!    `.R9`), dates and volumes part by part, numbers before words before cutters: a date or
+//!    number standing before the cutters (`G850 1914 .S53`) comes before any cutter, and the
+//!    volumes of a work before a further cutter (`A1 v.2` < `A1 B2`).
 //!    Local and unparsed: words alphabetically and numbers numerically, part by part.
 //! 4. Last, the text as written, byte by byte, so that the order is total and repeatable.
 //!
 //! # Sort key layout (version [`crate::SORT_KEY_VERSION`])
 //! One byte `0x10 + rank` per prefix; one byte for the kind of body (`0x02` prefix alone,
 //! `0x03` Dewey, `0x04` LC, `0x05` local, `0x06` unparsed); the body; `0x00`; the text as
-//! written (UTF-8). Inside a body `0x01` ends every string and the run of parts, and each part
-//! starts with a tag: `0x02` number (length byte, digits, suffix, `0x01`), `0x03` cutter
-//! (letters `0x01` digits `0x01` work mark `0x01`), `0x04` word (letters `0x01`). Dewey body:
-//! three digits, decimals, `0x01`, parts. LC body: class letters, `0x01`, length byte and
+//! written (UTF-8). No body byte is `0x00` or `0xFF`. Inside a body `0x01` ends every string and the run of parts, and each part
+//! starts with a tag: `0x02` number (`0x02` + number of digits, digits, suffix, `0x01`), `0x03` word
+//! (letters `0x01`), `0x04` cutter (letters `0x01` digits `0x01` work mark `0x01`). Dewey body:
+//! three digits, decimals, `0x01`, parts. LC body: class letters, `0x01`, `0x02` + length and
 //! digits of the whole number, decimals, `0x01`, parts. Local and unparsed body: parts.
 //! Letters are upper case; no byte of a string is below `0x02`, so a shorter string or run
-//! always sorts first.
+//! always sorts first, and the only `0x00` is the one before the text as written.
 
 use std::cmp::Ordering;
 
@@ -32,16 +33,17 @@ use crate::element::Element;
 use crate::{Body, CallNumber};
 
 const SEPARATOR: u8 = 0x00;
-const END: u8 = 0x01;
+pub(crate) const END: u8 = 0x01;
 const TAG_NUMBER: u8 = 0x02;
-const TAG_CUTTER: u8 = 0x03;
-const TAG_WORD: u8 = 0x04;
+const TAG_WORD: u8 = 0x03;
+const TAG_CUTTER: u8 = 0x04;
 const KIND_EMPTY: u8 = 0x02;
 const KIND_DEWEY: u8 = 0x03;
 const KIND_LC: u8 = 0x04;
 const KIND_LOCAL: u8 = 0x05;
 const KIND_UNPARSED: u8 = 0x06;
 const PREFIX_BASE: u8 = 0x10;
+const LEN_BASE: u8 = 0x02;
 
 impl Body {
     fn rank(&self) -> u8 {
@@ -56,11 +58,9 @@ impl Body {
 
     fn shelf_cmp(&self, other: &Body) -> Ordering {
         match (self, other) {
-            (Body::Dewey { dewey: a, .. }, Body::Dewey { dewey: b, .. }) => a
-                .whole
-                .cmp(&b.whole)
-                .then_with(|| a.decimal.cmp(&b.decimal))
-                .then_with(|| a.elements.cmp(&b.elements)),
+            (Body::Dewey { dewey: a, .. }, Body::Dewey { dewey: b, .. }) => {
+                a.whole.cmp(&b.whole).then_with(|| a.decimal.cmp(&b.decimal)).then_with(|| a.elements.cmp(&b.elements))
+            }
             (Body::Lc { lc: a, .. }, Body::Lc { lc: b, .. }) => a
                 .class
                 .cmp(&b.class)
@@ -101,9 +101,10 @@ impl PartialEq for CallNumber {
 
 impl Eq for CallNumber {}
 
+/// A number's length as one byte, `0x02 + length`, so that no byte of a body is `0x00`.
 fn push_len(key: &mut Vec<u8>, text: &str) {
     // Lengths are bounded by the parsers (four digits, 64 digits); saturate all the same.
-    key.push(u8::try_from(text.len()).unwrap_or(u8::MAX));
+    key.push(u8::try_from(text.len()).map_or(u8::MAX, |n| n.saturating_add(LEN_BASE)));
 }
 
 fn push_elements(key: &mut Vec<u8>, elements: &[Element]) {

@@ -12,11 +12,7 @@ use crate::{dewey, Body, CallNumber};
 pub(crate) fn lines(call_number: &CallNumber) -> Vec<String> {
     let text = call_number.original.as_str();
     let end = call_number.end;
-    let mut out: Vec<String> = call_number
-        .prefixes
-        .iter()
-        .map(|p| text[p.start..p.end].to_owned())
-        .collect();
+    let mut out: Vec<String> = call_number.prefixes.iter().map(|p| text[p.start..p.end].to_owned()).collect();
     match &call_number.body {
         Body::Empty => {}
         Body::Lc { lc, start } => {

@@ -6,7 +6,7 @@
 //! two batches in flight, whatever the file's size.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -104,6 +104,7 @@ pub enum ImportError {
 /// imported again) and a line per problem to a report. Both files are created on the first
 /// reject or warning, so a clean import leaves nothing behind.
 pub struct RejectSink {
+    base: PathBuf,
     records_path: PathBuf,
     report_path: PathBuf,
     records: Option<std::io::BufWriter<File>>,
@@ -112,21 +113,27 @@ pub struct RejectSink {
 
 impl RejectSink {
     /// Rejects of `input` go to `input.rejects.mrc` (or `.xml`) and `input.rejects.txt`.
-    pub fn beside(input: &Path, xml: bool) -> RejectSink {
+    pub fn beside(input: &Path) -> RejectSink {
         let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
         let dir = input.parent().map(Path::to_path_buf).unwrap_or_default();
-        RejectSink::at(&dir.join(format!("{name}.rejects")), xml)
+        RejectSink::at(&dir.join(format!("{name}.rejects")))
     }
 
-    /// Rejects go to `base.mrc` (or `base.xml`) and `base.txt`.
-    pub fn at(base: &Path, xml: bool) -> RejectSink {
-        let ext = if xml { "xml" } else { "mrc" };
+    /// Rejects go to `base.mrc` (`base.xml` for a MARCXML input) and `base.txt`.
+    pub fn at(base: &Path) -> RejectSink {
         RejectSink {
-            records_path: base.with_extension(ext),
-            report_path: base.with_extension("txt"),
+            base: base.to_path_buf(),
+            records_path: with_suffix(base, "mrc"),
+            report_path: with_suffix(base, "txt"),
             records: None,
             report: None,
         }
+    }
+
+    /// Rejected records keep their original form, so a MARCXML input's go to an XML file.
+    fn set_format(&mut self, format: marc::FileFormat) {
+        let ext = if format == marc::FileFormat::MarcXml { "xml" } else { "mrc" };
+        self.records_path = with_suffix(&self.base, ext);
     }
 
     pub fn report_path(&self) -> Option<&Path> {
@@ -169,6 +176,13 @@ impl RejectSink {
     }
 }
 
+fn with_suffix(base: &Path, ext: &str) -> PathBuf {
+    let mut name = base.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    PathBuf::from(name)
+}
+
 /// Imports one file, ISO 2709 or MARCXML (told apart by its first bytes). Rejects go beside it.
 pub fn import_file(
     db: &dyn Database,
@@ -177,11 +191,8 @@ pub fn import_file(
     progress: &dyn Progress,
 ) -> Result<(ImportReport, RejectSink), ImportError> {
     let file = File::open(path).map_err(|source| ImportError::Open { path: path.to_path_buf(), source })?;
-    let mut input = BufReader::with_capacity(1 << 16, file);
-    let xml = marc::FileFormat::sniff(input.fill_buf().map_err(|source| ImportError::Open { path: path.to_path_buf(), source })?)
-        == marc::FileFormat::MarcXml;
-    let mut rejects = RejectSink::beside(path, xml);
-    let report = import_reader(db, input, options, &mut rejects, progress)?;
+    let mut rejects = RejectSink::beside(path);
+    let report = import_reader(db, BufReader::with_capacity(1 << 16, file), options, &mut rejects, progress)?;
     Ok((report, rejects))
 }
 
@@ -204,25 +215,23 @@ struct Batch {
 }
 
 /// Imports from any reader (format sniffed from its first bytes).
-pub fn import_reader<R: BufRead + Send>(
+pub fn import_reader<R: Read + Send>(
     db: &dyn Database,
-    mut input: R,
+    input: R,
     options: &ImportOptions,
     rejects: &mut RejectSink,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let head = input.fill_buf().map_err(|e| ImportError::Unreadable { number: 0, offset: 0, reason: e.to_string() })?;
-    let format = marc::FileFormat::sniff(head);
-    let read_options = ReadOptions { encoding: options.encoding };
+    let unreadable = |reason: String| ImportError::Unreadable { number: 1, offset: 0, reason };
+    let records = marc::MarcReader::detect(input, ReadOptions { encoding: options.encoding })
+        .map_err(|e| unreadable(e.to_string()))?
+        .ok_or_else(|| unreadable("not a MARC file: neither ISO 2709 (a record length) nor MARCXML (<) at the start".into()))?;
+    rejects.set_format(records.format());
     let batch_size = options.batch_size.max(1);
     let (tx, rx) = mpsc::sync_channel::<Result<Batch, ImportError>>(2);
 
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            let records: Box<dyn Iterator<Item = Result<marc::ReadRecord, marc::RecordError>> + '_> = match format {
-                marc::FileFormat::MarcXml => Box::new(marc::xml::Reader::new(input)),
-                _ => Box::new(marc::iso2709::Reader::with_options(input, read_options)),
-            };
             let mut batch = new_batch(batch_size);
             for item in records {
                 match item {

@@ -32,17 +32,22 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
 }
 
+enum Sink<W: Write> {
+    Xml(marc::XmlWriter<W>),
+    Iso2709(marc::Iso2709Writer<W>),
+}
+
 /// Writes every selected record to `out`; returns how many records and items were written.
 /// `progress` is called with the running record count.
 pub fn export(db: &dyn Database, options: &ExportOptions, out: &mut dyn Write, progress: &dyn Fn(u64)) -> Result<(u64, u64), ExportError> {
     let mut records = 0u64;
     let mut items_written = 0u64;
     let mut failure: Option<ExportError> = None;
-    let mut xml = match options.format {
-        ExportFormat::MarcXml => Some(marc::xml::Writer::new(&mut *out)?),
-        ExportFormat::Iso2709 => None,
+    let buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut sink = match options.format {
+        ExportFormat::MarcXml => Sink::Xml(marc::XmlWriter::new(buffered)?),
+        ExportFormat::Iso2709 => Sink::Iso2709(marc::Iso2709Writer::new(buffered)),
     };
-    let mut iso_out = if xml.is_none() { Some(std::io::BufWriter::new(&mut *out)) } else { None };
 
     db.export(&options.filter, &mut |stored, items| {
         let id = stored.id;
@@ -55,11 +60,11 @@ pub fn export(db: &dyn Database, options: &ExportOptions, out: &mut dyn Write, p
                 }
                 items_written += items.len() as u64;
             }
-            match (&mut xml, &mut iso_out) {
-                (Some(w), _) => w.write_record(&record).map_err(|e| ExportError::Record { id, message: e.to_string() })?,
-                (None, Some(w)) => marc::iso2709::write_record(&record, w).map_err(|e| ExportError::Record { id, message: e.to_string() })?,
-                (None, None) => {}
+            match &mut sink {
+                Sink::Xml(w) => w.write_record(&record),
+                Sink::Iso2709(w) => w.write_record(&record),
             }
+            .map_err(|e| ExportError::Record { id, message: e.to_string() })?;
             records += 1;
             if records % 1000 == 0 {
                 progress(records);
@@ -73,11 +78,9 @@ pub fn export(db: &dyn Database, options: &ExportOptions, out: &mut dyn Write, p
         })
     })
     .map_err(|e| failure.take().unwrap_or(ExportError::Storage(e)))?;
-    if let Some(w) = xml {
-        w.finish()?;
-    }
-    if let Some(mut w) = iso_out {
-        w.flush()?;
+    match sink {
+        Sink::Xml(w) => w.finish()?.flush()?,
+        Sink::Iso2709(w) => w.into_inner()?.flush()?,
     }
     progress(records);
     Ok((records, items_written))

@@ -38,7 +38,11 @@
 //! when it is a control character or undecodable), missing indicators are read as blanks, a
 //! subfield delimiter followed by a blank or control character is a stray byte (dropped, the
 //! text stays in the subfield, as YAZ ≥ 5.35 does), text before the first subfield is dropped,
-//! a non-control tag whose data has no subfield delimiter is kept as a control field.
+//! a non-control tag whose data has no subfield delimiter is kept as a control field (so no
+//! text is lost), a `00X` field laid out as a data field (two indicators, then a subfield) is
+//! read as a data field. One repair is silent: a subfield delimiter just before a control
+//! field's terminator carries nothing and is dropped (LC's own records have `001`s ending so).
+//! In UTF-8 records an indicator or subfield code is one character, however many bytes.
 //!
 //! **Character coding.** With [`Encoding::Auto`], leader/09 `a` means UTF-8 and blank means
 //! MARC-8 (decoded by [`crate::marc8::decode`] one subfield at a time). The leader is
@@ -213,11 +217,14 @@ impl<R: Read> Reader<R> {
         let chunk = &self.buf[self.start..chunk_end];
         let leader_length = chunk.get(0..5).and_then(digits).filter(|&l| l > 24);
 
-        // A record written without its terminator, followed by the next record.
+        // A record written without its terminator, followed by the next record: the leader
+        // length either still counts the missing terminator or does not.
         if let Some(l) = leader_length {
-            if l < chunk.len() && chunk[l - 1] == FT && looks_like_leader(&chunk[l..]) {
-                let end = self.start + l;
-                return Some(self.emit(end, None));
+            for end in [l - 1, l] {
+                if end < chunk.len() && chunk[end - 1] == FT && looks_like_leader(&chunk[end..]) {
+                    let end = self.start + end;
+                    return Some(self.emit(end, None));
+                }
             }
         }
         if terminator.is_some() {
@@ -228,6 +235,7 @@ impl<R: Read> Reader<R> {
             let available = chunk.len();
             let result = match leader_length {
                 Some(l) if l <= available => self.emit(self.start + l, None),
+                Some(l) if l == available + 1 && chunk.last() == Some(&FT) => self.emit(self.start + available, None),
                 Some(l) => {
                     let end = self.start + available;
                     self.emit(end, Some(Problem::Truncated { leader: l, available }))
@@ -287,7 +295,7 @@ fn is_filler(b: u8) -> bool {
 }
 
 fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+    memchr::memchr(needle, hay)
 }
 
 /// The value of a run of ASCII digits (None if empty or any byte is not a digit).
@@ -354,12 +362,16 @@ pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<
     if bytes.len() < 24 {
         return Err(Problem::TooShort { len: bytes.len() });
     }
-    let body = if bytes.last() == Some(&RT) {
+    let terminated = bytes.last() == Some(&RT);
+    let body = if terminated {
         &bytes[..bytes.len() - 1]
     } else {
         w.push(Problem::MissingRecordTerminator);
         bytes
     };
+    if body.len() < 24 {
+        return Err(Problem::TooShort { len: bytes.len() });
+    }
     let mut leader_bytes = [0u8; 24];
     leader_bytes.copy_from_slice(&bytes[..24]);
     let record_length = digits(&leader_bytes[0..5]);
@@ -369,7 +381,10 @@ pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<
     }
     match record_length {
         None => w.push(Problem::RecordLengthNotNumeric { found: show_bytes(&leader_bytes[0..5], 5) }),
-        Some(l) if l != bytes.len() => w.push(Problem::RecordLengthMismatch { leader: l, actual: bytes.len() }),
+        // Without its terminator the record is one byte short of a length that counted it.
+        Some(l) if l != bytes.len() && (terminated || l != bytes.len() + 1) => {
+            w.push(Problem::RecordLengthMismatch { leader: l, actual: bytes.len() })
+        }
         Some(_) => {}
     }
     if leader_bytes.iter().any(|b| !(0x20..0x7f).contains(b)) {
@@ -392,6 +407,9 @@ pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<
         return Err(Problem::NoFields);
     }
     let located = locate_fields(&entries, data, &mut w);
+    if located.len() * 2 < entries.len() {
+        return Err(Problem::DirectoryUnusable { entries: entries.len(), located: located.len() });
+    }
 
     let coding = choose_coding(leader_bytes[9], data, options.encoding, &mut w);
     let mut fields = Vec::with_capacity(located.len());
@@ -426,7 +444,7 @@ fn locate_directory(
             if body[b - 1] == FT {
                 return Ok(b - 1);
             }
-            if body[24..b - 1].chunks(12).all(entry_shaped) {
+            if b > 25 && body[24..b - 1].chunks(12).all(entry_shaped) {
                 w.push(Problem::DirectoryTerminator { found: body[b - 1] });
                 return Ok(b - 1);
             }
@@ -444,7 +462,11 @@ fn locate_directory(
 
 /// Finds each field's data (without its terminator). Returns (position in the directory among
 /// the located fields, directory entry index, data).
-fn locate_fields<'a>(entries: &[Entry<'_>], data: &'a [u8], w: &mut Vec<Problem>) -> Vec<(usize, usize, Cow<'a, [u8]>)> {
+fn locate_fields<'a>(
+    entries: &[Entry<'_>],
+    data: &'a [u8],
+    w: &mut Vec<Problem>,
+) -> Vec<(usize, usize, Cow<'a, [u8]>)> {
     // 1. The directory's offsets, if every one of them lands on a field terminator.
     let mut mismatch: Option<String> = None;
     for (i, e) in entries.iter().enumerate() {
@@ -471,13 +493,14 @@ fn locate_fields<'a>(entries: &[Entry<'_>], data: &'a [u8], w: &mut Vec<Problem>
             .collect();
     };
 
-    // 2. The field terminators, when they delimit exactly as many fields as the directory lists.
+    // 2. The field terminators, when they delimit exactly as many fields as the directory lists
+    //    and every entry at least has a proper tag (a shifted directory does not).
     let mut pieces: Vec<&[u8]> = data.split(|&b| b == FT).collect();
     let last_terminated = data.last() == Some(&FT) || data.is_empty();
     if last_terminated {
         pieces.pop();
     }
-    if pieces.len() == entries.len() {
+    if pieces.len() == entries.len() && entries.iter().all(|e| Tag::from_bytes(&e.raw[..3]).is_some()) {
         w.push(Problem::FieldsLocatedByTerminators { reason });
         if !last_terminated {
             if let Some(e) = entries.last() {
@@ -487,51 +510,30 @@ fn locate_fields<'a>(entries: &[Entry<'_>], data: &'a [u8], w: &mut Vec<Problem>
         return pieces.into_iter().enumerate().map(|(i, p)| (i, i, Cow::Borrowed(p))).collect();
     }
 
-    // 3. Whatever the offsets can still give, field by field.
+    // 3. The entries whose offsets still land on a field terminator; the others are dropped.
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let tag = show_bytes(&e.raw[..3], 3);
-        let (l, s) = match (e.length, e.start) {
-            (Some(l), Some(s)) => (l, s),
-            _ => {
-                w.push(Problem::DirectoryEntry {
-                    index: i + 1,
-                    entry: show_bytes(e.raw, 12),
-                    reason: "length or starting position is not a number",
-                });
-                continue;
+        let usable = match (e.length, e.start) {
+            (Some(l), Some(s)) if l >= 1 && s + l <= data.len() => {
+                let slice = &data[s..s + l];
+                (slice[l - 1] == FT && find_byte(&slice[..l - 1], FT).is_none()).then_some(&slice[..l - 1])
             }
+            _ => None,
         };
-        if l == 0 || s >= data.len() {
-            w.push(Problem::DirectoryEntry {
+        match usable {
+            Some(slice) => out.push((out.len(), i, Cow::Borrowed(slice))),
+            None => w.push(Problem::DirectoryEntry {
                 index: i + 1,
                 entry: show_bytes(e.raw, 12),
-                reason: "the field lies outside the record",
-            });
-            continue;
+                reason: "its length and starting position do not point at a field",
+            }),
         }
-        let end = (s + l).min(data.len());
-        let mut slice = &data[s..end];
-        match find_byte(slice, FT) {
-            Some(p) if p + 1 == slice.len() => slice = &slice[..p],
-            Some(p) => {
-                w.push(Problem::TerminatorInField { tag, dropped: slice.len() - p - 1 });
-                slice = &slice[..p];
-            }
-            None => {
-                // Cut at the record's end or at the next field's data, whichever the length says.
-                w.push(Problem::MissingFieldTerminator { tag });
-            }
-        }
-        out.push((out.len(), i, Cow::Borrowed(slice)));
     }
     out
 }
 
 fn has_utf8_multibyte(data: &[u8]) -> bool {
-    data.iter()
-        .enumerate()
-        .any(|(i, &b)| b >= 0xC2 && first_utf8_char(&data[i..]).is_some_and(|(_, w)| w > 1))
+    data.iter().enumerate().any(|(i, &b)| b >= 0xC2 && first_utf8_char(&data[i..]).is_some_and(|(_, w)| w > 1))
 }
 
 fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Problem>) -> Coding {
@@ -550,10 +552,10 @@ fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Proble
         }
         return Coding::Utf8;
     }
-    let valid = std::str::from_utf8(data).is_ok();
+    let valid = || std::str::from_utf8(data).is_ok();
     match leader09 {
         b'a' => {
-            if valid || has_utf8_multibyte(data) {
+            if has_utf8_multibyte(data) || valid() {
                 Coding::Utf8
             } else {
                 w.push(Problem::CodingMismatch {
@@ -565,7 +567,7 @@ fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Proble
             }
         }
         b' ' => {
-            if valid && high && !esc {
+            if !esc && valid() {
                 w.push(Problem::CodingMismatch {
                     declared,
                     used: Encoding::Utf8,
@@ -577,7 +579,7 @@ fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Proble
             }
         }
         _ => {
-            if valid && high && !esc {
+            if !esc && valid() {
                 w.push(Problem::CodingMismatch { declared, used: Encoding::Utf8, evidence: "is valid UTF-8" });
                 Coding::Utf8
             } else {
@@ -635,7 +637,12 @@ fn read_char(bytes: &[u8], coding: Coding) -> (Option<char>, usize) {
 
 fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> Field {
     let first_sd = find_byte(data, SD);
-    if tag.is_control() || (first_sd.is_none() && data.len() > 2) {
+    // A 00X field laid out as a data field (two indicators, then a subfield) is read as one,
+    // as YAZ does for DanMARC and as MARCXML `datafield tag="00X"` is written.
+    let laid_out_as_data = tag.is_control() && data.len() > 3 && first_sd == Some(2);
+    if laid_out_as_data {
+        w.push(Problem::DataFieldWithControlTag { tag: tag.to_string() });
+    } else if tag.is_control() || (first_sd.is_none() && data.len() > 2) {
         // A delimiter just before the terminator carries nothing (LC has `001` values ending
         // so); it is dropped silently, like the normalisation to NFC.
         let data = data.strip_suffix(&[SD]).unwrap_or(data);
@@ -679,10 +686,7 @@ fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> F
         pos += width;
     }
     if pos < first_sd {
-        w.push(Problem::DataBeforeFirstSubfield {
-            tag: tag.to_string(),
-            text: show_bytes(&data[pos..first_sd], 200),
-        });
+        w.push(Problem::DataBeforeFirstSubfield { tag: tag.to_string(), text: show_bytes(&data[pos..first_sd], 200) });
     }
 
     // Subfields.
@@ -704,10 +708,9 @@ fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> F
                     w.push(Problem::StraySubfieldDelimiter { tag: tag.to_string(), next: show_bytes(segment, 20) });
                     bytes.to_mut().extend_from_slice(segment);
                 }
-                None => w.push(Problem::DataBeforeFirstSubfield {
-                    tag: tag.to_string(),
-                    text: show_bytes(segment, 200),
-                }),
+                None => {
+                    w.push(Problem::DataBeforeFirstSubfield { tag: tag.to_string(), text: show_bytes(segment, 200) })
+                }
             }
             continue;
         }
@@ -841,7 +844,12 @@ fn encode_into(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError> {
                 }
                 for sf in &d.subfields {
                     let mut tmp = [0u8; 4];
-                    check_delimiters(sf.code.encode_utf8(&mut tmp).as_bytes(), tag, || "a subfield code".to_string(), SD)?;
+                    check_delimiters(
+                        sf.code.encode_utf8(&mut tmp).as_bytes(),
+                        tag,
+                        || "a subfield code".to_string(),
+                        SD,
+                    )?;
                     check_delimiters(sf.value.as_bytes(), tag, || format!("subfield ${}", sf.code), SD)?;
                     out.push(SD);
                     push_char(out, sf.code);
@@ -881,4 +889,433 @@ fn encode_into(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError> {
     put_digits(&mut leader[12..17], base);
     leader[20..24].copy_from_slice(b"4500");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A well-formed record from raw field data (terminators added), leader lengths computed.
+    fn iso(leader: &[u8; 24], fields: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut dir = Vec::new();
+        let mut data = Vec::new();
+        for (tag, bytes) in fields {
+            dir.extend_from_slice(format!("{tag}{:04}{:05}", bytes.len() + 1, data.len()).as_bytes());
+            data.extend_from_slice(bytes);
+            data.push(FT);
+        }
+        dir.push(FT);
+        let base = 24 + dir.len();
+        let total = base + data.len() + 1;
+        let mut out = leader.to_vec();
+        out[0..5].copy_from_slice(format!("{total:05}").as_bytes());
+        out[12..17].copy_from_slice(format!("{base:05}").as_bytes());
+        out.extend(dir);
+        out.extend(data);
+        out.push(RT);
+        out
+    }
+
+    const UTF8: &[u8; 24] = b"00000nam a2200000 a 4500";
+    const MARC8: &[u8; 24] = b"00000nam  2200000 a 4500";
+
+    fn simple() -> Vec<u8> {
+        iso(UTF8, &[("001", b"ocm123"), ("245", b"10\x1faA title /\x1fcby someone.")])
+    }
+
+    fn parse(bytes: &[u8]) -> (Record, Vec<Problem>) {
+        parse_record(bytes, &ReadOptions::default()).unwrap_or_else(|p| panic!("{p}"))
+    }
+
+    fn read_all(bytes: &[u8]) -> Vec<Result<ReadRecord, RecordError>> {
+        Reader::new(bytes).collect()
+    }
+
+    #[test]
+    fn reads_a_clean_record() {
+        let (r, w) = parse(&simple());
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(r.control("001"), Some("ocm123"));
+        let f = r.data_field("245").unwrap_or_else(|| panic!("no 245"));
+        assert_eq!((f.ind1, f.ind2), ('1', '0'));
+        assert_eq!(f.subfield('a'), Some("A title /"));
+        assert_eq!(f.subfield('c'), Some("by someone."));
+        assert_eq!(r.leader.character_coding(), b'a');
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let bytes = simple();
+        let (r, _) = parse(&bytes);
+        assert_eq!(to_iso2709(&r).ok(), Some(bytes.clone()));
+        let mut out = Vec::new();
+        let mut w = Writer::new(&mut out);
+        w.write_record(&r).unwrap_or_else(|e| panic!("{e}"));
+        w.write_record(&r).unwrap_or_else(|e| panic!("{e}"));
+        drop(w);
+        assert_eq!(out, [bytes.clone(), bytes].concat());
+    }
+
+    #[test]
+    fn writer_sets_unicode_and_structure() {
+        let mut r = Record::new(Leader::from_bytes(*b"99999cam  2200999 a 4500"));
+        r.push_control(Tag::parse("001").unwrap_or_else(|e| panic!("{e}")), "x");
+        let bytes = to_iso2709(&r).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&bytes[..24], b"00040cam a2200037 a 4500");
+        assert_eq!(bytes.len(), 40);
+    }
+
+    #[test]
+    fn writer_refuses_what_iso2709_cannot_carry() {
+        let tag = Tag::parse("500").unwrap_or_else(|e| panic!("{e}"));
+        let mut r = Record::default();
+        r.push_data(DataField::new(tag, ' ', ' ').with('a', "x".repeat(9_997)));
+        assert!(matches!(to_iso2709(&r), Err(WriteError::FieldTooLong { length: 10_002, .. })));
+
+        let mut r = Record::default();
+        for _ in 0..12 {
+            r.push_data(DataField::new(tag, ' ', ' ').with('a', "x".repeat(9_000)));
+        }
+        let err = to_iso2709(&r).err();
+        assert!(matches!(err, Some(WriteError::RecordTooLong { .. })), "{err:?}");
+        assert!(err.map(|e| e.to_string()).unwrap_or_default().contains("99,999"));
+
+        let mut r = Record::default();
+        r.push_data(DataField::new(tag, ' ', ' ').with('a', "a\u{1f}b"));
+        assert!(matches!(to_iso2709(&r), Err(WriteError::Delimiter { byte: 0x1F, .. })));
+        let mut out = Vec::new();
+        assert!(write_record(&r, &mut out).is_err());
+        assert!(out.is_empty(), "nothing written for a refused record");
+    }
+
+    #[test]
+    fn terminator_wins_over_leader_length() {
+        let mut bytes = simple();
+        bytes[0..5].copy_from_slice(b"00999");
+        let (r, w) = parse(&bytes);
+        assert_eq!(w, vec![Problem::RecordLengthMismatch { leader: 999, actual: bytes.len() }]);
+        assert_eq!(r.control("001"), Some("ocm123"));
+        // In a stream too: the next record is found.
+        let stream = [bytes.clone(), simple()].concat();
+        let items = read_all(&stream);
+        assert_eq!(items.len(), 2);
+        assert!(items.iter().all(Result::is_ok));
+        assert_eq!(items[1].as_ref().map(|r| r.offset).ok(), Some(bytes.len() as u64));
+    }
+
+    #[test]
+    fn non_numeric_leader() {
+        let mut bytes = simple();
+        bytes[0..5].copy_from_slice(b"0x1A3");
+        let (_, w) = parse(&bytes);
+        assert_eq!(w, vec![Problem::RecordLengthNotNumeric { found: "0x1A3".into() }]);
+        bytes[12..17].copy_from_slice(b"abcde");
+        assert!(matches!(parse_record(&bytes, &ReadOptions::default()), Err(Problem::NotARecord { .. })));
+        assert!(matches!(parse_record(b"0123", &ReadOptions::default()), Err(Problem::TooShort { len: 4 })));
+        let just_a_leader = b"00024nam a2200025 a 450\x1d";
+        assert_eq!(parse_record(just_a_leader, &ReadOptions::default()).err(), Some(Problem::TooShort { len: 24 }));
+        let items = read_all(just_a_leader);
+        assert!(items.len() == 1 && items[0].is_err());
+    }
+
+    #[test]
+    fn missing_record_terminator_between_records() {
+        let first = simple();
+        let stream = [&first[..first.len() - 1], &simple()[..]].concat();
+        let items = read_all(&stream);
+        assert_eq!(items.len(), 2, "{items:?}");
+        let one = items[0].as_ref().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(one.warnings, vec![Problem::MissingRecordTerminator]);
+        assert_eq!(one.raw.len(), first.len() - 1);
+        assert!(items[1].as_ref().is_ok_and(|r| r.warnings.is_empty() && r.number == 2));
+    }
+
+    #[test]
+    fn missing_record_terminator_at_end_of_file() {
+        let bytes = simple();
+        let items = read_all(&bytes[..bytes.len() - 1]);
+        assert_eq!(items.len(), 1);
+        assert!(items[0].as_ref().is_ok_and(|r| r.warnings == vec![Problem::MissingRecordTerminator]));
+    }
+
+    #[test]
+    fn missing_field_terminator() {
+        // The last field lost its terminator: offsets no longer match, terminators do.
+        let bytes = simple();
+        let mut broken = bytes[..bytes.len() - 2].to_vec();
+        broken.push(RT);
+        let (r, w) = parse(&broken);
+        assert!(w.iter().any(|p| matches!(p, Problem::MissingFieldTerminator { tag } if tag == "245")), "{w:?}");
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('c')), Some("by someone."));
+    }
+
+    #[test]
+    fn broken_directory_entries() {
+        // A non-numeric length: fields are located by their terminators.
+        let mut bytes = simple();
+        bytes[24 + 12 + 3] = b'x';
+        let (r, w) = parse(&bytes);
+        assert!(w.iter().any(|p| matches!(p, Problem::FieldsLocatedByTerminators { .. })), "{w:?}");
+        assert_eq!(r.fields.len(), 2);
+        // A directory that no longer matches at all is rejected.
+        let mut bytes = simple();
+        bytes[24..48].copy_from_slice(b"0 1000799999245002799990");
+        let result = parse_record(&bytes, &ReadOptions::default());
+        assert!(matches!(result, Err(Problem::DirectoryUnusable { entries: 2, located: 0 })), "{result:?}");
+    }
+
+    #[test]
+    fn base_address_and_directory_terminator() {
+        let mut bytes = simple();
+        bytes[12..17].copy_from_slice(b"00099");
+        let (r, w) = parse(&bytes);
+        assert_eq!(w, vec![Problem::BaseAddress { found: "00099".into(), actual: 49 }]);
+        assert_eq!(r.fields.len(), 2);
+        let mut bytes = simple();
+        bytes[48] = SD;
+        let (r, w) = parse(&bytes);
+        assert_eq!(w, vec![Problem::DirectoryTerminator { found: SD }]);
+        assert_eq!(r.fields.len(), 2);
+        let no_dir = [&b"00030nam a2200025 a 4500"[..], b"abcde\x1d"].concat();
+        assert_eq!(parse_record(&no_dir, &ReadOptions::default()).err(), Some(Problem::NoDirectory));
+        let empty = [&b"00026nam a2200025 a 4500"[..], b"\x1e\x1d"].concat();
+        assert_eq!(parse_record(&empty, &ReadOptions::default()).err(), Some(Problem::NoFields));
+    }
+
+    #[test]
+    fn invalid_tag_drops_the_field_only() {
+        let bytes = iso(UTF8, &[("0 2", b"  \x1fa978"), ("245", b"00\x1faTitle")]);
+        let (r, w) = parse(&bytes);
+        assert!(matches!(&w[..], [Problem::InvalidTag { index: 1, tag, .. }] if tag == "0 2"), "{w:?}");
+        assert_eq!(r.fields.len(), 1);
+    }
+
+    #[test]
+    fn bad_and_missing_indicators() {
+        let bytes = iso(UTF8, &[("245", b"-\x07\x1faTitle"), ("246", b"\x1faOther"), ("247", b"1\x1faThird")]);
+        let (r, w) = parse(&bytes);
+        let f = |t: &str| r.data_field(t).map(|f| (f.ind1, f.ind2));
+        assert_eq!(f("245"), Some(('-', ' ')));
+        assert_eq!(f("246"), Some((' ', ' ')));
+        assert_eq!(f("247"), Some(('1', ' ')));
+        assert!(w.contains(&Problem::BadIndicator {
+            tag: "245".into(),
+            position: 1,
+            found: "-".into(),
+            replaced: false
+        }));
+        assert!(w.contains(&Problem::BadIndicator {
+            tag: "245".into(),
+            position: 2,
+            found: "\\x07".into(),
+            replaced: true
+        }));
+        assert!(w.contains(&Problem::MissingIndicators { tag: "246".into() }));
+        assert!(w.contains(&Problem::MissingIndicators { tag: "247".into() }));
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Title"));
+    }
+
+    #[test]
+    fn subfield_damage() {
+        let bytes = iso(
+            UTF8,
+            &[
+                ("245", "10\x1f\u{e1}Title\x1f\x1fbRest".as_bytes()),
+                ("500", b"  lost\x1faNote\x1f more\x1f\x1bx"),
+                ("650", b" 0\x1faTopic\x1f"),
+            ],
+        );
+        let (r, w) = parse(&bytes);
+        let f245 = r.data_field("245").unwrap_or_else(|| panic!("245"));
+        assert_eq!(f245.subfields, vec![Subfield::new('\u{e1}', "Title"), Subfield::new('b', "Rest")]);
+        assert!(w.contains(&Problem::BadSubfieldCode { tag: "245".into(), found: "\u{e1}".into() }));
+        assert!(w.contains(&Problem::EmptySubfieldCode { tag: "245".into() }));
+        let f500 = r.data_field("500").unwrap_or_else(|| panic!("500"));
+        assert_eq!(f500.subfields, vec![Subfield::new('a', "Note more\u{1b}x")]);
+        assert!(w.contains(&Problem::DataBeforeFirstSubfield { tag: "500".into(), text: "lost".into() }));
+        assert_eq!(w.iter().filter(|p| matches!(p, Problem::StraySubfieldDelimiter { .. })).count(), 2);
+        assert_eq!(r.data_field("650").map(|f| f.subfields.len()), Some(1));
+        assert!(w.contains(&Problem::EmptySubfieldCode { tag: "650".into() }));
+    }
+
+    #[test]
+    fn fields_without_subfields_and_control_fields_with_delimiters() {
+        let bytes =
+            iso(UTF8, &[("001", b"123\x1f"), ("003", b"a\x1fb"), ("500", b"no delimiters here"), ("590", b"10")]);
+        let (r, w) = parse(&bytes);
+        assert_eq!(r.control("001"), Some("123"), "a trailing delimiter is dropped silently");
+        assert_eq!(r.control("003"), Some("a\u{1f}b"));
+        assert_eq!(r.control("500"), Some("no delimiters here"));
+        assert_eq!(r.data_field("590").map(|f| (f.ind1, f.ind2, f.subfields.len())), Some(('1', '0', 0)));
+        assert_eq!(
+            w,
+            vec![Problem::DelimiterInControlField { tag: "003".into() }, Problem::NoSubfields { tag: "500".into() }]
+        );
+        // The writer can write all of it back.
+        let again = to_iso2709(&r).map(|b| parse(&b).0).ok();
+        assert_eq!(again.as_ref().map(|a| a.same_content(&r)), Some(true));
+        // A 00X laid out as a data field is read as one.
+        let (r, w) = parse(&iso(UTF8, &[("008", b"00\x1faDanMARC")]));
+        assert_eq!(r.data_field("008").and_then(|f| f.subfield('a')), Some("DanMARC"));
+        assert_eq!(w, vec![Problem::DataFieldWithControlTag { tag: "008".into() }]);
+    }
+
+    #[test]
+    fn invalid_utf8_in_one_subfield() {
+        let bytes = iso(UTF8, &[("245", b"10\x1faCaf\xc3\xa9 \xff!\x1fbfine \xc3\xa9")]);
+        let (r, w) = parse(&bytes);
+        assert_eq!(w, vec![Problem::InvalidUtf8 { tag: "245".into(), code: Some('a') }]);
+        let f = r.data_field("245").unwrap_or_else(|| panic!("245"));
+        assert_eq!(f.subfield('a'), Some("Café \u{FFFD}!"));
+        assert_eq!(f.subfield('b'), Some("fine é"));
+    }
+
+    #[test]
+    fn text_comes_back_nfc() {
+        let (r, w) = parse(&iso(UTF8, &[("245", "10\x1faCafe\u{301}".as_bytes())]));
+        assert!(w.is_empty());
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Caf\u{e9}"));
+    }
+
+    #[test]
+    fn leader_09_that_lies() {
+        // Says UTF-8, is MARC-8 (ANSEL acute 0xE2 before the letter).
+        let lying = iso(UTF8, &[("245", b"10\x1faCaf\xe2e")]);
+        let (r, w) = parse(&lying);
+        assert!(matches!(&w[..], [Problem::CodingMismatch { declared: 'a', used: Encoding::Marc8, .. }]), "{w:?}");
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Caf\u{e9}"));
+        // Says MARC-8, is UTF-8.
+        let lying = iso(MARC8, &[("245", "10\x1faCafé".as_bytes())]);
+        let (r, w) = parse(&lying);
+        assert!(matches!(&w[..], [Problem::CodingMismatch { declared: ' ', used: Encoding::Utf8, .. }]), "{w:?}");
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Café"));
+        assert_eq!(r.leader.character_coding(), b'a');
+        // An honest MARC-8 record.
+        let (r, w) = parse(&iso(MARC8, &[("245", b"10\x1faCaf\xe2e")]));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Caf\u{e9}"));
+        // Not a coding at all.
+        let (_, w) = parse(&iso(b"00000nam x2200000 a 4500", &[("245", b"10\x1faplain")]));
+        assert!(matches!(&w[..], [Problem::CodingMismatch { declared: 'x', .. }]), "{w:?}");
+    }
+
+    #[test]
+    fn forced_encoding() {
+        let bytes = iso(UTF8, &[("245", b"10\x1faCaf\xe2e")]);
+        let marc8 = ReadOptions { encoding: Encoding::Marc8 };
+        let (r, w) = parse_record(&bytes, &marc8).unwrap_or_else(|p| panic!("{p}"));
+        assert!(w.is_empty());
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Caf\u{e9}"));
+        let utf8 = ReadOptions { encoding: Encoding::Utf8 };
+        let (r, w) = parse_record(&bytes, &utf8).unwrap_or_else(|p| panic!("{p}"));
+        assert_eq!(w, vec![Problem::InvalidUtf8 { tag: "245".into(), code: Some('a') }]);
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Caf\u{FFFD}e"));
+        let items: Vec<_> = Reader::with_options(&bytes[..], marc8).collect();
+        assert!(items[0].as_ref().is_ok_and(|r| r.warnings.is_empty()));
+    }
+
+    #[test]
+    fn padding_between_records_is_skipped() {
+        let one = simple();
+        let stream =
+            [b"\x00\n"[..].to_vec(), one.clone(), b"\r\n\x1a\x1d  ".to_vec(), one.clone(), b"\n\x00".to_vec()].concat();
+        let items = read_all(&stream);
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].as_ref().map(|r| r.offset).ok(), Some(2));
+        assert_eq!(items[1].as_ref().map(|r| (r.number, r.offset)).ok(), Some((2, 2 + one.len() as u64 + 6)));
+        assert!(items.iter().all(|i| i.as_ref().is_ok_and(|r| r.warnings.is_empty() && r.raw == one)));
+    }
+
+    #[test]
+    fn garbage_and_truncation_at_end_of_file() {
+        let one = simple();
+        let items = read_all(&[one.clone(), b"junk".to_vec()].concat());
+        assert_eq!(items.len(), 2);
+        let err = items[1].as_ref().err().unwrap_or_else(|| panic!("garbage read as a record"));
+        assert_eq!((err.number, err.offset, &err.raw[..]), (2, one.len() as u64, &b"junk"[..]));
+        assert_eq!(err.problem, Problem::TrailingGarbage { len: 4 });
+        assert!(!err.fatal);
+
+        let items = read_all(&[one.clone(), one[..40].to_vec()].concat());
+        let err = items[1].as_ref().err().map(|e| e.problem.clone());
+        assert_eq!(err, Some(Problem::Truncated { leader: one.len(), available: 40 }));
+    }
+
+    #[test]
+    fn bad_record_in_the_middle_resynchronises() {
+        let one = simple();
+        let stream = [one.clone(), b"this is not a MARC record at all\x1d".to_vec(), one.clone()].concat();
+        let items = read_all(&stream);
+        assert_eq!(items.len(), 3);
+        assert!(items[0].is_ok() && items[2].is_ok());
+        let err = items[1].as_ref().err().unwrap_or_else(|| panic!("read"));
+        assert!(matches!(err.problem, Problem::NotARecord { .. }), "{err}");
+        assert_eq!(err.raw, b"this is not a MARC record at all\x1d");
+        assert!(err.to_string().starts_with(&format!("record 2 at byte {}: not a MARC record", one.len())));
+    }
+
+    #[test]
+    fn runaway_data_without_terminator_is_skipped() {
+        let one = simple();
+        let mut stream = vec![b'7'; MAX_RECORD_BYTES + 10];
+        stream.push(RT);
+        stream.extend_from_slice(&one);
+        let items = read_all(&stream);
+        assert_eq!(items.len(), 2);
+        let err = items[0].as_ref().err().unwrap_or_else(|| panic!("read"));
+        assert_eq!(err.problem, Problem::Runaway { limit: MAX_RECORD_BYTES, skipped: MAX_RECORD_BYTES as u64 + 11 });
+        assert_eq!(err.raw.len(), MAX_RECORD_BYTES);
+        assert!(items[1].as_ref().is_ok_and(|r| r.raw == one));
+    }
+
+    /// Hands out at most `n` bytes per read, then fails if asked to.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        n: usize,
+        fail_at_end: bool,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.data.is_empty() && self.fail_at_end {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = self.n.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn tiny_reads_give_the_same_result() {
+        let one = simple();
+        let stream = [one.clone(), b"\n".to_vec(), one[..one.len() - 1].to_vec(), one.clone(), b"xx".to_vec()].concat();
+        let whole: Vec<_> = read_all(&stream);
+        for n in [1, 2, 7, 64] {
+            let trickled: Vec<_> = Reader::new(Trickle { data: &stream, n, fail_at_end: false }).collect();
+            assert_eq!(trickled, whole, "reads of {n} bytes");
+        }
+        assert_eq!(whole.len(), 4);
+    }
+
+    #[test]
+    fn io_error_is_fatal_and_ends_the_stream() {
+        let one = simple();
+        let mut reader = Reader::new(Trickle { data: &one, n: 1000, fail_at_end: true });
+        assert!(reader.next().is_some_and(|r| r.is_ok()));
+        let err = reader.next().and_then(Result::err).unwrap_or_else(|| panic!("no error"));
+        assert!(err.fatal);
+        assert!(matches!(err.problem, Problem::Io { .. }));
+        assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn read_one_and_write_record_helpers() {
+        let r = read_one(&simple()).unwrap_or_else(|p| panic!("{p}"));
+        let mut out = Vec::new();
+        write_record(&r, &mut out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out, simple());
+        assert!(read_one(b"nonsense").is_err());
+    }
 }

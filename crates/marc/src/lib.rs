@@ -4,12 +4,12 @@
 //! This crate knows MARC, not libraries: it never decides what a field *means* for Shelfmark
 //! (that is the `catalog` crate's job) and does no I/O beyond the `Read`/`Write` it is handed.
 
-mod record;
-pub mod json;
-pub mod marc8;
 pub mod detect;
 pub mod iso2709;
+pub mod json;
+pub mod marc8;
 pub mod problem;
+mod record;
 mod text;
 pub mod xml;
 

@@ -83,7 +83,7 @@ pub struct RecordError {
 #[non_exhaustive]
 pub enum Problem {
     // ----- framing (ISO 2709) -----
-    #[error("only {len} bytes, too short for the 24-byte leader")]
+    #[error("only {len} bytes, too short for a leader (24 bytes) and a directory")]
     TooShort { len: usize },
     #[error("not a MARC record: leader {leader:?} has neither a numeric record length nor a numeric base address")]
     NotARecord { leader: String },
@@ -109,7 +109,9 @@ pub enum Problem {
     LeaderStructure { position: &'static str, found: String, expected: &'static str },
 
     // ----- directory -----
-    #[error("base address of data {found:?} does not match the directory, which ends at byte {actual}; the directory wins")]
+    #[error(
+        "base address of data {found:?} does not match the directory, which ends at byte {actual}; the directory wins"
+    )]
     BaseAddress { found: String, actual: usize },
     #[error("directory ends with byte 0x{found:02X} instead of the field terminator 0x1E")]
     DirectoryTerminator { found: u8 },
@@ -121,6 +123,8 @@ pub enum Problem {
     DirectoryEntry { index: usize, entry: String, reason: &'static str },
     #[error("directory lengths/offsets do not match the field terminators ({reason}); fields were located by their terminators instead")]
     FieldsLocatedByTerminators { reason: String },
+    #[error("directory does not match the data: only {located} of its {entries} entries point at a field")]
+    DirectoryUnusable { entries: usize, located: usize },
     #[error("record has no fields")]
     NoFields,
 
@@ -131,8 +135,6 @@ pub enum Problem {
     TagRepaired { tag: String, found: String },
     #[error("field {tag}: no field terminator (0x1E) at its end")]
     MissingFieldTerminator { tag: String },
-    #[error("field {tag}: field terminator inside the field; the data after it ({dropped} bytes) was dropped")]
-    TerminatorInField { tag: String, dropped: usize },
     #[error("field {tag}: indicator {position} is {found:?}, not a blank, digit or lowercase letter{}", replaced_note(*.replaced))]
     BadIndicator { tag: String, position: u8, found: String, replaced: bool },
     #[error("field {tag}: indicators missing; read as blanks")]

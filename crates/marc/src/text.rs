@@ -3,9 +3,15 @@
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-/// `s` in Unicode Normalization Form C. ASCII and already-NFC text are copied as they are.
+/// True when `s` is certainly NFC: every character is below U+0300, where nothing combines
+/// (UTF-8 lead bytes below 0xCC). A byte scan, much cheaper than the full quick check.
+fn below_combining_marks(s: &str) -> bool {
+    s.bytes().all(|b| b < 0xCC)
+}
+
+/// `s` in Unicode Normalization Form C. Already-NFC text is copied as it is.
 pub(crate) fn nfc(s: &str) -> String {
-    if s.is_ascii() {
+    if below_combining_marks(s) {
         return s.to_owned();
     }
     match is_nfc_quick(s.chars()) {
@@ -16,7 +22,7 @@ pub(crate) fn nfc(s: &str) -> String {
 
 /// Like [`nfc`] but takes ownership, so already-normal text is not copied.
 pub(crate) fn nfc_owned(s: String) -> String {
-    if s.is_ascii() {
+    if below_combining_marks(&s) {
         return s;
     }
     match is_nfc_quick(s.chars()) {
@@ -68,6 +74,8 @@ mod tests {
     #[test]
     fn nfc_composes_decomposed_text() {
         assert_eq!(nfc("e\u{301}"), "\u{e9}");
+        assert_eq!(nfc("\u{e9}\u{2dc}"), "\u{e9}\u{2dc}");
+        assert_eq!(nfc("\u{1100}\u{1161}"), "\u{ac00}");
         assert_eq!(nfc_owned("e\u{301}".to_string()), "\u{e9}");
         assert_eq!(nfc("plain"), "plain");
     }

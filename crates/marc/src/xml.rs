@@ -59,8 +59,13 @@ enum Markup {
     Other,
     /// `<?xml ... ?>`, with its text.
     Declaration(Vec<u8>),
-    Start { name: Vec<u8>, empty: bool },
-    End { name: Vec<u8> },
+    Start {
+        name: Vec<u8>,
+        empty: bool,
+    },
+    End {
+        name: Vec<u8>,
+    },
 }
 
 fn local_name(qname: &[u8]) -> &[u8] {
@@ -197,7 +202,11 @@ impl<R: Read> Reader<R> {
         let mut search = from;
         loop {
             let i = self.idx(search);
-            if let Some(p) = self.buf[i..].windows(pat.len()).position(|w| w == pat) {
+            let found = match pat {
+                [b] => memchr::memchr(*b, &self.buf[i..]),
+                _ => memchr::memmem::find(&self.buf[i..], pat),
+            };
+            if let Some(p) = found {
                 return Ok(Some(search + p as u64));
             }
             search = (self.end() + 1).saturating_sub(pat.len() as u64).max(search);
@@ -215,12 +224,10 @@ impl<R: Read> Reader<R> {
         } else {
             (self.buf_offset, self.buf_line, self.buf_line_start)
         };
-        let base = self.idx(from);
-        for (i, &b) in self.buf[base..self.idx(abs)].iter().enumerate() {
-            if b == b'\n' {
-                line += 1;
-                line_start = from + i as u64 + 1;
-            }
+        let region = &self.buf[self.idx(from)..self.idx(abs)];
+        if let Some(last) = memchr::memrchr(b'\n', region) {
+            line += memchr::memchr_iter(b'\n', region).count() as u64;
+            line_start = from + last as u64 + 1;
         }
         self.line_cache = (abs, line, line_start);
         (line, abs - line_start + 1)
@@ -294,11 +301,8 @@ impl<R: Read> Reader<R> {
                     b'"' | b'\'' => quote = Some(b),
                     b'<' => return Ok((Markup::Other, p)),
                     b'>' => {
-                        let markup = if closing {
-                            Markup::End { name }
-                        } else {
-                            Markup::Start { name, empty: prev == b'/' }
-                        };
+                        let markup =
+                            if closing { Markup::End { name } } else { Markup::Start { name, empty: prev == b'/' } };
                         return Ok((markup, p + 1));
                     }
                     _ => {}
@@ -309,6 +313,8 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Ends reading with `fatal`, reported as record `self.number` (callers outside a record
+    /// count the record that could not be read first).
     fn fatal(&mut self, start: u64, fatal: Fatal) -> RecordError {
         self.done = true;
         let (line, column) = self.line_col(fatal.at);
@@ -355,12 +361,14 @@ impl<R: Read> Reader<R> {
         if !self.started {
             self.started = true;
             if let Err(e) = self.ensure(4, 0) {
+                self.number += 1;
                 return Some(Err(self.fatal(0, Fatal { at: 0, message: format!("I/O error: {e}") })));
             }
             if self.buf.starts_with(b"\xEF\xBB\xBF") {
                 self.pos = 3;
             } else if self.buf.starts_with(b"\xFE\xFF") || self.buf.starts_with(b"\xFF\xFE") {
                 let f = Fatal { at: 0, message: "UTF-16 MARCXML is not supported (use UTF-8)".to_string() };
+                self.number += 1;
                 return Some(Err(self.fatal(0, f)));
             }
         }
@@ -373,31 +381,40 @@ impl<R: Read> Reader<R> {
                 }
                 Err(e) => {
                     let at = self.pos;
+                    self.number += 1;
                     return Some(Err(self.fatal(at, Fatal { at, message: format!("I/O error: {e}") })));
                 }
             };
             let (markup, after) = match self.markup(lt, lt) {
                 Ok(m) => m,
-                Err(f) => return Some(Err(self.fatal(lt, f))),
+                Err(f) => {
+                    self.number += 1;
+                    return Some(Err(self.fatal(lt, f)));
+                }
             };
             self.pos = after;
             match markup {
                 Markup::Declaration(text) => {
                     if let Err(f) = self.declaration(&text, lt) {
+                        self.number += 1;
                         return Some(Err(self.fatal(lt, f)));
                     }
                 }
                 Markup::Start { name, empty } => {
                     let local = local_name(&name);
                     if local == b"record" {
-                        return Some(self.record(lt, &name, empty, after, None));
+                        match self.record(lt, &name, empty, after, None) {
+                            Some(item) => return Some(item),
+                            None => continue,
+                        }
                     }
                     if matches!(local, b"leader" | b"controlfield" | b"datafield" | b"subfield") {
-                        let message = format!(
-                            "MARCXML element <{}> outside any <record>",
-                            String::from_utf8_lossy(&name)
-                        );
-                        return Some(self.record(lt, &name, empty, after, Some(message)));
+                        let message =
+                            format!("MARCXML element <{}> outside any <record>", String::from_utf8_lossy(&name));
+                        match self.record(lt, &name, empty, after, Some(message)) {
+                            Some(item) => return Some(item),
+                            None => continue,
+                        }
                     }
                     // A wrapper (collection, an envelope, ...): look inside.
                 }
@@ -415,9 +432,10 @@ impl<R: Read> Reader<R> {
         empty: bool,
         after_tag: u64,
         stray: Option<String>,
-    ) -> Result<ReadRecord, RecordError> {
+    ) -> Option<Result<ReadRecord, RecordError>> {
         self.number += 1;
         let mut unclosed: Option<(u64, String)> = None;
+        let mut seen_fields = false;
         let end = if empty {
             after_tag
         } else {
@@ -427,13 +445,16 @@ impl<R: Read> Reader<R> {
                     Ok(Some(lt)) => lt,
                     Ok(None) => {
                         let f = Fatal { at: start, message: "end of file inside this record".to_string() };
-                        return Err(self.fatal(start, f));
+                        return Some(Err(self.fatal(start, f)));
                     }
-                    Err(e) => return Err(self.fatal(start, Fatal { at: cursor, message: format!("I/O error: {e}") })),
+                    Err(e) => {
+                        let f = Fatal { at: cursor, message: format!("I/O error: {e}") };
+                        return Some(Err(self.fatal(start, f)));
+                    }
                 };
                 let (markup, after) = match self.markup(lt, start) {
                     Ok(m) => m,
-                    Err(f) => return Err(self.fatal(start, f)),
+                    Err(f) => return Some(Err(self.fatal(start, f))),
                 };
                 match markup {
                     Markup::End { name } if name == qname || local_name(&name) == local_name(qname) => break after,
@@ -442,8 +463,19 @@ impl<R: Read> Reader<R> {
                         break lt;
                     }
                     Markup::Start { name, .. } if local_name(&name) == b"record" => {
+                        if !seen_fields && stray.is_none() {
+                            // No MARC content yet: the outer element was a wrapper that happens
+                            // to be called `record` (OAI-PMH); the MARC record is the inner one.
+                            self.number -= 1;
+                            self.pos = lt;
+                            return None;
+                        }
                         unclosed = Some((lt, "not closed before the next <record>".to_string()));
                         break lt;
+                    }
+                    Markup::Start { name, .. } => {
+                        seen_fields |= matches!(local_name(&name), b"leader" | b"controlfield" | b"datafield");
+                        cursor = after;
                     }
                     _ => cursor = after,
                 }
@@ -455,18 +487,18 @@ impl<R: Read> Reader<R> {
         let reject = |problem: Problem| RecordError { number, offset: start, raw: raw.clone(), problem, fatal: false };
         if let Some(message) = stray {
             let (line, column) = self.line_col(start);
-            return Err(reject(Problem::MalformedXml { line, column, message }));
+            return Some(Err(reject(Problem::MalformedXml { line, column, message })));
         }
         if let Some((at, what)) = unclosed {
             let (line, column) = self.line_col(at);
             let message = format!("<{}> {what}", String::from_utf8_lossy(qname));
-            return Err(reject(Problem::MalformedXml { line, column, message }));
+            return Some(Err(reject(Problem::MalformedXml { line, column, message })));
         }
         let origin = self.line_col(start);
-        match parse_xml_record(&raw, self.latin1, origin) {
+        Some(match parse_xml_record(&raw, self.latin1, origin) {
             Ok((record, warnings)) => Ok(ReadRecord { number, offset: start, raw, record, warnings }),
             Err(problem) => Err(reject(problem)),
-        }
+        })
     }
 }
 
@@ -535,10 +567,7 @@ pub fn parse_xml_record(raw: &[u8], latin1: bool, origin: (u64, u64)) -> Result<
             Ok(s) => Cow::Borrowed(s),
             Err(e) => {
                 let (line, _) = position_in(raw, e.valid_up_to(), origin);
-                w.push(Problem::XmlContent {
-                    line,
-                    message: "invalid UTF-8 replaced by U+FFFD".to_string(),
-                });
+                w.push(Problem::XmlContent { line, message: "invalid UTF-8 replaced by U+FFFD".to_string() });
                 String::from_utf8_lossy(raw)
             }
         }
@@ -572,12 +601,32 @@ pub fn parse_xml_record(raw: &[u8], latin1: bool, origin: (u64, u64)) -> Result<
                 value.clear();
                 stack.push(open);
                 if is_empty {
-                    close_element(&mut stack, &mut leader, &mut fields, &mut datafield, control_tag, code, &mut value, &here, &mut w);
+                    close_element(
+                        &mut stack,
+                        &mut leader,
+                        &mut fields,
+                        &mut datafield,
+                        control_tag,
+                        code,
+                        &mut value,
+                        &here,
+                        &mut w,
+                    );
                 }
             }
             Event::End(_) => {
                 let here = at_line(at);
-                close_element(&mut stack, &mut leader, &mut fields, &mut datafield, control_tag, code, &mut value, &here, &mut w);
+                close_element(
+                    &mut stack,
+                    &mut leader,
+                    &mut fields,
+                    &mut datafield,
+                    control_tag,
+                    code,
+                    &mut value,
+                    &here,
+                    &mut w,
+                );
             }
             Event::Text(t) => {
                 let content = t.xml10_content();
@@ -586,7 +635,10 @@ pub fn parse_xml_record(raw: &[u8], latin1: bool, origin: (u64, u64)) -> Result<
                 } else if !content.trim().is_empty() && stack.last() != Some(&Open::Ignored) {
                     w.push(Problem::XmlContent {
                         line: line_of(at),
-                        message: format!("text outside any field ignored: {:?}", show_bytes(content.trim().as_bytes(), 60)),
+                        message: format!(
+                            "text outside any field ignored: {:?}",
+                            show_bytes(content.trim().as_bytes(), 60)
+                        ),
                     });
                 }
             }
@@ -600,7 +652,10 @@ pub fn parse_xml_record(raw: &[u8], latin1: bool, origin: (u64, u64)) -> Result<
                     match r.resolve_char_ref() {
                         Ok(Some(c)) if is_xml_char(c) => Cow::Owned(c.to_string()),
                         Ok(Some(c)) => {
-                            return Err(malformed(at, format!("character reference to U+{:04X} is not allowed in XML", c as u32)))
+                            return Err(malformed(
+                                at,
+                                format!("character reference to U+{:04X} is not allowed in XML", c as u32),
+                            ))
                         }
                         Ok(None) | Err(_) => return Err(malformed(at, format!("bad character reference &{};", &*r))),
                     }
@@ -699,7 +754,10 @@ fn xml_tag(raw: Option<&str>, here: &Where<'_>, w: &mut Vec<Problem>) -> Option<
             Some(tag)
         }
         None => {
-            w.push(Problem::XmlContent { line: here.line(), message: format!("field with tag {raw:?} dropped: not three letters or digits") });
+            w.push(Problem::XmlContent {
+                line: here.line(),
+                message: format!("field with tag {raw:?} dropped: not three letters or digits"),
+            });
             None
         }
     }
@@ -837,7 +895,8 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// Starts the collection.
     pub fn new(mut out: W) -> io::Result<Self> {
-        let header = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<collection xmlns=\"{MARCXML_NAMESPACE}\">\n");
+        let header =
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<collection xmlns=\"{MARCXML_NAMESPACE}\">\n");
         out.write_all(header.as_bytes())?;
         Ok(Writer { out: Some(out), replaced: 0, buf: String::with_capacity(4096) })
     }
@@ -857,10 +916,7 @@ impl<W: Write> Writer<W> {
 
     /// Closes the collection, flushes and returns the underlying writer.
     pub fn finish(mut self) -> io::Result<W> {
-        let mut out = self
-            .out
-            .take()
-            .ok_or_else(|| io::Error::other("the MARCXML collection was already finished"))?;
+        let mut out = self.out.take().ok_or_else(|| io::Error::other("the MARCXML collection was already finished"))?;
         out.write_all(b"</collection>\n")?;
         out.flush()?;
         Ok(out)
@@ -965,4 +1021,334 @@ fn render_record(record: &Record, out: &mut String, standalone: bool) -> usize {
     }
     out.push_str(if standalone { "</record>\n" } else { "  </record>\n" });
     replaced
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(xml: &str) -> Vec<Result<ReadRecord, RecordError>> {
+        Reader::new(xml.as_bytes()).collect()
+    }
+
+    fn one(xml: &str) -> (Record, Vec<Problem>) {
+        let mut items = read(xml);
+        assert_eq!(items.len(), 1, "{items:?}");
+        match items.remove(0) {
+            Ok(r) => (r.record, r.warnings),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    const REC: &str = r#"<record><leader>00000nam  2200000 a 4500</leader><controlfield tag="001">id1</controlfield><datafield tag="245" ind1="1" ind2="0"><subfield code="a">Title &amp; more</subfield></datafield></record>"#;
+
+    #[test]
+    fn collection_with_and_without_prefix() {
+        let plain = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><collection xmlns="{MARCXML_NAMESPACE}">{REC}{REC}</collection>"#
+        );
+        let items = read(&plain);
+        assert_eq!(items.len(), 2);
+        let prefixed = plain.replace("<collection", "<marc:collection").replace("</collection", "</marc:collection");
+        let prefixed = prefixed.replace("xmlns=", "xmlns:marc=");
+        let prefixed = ["record", "leader", "controlfield", "datafield", "subfield"].iter().fold(prefixed, |s, n| {
+            s.replace(&format!("<{n}"), &format!("<marc:{n}")).replace(&format!("</{n}"), &format!("</marc:{n}"))
+        });
+        let items2 = read(&prefixed);
+        assert_eq!(items2.len(), 2);
+        for (a, b) in items.iter().zip(&items2) {
+            let (a, b) = (a.as_ref().map(|r| &r.record).ok(), b.as_ref().map(|r| &r.record).ok());
+            assert!(a.is_some() && a == b);
+        }
+        let (r, w) = one(REC);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(r.leader.as_str(), "00000nam a2200000 a 4500", "leader/09 set to a");
+        assert_eq!(r.control("001"), Some("id1"));
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Title & more"));
+    }
+
+    #[test]
+    fn offsets_and_raw_bytes() {
+        let doc = format!("<collection>\n  {REC}\n  {REC}\n</collection>\n");
+        let items = read(&doc);
+        let first = doc.find("<record").unwrap_or(0);
+        let second = doc.rfind("<record").unwrap_or(0);
+        let got: Vec<(usize, u64, Vec<u8>)> =
+            items.into_iter().filter_map(Result::ok).map(|r| (r.number, r.offset, r.raw)).collect();
+        assert_eq!(got, vec![(1, first as u64, REC.as_bytes().to_vec()), (2, second as u64, REC.as_bytes().to_vec())]);
+    }
+
+    #[test]
+    fn text_references_cdata_and_whitespace() {
+        let xml = "<record><leader>00000nam a2200000 a 4500</leader>\
+            <controlfield tag=\"008\">  spaced  </controlfield>\
+            <datafield tag=\"500\" ind1=\" \" ind2=\" \">\n  <subfield code=\"a\">a&lt;b&gt;c &#233;&#x301; <![CDATA[<raw>&]]> \"q\" 'a'</subfield>\n</datafield>\
+            <datafield tag=\"520\" ind1=\" \" ind2=\" \"><subfield code=\"a\">line&#xD;\r\nnext</subfield><subfield code=\"b\"/></datafield>\
+            </record>";
+        let (r, w) = one(xml);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(r.control("008"), Some("  spaced  "));
+        assert_eq!(r.data_field("500").and_then(|f| f.subfield('a')), Some("a<b>c \u{e9}\u{301} <raw>& \"q\" 'a'"));
+        let f520 = r.data_field("520").unwrap_or_else(|| panic!("520"));
+        assert_eq!(f520.subfield('a'), Some("line\r\nnext"));
+        assert_eq!(f520.subfield('b'), Some(""));
+    }
+
+    #[test]
+    fn text_is_nfc() {
+        let (r, _) = one("<record><datafield tag=\"245\" ind1=\"0\" ind2=\"0\"><subfield code=\"a\">Cafe\u{301}</subfield></datafield></record>");
+        assert_eq!(r.data_field("245").and_then(|f| f.subfield('a')), Some("Caf\u{e9}"));
+    }
+
+    #[test]
+    fn repairs_with_warnings() {
+        let xml = r#"<record><leader>short</leader>
+            <datafield tag="42" ind1="" ind2="AB"><subfield code="a">x</subfield><subfield code="">lost</subfield></datafield>
+            <datafield tag="24x5" ind1="0" ind2="0"><subfield code="a">dropped</subfield></datafield>
+            <datafield ind1="0" ind2="0"><subfield code="a">no tag</subfield></datafield>
+            <datafield tag="001" ind1="0" ind2="0"><subfield code="a">odd</subfield></datafield>
+            <foo>ignored</foo> stray text
+            </record>"#;
+        let (r, w) = one(xml);
+        assert_eq!(r.leader.as_str(), "short    a2200000   4500".replace("short    a2200000", "short    a22     "));
+        let tags: Vec<String> = r.fields.iter().map(|f| f.tag().to_string()).collect();
+        assert_eq!(tags, ["042", "001"]);
+        let f = r.data_field("042").unwrap_or_else(|| panic!("042"));
+        assert_eq!((f.ind1, f.ind2), (' ', 'A'));
+        assert_eq!(f.subfields.len(), 1);
+        assert!(w.contains(&Problem::LeaderLength { len: 5 }));
+        assert!(w.contains(&Problem::TagRepaired { tag: "042".into(), found: "42".into() }));
+        assert!(w.contains(&Problem::BadIndicator {
+            tag: "042".into(),
+            position: 1,
+            found: String::new(),
+            replaced: true
+        }));
+        assert!(w.contains(&Problem::BadIndicator {
+            tag: "042".into(),
+            position: 2,
+            found: "AB".into(),
+            replaced: false
+        }));
+        assert!(w.contains(&Problem::DataFieldWithControlTag { tag: "001".into() }));
+        let messages: Vec<String> = w.iter().map(ToString::to_string).collect();
+        for needle in
+            ["subfield without a code dropped", "\"24x5\" dropped", "without a tag", "<foo> ignored", "stray text"]
+        {
+            assert!(messages.iter().any(|m| m.contains(needle)), "{needle}: {messages:?}");
+        }
+    }
+
+    #[test]
+    fn missing_leader_and_empty_record() {
+        let (r, w) = one(r#"<record><controlfield tag="001">x</controlfield></record>"#);
+        assert_eq!(w, vec![Problem::MissingLeader]);
+        assert_eq!(r.leader.as_str(), "00000    a2200000   4500");
+        let items = read("<collection><record/><record></record></collection>");
+        assert_eq!(items.len(), 2);
+        assert!(items.iter().all(|i| i.as_ref().err().is_some_and(|e| e.problem == Problem::NoFields && !e.fatal)));
+    }
+
+    #[test]
+    fn malformed_record_in_the_middle_is_skipped() {
+        let bad = r#"<record><datafield tag="245" ind1="0" ind2="0"><subfield code="a">x</datafield></record>"#;
+        let doc = format!("<collection>\n{REC}\n{bad}\n{REC}\n</collection>");
+        let items = read(&doc);
+        assert_eq!(items.len(), 3);
+        assert!(items[0].is_ok() && items[2].is_ok());
+        let err = items[1].as_ref().err().unwrap_or_else(|| panic!("read"));
+        assert!(matches!(&err.problem, Problem::MalformedXml { line: 3, .. }), "{err}");
+        assert!(!err.fatal);
+        assert_eq!(err.raw, bad.as_bytes());
+    }
+
+    #[test]
+    fn unclosed_record_ends_at_the_next_one() {
+        let doc = format!("<collection>{}\n{REC}</collection>", &REC[..REC.len() - "</record>".len()]);
+        let items = read(&doc);
+        assert_eq!(items.len(), 2);
+        let err = items[0].as_ref().err().unwrap_or_else(|| panic!("read"));
+        assert!(err.to_string().contains("not closed before the next <record>"), "{err}");
+        assert!(items[1].is_ok());
+        // Or at the end of the collection.
+        let doc = format!("<collection>{REC}<record><controlfield tag=\"001\">x</controlfield></collection>");
+        let items = read(&doc);
+        assert_eq!(items.len(), 2);
+        assert!(items[1].as_ref().err().is_some_and(|e| e.to_string().contains("</collection>")));
+    }
+
+    #[test]
+    fn damage_the_scanner_cannot_pass_is_fatal() {
+        for doc in [
+            format!("<collection>{REC}<record><leader>x</leader>"),
+            format!("<collection>{REC}<!-- never closed <record>"),
+            format!("<collection>{REC}<record><datafield tag=\"245"),
+        ] {
+            let items = read(&doc);
+            assert_eq!(items.len(), 2, "{doc}");
+            assert!(items[0].is_ok());
+            let err = items[1].as_ref().err().unwrap_or_else(|| panic!("read"));
+            assert!(err.fatal, "{err}");
+            assert!(matches!(err.problem, Problem::MalformedXml { line: 1, .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn characters_xml_forbids() {
+        let raw = "<collection><record><controlfield tag=\"001\">a\u{7}b</controlfield></record></collection>";
+        let items = read(raw);
+        assert!(items[0].as_ref().err().is_some_and(|e| e.to_string().contains("0x07")));
+        let reference = "<record><controlfield tag=\"001\">a&#x1F;b</controlfield></record>";
+        let items = read(reference);
+        assert!(items[0].as_ref().err().is_some_and(|e| e.to_string().contains("U+001F")), "{items:?}");
+    }
+
+    #[test]
+    fn encodings() {
+        let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><record><controlfield tag=\"001\">caf\xe9</controlfield></record>";
+        let items: Vec<_> = Reader::new(&latin1[..]).collect();
+        assert_eq!(items[0].as_ref().ok().and_then(|r| r.record.control("001")), Some("café"));
+        let bad_utf8 = b"\xEF\xBB\xBF<record><controlfield tag=\"001\">caf\xe9</controlfield></record>";
+        let items: Vec<_> = Reader::new(&bad_utf8[..]).collect();
+        let r = items[0].as_ref().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.record.control("001"), Some("caf\u{FFFD}"));
+        assert!(
+            matches!(&r.warnings[..], [Problem::XmlContent { line: 1, .. }, Problem::MissingLeader]),
+            "{:?}",
+            r.warnings
+        );
+        let other = b"<?xml version='1.0' encoding='Shift_JIS'?><record/>";
+        let items: Vec<_> = Reader::new(&other[..]).collect();
+        assert!(items.len() == 1 && items[0].as_ref().err().is_some_and(|e| e.fatal && e.number == 1));
+        let utf16 = b"\xFF\xFE<\x00r\x00";
+        let items: Vec<_> = Reader::new(&utf16[..]).collect();
+        assert!(items.len() == 1 && items[0].as_ref().err().is_some_and(|e| e.fatal));
+    }
+
+    #[test]
+    fn comments_and_wrappers_do_not_confuse_the_scanner() {
+        let doc = format!(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE x [ <!ENTITY e \"v\"> ]>\n<!-- <record> in a comment -->\
+             <envelope><data attr=\"a > b\">{REC}</data><![CDATA[<record>]]></envelope>"
+        );
+        let items = read(&doc);
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert!(items[0].is_ok());
+        // A `<record>` in a comment inside a record is not the next record.
+        let rec = REC.replace("</record>", "<!-- </record> <record> --></record>");
+        assert!(read(&rec).iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn oai_pmh_record_wrappers_are_looked_into() {
+        let oai = format!(
+            "<OAI-PMH><ListRecords><record><header><identifier>x</identifier></header>\
+             <metadata>{}</metadata></record><record><header/><metadata>{REC}</metadata></record>\
+             </ListRecords></OAI-PMH>",
+            REC.replace("<record>", "<marc:record xmlns:marc=\"http://www.loc.gov/MARC21/slim\">")
+                .replace("</record>", "</marc:record>")
+                .replace("<leader", "<marc:leader")
+                .replace("</leader", "</marc:leader")
+                .replace("<controlfield", "<marc:controlfield")
+                .replace("</controlfield", "</marc:controlfield")
+                .replace("<datafield", "<marc:datafield")
+                .replace("</datafield", "</marc:datafield")
+                .replace("<subfield", "<marc:subfield")
+                .replace("</subfield", "</marc:subfield"),
+        );
+        let items = read(&oai);
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(items.iter().all(|i| i.as_ref().is_ok_and(|r| r.warnings.is_empty())));
+        assert_eq!(items.iter().filter_map(|i| i.as_ref().ok()).map(|r| r.number).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn stray_fields_outside_records_are_reported() {
+        let items = read(&format!(
+            "<collection><datafield tag=\"952\"><subfield code=\"a\">x</subfield></datafield>{REC}</collection>"
+        ));
+        assert_eq!(items.len(), 2);
+        assert!(items[0].as_ref().err().is_some_and(|e| e.to_string().contains("outside any <record>")));
+        assert!(items[1].as_ref().is_ok_and(|r| r.number == 2));
+    }
+
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = 1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn byte_by_byte_reading_gives_the_same_result() {
+        let bad = r#"<record><datafield tag="245"><subfield code="a">x</datafield></record>"#;
+        let doc = format!("<?xml version=\"1.0\"?>\n<collection>\n<!-- c -->\n{REC}\n{bad}\n{REC}\n</collection>\n");
+        let whole = read(&doc);
+        let trickled: Vec<_> = Reader::new(Trickle(doc.as_bytes())).collect();
+        assert_eq!(trickled, whole);
+        assert_eq!(whole.len(), 3);
+    }
+
+    #[test]
+    fn writer_escapes_and_round_trips() {
+        let tag = |t: &str| Tag::parse(t).unwrap_or_else(|e| panic!("{e}"));
+        let mut r = Record::new(Leader::from_bytes(*b"00000cam  2200000 a 4500"));
+        r.push_control(tag("001"), "a<b>&\"c\"");
+        r.push_data(
+            DataField::new(tag("245"), '1', '"').with('a', "Tom & Jerry <1> \"quoted\"\r\n\ttab").with('&', "amp code"),
+        );
+        let mut out = Vec::new();
+        let mut w = Writer::new(&mut out).unwrap_or_else(|e| panic!("{e}"));
+        w.write_record(&r).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(w.replaced_characters(), 0);
+        w.finish().unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8(out.clone()).unwrap_or_default();
+        assert!(text.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<collection xmlns=\"http://www.loc.gov/MARC21/slim\">"
+        ));
+        assert!(text.ends_with("</collection>\n"));
+        assert!(text.contains("ind2=\"&quot;\""));
+        assert!(text.contains("&#xD;"));
+        let back: Vec<_> = Reader::new(&out[..]).collect();
+        let back = back[0].as_ref().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            back.warnings,
+            vec![Problem::BadIndicator { tag: "245".into(), position: 2, found: "\"".into(), replaced: false }]
+        );
+        let mut expected = r.clone();
+        expected.leader.set(9, b'a');
+        assert_eq!(back.record, expected);
+        // Standalone.
+        let single = to_marcxml(&r);
+        assert!(single.starts_with("<record xmlns=\"http://www.loc.gov/MARC21/slim\">"));
+        assert_eq!(read_one(single.as_bytes()).ok(), Some(expected));
+    }
+
+    #[test]
+    fn writer_replaces_what_xml_cannot_carry() {
+        let mut r = Record::default();
+        r.push_control(Tag::parse("001").unwrap_or_else(|e| panic!("{e}")), "a\u{1f}b\u{0}c");
+        let mut w = Writer::new(Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        w.write_record(&r).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(w.replaced_characters(), 2);
+        let out = w.finish().unwrap_or_default();
+        let back = read_one(&out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.control("001"), Some("a\u{FFFD}b\u{FFFD}c"));
+    }
+
+    #[test]
+    fn dropping_the_writer_closes_the_collection() {
+        let mut out = Vec::new();
+        {
+            let w = Writer::new(&mut out).unwrap_or_else(|e| panic!("{e}"));
+            drop(w);
+        }
+        assert!(String::from_utf8_lossy(&out)
+            .ends_with("<collection xmlns=\"http://www.loc.gov/MARC21/slim\">\n</collection>\n"));
+        assert!(read_one(&out).is_err_and(|e| e.problem == Problem::NoRecord));
+    }
 }

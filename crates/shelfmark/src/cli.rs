@@ -270,10 +270,8 @@ fn import_one(db: &dyn Database, file: &Path, options: &import::ImportOptions, r
     let (report, sink) = match rejects {
         Some(base) => {
             let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let mut input = std::io::BufReader::with_capacity(1 << 16, f);
-            let xml = marc::FileFormat::sniff(std::io::BufRead::fill_buf(&mut input)?) == marc::FileFormat::MarcXml;
-            let mut sink = import::RejectSink::at(base, xml);
-            let report = import::import_reader(db, input, options, &mut sink, &update)?;
+            let mut sink = import::RejectSink::at(base);
+            let report = import::import_reader(db, std::io::BufReader::with_capacity(1 << 16, f), options, &mut sink, &update)?;
             (report, sink)
         }
         None => import::import_file(db, file, options, &update)?,
@@ -357,7 +355,7 @@ fn create_demo(db: &dyn Database, records: usize) -> anyhow::Result<()> {
         marc::iso2709::write_record(record, &mut file).context("the demo generator made an unwritable record")?;
     }
     let progress = bar(file.len() as u64, "demo library [{bar:40}] {msg}");
-    let mut rejects = import::RejectSink::at(&std::env::temp_dir().join("shelfmark-demo.rejects"), false);
+    let mut rejects = import::RejectSink::at(&std::env::temp_dir().join("shelfmark-demo.rejects"));
     let options = import::ImportOptions { on_match: OnMatch::Add, ..Default::default() };
     let report = import::import_reader(db, std::io::Cursor::new(file), &options, &mut rejects, &|bytes: u64, r: &import::ImportReport| {
         progress.set_position(bytes);

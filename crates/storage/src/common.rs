@@ -341,7 +341,7 @@ pub(crate) struct NeededCodes {
 }
 
 /// The steps of an import, one implementation per backend. Every step runs inside the batch's
-/// transaction; `begin_candidate` / `undo_candidate` wrap one candidate in a savepoint.
+/// transaction.
 pub(crate) trait BatchWriter {
     fn ensure_codes(&mut self, codes: &NeededCodes) -> Result<()>;
     fn find(&mut self, record: &NewRecord, sha: &[u8]) -> Result<Found>;
@@ -349,9 +349,25 @@ pub(crate) trait BatchWriter {
     fn replace_record(&mut self, id: BibId, record: &NewRecord, sha: &[u8]) -> Result<()>;
     /// Adds the items whose barcode is new; returns (added, already existing).
     fn attach_items(&mut self, bib_id: BibId, items: &[NewItem]) -> Result<(u32, u32)>;
-    fn begin_candidate(&mut self) -> Result<()>;
-    fn keep_candidate(&mut self) -> Result<()>;
-    fn undo_candidate(&mut self) -> Result<()>;
+    fn savepoint(&mut self, name: Savepoint) -> Result<()>;
+    fn release(&mut self, name: Savepoint) -> Result<()>;
+    /// Rolls back to the savepoint and releases it (change rows queued since go too).
+    fn rollback_to(&mut self, name: Savepoint) -> Result<()>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Savepoint {
+    Batch,
+    Candidate,
+}
+
+impl Savepoint {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Savepoint::Batch => "import_batch",
+            Savepoint::Candidate => "import_candidate",
+        }
+    }
 }
 
 /// Problems found before touching the database: one optional rejection reason per candidate.
@@ -360,7 +376,7 @@ fn prevalidate(batch: &[ImportCandidate]) -> Vec<Option<String>> {
     batch
         .iter()
         .map(|c| {
-            let mut reason = None;
+            let mut reason = nul_problem(c);
             for item in &c.items {
                 if reason.is_none() {
                     if let Err(e) = item_acquired_on(item) {
@@ -374,6 +390,34 @@ fn prevalidate(batch: &[ImportCandidate]) -> Vec<Option<String>> {
             reason
         })
         .collect()
+}
+
+/// Text with a NUL character: PostgreSQL cannot store it, so neither backend accepts it.
+fn nul_problem(c: &ImportCandidate) -> Option<String> {
+    let d = &c.record.derived;
+    let mut texts: Vec<&str> = vec![d.title.as_str()];
+    for o in [
+        &d.responsibility,
+        &d.lccn,
+        &d.control_number,
+        &d.control_number_identifier,
+        &d.publisher,
+        &d.language,
+        &d.lc_call_number,
+        &d.dewey_call_number,
+        &d.edition,
+    ] {
+        texts.extend(o.as_deref());
+    }
+    for list in [&d.authors, &d.isbns, &d.issns, &d.oclc_numbers, &d.subjects, &d.series] {
+        texts.extend(list.iter().map(String::as_str));
+    }
+    for item in &c.items {
+        for o in [&item.collection, &item.call_number, &item.public_note, &item.staff_note, &item.materials_specified] {
+            texts.extend(o.as_deref());
+        }
+    }
+    texts.iter().find(|t| t.contains('\0')).map(|t| format!("the text {:?} contains a NUL character", t.replace('\0', "\\0")))
 }
 
 fn needed_codes(batch: &[ImportCandidate], reasons: &[Option<String>]) -> NeededCodes {
@@ -405,6 +449,12 @@ fn is_candidate_problem(e: &StorageError) -> bool {
     matches!(e, StorageError::Conflict { .. } | StorageError::Constraint(_) | StorageError::NotFound { .. })
 }
 
+/// Imports a batch in at most two passes. The first pass writes every candidate without
+/// per-candidate savepoints (savepoints cost SQLite a copy of each page a candidate touches, and
+/// PostgreSQL a round trip). Problems known in advance (a barcode twice in the batch, a bad date,
+/// a NUL character) are rejected before it starts, so it normally commits. If a candidate still
+/// fails, the batch rolls back to its savepoint and a second, careful pass wraps each candidate
+/// in a savepoint, rejecting those that fail while the others are stored.
 pub(crate) fn run_import(
     w: &mut dyn BatchWriter,
     batch: &[ImportCandidate],
@@ -412,26 +462,56 @@ pub(crate) fn run_import(
 ) -> Result<Vec<ImportOutcome>> {
     let reasons = prevalidate(batch);
     w.ensure_codes(&needed_codes(batch, &reasons))?;
+    w.savepoint(Savepoint::Batch)?;
+    match import_pass(w, batch, &reasons, on_match, false)? {
+        Some(outcomes) => {
+            w.release(Savepoint::Batch)?;
+            Ok(outcomes)
+        }
+        None => {
+            w.rollback_to(Savepoint::Batch)?;
+            import_pass(w, batch, &reasons, on_match, true)?
+                .ok_or_else(|| StorageError::Other("the careful import pass gave up".to_string()))
+        }
+    }
+}
+
+/// One pass over the batch. `Ok(None)`: a candidate failed in the fast pass (nothing is undone
+/// here; the caller rolls back to the batch savepoint).
+fn import_pass(
+    w: &mut dyn BatchWriter,
+    batch: &[ImportCandidate],
+    reasons: &[Option<String>],
+    on_match: OnMatch,
+    careful: bool,
+) -> Result<Option<Vec<ImportOutcome>>> {
     let mut outcomes = Vec::with_capacity(batch.len());
     for (candidate, reason) in batch.iter().zip(reasons) {
         if let Some(reason) = reason {
-            outcomes.push(ImportOutcome::Rejected { reason });
+            outcomes.push(ImportOutcome::Rejected { reason: reason.clone() });
             continue;
         }
-        w.begin_candidate()?;
+        if careful {
+            w.savepoint(Savepoint::Candidate)?;
+        }
         match import_one(w, candidate, on_match) {
             Ok(outcome) => {
-                w.keep_candidate()?;
+                if careful {
+                    w.release(Savepoint::Candidate)?;
+                }
                 outcomes.push(outcome);
             }
             Err(e) if is_candidate_problem(&e) => {
-                w.undo_candidate()?;
+                if !careful {
+                    return Ok(None);
+                }
+                w.rollback_to(Savepoint::Candidate)?;
                 outcomes.push(ImportOutcome::Rejected { reason: e.to_string() });
             }
             Err(e) => return Err(e),
         }
     }
-    Ok(outcomes)
+    Ok(Some(outcomes))
 }
 
 fn import_one(w: &mut dyn BatchWriter, c: &ImportCandidate, on_match: OnMatch) -> Result<ImportOutcome> {

@@ -198,7 +198,7 @@ pub struct Change {
 /// What to do when an imported record matches one already in the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnMatch {
-    /// Add it as a new record anyway.
+    /// Add it as a new record anyway (a byte-identical record is still never stored twice).
     Add,
     /// Replace the matched record's MARC (its items stay attached).
     Replace,

@@ -16,7 +16,7 @@
 use crate::common::{
     self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, format_str,
     item_acquired_on, item_refs, items_query, no_record, parse_barcode, parse_code, parse_format, parse_status,
-    record_has_items, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange, Ref,
+    record_has_items, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange, Ref, Savepoint,
 };
 use crate::config::{redact_url, PostgresOptions};
 use crate::migrate::{self, check_not_newer};
@@ -114,7 +114,7 @@ impl PostgresDatabase {
                 let PgConn { client, statements } = &mut *conn;
                 let mut tx = client.transaction()?;
                 let (value, changes) = {
-                    let mut w = Tx { cx: Cx { c: &mut tx, statements }, changes: Vec::new(), mark: 0, savepoint: false };
+                    let mut w = Tx { cx: Cx { c: &mut tx, statements }, changes: Vec::new(), marks: Vec::new() };
                     let value = f(&mut w)?;
                     (value, w.changes)
                 };
@@ -314,10 +314,8 @@ impl<C: GenericClient> Cx<'_, C> {
 struct Tx<'a, 'c> {
     cx: Cx<'a, Transaction<'c>>,
     changes: Vec<PendingChange>,
-    /// `changes.len()` when the current import candidate began.
-    mark: usize,
-    /// An import candidate's savepoint is still open (released lazily with the next one).
-    savepoint: bool,
+    /// `changes.len()` at each open savepoint.
+    marks: Vec<usize>,
 }
 
 impl Tx<'_, '_> {
@@ -526,7 +524,7 @@ fn replace_record(w: &mut Tx<'_, '_>, id: BibId, r: &NewRecord, sha: &[u8]) -> R
 const FIND_MATCH: &str = "SELECT rank, id FROM ( \
        SELECT 0 AS rank, id FROM bib_records WHERE marc_sha256 = $1 \
        UNION ALL SELECT 1, id FROM bib_records \
-         WHERE $2::text IS NOT NULL AND control_number = $2::text \
+         WHERE control_number = $2::text \
            AND control_number_identifier IS NOT DISTINCT FROM $3::text \
        UNION ALL SELECT 2, bib_id FROM bib_oclc_numbers WHERE oclc_number = ANY($4::text[]) \
        UNION ALL SELECT 3, bib_id FROM bib_isbns WHERE isbn = ANY($5::text[]) \
@@ -644,23 +642,24 @@ impl BatchWriter for Tx<'_, '_> {
         Ok((added, total - added))
     }
 
-    fn begin_candidate(&mut self) -> Result<()> {
-        let sql = if self.savepoint { "RELEASE SAVEPOINT candidate; SAVEPOINT candidate" } else { "SAVEPOINT candidate" };
-        self.cx.c.batch_execute(sql)?;
-        self.savepoint = true;
-        self.mark = self.changes.len();
+    fn savepoint(&mut self, name: Savepoint) -> Result<()> {
+        self.cx.c.batch_execute(&format!("SAVEPOINT {}", name.name()))?;
+        self.marks.push(self.changes.len());
         Ok(())
     }
 
-    fn keep_candidate(&mut self) -> Result<()> {
-        // Released together with the next candidate's savepoint, or by COMMIT: one round trip less.
+    fn release(&mut self, name: Savepoint) -> Result<()> {
+        self.cx.c.batch_execute(&format!("RELEASE SAVEPOINT {}", name.name()))?;
+        self.marks.pop();
         Ok(())
     }
 
-    fn undo_candidate(&mut self) -> Result<()> {
-        self.cx.c.batch_execute("ROLLBACK TO SAVEPOINT candidate; RELEASE SAVEPOINT candidate")?;
-        self.savepoint = false;
-        self.changes.truncate(self.mark);
+    fn rollback_to(&mut self, name: Savepoint) -> Result<()> {
+        let n = name.name();
+        self.cx.c.batch_execute(&format!("ROLLBACK TO SAVEPOINT {n}; RELEASE SAVEPOINT {n}"))?;
+        if let Some(mark) = self.marks.pop() {
+            self.changes.truncate(mark);
+        }
         Ok(())
     }
 }

@@ -12,7 +12,7 @@
 
 use crate::common::{
     self, branch_has_items, branch_has_patrons, change_from, record_has_items, distinct, fold, fold_authors, format_str, item_acquired_on, item_refs, items_query, no_record, parse_barcode,
-    parse_code, parse_format, parse_status, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, Ref,
+    parse_code, parse_format, parse_status, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, Ref, Savepoint,
 };
 use crate::config::SqliteOptions;
 use crate::migrate::{self, check_not_newer};
@@ -22,6 +22,7 @@ use crate::{
     OnMatch, Page, Patron, RecordFilter, Result, StorageError, StoredRecord,
 };
 use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemType, Money, NewItem, ShelvingLocation};
+use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{ffi, params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql, Transaction};
 use rusqlite::{TransactionBehavior, TransactionState};
@@ -100,6 +101,11 @@ fn connect(path: &Path, writer: bool) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Query planner stability: plans do not depend on bound values. Without it SQLite marks many
+    // statements (`col = ?` with ORDER BY, `LIMIT ?`) to be re-prepared whenever their bindings
+    // are cleared, which rusqlite does each time a cached statement goes back to the cache: the
+    // cache would then save nothing.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     if writer {
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -431,18 +437,17 @@ fn insert_item(tx: &Connection, now: &str, bib_id: BibId, item: &NewItem, skip_e
 // ---------------------------------------------------------------------------------------------
 // Import batches.
 
+fn lowest(a: Option<BibId>, b: Option<BibId>) -> Option<BibId> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
 struct SqliteBatch<'a> {
     tx: &'a Connection,
     now: &'a str,
 }
-
-const FIND_MATCH: &str = "SELECT rank, id FROM ( \
-       SELECT 0 AS rank, id FROM bib_records WHERE marc_sha256 = ?1 \
-       UNION ALL SELECT 1, id FROM bib_records \
-         WHERE ?2 IS NOT NULL AND control_number = ?2 AND control_number_identifier IS ?3 \
-       UNION ALL SELECT 2, bib_id FROM bib_oclc_numbers WHERE oclc_number IN (SELECT value FROM json_each(?4)) \
-       UNION ALL SELECT 3, bib_id FROM bib_isbns WHERE isbn IN (SELECT value FROM json_each(?5)) \
-     ) ORDER BY rank, id LIMIT 1";
 
 impl BatchWriter for SqliteBatch<'_> {
     fn ensure_codes(&mut self, codes: &NeededCodes) -> Result<()> {
@@ -464,21 +469,54 @@ impl BatchWriter for SqliteBatch<'_> {
         Ok(())
     }
 
+    /// Simple indexed lookups, cheapest first to most specific, stopping at the first hit.
     fn find(&mut self, record: &NewRecord, sha: &[u8]) -> Result<Found> {
         let d = &record.derived;
-        let found: Option<(i64, BibId)> = self
-            .tx
-            .prepare_cached(FIND_MATCH)?
-            .query_row(
-                params![sha, d.control_number, d.control_number_identifier, json(&d.oclc_numbers), json(&d.isbns)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(match found {
-            None => Found::Nothing,
-            Some((0, id)) => Found::Identical(id),
-            Some((_, id)) => Found::Matched(id),
-        })
+        let first = |sql: &str, key: &dyn ToSql, key2: Option<&dyn ToSql>| -> Result<Option<BibId>> {
+            let mut st = self.tx.prepare_cached(sql)?;
+            Ok(match key2 {
+                None => st.query_row([key], |r| r.get(0)).optional()?,
+                Some(k2) => st.query_row([key, k2], |r| r.get(0)).optional()?,
+            })
+        };
+        if let Some(id) = first("SELECT id FROM bib_records WHERE marc_sha256 = ?1 ORDER BY id LIMIT 1", &sha, None)? {
+            return Ok(Found::Identical(id));
+        }
+        if let Some(cn) = &d.control_number {
+            let hit = match &d.control_number_identifier {
+                Some(org) => first(
+                    "SELECT id FROM bib_records WHERE control_number = ?1 AND control_number_identifier = ?2 \
+                     ORDER BY id LIMIT 1",
+                    cn,
+                    Some(org),
+                )?,
+                None => first(
+                    "SELECT id FROM bib_records WHERE control_number = ?1 AND control_number_identifier IS NULL \
+                     ORDER BY id LIMIT 1",
+                    cn,
+                    None,
+                )?,
+            };
+            if let Some(id) = hit {
+                return Ok(Found::Matched(id));
+            }
+        }
+        let mut best: Option<BibId> = None;
+        for n in &d.oclc_numbers {
+            let hit = first(
+                "SELECT bib_id FROM bib_oclc_numbers WHERE oclc_number = ?1 ORDER BY bib_id LIMIT 1",
+                n,
+                None,
+            )?;
+            best = lowest(best, hit);
+        }
+        if best.is_none() {
+            for isbn in &d.isbns {
+                let hit = first("SELECT bib_id FROM bib_isbns WHERE isbn = ?1 ORDER BY bib_id LIMIT 1", isbn, None)?;
+                best = lowest(best, hit);
+            }
+        }
+        Ok(best.map_or(Found::Nothing, Found::Matched))
     }
 
     fn insert_record(&mut self, record: &NewRecord, sha: &[u8]) -> Result<BibId> {
@@ -500,18 +538,19 @@ impl BatchWriter for SqliteBatch<'_> {
         Ok((added, existing))
     }
 
-    fn begin_candidate(&mut self) -> Result<()> {
-        self.tx.prepare_cached("SAVEPOINT candidate")?.execute([])?;
+    fn savepoint(&mut self, name: Savepoint) -> Result<()> {
+        self.tx.execute_batch(&format!("SAVEPOINT {}", name.name()))?;
         Ok(())
     }
 
-    fn keep_candidate(&mut self) -> Result<()> {
-        self.tx.prepare_cached("RELEASE candidate")?.execute([])?;
+    fn release(&mut self, name: Savepoint) -> Result<()> {
+        self.tx.execute_batch(&format!("RELEASE {}", name.name()))?;
         Ok(())
     }
 
-    fn undo_candidate(&mut self) -> Result<()> {
-        self.tx.execute_batch("ROLLBACK TO candidate; RELEASE candidate")?;
+    fn rollback_to(&mut self, name: Savepoint) -> Result<()> {
+        let n = name.name();
+        self.tx.execute_batch(&format!("ROLLBACK TO {n}; RELEASE {n}"))?;
         Ok(())
     }
 }

@@ -559,7 +559,7 @@ fn import_matching(db: &dyn Database) {
         d.control_number_identifier = Some("XYZ".into());
     });
     let b = record("OCLC", |d| d.oclc_numbers = vec!["123".into()]);
-    let c = record("ISBN", |d| d.isbns = vec!["9780000000001".into()]);
+    let c = record("ISBN", |d| d.isbns = vec!["9780000000001".into(), "9780000000003".into()]);
     let d = record("No identifiers", |_| {});
     let batch = vec![
         ImportCandidate { record: a.clone(), items: vec![with_loc("I-A1")] },
@@ -598,7 +598,7 @@ fn import_matching(db: &dyn Database) {
         d.oclc_numbers = vec!["999".into(), "123".into()];
         d.isbns = vec!["9780000000001".into()]; // OCLC wins over ISBN
     });
-    let c2 = record("ISBN, revised", |d| d.isbns = vec!["9789999999999".into(), "9780000000001".into()]);
+    let c2 = record("ISBN, revised", |d| d.isbns = vec!["9789999999999".into(), "9780000000003".into()]);
     let other_org = record("Same 001, other 003", |d| {
         d.control_number = Some("a1".into());
         d.control_number_identifier = Some("OTHER".into());

@@ -5,61 +5,42 @@ use crate::error::{ApiError, ErrorCode};
 
 /// Parses a record as storage keeps it (ISO 2709, UTF-8). A failure is the server's fault.
 pub(crate) fn read_stored(bytes: &[u8]) -> Result<marc::Record, ApiError> {
-    let _ = bytes;
-    Err(ApiError::internal("ISO 2709 reader not wired yet"))
+    marc::iso2709::read_one(bytes).map_err(|e| ApiError::internal(format!("stored record does not parse: {e}")))
 }
 
-pub(crate) fn to_marcxml(record: &marc::Record) -> Result<String, ApiError> {
-    let _ = record;
-    Err(ApiError::internal("MARCXML writer not wired yet"))
+pub(crate) fn to_marcxml(record: &marc::Record) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&marc::xml::to_marcxml(record));
+    out
 }
 
-/// Reads the one record of a MARCXML body (`<record>` or a `<collection>` holding exactly one).
+/// Reads the one record of a MARCXML body (`<record>`, or the first of a `<collection>`).
 pub(crate) fn from_marcxml(bytes: &[u8]) -> Result<marc::Record, ApiError> {
-    let _ = bytes;
-    Err(ApiError::new(ErrorCode::MalformedBody, "MARCXML reader not wired yet"))
+    marc::xml::read_one(bytes)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidMarc, format!("the body is not a MARCXML record: {}", e.problem)))
 }
 
-/// Validates and derives a record for storage; a refusal is a 422 with the catalog's reason.
+/// Validates and derives a record for storage; a refusal is a 422 whose message starts with
+/// the catalog's own reason code (`no_245: field 245 is missing`).
 pub(crate) fn prepare(record: marc::Record) -> Result<storage::NewRecord, ApiError> {
-    let _ = record;
-    Err(ApiError::new(ErrorCode::RecordRejected, "import::prepare_record not wired yet"))
+    import::prepare_record(record).map_err(|e| {
+        let field = match &e {
+            import::PrepareError::Rejected(catalog::Rejection::NotBibliographic { .. }) => Some("leader"),
+            import::PrepareError::Rejected(_) => Some("245"),
+            import::PrepareError::Unwritable(_) => None,
+        };
+        let message = format!("{}: {e}", e.code());
+        match field {
+            Some(f) => ApiError::field(ErrorCode::RecordRejected, f, message),
+            None => ApiError::new(ErrorCode::RecordRejected, message),
+        }
+    })
 }
 
 /// An ISBN-10 or ISBN-13 (hyphens and spaces allowed) as the ISBN-13 storage matches on, or
 /// `None` when the checksum or shape is wrong.
 pub(crate) fn normalise_isbn(raw: &str) -> Option<String> {
-    let s: String = raw.chars().filter(|c| !matches!(c, '-' | ' ')).collect::<String>().to_ascii_uppercase();
-    let digits: Vec<u32> = s.chars().map(|c| if c == 'X' { 10 } else { c.to_digit(10).unwrap_or(99) }).collect();
-    match digits.len() {
-        10 => {
-            if digits[..9].iter().any(|d| *d > 9) || digits[9] > 10 {
-                return None;
-            }
-            let sum: u32 = digits.iter().enumerate().map(|(i, d)| (10 - i as u32) * d).sum();
-            if sum % 11 != 0 {
-                return None;
-            }
-            let body = format!("978{}", &s[..9]);
-            let check = isbn13_check(&body)?;
-            Some(format!("{body}{check}"))
-        }
-        13 => {
-            if digits.iter().any(|d| *d > 9) || isbn13_check(&s[..12])? != digits[12] {
-                return None;
-            }
-            Some(s)
-        }
-        _ => None,
-    }
-}
-
-fn isbn13_check(first12: &str) -> Option<u32> {
-    let mut sum = 0;
-    for (i, c) in first12.chars().enumerate() {
-        sum += c.to_digit(10)? * if i % 2 == 0 { 1 } else { 3 };
-    }
-    Some((10 - sum % 10) % 10)
+    catalog::Isbn::parse(raw).ok().map(|i| i.as_isbn13().to_string())
 }
 
 #[cfg(test)]

@@ -241,8 +241,11 @@ fn dl_row(out: &mut String, label: &str, values: &[&str]) {
     out.push('\n');
 }
 
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn derived_list(out: &mut String, d: &BibDerived) {
-    let strs = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>();
     let year = d.year.map(|y| y.to_string()).unwrap_or_default();
     out.push_str("<dl>\n");
     dl_row(out, "Statement of responsibility", &[d.responsibility.as_deref().unwrap_or("")]);

@@ -62,7 +62,6 @@ CREATE TABLE bib_records (
 );
 CREATE INDEX bib_records_control_number_idx ON bib_records (control_number, control_number_identifier);
 CREATE INDEX bib_records_marc_sha256_idx ON bib_records (marc_sha256);
-CREATE INDEX bib_records_lccn_idx ON bib_records (lccn);
 
 CREATE TABLE bib_isbns (
     isbn   TEXT NOT NULL,
@@ -104,9 +103,9 @@ CREATE TABLE items (
 CREATE INDEX items_bib_id_idx ON items (bib_id);
 CREATE INDEX items_shelf_idx ON items (home_branch, location, call_number_sort);
 CREATE INDEX items_holding_branch_idx ON items (holding_branch);
-CREATE INDEX items_location_idx ON items (location);
-CREATE INDEX items_item_type_idx ON items (item_type);
-CREATE INDEX items_status_idx ON items (status);
+-- Deliberately no index on location, item type or status yet: every index costs each item write
+-- (import speed), and nothing deletes locations or item types. Add them with the work that
+-- needs them.
 
 -- The change feed (transactional outbox). Writers take an advisory lock just before they insert
 -- their change rows and hold it to commit, so ids are handed out in commit order: a follower

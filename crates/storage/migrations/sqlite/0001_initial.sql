@@ -67,7 +67,6 @@ CREATE TABLE bib_records (
 );
 CREATE INDEX bib_records_control_number_idx ON bib_records (control_number, control_number_identifier);
 CREATE INDEX bib_records_marc_sha256_idx ON bib_records (marc_sha256);
-CREATE INDEX bib_records_lccn_idx ON bib_records (lccn);
 
 CREATE TABLE bib_isbns (
     isbn   TEXT NOT NULL,
@@ -110,15 +109,17 @@ CREATE INDEX items_bib_id_idx ON items (bib_id);
 -- Shelf lists, pull lists and inventory walk a branch's location in shelf order.
 CREATE INDEX items_shelf_idx ON items (home_branch, location, call_number_sort);
 CREATE INDEX items_holding_branch_idx ON items (holding_branch);
-CREATE INDEX items_location_idx ON items (location);
-CREATE INDEX items_item_type_idx ON items (item_type);
-CREATE INDEX items_status_idx ON items (status);
+-- Deliberately no index on location, item type or status yet: every index costs each item write
+-- (import speed), and nothing deletes locations or item types. Add them with the work that
+-- needs them.
 
 -- The change feed (transactional outbox): one row per record or item write, written in the same
 -- transaction. Ids are monotonic in commit order, so a follower (the search index) reads
 -- `id > last_seen` and never misses a change.
 CREATE TABLE changes (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- Not AUTOINCREMENT (one write less per change): rows are only ever appended, and a job that
+    -- prunes the feed must keep the newest row so that ids never go back.
+    id        INTEGER PRIMARY KEY,
     entity    TEXT NOT NULL CHECK (entity IN ('record', 'item')),
     entity_id INTEGER NOT NULL,
     kind      TEXT NOT NULL CHECK (kind IN ('created', 'updated', 'deleted')),

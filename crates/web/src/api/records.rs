@@ -157,7 +157,7 @@ pub(crate) async fn get_one(
         Representation::Iso2709 => Ok(([(header::CONTENT_TYPE, ISO2709)], stored.marc).into_response()),
         Representation::MarcXml => {
             let record = marcio::read_stored(&stored.marc)?;
-            let xml = marcio::to_marcxml(&record)?;
+            let xml = marcio::to_marcxml(&record);
             Ok(([(header::CONTENT_TYPE, format!("{MARCXML}; charset=utf-8"))], xml).into_response())
         }
         Representation::Json => {
