@@ -66,7 +66,7 @@ pub fn export(db: &dyn Database, options: &ExportOptions, out: &mut dyn Write, p
             }
             .map_err(|e| ExportError::Record { id, message: e.to_string() })?;
             records += 1;
-            if records % 1000 == 0 {
+            if records.is_multiple_of(1000) {
                 progress(records);
             }
             Ok(())

@@ -121,9 +121,7 @@ fn parse_field(i: usize, value: &Value) -> Result<Field, JsonError> {
             _ => Err(err(path, "a control field (00X) is a string")),
         };
     }
-    let data = body
-        .as_object()
-        .ok_or_else(|| err(&path, "a data field is an object with ind1, ind2 and subfields"))?;
+    let data = body.as_object().ok_or_else(|| err(&path, "a data field is an object with ind1, ind2 and subfields"))?;
     if let Some(key) = data.keys().find(|k| !matches!(k.as_str(), "ind1" | "ind2" | "subfields")) {
         return Err(err(format!("{path}.{key}"), "unknown member (a data field has ind1, ind2 and subfields)"));
     }
@@ -166,7 +164,10 @@ fn parse_indicator(path: &str, name: &str, value: Option<&Value>) -> Result<char
             match (chars.next(), chars.next()) {
                 (None, _) => Ok(' '),
                 (Some(c), None) if c == ' ' || c.is_ascii_alphanumeric() => Ok(c),
-                _ => Err(err(format!("{path}.{name}"), format!("{s:?} is not an indicator (a blank, a digit or a letter)"))),
+                _ => Err(err(
+                    format!("{path}.{name}"),
+                    format!("{s:?} is not an indicator (a blank, a digit or a letter)"),
+                )),
             }
         }
         Some(_) => Err(err(format!("{path}.{name}"), "an indicator is a one-character string")),
@@ -187,7 +188,9 @@ mod tests {
                 .with('a', "Fahrenheit 451 /")
                 .with('c', "Ray Bradbury."),
         );
-        r.push_data(DataField::new(Tag::parse("650").expect("tag"), ' ', '0').with('a', "Censorship").with('v', "Fiction."));
+        r.push_data(
+            DataField::new(Tag::parse("650").expect("tag"), ' ', '0').with('a', "Censorship").with('v', "Fiction."),
+        );
         r
     }
 
@@ -229,11 +232,20 @@ mod tests {
         check_err(json!({"leader": leader, "fields": [{"24": "x"}]}), "fields[0]");
         check_err(json!({"leader": leader, "fields": [{"001": {"ind1": " "}}]}), "fields[0].001");
         check_err(json!({"leader": leader, "fields": [{"245": "x"}]}), "fields[0].245");
-        check_err(json!({"leader": leader, "fields": [{"245": {"ind1": "xx", "subfields": []}}]}), "fields[0].245.ind1");
+        check_err(
+            json!({"leader": leader, "fields": [{"245": {"ind1": "xx", "subfields": []}}]}),
+            "fields[0].245.ind1",
+        );
         check_err(json!({"leader": leader, "fields": [{"245": {"ind2": 1, "subfields": []}}]}), "fields[0].245.ind2");
         check_err(json!({"leader": leader, "fields": [{"245": {"ind1": " "}}]}), "fields[0].245.subfields");
-        check_err(json!({"leader": leader, "fields": [{"245": {"subfields": [{"ab": "x"}]}}]}), "fields[0].245.subfields[0]");
-        check_err(json!({"leader": leader, "fields": [{"245": {"subfields": [{"a": 1}]}}]}), "fields[0].245.subfields[0].a");
+        check_err(
+            json!({"leader": leader, "fields": [{"245": {"subfields": [{"ab": "x"}]}}]}),
+            "fields[0].245.subfields[0]",
+        );
+        check_err(
+            json!({"leader": leader, "fields": [{"245": {"subfields": [{"a": 1}]}}]}),
+            "fields[0].245.subfields[0].a",
+        );
         check_err(json!({"leader": leader, "fields": [{"245": {"subfields": [], "x": 1}}]}), "fields[0].245.x");
     }
 }

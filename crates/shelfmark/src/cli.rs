@@ -193,6 +193,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { serve, records, no_serve } => {
             create_demo(&*db, records)?;
+            // So that a later `shelfmark serve` on this data folder shows the demo library's name.
+            let settings = cli.data.join("shelfmark.toml");
+            if cli.config.is_none() && !settings.exists() && std::fs::create_dir_all(&cli.data).is_ok() {
+                std::fs::write(&settings, format!("library_name = {:?}\n", crate::demo::LIBRARY_NAME))
+                    .with_context(|| format!("cannot write {}", settings.display()))?;
+            }
             if !no_serve {
                 serve_http(db, bind(&serve), library_name.or(Some(crate::demo::LIBRARY_NAME.to_string())))?;
             }

@@ -42,12 +42,7 @@ pub struct DemoLibrary {
 /// Builds a demo library of `records` bibliographic records (and a few hundred patrons) from
 /// `seed`. The same arguments always give the same library.
 pub fn generate(seed: u64, records: usize) -> DemoLibrary {
-    let mut g = Generator {
-        rng: Rng::new(seed),
-        isbns: HashSet::new(),
-        next_barcode: 1,
-        next_control: 1,
-    };
+    let mut g = Generator { rng: Rng::new(seed), isbns: HashSet::new(), next_barcode: 1, next_control: 1 };
     let patron_count = 300;
     let patrons = (0..patron_count).map(|i| g.patron(i)).collect();
     let mut out = Vec::with_capacity(records);
@@ -147,6 +142,10 @@ impl Rng {
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
+    }
+
+    fn word(&mut self, words: &[&'static str]) -> &'static str {
+        words[self.below(words.len())]
     }
 
     fn weighted<'a, T>(&mut self, items: &'a [(u32, T)]) -> &'a T {
@@ -256,59 +255,264 @@ const STUDIOS: &[Publisher] = &[
     p("New York", "nyu", "Northern Lights Films"),
     p("Santa Monica, California", "cau", "Pacific Coast Pictures"),
 ];
-const AUDIO: &[Publisher] = &[
-    p("New York", "nyu", "Listening Room Audio"),
-    p("Grand Haven, Michigan", "miu", "Bright Lake Audio"),
-];
+const AUDIO: &[Publisher] =
+    &[p("New York", "nyu", "Listening Room Audio"), p("Grand Haven, Michigan", "miu", "Bright Lake Audio")];
 const LABELS: &[Publisher] = &[
     p("Nashville", "tnu", "Riverbend Records"),
     p("Los Angeles", "cau", "Blue Alley Records"),
     p("New York", "nyu", "Foghorn Music"),
 ];
-const SPANISH: &[Publisher] = &[p("Barcelona", "sp ", "Ediciones del Faro"), p("Ciudad de México", "mx ", "Editorial Alameda")];
+const SPANISH: &[Publisher] =
+    &[p("Barcelona", "sp ", "Ediciones del Faro"), p("Ciudad de México", "mx ", "Editorial Alameda")];
 
 const FIRST: &[&str] = &[
-    "Amelia", "James", "Sofia", "Daniel", "Grace", "Michael", "Olivia", "David", "Hannah", "Samuel", "Isabel", "Thomas",
-    "Chloe", "Benjamin", "Naomi", "Elijah", "Priya", "Rohan", "Mei", "Wei", "Aisha", "Omar", "Fatima", "Yusuf", "Chiara",
-    "Luca", "Ingrid", "Lars", "Keiko", "Hiroshi", "Ana", "Mateo", "Lucia", "Diego", "Zoe", "Nathan", "Ruth", "Walter",
-    "Eleanor", "Henry", "Margaret", "George", "Clara", "Oscar", "Maya", "Julian", "Leah", "Adrian", "Rosa", "Felix",
-    "Imani", "Malik", "Nia", "Kwame", "Siobhan", "Declan", "Anya", "Dmitri", "Helena", "Tobias", "Marisol", "Andre",
-    "Beatrice", "Caleb", "Delia", "Evan", "Frances", "Gabriel", "Harriet", "Isaac", "Joan", "Kenji", "Laila", "Marcus",
-    "Nora", "Patrick", "Quinn", "Rebecca", "Simone", "Theo",
+    "Amelia", "James", "Sofia", "Daniel", "Grace", "Michael", "Olivia", "David", "Hannah", "Samuel", "Isabel",
+    "Thomas", "Chloe", "Benjamin", "Naomi", "Elijah", "Priya", "Rohan", "Mei", "Wei", "Aisha", "Omar", "Fatima",
+    "Yusuf", "Chiara", "Luca", "Ingrid", "Lars", "Keiko", "Hiroshi", "Ana", "Mateo", "Lucia", "Diego", "Zoe", "Nathan",
+    "Ruth", "Walter", "Eleanor", "Henry", "Margaret", "George", "Clara", "Oscar", "Maya", "Julian", "Leah", "Adrian",
+    "Rosa", "Felix", "Imani", "Malik", "Nia", "Kwame", "Siobhan", "Declan", "Anya", "Dmitri", "Helena", "Tobias",
+    "Marisol", "Andre", "Beatrice", "Caleb", "Delia", "Evan", "Frances", "Gabriel", "Harriet", "Isaac", "Joan",
+    "Kenji", "Laila", "Marcus", "Nora", "Patrick", "Quinn", "Rebecca", "Simone", "Theo",
 ];
 const SURNAMES: &[&str] = &[
-    "Abernathy", "Adeyemi", "Alvarez", "Anderson", "Baker", "Barlow", "Bennett", "Bishop", "Brennan", "Castillo", "Chen",
-    "Clarke", "Coleman", "Dalton", "Delgado", "Donovan", "Ellison", "Evans", "Farrow", "Fitzgerald", "Fletcher", "Garcia",
-    "Goldberg", "Greene", "Hale", "Hargrove", "Hayes", "Holloway", "Ibrahim", "Ingram", "Jensen", "Kaplan", "Kato",
-    "Keller", "Kowalski", "Larsen", "Lindqvist", "Lowell", "Mackenzie", "Marsh", "Martinez", "McAllister", "Mendez",
-    "Mercer", "Morrow", "Nakamura", "Novak", "Nwosu", "Okafor", "O'Brien", "Olsen", "Park", "Patel", "Pemberton",
-    "Quigley", "Ramirez", "Reyes", "Rhodes", "Rossi", "Sandoval", "Schmidt", "Sharma", "Sinclair", "Sloane", "Sorensen",
-    "Stone", "Sullivan", "Tanaka", "Thornton", "Underwood", "Valdez", "Vance", "Wakefield", "Walsh", "Whitaker",
-    "Winslow", "Xu", "Yamamoto", "Young", "Zhang", "Zielinski", "Ashby", "Blackwood", "Carver", "Drummond", "Everly",
-    "Foster", "Gallagher", "Hawthorne", "Ivanova", "Jordan", "Kingsley", "Lockhart", "Moreau", "Nash", "Osei", "Prescott",
-    "Redding", "Sato", "Tremblay",
+    "Abernathy",
+    "Adeyemi",
+    "Alvarez",
+    "Anderson",
+    "Baker",
+    "Barlow",
+    "Bennett",
+    "Bishop",
+    "Brennan",
+    "Castillo",
+    "Chen",
+    "Clarke",
+    "Coleman",
+    "Dalton",
+    "Delgado",
+    "Donovan",
+    "Ellison",
+    "Evans",
+    "Farrow",
+    "Fitzgerald",
+    "Fletcher",
+    "Garcia",
+    "Goldberg",
+    "Greene",
+    "Hale",
+    "Hargrove",
+    "Hayes",
+    "Holloway",
+    "Ibrahim",
+    "Ingram",
+    "Jensen",
+    "Kaplan",
+    "Kato",
+    "Keller",
+    "Kowalski",
+    "Larsen",
+    "Lindqvist",
+    "Lowell",
+    "Mackenzie",
+    "Marsh",
+    "Martinez",
+    "McAllister",
+    "Mendez",
+    "Mercer",
+    "Morrow",
+    "Nakamura",
+    "Novak",
+    "Nwosu",
+    "Okafor",
+    "O'Brien",
+    "Olsen",
+    "Park",
+    "Patel",
+    "Pemberton",
+    "Quigley",
+    "Ramirez",
+    "Reyes",
+    "Rhodes",
+    "Rossi",
+    "Sandoval",
+    "Schmidt",
+    "Sharma",
+    "Sinclair",
+    "Sloane",
+    "Sorensen",
+    "Stone",
+    "Sullivan",
+    "Tanaka",
+    "Thornton",
+    "Underwood",
+    "Valdez",
+    "Vance",
+    "Wakefield",
+    "Walsh",
+    "Whitaker",
+    "Winslow",
+    "Xu",
+    "Yamamoto",
+    "Young",
+    "Zhang",
+    "Zielinski",
+    "Ashby",
+    "Blackwood",
+    "Carver",
+    "Drummond",
+    "Everly",
+    "Foster",
+    "Gallagher",
+    "Hawthorne",
+    "Ivanova",
+    "Jordan",
+    "Kingsley",
+    "Lockhart",
+    "Moreau",
+    "Nash",
+    "Osei",
+    "Prescott",
+    "Redding",
+    "Sato",
+    "Tremblay",
 ];
 const ADJECTIVES: &[&str] = &[
-    "Silent", "Hidden", "Last", "Lost", "Forgotten", "Quiet", "Burning", "Broken", "Golden", "Midnight", "Distant", "Wild",
-    "Long", "Bright", "Invisible", "Paper", "Northern", "Second", "Secret", "Little", "Winter", "Crimson", "Hollow",
-    "Salt", "Glass", "Summer", "Wandering", "Restless", "Sleeping", "Shattered", "Painted", "Iron", "Velvet", "Silver",
-    "Drowned", "Borrowed", "Unfinished", "Evening", "Empty", "Faithful",
+    "Silent",
+    "Hidden",
+    "Last",
+    "Lost",
+    "Forgotten",
+    "Quiet",
+    "Burning",
+    "Broken",
+    "Golden",
+    "Midnight",
+    "Distant",
+    "Wild",
+    "Long",
+    "Bright",
+    "Invisible",
+    "Paper",
+    "Northern",
+    "Second",
+    "Secret",
+    "Little",
+    "Winter",
+    "Crimson",
+    "Hollow",
+    "Salt",
+    "Glass",
+    "Summer",
+    "Wandering",
+    "Restless",
+    "Sleeping",
+    "Shattered",
+    "Painted",
+    "Iron",
+    "Velvet",
+    "Silver",
+    "Drowned",
+    "Borrowed",
+    "Unfinished",
+    "Evening",
+    "Empty",
+    "Faithful",
 ];
 const NOUNS: &[&str] = &[
-    "Orchard", "River", "Garden", "Lighthouse", "Harbor", "Daughter", "Keeper", "Letters", "Bridge", "Storm", "Shadow",
-    "Mountain", "Island", "Kingdom", "Promise", "Night", "Fire", "Stone", "Crow", "Fox", "Wolf", "Bookshop", "Sisters",
-    "Station", "Map", "Clockmaker", "Cartographer", "Tide", "Orphan", "Feather", "Lantern", "Road", "Hours", "House",
-    "Widow", "Season", "Shore", "Forest", "Ferry", "Witness", "Vineyard", "Apprentice", "Beekeeper", "Violin", "Archive",
-    "Compass", "Meadow", "Signal", "Hotel", "Silence", "Inheritance", "Tailor", "Winter", "Ashes", "Cathedral", "Frontier",
-    "Gardener", "Harvest", "Mirror", "Passage",
+    "Orchard",
+    "River",
+    "Garden",
+    "Lighthouse",
+    "Harbor",
+    "Daughter",
+    "Keeper",
+    "Letters",
+    "Bridge",
+    "Storm",
+    "Shadow",
+    "Mountain",
+    "Island",
+    "Kingdom",
+    "Promise",
+    "Night",
+    "Fire",
+    "Stone",
+    "Crow",
+    "Fox",
+    "Wolf",
+    "Bookshop",
+    "Sisters",
+    "Station",
+    "Map",
+    "Clockmaker",
+    "Cartographer",
+    "Tide",
+    "Orphan",
+    "Feather",
+    "Lantern",
+    "Road",
+    "Hours",
+    "House",
+    "Widow",
+    "Season",
+    "Shore",
+    "Forest",
+    "Ferry",
+    "Witness",
+    "Vineyard",
+    "Apprentice",
+    "Beekeeper",
+    "Violin",
+    "Archive",
+    "Compass",
+    "Meadow",
+    "Signal",
+    "Hotel",
+    "Silence",
+    "Inheritance",
+    "Tailor",
+    "Winter",
+    "Ashes",
+    "Cathedral",
+    "Frontier",
+    "Gardener",
+    "Harvest",
+    "Mirror",
+    "Passage",
 ];
 const PLACES: &[&str] = &[
-    "Lisbon", "Vermont", "Prague", "Savannah", "Kyoto", "the Highlands", "Ashford", "Cape Ann", "Tangier", "Galveston",
-    "Maine", "Marrakesh", "Montana", "the Bayou", "Cornwall", "Havana", "Nantucket", "Oslo", "the Delta", "Santa Fe",
-    "Whitby", "Trieste", "the Prairie", "Sicily", "Alaska",
+    "Lisbon",
+    "Vermont",
+    "Prague",
+    "Savannah",
+    "Kyoto",
+    "the Highlands",
+    "Ashford",
+    "Cape Ann",
+    "Tangier",
+    "Galveston",
+    "Maine",
+    "Marrakesh",
+    "Montana",
+    "the Bayou",
+    "Cornwall",
+    "Havana",
+    "Nantucket",
+    "Oslo",
+    "the Delta",
+    "Santa Fe",
+    "Whitby",
+    "Trieste",
+    "the Prairie",
+    "Sicily",
+    "Alaska",
 ];
-const ANIMALS: &[&str] = &["Bear", "Rabbit", "Duck", "Owl", "Fox", "Mouse", "Elephant", "Penguin", "Turtle", "Giraffe", "Hedgehog", "Otter", "Goose", "Pig", "Lion"];
-const KID_NAMES: &[&str] = &["Pip", "Ollie", "Rosie", "Max", "Lulu", "Benny", "Mabel", "Teddy", "Hazel", "Milo", "Juniper", "Ziggy"];
+const ANIMALS: &[&str] = &[
+    "Bear", "Rabbit", "Duck", "Owl", "Fox", "Mouse", "Elephant", "Penguin", "Turtle", "Giraffe", "Hedgehog", "Otter",
+    "Goose", "Pig", "Lion",
+];
+const KID_NAMES: &[&str] =
+    &["Pip", "Ollie", "Rosie", "Max", "Lulu", "Benny", "Mabel", "Teddy", "Hazel", "Milo", "Juniper", "Ziggy"];
 
 /// A fiction genre: its 655 heading, the themes its 650s draw from, and a share.
 struct Genre {
@@ -318,13 +522,82 @@ struct Genre {
 }
 
 const GENRES: &[(u32, Genre)] = &[
-    (30, Genre { form: "Domestic fiction.", themes: &["Families", "Sisters", "Mothers and daughters", "Marriage", "Small towns", "Secrets", "Inheritance and succession"], mystery: false }),
-    (22, Genre { form: "Detective and mystery fiction.", themes: &["Murder -- Investigation", "Police", "Women detectives", "Missing persons", "Private investigators"], mystery: true }),
-    (15, Genre { form: "Historical fiction.", themes: &["World War, 1939-1945", "Women -- History -- 19th century", "Immigrants", "Lighthouse keepers", "Shipwrecks"], mystery: false }),
-    (10, Genre { form: "Thrillers (Fiction)", themes: &["Espionage", "Conspiracies", "Kidnapping", "Fugitives from justice"], mystery: true }),
-    (8, Genre { form: "Science fiction.", themes: &["Space colonies", "Time travel", "Artificial intelligence", "Interplanetary voyages"], mystery: false }),
-    (8, Genre { form: "Fantasy fiction.", themes: &["Magic", "Dragons", "Quests (Expeditions)", "Kings and rulers"], mystery: false }),
-    (7, Genre { form: "Romance fiction.", themes: &["Man-woman relationships", "Bookstores", "Weddings", "Second chances"], mystery: false }),
+    (
+        30,
+        Genre {
+            form: "Domestic fiction.",
+            themes: &[
+                "Families",
+                "Sisters",
+                "Mothers and daughters",
+                "Marriage",
+                "Small towns",
+                "Secrets",
+                "Inheritance and succession",
+            ],
+            mystery: false,
+        },
+    ),
+    (
+        22,
+        Genre {
+            form: "Detective and mystery fiction.",
+            themes: &[
+                "Murder -- Investigation",
+                "Police",
+                "Women detectives",
+                "Missing persons",
+                "Private investigators",
+            ],
+            mystery: true,
+        },
+    ),
+    (
+        15,
+        Genre {
+            form: "Historical fiction.",
+            themes: &[
+                "World War, 1939-1945",
+                "Women -- History -- 19th century",
+                "Immigrants",
+                "Lighthouse keepers",
+                "Shipwrecks",
+            ],
+            mystery: false,
+        },
+    ),
+    (
+        10,
+        Genre {
+            form: "Thrillers (Fiction)",
+            themes: &["Espionage", "Conspiracies", "Kidnapping", "Fugitives from justice"],
+            mystery: true,
+        },
+    ),
+    (
+        8,
+        Genre {
+            form: "Science fiction.",
+            themes: &["Space colonies", "Time travel", "Artificial intelligence", "Interplanetary voyages"],
+            mystery: false,
+        },
+    ),
+    (
+        8,
+        Genre {
+            form: "Fantasy fiction.",
+            themes: &["Magic", "Dragons", "Quests (Expeditions)", "Kings and rulers"],
+            mystery: false,
+        },
+    ),
+    (
+        7,
+        Genre {
+            form: "Romance fiction.",
+            themes: &["Man-woman relationships", "Bookstores", "Weddings", "Second chances"],
+            mystery: false,
+        },
+    ),
 ];
 
 /// A non-fiction subject: heading (with subdivisions), Dewey number, LC class, the topic as it
@@ -337,7 +610,13 @@ struct Subject {
     titles: &'static [&'static str],
 }
 
-const fn s(heading: &'static [&'static str], dewey: &'static str, lc: &'static str, topic: &'static str, titles: &'static [&'static str]) -> Subject {
+const fn s(
+    heading: &'static [&'static str],
+    dewey: &'static str,
+    lc: &'static str,
+    topic: &'static str,
+    titles: &'static [&'static str],
+) -> Subject {
     Subject { heading, dewey, lc, topic, titles }
 }
 
@@ -345,13 +624,55 @@ const SUBJECTS: &[Subject] = &[
     s(&["Cooking"], "641.5", "TX714", "Cooking", &["The Weeknight Kitchen", "Salt and Smoke", "Simple Suppers"]),
     s(&["Baking"], "641.815", "TX763", "Baking", &["Bread Every Day", "The Sourdough Year", "Flour, Water, Time"]),
     s(&["Vegetarian cooking"], "641.5636", "TX837", "Vegetarian Cooking", &["The Green Table", "Plants on the Plate"]),
-    s(&["Gardening"], "635", "SB453", "Gardening", &["The Backyard Harvest", "Dirt Under My Nails", "The Small-Space Garden"]),
-    s(&["Birds", "North America", "Identification"], "598.097", "QL681", "Bird Watching", &["Birds of the Northeast", "Field Guide to Backyard Birds"]),
-    s(&["World War, 1939-1945"], "940.53", "D743", "World War II", &["The Longest Winter", "Brothers in Arms", "The Home Front"]),
-    s(&["United States", "History", "Civil War, 1861-1865"], "973.7", "E468", "the Civil War", &["A House Divided", "The Road to Appomattox"]),
-    s(&["Finance, Personal"], "332.024", "HG179", "Personal Finance", &["Money Without Fear", "The Debt-Free Household", "Saving for Tomorrow"]),
-    s(&["Mindfulness (Psychology)"], "158.13", "BF637.M56", "Mindfulness", &["The Present Moment", "Ten Minutes of Quiet"]),
-    s(&["Computer programming"], "005.13", "QA76.6", "Programming", &["Code You Can Read", "Learning to Program", "The Pragmatic Beginner"]),
+    s(
+        &["Gardening"],
+        "635",
+        "SB453",
+        "Gardening",
+        &["The Backyard Harvest", "Dirt Under My Nails", "The Small-Space Garden"],
+    ),
+    s(
+        &["Birds", "North America", "Identification"],
+        "598.097",
+        "QL681",
+        "Bird Watching",
+        &["Birds of the Northeast", "Field Guide to Backyard Birds"],
+    ),
+    s(
+        &["World War, 1939-1945"],
+        "940.53",
+        "D743",
+        "World War II",
+        &["The Longest Winter", "Brothers in Arms", "The Home Front"],
+    ),
+    s(
+        &["United States", "History", "Civil War, 1861-1865"],
+        "973.7",
+        "E468",
+        "the Civil War",
+        &["A House Divided", "The Road to Appomattox"],
+    ),
+    s(
+        &["Finance, Personal"],
+        "332.024",
+        "HG179",
+        "Personal Finance",
+        &["Money Without Fear", "The Debt-Free Household", "Saving for Tomorrow"],
+    ),
+    s(
+        &["Mindfulness (Psychology)"],
+        "158.13",
+        "BF637.M56",
+        "Mindfulness",
+        &["The Present Moment", "Ten Minutes of Quiet"],
+    ),
+    s(
+        &["Computer programming"],
+        "005.13",
+        "QA76.6",
+        "Programming",
+        &["Code You Can Read", "Learning to Program", "The Pragmatic Beginner"],
+    ),
     s(&["Astronomy"], "520", "QB43.3", "Astronomy", &["The Night Sky Month by Month", "Cosmic Neighbors"]),
     s(&["Dinosaurs"], "567.9", "QE861.4", "Dinosaurs", &["The Age of Giants", "Feathered Dragons"]),
     s(&["Climatic changes"], "363.73874", "QC903", "Climate Change", &["The Warming World", "Heat and Water"]),
@@ -360,22 +681,52 @@ const SUBJECTS: &[Subject] = &[
     s(&["Running"], "796.42", "GV1061", "Running", &["Your First Marathon", "Run Happy"]),
     s(&["Italy", "Description and travel"], "914.504", "DG430", "Italy", &["A Year in Tuscany", "Roman Holidays"]),
     s(&["Japan", "Description and travel"], "915.204", "DS811", "Japan", &["Trains to Kyoto", "The Quiet Islands"]),
-    s(&["Presidents", "United States", "Biography"], "973.099", "E176.1", "the Presidency", &["The Oval Office", "Commanders in Chief"]),
+    s(
+        &["Presidents", "United States", "Biography"],
+        "973.099",
+        "E176.1",
+        "the Presidency",
+        &["The Oval Office", "Commanders in Chief"],
+    ),
     s(&["Nutrition"], "613.2", "RA784", "Nutrition", &["Eat to Thrive", "The Whole Food Pantry"]),
     s(&["Photography"], "770", "TR146", "Photography", &["Seeing in Light", "The Photographer's Eye"]),
     s(&["Knitting", "Patterns"], "746.432", "TT825", "Knitting", &["Cozy Knits", "Sweaters for All Seasons"]),
     s(&["Ocean"], "551.46", "GC21", "the Ocean", &["The Deep Blue", "Tides and Currents"]),
-    s(&["Philosophy, Ancient"], "180", "B171", "Ancient Philosophy", &["Conversations with Socrates", "The Stoic Path"]),
-    s(&["Dwellings", "Maintenance and repair", "Amateurs' manuals"], "643.7", "TH4817", "Home Repair", &["Fix It Yourself", "The Weekend Handyman"]),
+    s(
+        &["Philosophy, Ancient"],
+        "180",
+        "B171",
+        "Ancient Philosophy",
+        &["Conversations with Socrates", "The Stoic Path"],
+    ),
+    s(
+        &["Dwellings", "Maintenance and repair", "Amateurs' manuals"],
+        "643.7",
+        "TH4817",
+        "Home Repair",
+        &["Fix It Yourself", "The Weekend Handyman"],
+    ),
     s(&["Mathematics", "Popular works"], "510", "QA93", "Mathematics", &["The Beauty of Numbers", "Everyday Math"]),
     s(&["Sleep"], "612.821", "QP425", "Sleep", &["Why We Dream", "The Rested Mind"]),
-    s(&["Small business", "Management"], "658.022", "HD62.7", "Small Business", &["Main Street Entrepreneur", "Open for Business"]),
+    s(
+        &["Small business", "Management"],
+        "658.022",
+        "HD62.7",
+        "Small Business",
+        &["Main Street Entrepreneur", "Open for Business"],
+    ),
     s(&["Genealogy"], "929.1", "CS16", "Genealogy", &["Finding Your Roots", "The Family Tree Detective"]),
     s(&["Art", "History"], "709", "N5300", "Art History", &["Masterpieces Explained", "The Story of Painting"]),
     s(&["Jazz", "History and criticism"], "781.6509", "ML3506", "Jazz", &["Blue Notes", "Swing Era"]),
     s(&["Job hunting"], "650.14", "HF5382.7", "Job Hunting", &["The Résumé That Works", "Landing the Interview"]),
     s(&["English language", "Grammar"], "428.2", "PE1112", "English Grammar", &["Commas Matter", "Plain Words"]),
-    s(&["Spanish language", "Textbooks for foreign speakers", "English"], "468.2421", "PC4129.E5", "Spanish", &["Spanish in Thirty Days", "Conversational Spanish"]),
+    s(
+        &["Spanish language", "Textbooks for foreign speakers", "English"],
+        "468.2421",
+        "PC4129.E5",
+        "Spanish",
+        &["Spanish in Thirty Days", "Conversational Spanish"],
+    ),
     s(&["Poetry"], "808.81", "PN6101", "Poetry", &["How to Read a Poem", "The Poet's Notebook"]),
 ];
 
@@ -393,14 +744,32 @@ const CHILD_SUBJECTS: &[Subject] = &[
 ];
 
 const NONFICTION_TITLES: &[&str] = &[
-    "The Complete Guide to {}", "{} Made Simple", "Understanding {}", "The Joy of {}", "{}: The Basics", "A Short History of {}",
-    "Everyday {}", "The Essential {} Handbook", "{} for Beginners", "Thinking About {}", "The New Book of {}", "Rethinking {}",
+    "The Complete Guide to {}",
+    "{} Made Simple",
+    "Understanding {}",
+    "The Joy of {}",
+    "{}: The Basics",
+    "A Short History of {}",
+    "Everyday {}",
+    "The Essential {} Handbook",
+    "{} for Beginners",
+    "Thinking About {}",
+    "The New Book of {}",
+    "Rethinking {}",
 ];
 const NONFICTION_SUBTITLES: &[&str] = &[
-    "a practical guide", "what everyone needs to know", "an illustrated history", "tips, techniques, and projects",
-    "a beginner's guide", "new perspectives", "the essential reference", "lessons from a lifetime", "a hands-on introduction",
+    "a practical guide",
+    "what everyone needs to know",
+    "an illustrated history",
+    "tips, techniques, and projects",
+    "a beginner's guide",
+    "new perspectives",
+    "the essential reference",
+    "lessons from a lifetime",
+    "a hands-on introduction",
 ];
-const CHILD_NF_TITLES: &[&str] = &["All About {}", "The Big Book of {}", "Amazing {}", "My First Book of {}", "Discovering {}", "{} Up Close"];
+const CHILD_NF_TITLES: &[&str] =
+    &["All About {}", "The Big Book of {}", "Amazing {}", "My First Book of {}", "Discovering {}", "{} Up Close"];
 
 const MAGAZINES: &[(&str, &str, &str)] = &[
     // (title, Dewey, subject)
@@ -443,8 +812,14 @@ const MUSIC: &[(&str, &str, &str, &str)] = &[
 ];
 
 const SUMMARY_GOALS: &[&str] = &[
-    "settle her late mother's estate", "restore a crumbling family inn", "find a missing sister", "start over after a divorce",
-    "solve a decades-old disappearance", "take over the town newspaper", "care for an ailing father", "escape a dangerous past",
+    "settle her late mother's estate",
+    "restore a crumbling family inn",
+    "find a missing sister",
+    "start over after a divorce",
+    "solve a decades-old disappearance",
+    "take over the town newspaper",
+    "care for an ailing father",
+    "escape a dangerous past",
 ];
 const SUMMARY_TWISTS: &[&str] = &[
     "a box of letters that changes everything she believed about her family",
@@ -479,11 +854,8 @@ fn luhn_check(digits: &str) -> u32 {
 }
 
 fn isbn13_check(first12: &str) -> u32 {
-    let sum: u32 = first12
-        .chars()
-        .enumerate()
-        .map(|(i, c)| c.to_digit(10).unwrap_or(0) * if i % 2 == 0 { 1 } else { 3 })
-        .sum();
+    let sum: u32 =
+        first12.chars().enumerate().map(|(i, c)| c.to_digit(10).unwrap_or(0) * if i % 2 == 0 { 1 } else { 3 }).sum();
     (10 - sum % 10) % 10
 }
 
@@ -567,6 +939,31 @@ fn cutter(name: &str) -> String {
     format!("{}{d2}{d3}", first.to_ascii_uppercase())
 }
 
+/// "A" or "An" before `word`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']) {
+        "An"
+    } else {
+        "A"
+    }
+}
+
+/// The English plural of a word from the lists (already plural words stay as they are).
+fn plural(word: &str) -> String {
+    match word {
+        "Goose" => "Geese".into(),
+        "Mouse" => "Mice".into(),
+        "Wolf" => "Wolves".into(),
+        "Fox" => "Foxes".into(),
+        "Witness" => "Witnesses".into(),
+        "Compass" => "Compasses".into(),
+        "Passage" => "Passages".into(),
+        w if w.ends_with('s') => w.into(),
+        w if w.ends_with('y') && !w.ends_with("ey") => format!("{}ies", &w[..w.len() - 1]),
+        w => format!("{w}s"),
+    }
+}
+
 /// Puts a topic into a title template: "the Ocean" keeps its article after "of", "to",
 /// "About" and the like, opens a title as "The Ocean", and drops it elsewhere
 /// ("Everyday Ocean" rather than "Everyday the Ocean").
@@ -578,12 +975,20 @@ fn fill_title(template: &str, topic: &str) -> String {
         return template.replacen("{}", &format!("The {bare}"), 1);
     }
     let before = template.split("{}").next().unwrap_or("").trim_end();
-    let keeps_article = ["to", "of", "About", "Understanding", "Rethinking", "Discovering"].iter().any(|w| before.ends_with(w));
+    let keeps_article =
+        ["to", "of", "About", "Understanding", "Rethinking", "Discovering"].iter().any(|w| before.ends_with(w));
     template.replace("{}", if keeps_article { topic } else { bare })
 }
 
 /// 008/18-34 for books.
-fn book_material(illustrated: bool, audience: char, form: char, contents: &str, index: bool, literary_form: char) -> String {
+fn book_material(
+    illustrated: bool,
+    audience: char,
+    form: char,
+    contents: &str,
+    index: bool,
+    literary_form: char,
+) -> String {
     let illus = if illustrated { "a" } else { "" };
     let m = format!("{illus:<4}{audience}{form}{contents:<4} 00{} {literary_form} ", if index { '1' } else { '0' });
     debug_assert_eq!(m.len(), 17);
@@ -613,7 +1018,9 @@ fn first_significant_word(title: &str) -> &str {
 
 /// 245 second indicator: characters to skip when filing.
 fn nonfiling(title: &str) -> char {
-    for (article, n) in [("The ", '4'), ("An ", '3'), ("A ", '2'), ("La ", '3'), ("El ", '3'), ("Los ", '4'), ("Las ", '4')] {
+    for (article, n) in
+        [("The ", '4'), ("An ", '3'), ("A ", '2'), ("La ", '3'), ("El ", '3'), ("Los ", '4'), ("Las ", '4')]
+    {
         if title.starts_with(article) {
             return n;
         }
@@ -644,7 +1051,7 @@ struct Cataloged {
 
 impl Generator {
     fn person(&mut self) -> Person {
-        Person { first: *self.rng.pick(FIRST), last: *self.rng.pick(SURNAMES), born: self.rng.range(1938, 1994) }
+        Person { first: self.rng.word(FIRST), last: self.rng.word(SURNAMES), born: self.rng.range(1938, 1994) }
     }
 
     fn isbn(&mut self) -> String {
@@ -686,14 +1093,14 @@ impl Generator {
                 0 => format!("Death in {place}"),
                 1 => format!("Murder at the {noun}"),
                 2 => format!("The {place} Affair"),
-                3 => format!("A {adj} Grave"),
+                3 => format!("{} {adj} Grave", article(adj)),
                 _ => format!("The {noun} Vanishes"),
             };
         }
         match self.rng.below(9) {
             0 => format!("The {adj} {noun}"),
             1 => format!("The {noun}'s {noun2}"),
-            2 => format!("A {noun} in {place}"),
+            2 => format!("{} {noun} in {place}", article(noun)),
             3 => format!("{adj} {noun}"),
             4 => format!("What the {noun} Knew"),
             5 => format!("The Last {noun} of {place}"),
@@ -705,7 +1112,8 @@ impl Generator {
 
     fn spanish_title(&mut self) -> String {
         let nouns = ["casa", "ciudad", "memoria", "noche", "isla", "sombra", "voz", "tierra", "frontera", "lluvia"];
-        let of = ["los espejos", "las mariposas", "mi padre", "la montaña", "los olvidados", "agosto", "las olas", "nadie"];
+        let of =
+            ["los espejos", "las mariposas", "mi padre", "la montaña", "los olvidados", "agosto", "las olas", "nadie"];
         format!("La {} de {}", self.rng.pick(&nouns), self.rng.pick(&of))
     }
 
@@ -737,7 +1145,15 @@ impl Generator {
 
     /// 008: `entered` yymmdd, date type and dates, place, the 17 format-specific positions
     /// 18-34, language.
-    fn f008(&mut self, date_type: char, date1: i32, date2: &str, place: &str, material: &str, language: &str) -> String {
+    fn f008(
+        &mut self,
+        date_type: char,
+        date1: i32,
+        date2: &str,
+        place: &str,
+        material: &str,
+        language: &str,
+    ) -> String {
         let entered = format!("{:02}{:02}{:02}", (date1.max(2000) % 100), self.rng.range(1, 12), self.rng.range(1, 28));
         let f = format!("{entered}{date_type}{date1}{date2:<4}{place:<3}{material}{language} d");
         debug_assert_eq!(f.len(), 40, "{f:?}");
@@ -745,7 +1161,9 @@ impl Generator {
     }
 
     fn common_040(&self, r: &mut Record) {
-        r.push_data(DataField::new(tag("040"), ' ', ' ').with('a', ORG).with('b', "eng").with('e', "rda").with('c', ORG));
+        r.push_data(
+            DataField::new(tag("040"), ' ', ' ').with('a', ORG).with('b', "eng").with('e', "rda").with('c', ORG),
+        );
     }
 
     fn title_field(&self, title: &str, subtitle: Option<&str>, responsibility: &str, added_entry: bool) -> DataField {
@@ -777,10 +1195,12 @@ impl Generator {
         }
     }
 
-/// 050 _4 for non-fiction: class in $a, the main entry's Cutter and the year in $b
+    /// 050 _4 for non-fiction: class in $a, the main entry's Cutter and the year in $b
     /// (`QL681 .S65 2018`).
     fn lc_call_number(&self, class: &str, main_entry: &str, year: i32) -> DataField {
-        DataField::new(tag("050"), ' ', '4').with('a', class.to_string()).with('b', format!(".{} {year}", cutter(main_entry)))
+        DataField::new(tag("050"), ' ', '4')
+            .with('a', class.to_string())
+            .with('b', format!(".{} {year}", cutter(main_entry)))
     }
 
     /// 050 _4 for an American novelist of this century: PS3601-PS3626 by the surname's initial,
@@ -825,7 +1245,11 @@ impl Generator {
         let material = book_material(false, 'e', if large_print { 'd' } else { ' ' }, "", false, '1');
         let f008 = self.f008('s', year, "", publisher.country, &material, language);
         let mut r = self.start(b'a', b'm', large_print.then_some("tb"), f008, year.max(2000));
-        r.push_data(DataField::new(tag("020"), ' ', ' ').with('a', self.isbn()).with('q', if large_print { "(large print ; paperback)" } else { "(hardcover)" }));
+        r.push_data(
+            DataField::new(tag("020"), ' ', ' ')
+                .with('a', self.isbn())
+                .with('q', if large_print { "(large print ; paperback)" } else { "(hardcover)" }),
+        );
         self.common_040(&mut r);
         r.push_data(self.lc_fiction(author.last, &title, year));
         r.push_data(DataField::new(tag("082"), '0', '4').with('a', "813/.6").with('2', "23"));
@@ -838,23 +1262,32 @@ impl Generator {
         }
         r.push_data(self.publication(publisher, year));
         let pages = self.rng.range(180, 520);
-        let (pages, size) = if large_print { (pages * 3 / 2, "24 cm") } else { (pages, *self.rng.pick(&["22 cm", "24 cm", "25 cm"])) };
+        let (pages, size) =
+            if large_print { (pages * 3 / 2, "24 cm") } else { (pages, self.rng.word(&["22 cm", "24 cm", "25 cm"])) };
         r.push_data(
             DataField::new(tag("300"), ' ', ' ')
-                .with('a', if large_print { format!("{pages} pages (large print) ;") } else { format!("{pages} pages ;") })
+                .with(
+                    'a',
+                    if large_print { format!("{pages} pages (large print) ;") } else { format!("{pages} pages ;") },
+                )
                 .with('c', size),
         );
         self.rda(&mut r, ("text", "txt"), ("unmediated", "n"), ("volume", "nc"));
         let series = self.rng.chance(20).then(|| {
             let name = if genre.mystery {
-                format!("A {} mystery", self.rng.pick(PLACES).trim_start_matches("the "))
+                {
+                    let place = self.rng.pick(PLACES).trim_start_matches("the ");
+                    format!("{} {place} mystery", article(place))
+                }
             } else {
                 format!("The {} chronicles", self.rng.pick(NOUNS).to_lowercase())
             };
             (name, self.rng.range(1, 9))
         });
         if let Some((name, n)) = &series {
-            r.push_data(DataField::new(tag("490"), '1', ' ').with('a', format!("{name} ;")).with('v', format!("book {n}")));
+            r.push_data(
+                DataField::new(tag("490"), '1', ' ').with('a', format!("{name} ;")).with('v', format!("book {n}")),
+            );
         }
         if spanish {
             r.push_data(DataField::new(tag("546"), ' ', ' ').with('a', "In Spanish."));
@@ -873,20 +1306,40 @@ impl Generator {
         let theme = self.rng.pick(genre.themes);
         r.push_data(subject_field(theme, Some("Fiction.")));
         if self.rng.chance(40) {
-            r.push_data(DataField::new(tag("651"), ' ', '0').with('a', self.rng.pick(PLACES).trim_start_matches("the ").to_string()).with('v', "Fiction."));
+            r.push_data(
+                DataField::new(tag("651"), ' ', '0')
+                    .with('a', self.rng.pick(PLACES).trim_start_matches("the ").to_string())
+                    .with('v', "Fiction."),
+            );
         }
         r.push_data(DataField::new(tag("655"), ' ', '7').with('a', genre.form).with('2', "lcgft"));
         if large_print {
             r.push_data(DataField::new(tag("655"), ' ', '7').with('a', "Large type books.").with('2', "lcgft"));
         }
         if let Some((name, n)) = series {
-            r.push_data(DataField::new(tag("830"), ' ', '0').with('a', format!("{name} ;")).with('v', format!("bk. {n}.")));
+            r.push_data(
+                DataField::new(tag("830"), ' ', '0').with('a', format!("{name} ;")).with('v', format!("bk. {n}.")),
+            );
         }
         let surname = spine_word(author.last, 20);
         let plan = if large_print {
-            ItemPlan { item_type: "LP", location: "LP", collection: "LP", call_number: format!("LP FIC {surname}"), price_cents: (26, 36), copies: 0 }
+            ItemPlan {
+                item_type: "LP",
+                location: "LP",
+                collection: "LP",
+                call_number: format!("LP FIC {surname}"),
+                price_cents: (26, 36),
+                copies: 0,
+            }
         } else {
-            ItemPlan { item_type: "BK", location: "AF", collection: "FIC", call_number: format!("FIC {surname}"), price_cents: (15, 32), copies: 0 }
+            ItemPlan {
+                item_type: "BK",
+                location: "AF",
+                collection: "FIC",
+                call_number: format!("FIC {surname}"),
+                price_cents: (15, 32),
+                copies: 0,
+            }
         };
         Cataloged { record: r, plan, year }
     }
@@ -897,7 +1350,7 @@ impl Generator {
         let (title, subtitle) = if self.rng.chance(30) {
             (self.rng.pick(subject.titles).to_string(), Some(self.rng.pick(NONFICTION_SUBTITLES).to_string()))
         } else {
-            let t = fill_title(*self.rng.pick(NONFICTION_TITLES), subject.topic);
+            let t = fill_title(self.rng.word(NONFICTION_TITLES), subject.topic);
             (t, self.rng.chance(60).then(|| self.rng.pick(NONFICTION_SUBTITLES).to_string()))
         };
         let year = self.rng.range(1990, DEMO_YEAR);
@@ -918,11 +1371,17 @@ impl Generator {
         r.push_data(author.field("100", "author"));
         r.push_data(self.title_field(&title, subtitle.as_deref(), &author.name(), true));
         if self.rng.chance(15) {
-            r.push_data(DataField::new(tag("250"), ' ', ' ').with('a', format!("{} edition.", self.rng.pick(&["Second", "Third", "Revised", "Updated"]))));
+            r.push_data(
+                DataField::new(tag("250"), ' ', ' ')
+                    .with('a', format!("{} edition.", self.rng.pick(&["Second", "Third", "Revised", "Updated"]))),
+            );
         }
         r.push_data(self.publication(publisher, year));
         let pages = self.rng.range(120, 480);
-        let mut f300 = DataField::new(tag("300"), ' ', ' ').with('a', format!("{pages} pages :")).with('b', "illustrations ;").with('c', "24 cm");
+        let mut f300 = DataField::new(tag("300"), ' ', ' ')
+            .with('a', format!("{pages} pages :"))
+            .with('b', "illustrations ;")
+            .with('c', "24 cm");
         if !illustrated {
             f300 = DataField::new(tag("300"), ' ', ' ').with('a', format!("{pages} pages ;")).with('c', "23 cm");
         }
@@ -932,11 +1391,17 @@ impl Generator {
             let series = format!("{} essentials", subject.topic.trim_start_matches("the "));
             let n = self.rng.range(1, 20);
             r.push_data(DataField::new(tag("490"), '1', ' ').with('a', format!("{series} ;")).with('v', n.to_string()));
-            r.push_data(DataField::new(tag("830"), ' ', '0').with('a', format!("{series} ;")).with('v', format!("{n}.")));
+            r.push_data(
+                DataField::new(tag("830"), ' ', '0').with('a', format!("{series} ;")).with('v', format!("{n}.")),
+            );
         }
         match (bibliography, index) {
-            (true, true) => r.push_data(DataField::new(tag("504"), ' ', ' ').with('a', "Includes bibliographical references and index.")),
-            (true, false) => r.push_data(DataField::new(tag("504"), ' ', ' ').with('a', "Includes bibliographical references.")),
+            (true, true) => r.push_data(
+                DataField::new(tag("504"), ' ', ' ').with('a', "Includes bibliographical references and index."),
+            ),
+            (true, false) => {
+                r.push_data(DataField::new(tag("504"), ' ', ' ').with('a', "Includes bibliographical references."))
+            }
             (false, true) => r.push_data(DataField::new(tag("500"), ' ', ' ').with('a', "Includes index.")),
             (false, false) => {}
         }
@@ -960,9 +1425,11 @@ impl Generator {
         let title = match self.rng.below(6) {
             0 => format!("{name} and the Big {}", self.rng.pick(NOUNS)),
             1 => format!("Goodnight, Little {animal}"),
-            2 => format!("The Very {} {animal}", self.rng.pick(&["Busy", "Sleepy", "Hungry", "Grumpy", "Brave", "Shy"])),
+            2 => {
+                format!("The Very {} {animal}", self.rng.pick(&["Busy", "Sleepy", "Hungry", "Grumpy", "Brave", "Shy"]))
+            }
             3 => format!("Where Is {name}'s {}?", self.rng.pick(&["Hat", "Blanket", "Boot", "Kite", "Teddy"])),
-            4 => format!("{animal}s Don't Wear {}", self.rng.pick(&["Socks", "Pajamas", "Hats", "Mittens"])),
+            4 => format!("{} Don't Wear {}", plural(animal), self.rng.pick(&["Socks", "Pajamas", "Hats", "Mittens"])),
             _ => format!("Little {animal} Finds a {noun}"),
         };
         let year = self.rng.range(1998, DEMO_YEAR);
@@ -975,11 +1442,19 @@ impl Generator {
         r.push_data(author.field("100", "author"));
         r.push_data(self.title_field(&title, None, &format!("by {}", author.name()), true));
         r.push_data(self.publication(publisher, year));
-        r.push_data(DataField::new(tag("300"), ' ', ' ').with('a', "32 unnumbered pages :").with('b', "color illustrations ;").with('c', "26 cm"));
+        r.push_data(
+            DataField::new(tag("300"), ' ', ' ')
+                .with('a', "32 unnumbered pages :")
+                .with('b', "color illustrations ;")
+                .with('c', "26 cm"),
+        );
         self.rda(&mut r, ("text", "txt"), ("unmediated", "n"), ("volume", "nc"));
         r.push_data(DataField::new(tag("521"), '1', ' ').with('a', "Ages 3-7."));
-        r.push_data(subject_field(&format!("{animal}s"), Some("Juvenile fiction.")));
-        r.push_data(subject_field(*self.rng.pick(&["Friendship", "Bedtime", "Families", "Sharing", "Seasons"]), Some("Juvenile fiction.")));
+        r.push_data(subject_field(&plural(animal), Some("Juvenile fiction.")));
+        r.push_data(subject_field(
+            self.rng.word(&["Friendship", "Bedtime", "Families", "Sharing", "Seasons"]),
+            Some("Juvenile fiction."),
+        ));
         r.push_data(DataField::new(tag("655"), ' ', '7').with('a', "Picture books.").with('2', "lcgft"));
         let plan = ItemPlan {
             item_type: "BK",
@@ -996,8 +1471,15 @@ impl Generator {
         let author = self.person();
         let hero = self.rng.pick(KID_NAMES);
         let title = match self.rng.below(4) {
-            0 => format!("The {} Adventures of {hero}", self.rng.pick(&["Amazing", "Incredible", "Secret", "Unlikely"])),
-            1 => format!("{hero} {} and the {} of {}", self.rng.pick(SURNAMES), self.rng.pick(NOUNS), self.rng.pick(PLACES)),
+            0 => {
+                format!("The {} Adventures of {hero}", self.rng.pick(&["Amazing", "Incredible", "Secret", "Unlikely"]))
+            }
+            1 => format!(
+                "{hero} {} and the {} of {}",
+                self.rng.pick(SURNAMES),
+                self.rng.pick(NOUNS),
+                self.rng.pick(PLACES)
+            ),
             2 => format!("The Secret of {}", self.rng.pick(PLACES)),
             _ => format!("The {} Club", self.rng.pick(&["Midnight", "Treehouse", "Detective", "Dragon", "Robot"])),
         };
@@ -1011,10 +1493,23 @@ impl Generator {
         r.push_data(author.field("100", "author"));
         r.push_data(self.title_field(&title, None, &author.name(), true));
         r.push_data(self.publication(publisher, year));
-        r.push_data(DataField::new(tag("300"), ' ', ' ').with('a', format!("{} pages ;", self.rng.range(96, 280))).with('c', "20 cm"));
+        r.push_data(
+            DataField::new(tag("300"), ' ', ' ')
+                .with('a', format!("{} pages ;", self.rng.range(96, 280)))
+                .with('c', "20 cm"),
+        );
         self.rda(&mut r, ("text", "txt"), ("unmediated", "n"), ("volume", "nc"));
         r.push_data(DataField::new(tag("521"), '1', ' ').with('a', "Ages 8-12."));
-        r.push_data(subject_field(*self.rng.pick(&["Adventure and adventurers", "Schools", "Magic", "Friendship", "Mystery and detective stories"]), Some("Juvenile fiction.")));
+        r.push_data(subject_field(
+            self.rng.word(&[
+                "Adventure and adventurers",
+                "Schools",
+                "Magic",
+                "Friendship",
+                "Mystery and detective stories",
+            ]),
+            Some("Juvenile fiction."),
+        ));
         let plan = ItemPlan {
             item_type: "BK",
             location: "CHILD",
@@ -1032,7 +1527,7 @@ impl Generator {
         let title = if self.rng.chance(30) {
             subject.titles[0].to_string()
         } else {
-            fill_title(*self.rng.pick(CHILD_NF_TITLES), subject.topic)
+            fill_title(self.rng.word(CHILD_NF_TITLES), subject.topic)
         };
         let year = self.rng.range(2000, DEMO_YEAR);
         let publisher = self.rng.pick(CHILDRENS);
@@ -1044,7 +1539,12 @@ impl Generator {
         r.push_data(author.field("100", "author"));
         r.push_data(self.title_field(&title, None, &author.name(), true));
         r.push_data(self.publication(publisher, year));
-        r.push_data(DataField::new(tag("300"), ' ', ' ').with('a', "48 pages :").with('b', "color illustrations ;").with('c', "27 cm"));
+        r.push_data(
+            DataField::new(tag("300"), ' ', ' ')
+                .with('a', "48 pages :")
+                .with('b', "color illustrations ;")
+                .with('c', "27 cm"),
+        );
         self.rda(&mut r, ("text", "txt"), ("unmediated", "n"), ("volume", "nc"));
         r.push_data(DataField::new(tag("500"), ' ', ' ').with('a', "Includes glossary and index."));
         r.push_data(heading_field(subject.heading));
@@ -1065,12 +1565,17 @@ impl Generator {
         let adj2 = self.rng.pick(ADJECTIVES);
         let noun = self.rng.pick(NOUNS);
         let title = match self.rng.below(6) {
-            0 => format!("The {noun}s We Keep"),
+            0 => format!("The {} We Keep", plural(noun)),
             1 => format!("All the {adj} Things"),
             2 => format!("{adj} and {adj2}"),
             3 => format!("Girl in the {noun}"),
             4 => format!("We Were {adj}"),
-            _ => format!("A {noun} of {}s and {}s", self.rng.pick(NOUNS), self.rng.pick(NOUNS)),
+            _ => format!(
+                "{} {noun} of {} and {}",
+                article(noun),
+                plural(self.rng.word(NOUNS)),
+                plural(self.rng.word(NOUNS))
+            ),
         };
         let year = self.rng.range(2005, DEMO_YEAR);
         let publisher = self.rng.pick(CHILDRENS);
@@ -1082,10 +1587,24 @@ impl Generator {
         r.push_data(author.field("100", "author"));
         r.push_data(self.title_field(&title, None, &author.name(), true));
         r.push_data(self.publication(publisher, year));
-        r.push_data(DataField::new(tag("300"), ' ', ' ').with('a', format!("{} pages ;", self.rng.range(240, 460))).with('c', "22 cm"));
+        r.push_data(
+            DataField::new(tag("300"), ' ', ' ')
+                .with('a', format!("{} pages ;", self.rng.range(240, 460)))
+                .with('c', "22 cm"),
+        );
         self.rda(&mut r, ("text", "txt"), ("unmediated", "n"), ("volume", "nc"));
         r.push_data(DataField::new(tag("521"), '2', ' ').with('a', "9-12."));
-        r.push_data(subject_field(*self.rng.pick(&["Coming of age", "High schools", "Dating (Social customs)", "Grief", "Dystopias", "Survival"]), Some("Fiction.")));
+        r.push_data(subject_field(
+            self.rng.word(&[
+                "Coming of age",
+                "High schools",
+                "Dating (Social customs)",
+                "Grief",
+                "Dystopias",
+                "Survival",
+            ]),
+            Some("Fiction."),
+        ));
         r.push_data(DataField::new(tag("655"), ' ', '7').with('a', "Young adult fiction.").with('2', "lcgft"));
         let plan = ItemPlan {
             item_type: "BK",
@@ -1133,7 +1652,10 @@ impl Generator {
         if !documentary {
             let cast: Vec<String> = (0..3).map(|_| self.person().name()).collect();
             r.push_data(DataField::new(tag("511"), '1', ' ').with('a', format!("{}.", cast.join(", "))));
-            r.push_data(DataField::new(tag("521"), '8', ' ').with('a', format!("MPAA rating: {}.", self.rng.pick(&["G", "PG", "PG-13", "R"]))));
+            r.push_data(
+                DataField::new(tag("521"), '8', ' ')
+                    .with('a', format!("MPAA rating: {}.", self.rng.pick(&["G", "PG", "PG-13", "R"]))),
+            );
         }
         match subject {
             Some(s) => {
@@ -1141,7 +1663,10 @@ impl Generator {
                 r.push_data(DataField::new(tag("655"), ' ', '7').with('a', "Documentary films.").with('2', "lcgft"));
             }
             None => {
-                r.push_data(subject_field(*self.rng.pick(&["Families", "Friendship", "Man-woman relationships", "Detectives", "Space flight"]), Some("Drama.")));
+                r.push_data(subject_field(
+                    self.rng.word(&["Families", "Friendship", "Man-woman relationships", "Detectives", "Space flight"]),
+                    Some("Drama."),
+                ));
                 r.push_data(DataField::new(tag("655"), ' ', '7').with('a', "Feature films.").with('2', "lcgft"));
             }
         }
@@ -1151,7 +1676,14 @@ impl Generator {
             Some(s) => format!("DVD {} {}", s.dewey, spine_word(first_significant_word(&title), 3)),
             None => format!("DVD {}", spine_word(first_significant_word(&title), 20)),
         };
-        let plan = ItemPlan { item_type: "DVD", location: "AV", collection: "AV", call_number, price_cents: (19, 29), copies: 0 };
+        let plan = ItemPlan {
+            item_type: "DVD",
+            location: "AV",
+            collection: "AV",
+            call_number,
+            price_cents: (19, 29),
+            copies: 0,
+        };
         Cataloged { record: r, plan, year }
     }
 
@@ -1174,13 +1706,20 @@ impl Generator {
         let discs = self.rng.range(5, 14);
         r.push_data(
             DataField::new(tag("300"), ' ', ' ')
-                .with('a', format!("{discs} audio discs ({} hr., {} min.) :", discs + self.rng.range(0, 3), self.rng.range(0, 59)))
+                .with(
+                    'a',
+                    format!(
+                        "{discs} audio discs ({} hr., {} min.) :",
+                        discs + self.rng.range(0, 3),
+                        self.rng.range(0, 59)
+                    ),
+                )
                 .with('b', "digital ;")
                 .with('c', "4 3/4 in."),
         );
         self.rda(&mut r, ("spoken word", "spw"), ("audio", "s"), ("audio disc", "sd"));
         r.push_data(DataField::new(tag("511"), '0', ' ').with('a', format!("Read by {}.", narrator.name())));
-        r.push_data(subject_field(*self.rng.pick(genre.themes), Some("Fiction.")));
+        r.push_data(subject_field(self.rng.word(genre.themes), Some("Fiction.")));
         r.push_data(DataField::new(tag("655"), ' ', '7').with('a', genre.form).with('2', "lcgft"));
         r.push_data(DataField::new(tag("655"), ' ', '7').with('a', "Audiobooks.").with('2', "lcgft"));
         r.push_data(narrator.field("700", "narrator"));
@@ -1199,7 +1738,11 @@ impl Generator {
         let (form, dewey, heading, genre) = *self.rng.pick(MUSIC);
         let band = self.rng.chance(55);
         let person = self.person();
-        let artist = if band { format!("The {} {}s", self.rng.pick(ADJECTIVES), self.rng.pick(NOUNS)) } else { person.name() };
+        let artist = if band {
+            format!("The {} {}", self.rng.pick(ADJECTIVES), plural(self.rng.word(NOUNS)))
+        } else {
+            person.name()
+        };
         let album = match self.rng.below(5) {
             0 => format!("{} {}", self.rng.pick(ADJECTIVES), self.rng.pick(NOUNS)),
             1 => format!("{} Sessions", self.rng.pick(PLACES).trim_start_matches("the ")),
@@ -1213,7 +1756,11 @@ impl Generator {
         let f008 = self.f008('s', year, "", label.country, &material, "eng");
         let mut r = self.start(b'j', b'm', Some("sd fsngnnmmned"), f008, year.max(2000));
         r.push_data(DataField::new(tag("024"), '1', ' ').with('a', upc(&mut self.rng)));
-        r.push_data(DataField::new(tag("028"), '0', '2').with('a', format!("{}-{}", spine_word(label.name, 2), self.rng.range(1000, 9999))).with('b', label.name));
+        r.push_data(
+            DataField::new(tag("028"), '0', '2')
+                .with('a', format!("{}-{}", spine_word(label.name, 2), self.rng.range(1000, 9999)))
+                .with('b', label.name),
+        );
         self.common_040(&mut r);
         r.push_data(DataField::new(tag("082"), '0', '4').with('a', dewey).with('2', "23"));
         if band {
@@ -1265,7 +1812,12 @@ impl Generator {
                 .with('b', format!("{},", publisher.name))
                 .with('c', format!("{start}-")),
         );
-        r.push_data(DataField::new(tag("300"), ' ', ' ').with('a', "volumes :").with('b', "color illustrations ;").with('c', "28 cm"));
+        r.push_data(
+            DataField::new(tag("300"), ' ', ' ')
+                .with('a', "volumes :")
+                .with('b', "color illustrations ;")
+                .with('c', "28 cm"),
+        );
         r.push_data(DataField::new(tag("310"), ' ', ' ').with('a', "Monthly"));
         self.rda(&mut r, ("text", "txt"), ("unmediated", "n"), ("volume", "nc"));
         r.push_data(DataField::new(tag("362"), '0', ' ').with('a', format!("Vol. 1, no. 1 (Jan. {start})-")));
@@ -1301,7 +1853,12 @@ impl Generator {
         };
         r.push_data(DataField::new(tag("250"), ' ', ' ').with('a', format!("{edition}{suffix} edition.")));
         r.push_data(self.publication(publisher, year));
-        r.push_data(DataField::new(tag("300"), ' ', ' ').with('a', format!("xxiv, {} pages :", self.rng.range(600, 1800))).with('b', "illustrations, maps ;").with('c', "29 cm"));
+        r.push_data(
+            DataField::new(tag("300"), ' ', ' ')
+                .with('a', format!("xxiv, {} pages :", self.rng.range(600, 1800)))
+                .with('b', "illustrations, maps ;")
+                .with('c', "29 cm"),
+        );
         self.rda(&mut r, ("text", "txt"), ("unmediated", "n"), ("volume", "nc"));
         r.push_data(DataField::new(tag("504"), ' ', ' ').with('a', "Includes bibliographical references and index."));
         r.push_data(heading_field(&heading.split(" -- ").collect::<Vec<_>>()));
@@ -1322,12 +1879,26 @@ impl Generator {
         let f008 = self.f008('s', year, "", "xxu", &visual_material("nnn", ' ', 'r', 'n'), "eng");
         let mut r = self.start(b'r', b'm', None, f008, year);
         self.common_040(&mut r);
-        r.push_data(DataField::new(tag("245"), '0', '0').with('a', "Chromebook laptop computer.").with('h', "[realia]"));
-        r.push_data(DataField::new(tag("300"), ' ', ' ').with('a', "1 laptop computer, 1 power adapter, in carrying case"));
+        r.push_data(
+            DataField::new(tag("245"), '0', '0').with('a', "Chromebook laptop computer.").with('h', "[realia]"),
+        );
+        r.push_data(
+            DataField::new(tag("300"), ' ', ' ').with('a', "1 laptop computer, 1 power adapter, in carrying case"),
+        );
         self.rda(&mut r, ("three-dimensional form", "tdf"), ("unmediated", "n"), ("object", "nr"));
-        r.push_data(DataField::new(tag("500"), ' ', ' ').with('a', "For use in the library. Loaned for 3 hours; return to the circulation desk."));
+        r.push_data(
+            DataField::new(tag("500"), ' ', ' ')
+                .with('a', "For use in the library. Loaned for 3 hours; return to the circulation desk."),
+        );
         r.push_data(DataField::new(tag("650"), ' ', '0').with('a', "Laptop computers."));
-        let plan = ItemPlan { item_type: "LAPTOP", location: "AV", collection: "EQUIP", call_number: "LAPTOP".to_string(), price_cents: (349, 349), copies: 4 };
+        let plan = ItemPlan {
+            item_type: "LAPTOP",
+            location: "AV",
+            collection: "EQUIP",
+            call_number: "LAPTOP".to_string(),
+            price_cents: (349, 349),
+            copies: 4,
+        };
         Cataloged { record: r, plan, year }
     }
 
@@ -1344,10 +1915,17 @@ impl Generator {
         };
         let branch_weights: Vec<(u32, &str)> = BRANCHES.iter().map(|(c, _, w)| (*w, *c)).collect();
         for n in 0..copies {
-            let home = if plan.item_type == "LAPTOP" { BRANCHES[n % BRANCHES.len()].0 } else { *self.rng.weighted(&branch_weights) };
+            let home = if plan.item_type == "LAPTOP" {
+                BRANCHES[n % BRANCHES.len()].0
+            } else {
+                *self.rng.weighted(&branch_weights)
+            };
             let holding = if self.rng.chance(7) { *self.rng.weighted(&branch_weights) } else { home };
-            let location =
-                if matches!(plan.location, "AF" | "ANF") && year >= DEMO_YEAR - 1 && self.rng.chance(25) { "DISPLAY" } else { plan.location };
+            let location = if matches!(plan.location, "AF" | "ANF") && year >= DEMO_YEAR - 1 && self.rng.chance(25) {
+                "DISPLAY"
+            } else {
+                plan.location
+            };
             let acquired_year = self.rng.range(year.max(2000), DEMO_YEAR);
             let acquired = format!("{acquired_year}-{:02}-{:02}", self.rng.range(1, 12), self.rng.range(1, 28));
             let price = self.price(plan.price_cents);
@@ -1372,7 +1950,14 @@ impl Generator {
     fn patron(&mut self, n: usize) -> Patron {
         let first = self.rng.pick(FIRST);
         let surname = self.rng.pick(SURNAMES);
-        let category = *self.rng.weighted(&[(58, "ADULT"), (12, "CHILD"), (8, "YA"), (14, "SENIOR"), (5, "STUDENT"), (3, "STAFF")]);
+        let category = *self.rng.weighted(&[
+            (58, "ADULT"),
+            (12, "CHILD"),
+            (8, "YA"),
+            (14, "SENIOR"),
+            (5, "STUDENT"),
+            (3, "STAFF"),
+        ]);
         let branch_weights: Vec<(u32, &str)> = BRANCHES.iter().map(|(c, _, w)| (*w, *c)).collect();
         let home = *self.rng.weighted(&branch_weights);
         let body = format!("21234{:08}", n + 1);
@@ -1381,7 +1966,11 @@ impl Generator {
         let year = if self.rng.chance(6) { DEMO_YEAR - 1 } else { self.rng.range(DEMO_YEAR, DEMO_YEAR + 3) };
         let expiry_date = format!("{year}-{:02}-{:02}", self.rng.range(1, 12), self.rng.range(1, 28));
         let email = (category != "CHILD" && self.rng.chance(85)).then(|| {
-            let local: String = format!("{}.{}", first, surname).to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+            let local: String = format!("{}.{}", first, surname)
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect();
             let domain = self.rng.pick(&["example.org", "example.com", "example.net"]);
             format!("{local}{}@{domain}", if self.rng.chance(40) { (n % 97).to_string() } else { String::new() })
         });
@@ -1400,7 +1989,8 @@ impl Generator {
 /// A 12-digit UPC-A with its check digit (DVDs and CDs carry these in 024 1_).
 fn upc(rng: &mut Rng) -> String {
     let body = format!("{:011}", rng.below(100_000_000_000));
-    let sum: u32 = body.chars().enumerate().map(|(i, c)| c.to_digit(10).unwrap_or(0) * if i % 2 == 0 { 3 } else { 1 }).sum();
+    let sum: u32 =
+        body.chars().enumerate().map(|(i, c)| c.to_digit(10).unwrap_or(0) * if i % 2 == 0 { 3 } else { 1 }).sum();
     format!("{body}{}", (10 - sum % 10) % 10)
 }
 
@@ -1420,7 +2010,17 @@ fn subject_field(heading: &str, form: Option<&str>) -> DataField {
 /// 650 _0 from a heading and its subdivisions: geographic names go to $z, form words to $v,
 /// the rest to $x; the last part ends with a period.
 fn heading_field(parts: &[&str]) -> DataField {
-    let forms = ["Juvenile literature", "Identification", "Patterns", "Amateurs' manuals", "Popular works", "Textbooks for foreign speakers", "Biography", "Encyclopedias", "Dictionaries"];
+    let forms = [
+        "Juvenile literature",
+        "Identification",
+        "Patterns",
+        "Amateurs' manuals",
+        "Popular works",
+        "Textbooks for foreign speakers",
+        "Biography",
+        "Encyclopedias",
+        "Dictionaries",
+    ];
     let places = ["North America", "United States"];
     let mut f = DataField::new(tag("650"), ' ', '0');
     for (i, part) in parts.iter().enumerate() {
@@ -1447,7 +2047,9 @@ mod tests {
     use super::*;
 
     fn isbn13_valid(s: &str) -> bool {
-        s.len() == 13 && s.chars().all(|c| c.is_ascii_digit()) && isbn13_check(&s[..12]) == s[12..].parse::<u32>().unwrap_or(99)
+        s.len() == 13
+            && s.chars().all(|c| c.is_ascii_digit())
+            && isbn13_check(&s[..12]) == s[12..].parse::<u32>().unwrap_or(99)
     }
 
     #[test]
@@ -1541,7 +2143,11 @@ mod tests {
             assert!(r.control("001").is_some());
             let f245 = r.data_field("245").expect("245");
             titles.insert(f245.join("ab"));
-            formats.insert((r.leader.record_type(), r.leader.bibliographic_level(), r.control("007").map(str::to_string)));
+            formats.insert((
+                r.leader.record_type(),
+                r.leader.bibliographic_level(),
+                r.control("007").map(str::to_string),
+            ));
             assert!(r.data_field("082").is_some() || r.leader.record_type() == b'r');
             assert_eq!(r.leader.as_str().len(), 24);
         }
@@ -1572,6 +2178,17 @@ mod tests {
             }
         }
         assert!(checked > 500, "{checked}");
+    }
+
+    #[test]
+    fn articles_and_plurals() {
+        assert_eq!(article("Island"), "An");
+        assert_eq!(article("River"), "A");
+        assert_eq!(plural("Goose"), "Geese");
+        assert_eq!(plural("Ferry"), "Ferries");
+        assert_eq!(plural("Hours"), "Hours");
+        assert_eq!(plural("Fox"), "Foxes");
+        assert_eq!(plural("Orchard"), "Orchards");
     }
 
     #[test]

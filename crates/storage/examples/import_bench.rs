@@ -44,7 +44,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}: mean {:.0} records/s", db.backend(), f64::from(batches * 1000) / total);
     let again = Instant::now();
     db.import_batch(&batch(0, 1000)?, OnMatch::Skip)?;
-    println!("{}: re-import of an identical batch: {:.0} records/s", db.backend(), 1000.0 / again.elapsed().as_secs_f64());
+    println!(
+        "{}: re-import of an identical batch: {:.0} records/s",
+        db.backend(),
+        1000.0 / again.elapsed().as_secs_f64()
+    );
     if let StorageConfig::Postgres(o) = &config {
         let mut client = postgres::Client::connect(&o.url, postgres::NoTls)?;
         client.batch_execute(&format!("DROP SCHEMA \"{}\" CASCADE", o.schema.as_deref().unwrap_or("x")))?;

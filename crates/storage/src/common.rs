@@ -2,8 +2,8 @@
 //! list filters, and the import-batch algorithm (written once over [`BatchWriter`]).
 
 use crate::{
-    BibId, Change, ChangeEntity, ChangeKind, ImportCandidate, ImportOutcome, ItemFilter, NewRecord, OnMatch, RecordFilter,
-    Result, StorageError,
+    BibId, Change, ChangeEntity, ChangeKind, ImportCandidate, ImportOutcome, ItemFilter, NewRecord, OnMatch,
+    RecordFilter, Result, StorageError,
 };
 use catalog::{Barcode, Code, Format, NewItem};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -66,7 +66,8 @@ pub(crate) fn parse_barcode(s: String) -> Result<Barcode> {
 }
 
 pub(crate) fn parse_status(s: &str) -> Result<catalog::ItemStatus> {
-    catalog::ItemStatus::parse(s).ok_or_else(|| StorageError::Other(format!("unknown item status {s:?} in the database")))
+    catalog::ItemStatus::parse(s)
+        .ok_or_else(|| StorageError::Other(format!("unknown item status {s:?} in the database")))
 }
 
 /// A `YYYY-MM-DD` date, or a sentence saying which field is wrong.
@@ -81,10 +82,7 @@ pub(crate) fn date_str(d: NaiveDate) -> String {
 
 /// Checks an item's dates and returns the acquisition date normalised.
 pub(crate) fn item_acquired_on(item: &NewItem) -> Result<Option<NaiveDate>> {
-    item.acquired_on
-        .as_deref()
-        .map(|d| parse_date(&format!("item {}: acquisition date", item.barcode), d))
-        .transpose()
+    item.acquired_on.as_deref().map(|d| parse_date(&format!("item {}: acquisition date", item.barcode), d)).transpose()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,6 +347,17 @@ pub(crate) trait BatchWriter {
     fn replace_record(&mut self, id: BibId, record: &NewRecord, sha: &[u8]) -> Result<()>;
     /// Adds the items whose barcode is new; returns (added, already existing).
     fn attach_items(&mut self, bib_id: BibId, items: &[NewItem]) -> Result<(u32, u32)>;
+    /// A new record with its items (PostgreSQL does both in one round trip).
+    fn insert_record_with_items(
+        &mut self,
+        record: &NewRecord,
+        sha: &[u8],
+        items: &[NewItem],
+    ) -> Result<(BibId, u32, u32)> {
+        let id = self.insert_record(record, sha)?;
+        let (added, existing) = self.attach_items(id, items)?;
+        Ok((id, added, existing))
+    }
     fn savepoint(&mut self, name: Savepoint) -> Result<()>;
     fn release(&mut self, name: Savepoint) -> Result<()>;
     /// Rolls back to the savepoint and releases it (change rows queued since go too).
@@ -417,7 +426,10 @@ fn nul_problem(c: &ImportCandidate) -> Option<String> {
             texts.extend(o.as_deref());
         }
     }
-    texts.iter().find(|t| t.contains('\0')).map(|t| format!("the text {:?} contains a NUL character", t.replace('\0', "\\0")))
+    texts
+        .iter()
+        .find(|t| t.contains('\0'))
+        .map(|t| format!("the text {:?} contains a NUL character", t.replace('\0', "\\0")))
 }
 
 fn needed_codes(batch: &[ImportCandidate], reasons: &[Option<String>]) -> NeededCodes {
@@ -523,8 +535,7 @@ fn import_one(w: &mut dyn BatchWriter, c: &ImportCandidate, on_match: OnMatch) -
         }
         Found::Matched(id) => match on_match {
             OnMatch::Add => {
-                let id = w.insert_record(&c.record, &sha)?;
-                let (items_added, items_existing) = w.attach_items(id, &c.items)?;
+                let (id, items_added, items_existing) = w.insert_record_with_items(&c.record, &sha, &c.items)?;
                 ImportOutcome::Added { id, items_added, items_existing }
             }
             OnMatch::Replace => {
@@ -538,8 +549,7 @@ fn import_one(w: &mut dyn BatchWriter, c: &ImportCandidate, on_match: OnMatch) -
             }
         },
         Found::Nothing => {
-            let id = w.insert_record(&c.record, &sha)?;
-            let (items_added, items_existing) = w.attach_items(id, &c.items)?;
+            let (id, items_added, items_existing) = w.insert_record_with_items(&c.record, &sha, &c.items)?;
             ImportOutcome::Added { id, items_added, items_existing }
         }
     })
@@ -568,6 +578,96 @@ mod tests {
     fn folds_unicode() {
         assert_eq!(fold("Études ÅNGSTRÖM"), "études ångström");
         assert_eq!(fold_authors(&["King, Stephen".into(), "Straub, Peter".into()]), "king, stephen\nstraub, peter");
+    }
+
+    /// A writer that keeps titles in memory, fails on titles starting with "bad", and undoes
+    /// savepoints by restoring snapshots.
+    #[derive(Default)]
+    struct Fake {
+        stored: Vec<String>,
+        saved: Vec<(Savepoint, Vec<String>)>,
+        log: Vec<String>,
+    }
+
+    impl BatchWriter for Fake {
+        fn ensure_codes(&mut self, _: &NeededCodes) -> Result<()> {
+            Ok(())
+        }
+        fn find(&mut self, record: &NewRecord, _: &[u8]) -> Result<Found> {
+            let pos = self.stored.iter().position(|t| *t == record.derived.title);
+            Ok(pos.map_or(Found::Nothing, |i| Found::Identical(i as BibId + 1)))
+        }
+        fn insert_record(&mut self, record: &NewRecord, _: &[u8]) -> Result<BibId> {
+            if record.derived.title.starts_with("bad") {
+                return Err(StorageError::Constraint(format!("{} is bad", record.derived.title)));
+            }
+            self.stored.push(record.derived.title.clone());
+            Ok(self.stored.len() as BibId)
+        }
+        fn replace_record(&mut self, _: BibId, _: &NewRecord, _: &[u8]) -> Result<()> {
+            Ok(())
+        }
+        fn attach_items(&mut self, _: BibId, items: &[NewItem]) -> Result<(u32, u32)> {
+            Ok((items.len() as u32, 0))
+        }
+        fn savepoint(&mut self, name: Savepoint) -> Result<()> {
+            self.log.push(format!("savepoint {}", name.name()));
+            self.saved.push((name, self.stored.clone()));
+            Ok(())
+        }
+        fn release(&mut self, name: Savepoint) -> Result<()> {
+            assert_eq!(self.saved.pop().map(|s| s.0), Some(name));
+            Ok(())
+        }
+        fn rollback_to(&mut self, name: Savepoint) -> Result<()> {
+            self.log.push(format!("rollback {}", name.name()));
+            let (n, stored) = self.saved.pop().expect("open savepoint");
+            assert_eq!(n, name);
+            self.stored = stored;
+            Ok(())
+        }
+    }
+
+    fn candidate(title: &str) -> ImportCandidate {
+        let derived = crate::BibDerived { title: title.to_string(), ..Default::default() };
+        ImportCandidate { record: NewRecord { marc: title.as_bytes().to_vec(), derived }, items: vec![] }
+    }
+
+    #[test]
+    fn a_failing_candidate_is_rejected_in_a_careful_second_pass() {
+        let mut w = Fake::default();
+        let batch = [candidate("one"), candidate("bad two"), candidate("three"), candidate("bad four")];
+        let out = run_import(&mut w, &batch, OnMatch::Skip).expect("import");
+        assert_eq!(
+            out,
+            vec![
+                ImportOutcome::Added { id: 1, items_added: 0, items_existing: 0 },
+                ImportOutcome::Rejected { reason: "bad two is bad".into() },
+                ImportOutcome::Added { id: 2, items_added: 0, items_existing: 0 },
+                ImportOutcome::Rejected { reason: "bad four is bad".into() },
+            ]
+        );
+        assert_eq!(w.stored, ["one", "three"]);
+        assert!(w.saved.is_empty());
+        // One fast pass that stopped at the first failure, then one careful pass.
+        assert_eq!(w.log.iter().filter(|l| l.as_str() == "rollback import_batch").count(), 1);
+        assert_eq!(w.log.iter().filter(|l| l.as_str() == "rollback import_candidate").count(), 2);
+    }
+
+    #[test]
+    fn a_clean_batch_takes_one_pass_without_candidate_savepoints() {
+        let mut w = Fake::default();
+        let out = run_import(&mut w, &[candidate("a"), candidate("b"), candidate("a")], OnMatch::Skip).expect("import");
+        assert_eq!(out[2], ImportOutcome::Unchanged { id: 1, items_added: 0, items_existing: 0 });
+        assert_eq!(w.log, ["savepoint import_batch"]);
+    }
+
+    #[test]
+    fn nul_characters_are_rejected_up_front() {
+        let mut c = candidate("fine");
+        c.record.derived.authors = vec!["Bad\0Name".into()];
+        let reasons = prevalidate(&[c]);
+        assert!(reasons[0].as_deref().is_some_and(|r| r.contains("NUL")), "{reasons:?}");
     }
 
     #[test]

@@ -34,6 +34,19 @@
 //! the file). That is the usual trade for an embedded server (commits cost no fsync); a library
 //! that wants every commit on disk before the desk sees "done" runs PostgreSQL.
 //!
+//! # Schema
+//!
+//! One SQL file per backend and version in `migrations/` (read those for the details):
+//! `branches`, `shelving_locations`, `item_types` (keyed by their codes); `patrons`;
+//! `bib_records` (the full MARC record, its SHA-256 for identical-record matching, and every
+//! derived field; list fields as JSON text on SQLite and `TEXT[]` on PostgreSQL, plus folded
+//! copies of title and authors for case-insensitive filters); the matching identifiers in
+//! indexed child tables `bib_isbns` and `bib_oclc_numbers`, and an index on (001, 003);
+//! `items` (barcode unique, foreign keys to the record, branches, location and item type,
+//! status checked against the known values, price in minor units, and `call_number_sort`, still
+//! NULL, indexed with home branch and location for shelf order); `changes` (below);
+//! `schema_migrations`. Timestamps are UTC.
+//!
 //! # Change feed
 //!
 //! Every record and item write also appends to a `changes` table in the same transaction
@@ -218,14 +231,32 @@ pub struct ImportCandidate {
 /// What happened to one candidate. Items whose barcode already exists are never added twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportOutcome {
-    Added { id: BibId, items_added: u32, items_existing: u32 },
-    Replaced { id: BibId, items_added: u32, items_existing: u32 },
+    Added {
+        id: BibId,
+        items_added: u32,
+        items_existing: u32,
+    },
+    Replaced {
+        id: BibId,
+        items_added: u32,
+        items_existing: u32,
+    },
     /// Matched an existing record whose MARC is byte-identical: nothing to do.
-    Unchanged { id: BibId, items_added: u32, items_existing: u32 },
-    Skipped { id: BibId, items_added: u32, items_existing: u32 },
+    Unchanged {
+        id: BibId,
+        items_added: u32,
+        items_existing: u32,
+    },
+    Skipped {
+        id: BibId,
+        items_added: u32,
+        items_existing: u32,
+    },
     /// The candidate could not be stored (e.g. an item names an unknown branch and the batch
     /// policy does not create it); the rest of the batch goes on.
-    Rejected { reason: String },
+    Rejected {
+        reason: String,
+    },
 }
 
 /// A patron, as far as the catalog foundation needs one (the demo library registers some). The

@@ -14,9 +14,9 @@
 //! ONLY transaction through a portal (a server-side cursor), a chunk of records at a time.
 
 use crate::common::{
-    self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, format_str,
-    item_acquired_on, item_refs, items_query, no_record, parse_barcode, parse_code, parse_format, parse_status,
-    record_has_items, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange, Ref, Savepoint,
+    self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, format_str, item_acquired_on,
+    item_refs, items_query, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items,
+    records_query, BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange, Ref, Savepoint,
 };
 use crate::config::{redact_url, PostgresOptions};
 use crate::migrate::{self, check_not_newer};
@@ -179,9 +179,8 @@ fn migrate(client: &mut Client) -> Result<()> {
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
         let version = i32::try_from(m.version).unwrap_or(i32::MAX);
-        let done: bool = tx
-            .query_one("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", &[&version])?
-            .get(0);
+        let done: bool =
+            tx.query_one("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", &[&version])?.get(0);
         if done {
             continue;
         }
@@ -395,7 +394,8 @@ fn stored_record(row: &Row) -> Result<StoredRecord> {
 
 fn item_from_row(row: &Row) -> Result<Item> {
     let code = |i: usize| -> Result<Code> { parse_code(row.try_get(i)?) };
-    let opt_code = |i: usize| -> Result<Option<Code>> { row.try_get::<_, Option<String>>(i)?.map(parse_code).transpose() };
+    let opt_code =
+        |i: usize| -> Result<Option<Code>> { row.try_get::<_, Option<String>>(i)?.map(parse_code).transpose() };
     Ok(Item {
         id: row.try_get(0)?,
         bib_id: row.try_get(1)?,
@@ -424,7 +424,7 @@ fn count(row: Row) -> Result<u64> {
 // ---------------------------------------------------------------------------------------------
 // Writes shared by the trait methods and import batches.
 
-/// The 22 derived-and-MARC values of a record, in the column order of INSERT_RECORD.
+/// The 22 derived-and-MARC values of a record, in the column order of INSERT_RECORD_CTES.
 struct RecordValues {
     marc: Vec<u8>,
     sha: Vec<u8>,
@@ -472,7 +472,8 @@ impl RecordValues {
     }
 }
 
-const INSERT_RECORD: &str = "WITH b AS ( \
+/// A new record and its identifier rows, as CTEs; `b` yields the new id.
+const INSERT_RECORD_CTES: &str = "WITH b AS ( \
        INSERT INTO bib_records (marc, marc_sha256, title, title_fold, responsibility, authors, authors_fold, \
          isbns, issns, lccn, oclc_numbers, control_number, control_number_identifier, publisher, year, language, \
          format, subjects, series, lc_call_number, dewey_call_number, edition, created_at, updated_at) \
@@ -480,8 +481,7 @@ const INSERT_RECORD: &str = "WITH b AS ( \
          now(), now()) \
        RETURNING id), \
      i AS (INSERT INTO bib_isbns (isbn, bib_id) SELECT DISTINCT x, b.id FROM b, unnest($8::text[]) AS x), \
-     o AS (INSERT INTO bib_oclc_numbers (oclc_number, bib_id) SELECT DISTINCT x, b.id FROM b, unnest($11::text[]) AS x) \
-     SELECT id FROM b";
+     o AS (INSERT INTO bib_oclc_numbers (oclc_number, bib_id) SELECT DISTINCT x, b.id FROM b, unnest($11::text[]) AS x)";
 
 /// Rewrites the row and brings the identifier tables in line (rows that stay are left alone, so
 /// the DELETE and INSERT of one statement never touch the same row).
@@ -502,7 +502,8 @@ const REPLACE_RECORD: &str = "WITH b AS ( \
 
 fn insert_record(w: &mut Tx<'_, '_>, r: &NewRecord, sha: &[u8]) -> Result<BibId> {
     let values = RecordValues::new(r, sha);
-    let id: BibId = w.cx.query_one(INSERT_RECORD, &values.params(&r.derived))?.try_get(0)?;
+    let sql = format!("{INSERT_RECORD_CTES} SELECT id FROM b");
+    let id: BibId = w.cx.query_one(&sql, &values.params(&r.derived))?.try_get(0)?;
     w.change(ChangeEntity::Record, id, ChangeKind::Created);
     Ok(id)
 }
@@ -530,18 +531,87 @@ const FIND_MATCH: &str = "SELECT rank, id FROM ( \
        UNION ALL SELECT 3, bib_id FROM bib_isbns WHERE isbn = ANY($5::text[]) \
      ) AS m ORDER BY rank, id LIMIT 1";
 
-const ATTACH_ITEMS: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, \
-       call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, \
-       created_at, updated_at) \
-     SELECT $1, t.barcode, t.home_branch, t.holding_branch, t.location, t.collection, t.call_number, t.item_type, \
-       t.price, t.public_note, t.staff_note, t.materials_specified, t.status, t.acquired_on, now(), now() \
-     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], \
-       $10::text[], $11::text[], $12::text[], $13::text[], $14::date[]) WITH ORDINALITY \
-       AS t(barcode, home_branch, holding_branch, location, collection, call_number, item_type, price, \
-         public_note, staff_note, materials_specified, status, acquired_on, n) \
-     ORDER BY t.n \
-     ON CONFLICT (barcode) DO NOTHING \
-     RETURNING id";
+/// The items of an import candidate as 13 column arrays, for one `unnest` insert.
+struct ItemArrays<'a> {
+    barcodes: Vec<&'a str>,
+    home: Vec<&'a str>,
+    holding: Vec<&'a str>,
+    location: Vec<Option<&'a str>>,
+    collection: Vec<Option<&'a str>>,
+    call_number: Vec<Option<&'a str>>,
+    item_type: Vec<&'a str>,
+    price: Vec<Option<i64>>,
+    public_note: Vec<Option<&'a str>>,
+    staff_note: Vec<Option<&'a str>>,
+    materials: Vec<Option<&'a str>>,
+    status: Vec<&'static str>,
+    acquired: Vec<Option<NaiveDate>>,
+}
+
+impl<'a> ItemArrays<'a> {
+    fn new(items: &'a [NewItem]) -> Result<ItemArrays<'a>> {
+        let text = |f: fn(&'a NewItem) -> Option<&'a str>| items.iter().map(f).collect::<Vec<_>>();
+        Ok(ItemArrays {
+            barcodes: items.iter().map(|i| i.barcode.as_str()).collect(),
+            home: items.iter().map(|i| i.home_branch.as_str()).collect(),
+            holding: items.iter().map(|i| i.holding_branch.as_str()).collect(),
+            location: text(|i| i.location.as_ref().map(Code::as_str)),
+            collection: text(|i| i.collection.as_deref()),
+            call_number: text(|i| i.call_number.as_deref()),
+            item_type: items.iter().map(|i| i.item_type.as_str()).collect(),
+            price: items.iter().map(|i| i.price.map(Money::minor)).collect(),
+            public_note: text(|i| i.public_note.as_deref()),
+            staff_note: text(|i| i.staff_note.as_deref()),
+            materials: text(|i| i.materials_specified.as_deref()),
+            status: items.iter().map(|i| i.status.as_str()).collect(),
+            acquired: items.iter().map(item_acquired_on).collect::<Result<_>>()?,
+        })
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 13] {
+        [
+            &self.barcodes,
+            &self.home,
+            &self.holding,
+            &self.location,
+            &self.collection,
+            &self.call_number,
+            &self.item_type,
+            &self.price,
+            &self.public_note,
+            &self.staff_note,
+            &self.materials,
+            &self.status,
+            &self.acquired,
+        ]
+    }
+}
+
+/// `INSERT INTO items ... SELECT <bib>, ... FROM <from>unnest($first .. $first+12)`, skipping
+/// barcodes that exist, returning the new ids.
+fn insert_items_sql(from: &str, bib: &str, first: usize) -> String {
+    let types =
+        ["text", "text", "text", "text", "text", "text", "text", "int8", "text", "text", "text", "text", "date"];
+    let arrays: Vec<String> = types.iter().enumerate().map(|(k, t)| format!("${}::{t}[]", first + k)).collect();
+    format!(
+        "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, call_number, \
+           item_type, price, public_note, staff_note, materials_specified, status, acquired_on, created_at, updated_at) \
+         SELECT {bib}, t.barcode, t.home_branch, t.holding_branch, t.location, t.collection, t.call_number, \
+           t.item_type, t.price, t.public_note, t.staff_note, t.materials_specified, t.status, t.acquired_on, \
+           now(), now() \
+         FROM {from}unnest({}) WITH ORDINALITY AS t(barcode, home_branch, holding_branch, location, collection, \
+           call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, n) \
+         ORDER BY t.n \
+         ON CONFLICT (barcode) DO NOTHING \
+         RETURNING id",
+        arrays.join(", ")
+    )
+}
+
+fn counts(added: usize, total: usize) -> (u32, u32) {
+    let added = u32::try_from(added).unwrap_or(u32::MAX);
+    (added, u32::try_from(total).unwrap_or(u32::MAX).saturating_sub(added))
+}
 
 impl BatchWriter for Tx<'_, '_> {
     fn ensure_codes(&mut self, codes: &NeededCodes) -> Result<()> {
@@ -600,46 +670,44 @@ impl BatchWriter for Tx<'_, '_> {
         if items.is_empty() {
             return Ok((0, 0));
         }
-        let text = |f: fn(&NewItem) -> Option<String>| items.iter().map(f).collect::<Vec<Option<String>>>();
-        let barcodes: Vec<&str> = items.iter().map(|i| i.barcode.as_str()).collect();
-        let home: Vec<&str> = items.iter().map(|i| i.home_branch.as_str()).collect();
-        let holding: Vec<&str> = items.iter().map(|i| i.holding_branch.as_str()).collect();
-        let location = text(|i| i.location.as_ref().map(Code::to_string));
-        let collection = text(|i| i.collection.clone());
-        let call_number = text(|i| i.call_number.clone());
-        let item_type: Vec<&str> = items.iter().map(|i| i.item_type.as_str()).collect();
-        let price: Vec<Option<i64>> = items.iter().map(|i| i.price.map(Money::minor)).collect();
-        let public_note = text(|i| i.public_note.clone());
-        let staff_note = text(|i| i.staff_note.clone());
-        let materials = text(|i| i.materials_specified.clone());
-        let status: Vec<&str> = items.iter().map(|i| i.status.as_str()).collect();
-        let acquired = items.iter().map(item_acquired_on).collect::<Result<Vec<Option<NaiveDate>>>>()?;
-        let rows = self.cx.query(
-            ATTACH_ITEMS,
-            &[
-                &bib_id,
-                &barcodes,
-                &home,
-                &holding,
-                &location,
-                &collection,
-                &call_number,
-                &item_type,
-                &price,
-                &public_note,
-                &staff_note,
-                &materials,
-                &status,
-                &acquired,
-            ],
-        )?;
+        let arrays = ItemArrays::new(items)?;
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&bib_id];
+        params.extend(arrays.params());
+        let rows = self.cx.query(&insert_items_sql("", "$1::int8", 2), &params)?;
         for row in &rows {
             let id: ItemId = row.try_get(0)?;
             self.change(ChangeEntity::Item, id, ChangeKind::Created);
         }
-        let added = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-        let total = u32::try_from(items.len()).unwrap_or(u32::MAX);
-        Ok((added, total - added))
+        Ok(counts(rows.len(), items.len()))
+    }
+
+    /// One statement: the record, its identifier rows and its items.
+    fn insert_record_with_items(
+        &mut self,
+        record: &NewRecord,
+        sha: &[u8],
+        items: &[NewItem],
+    ) -> Result<(BibId, u32, u32)> {
+        if items.is_empty() {
+            return Ok((insert_record(self, record, sha)?, 0, 0));
+        }
+        let values = RecordValues::new(record, sha);
+        let arrays = ItemArrays::new(items)?;
+        let mut params = values.params(&record.derived);
+        params.extend(arrays.params());
+        let sql = format!(
+            "{INSERT_RECORD_CTES}, it AS ({}) SELECT (SELECT id FROM b), ARRAY(SELECT id FROM it)",
+            insert_items_sql("b, ", "b.id", 23)
+        );
+        let row = self.cx.query_one(&sql, &params)?;
+        let id: BibId = row.try_get(0)?;
+        let item_ids: Vec<ItemId> = row.try_get(1)?;
+        self.change(ChangeEntity::Record, id, ChangeKind::Created);
+        for item_id in &item_ids {
+            self.change(ChangeEntity::Item, *item_id, ChangeKind::Created);
+        }
+        let (added, existing) = counts(item_ids.len(), items.len());
+        Ok((id, added, existing))
     }
 
     fn savepoint(&mut self, name: Savepoint) -> Result<()> {
@@ -737,9 +805,8 @@ impl Database for PostgresDatabase {
 
     fn delete_branch(&self, code: &Code) -> Result<()> {
         self.write(|w| {
-            let items: i64 = w
-                .cx
-                .query_one(
+            let items: i64 =
+                w.cx.query_one(
                     "SELECT count(*) FROM items WHERE home_branch = $1 OR holding_branch = $1",
                     &[&code.as_str()],
                 )?
@@ -757,7 +824,9 @@ impl Database for PostgresDatabase {
                 Ok(_) => Ok(()),
                 // An item or patron written since the counts above (under READ COMMITTED).
                 Err(e) if matches!(constraint_of(&e), Some((s, _)) if *s == SqlState::FOREIGN_KEY_VIOLATION) => {
-                    Err(StorageError::Constraint(format!("branch {code} is still in use; move its items and patrons first")))
+                    Err(StorageError::Constraint(format!(
+                        "branch {code} is still in use; move its items and patrons first"
+                    )))
                 }
                 Err(e) => Err(e),
             }
@@ -799,7 +868,9 @@ impl Database for PostgresDatabase {
         self.read(|cx| {
             cx.query("SELECT code, name, loanable FROM item_types ORDER BY code", &[])?
                 .iter()
-                .map(|r| Ok(ItemType { code: parse_code(r.try_get(0)?)?, name: r.try_get(1)?, loanable: r.try_get(2)? }))
+                .map(|r| {
+                    Ok(ItemType { code: parse_code(r.try_get(0)?)?, name: r.try_get(1)?, loanable: r.try_get(2)? })
+                })
                 .collect()
         })
     }

@@ -11,8 +11,9 @@
 //! `busy_timeout=5s` (another process, such as a backup, may hold the lock briefly).
 
 use crate::common::{
-    self, branch_has_items, branch_has_patrons, change_from, record_has_items, distinct, fold, fold_authors, format_str, item_acquired_on, item_refs, items_query, no_record, parse_barcode,
-    parse_code, parse_format, parse_status, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, Ref, Savepoint,
+    self, branch_has_items, branch_has_patrons, change_from, distinct, fold, fold_authors, format_str,
+    item_acquired_on, item_refs, items_query, no_record, parse_barcode, parse_code, parse_format, parse_status,
+    record_has_items, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, Ref, Savepoint,
 };
 use crate::config::SqliteOptions;
 use crate::migrate::{self, check_not_newer};
@@ -60,7 +61,8 @@ impl SqliteDatabase {
         let mut writer = connect(&path, true)?;
         migrate(&mut writer)?;
         let reader_path = path.clone();
-        let readers = Pool::new(readers.max(1), Duration::from_secs(30), Box::new(move || connect(&reader_path, false)));
+        let readers =
+            Pool::new(readers.max(1), Duration::from_secs(30), Box::new(move || connect(&reader_path, false)));
         Ok(SqliteDatabase { path, writer: Mutex::new(writer), readers })
     }
 
@@ -141,16 +143,14 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     tx.commit()?;
     for m in migrate::SQLITE {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let done: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-            [m.version],
-            |r| r.get(0),
-        )?;
+        let done: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [m.version], |r| {
+                r.get(0)
+            })?;
         if done {
             continue;
         }
-        tx.execute_batch(m.sql)
-            .map_err(|e| StorageError::Migration { version: m.version, message: e.to_string() })?;
+        tx.execute_batch(m.sql).map_err(|e| StorageError::Migration { version: m.version, message: e.to_string() })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
             params![m.version, m.name, common::rfc3339(common::now())],
@@ -316,7 +316,14 @@ const UPDATE_RECORD: &str = "UPDATE bib_records SET marc = ?1, marc_sha256 = ?2,
      updated_at = ?23 WHERE id = ?24";
 
 /// Runs INSERT_RECORD or UPDATE_RECORD: the first 23 parameters are the same.
-fn write_record_row(tx: &Connection, sql: &str, r: &NewRecord, sha: &[u8], now: &str, id: Option<BibId>) -> Result<usize> {
+fn write_record_row(
+    tx: &Connection,
+    sql: &str,
+    r: &NewRecord,
+    sha: &[u8],
+    now: &str,
+    id: Option<BibId>,
+) -> Result<usize> {
     let d = &r.derived;
     let mut st = tx.prepare_cached(sql)?;
     let format = format_str(d.format);
@@ -399,7 +406,13 @@ const INSERT_ITEM_SKIP_EXISTING: &str = "INSERT INTO items (bib_id, barcode, hom
      ON CONFLICT (barcode) DO NOTHING";
 
 /// Inserts an item. With `skip_existing`, an existing barcode is not an error: `Ok(None)`.
-fn insert_item(tx: &Connection, now: &str, bib_id: BibId, item: &NewItem, skip_existing: bool) -> Result<Option<ItemId>> {
+fn insert_item(
+    tx: &Connection,
+    now: &str,
+    bib_id: BibId,
+    item: &NewItem,
+    skip_existing: bool,
+) -> Result<Option<ItemId>> {
     let acquired = item_acquired_on(item)?.map(common::date_str);
     let sql = if skip_existing { INSERT_ITEM_SKIP_EXISTING } else { INSERT_ITEM };
     let location = item.location.as_ref().map(Code::as_str);
@@ -451,18 +464,20 @@ struct SqliteBatch<'a> {
 
 impl BatchWriter for SqliteBatch<'_> {
     fn ensure_codes(&mut self, codes: &NeededCodes) -> Result<()> {
-        let mut st = self.tx.prepare_cached("INSERT INTO branches (code, name) VALUES (?1, ?1) ON CONFLICT DO NOTHING")?;
-        for c in &codes.branches {
-            st.execute([c])?;
-        }
         let mut st =
-            self.tx.prepare_cached("INSERT INTO shelving_locations (code, name) VALUES (?1, ?1) ON CONFLICT DO NOTHING")?;
-        for c in &codes.locations {
+            self.tx.prepare_cached("INSERT INTO branches (code, name) VALUES (?1, ?1) ON CONFLICT DO NOTHING")?;
+        for c in &codes.branches {
             st.execute([c])?;
         }
         let mut st = self
             .tx
-            .prepare_cached("INSERT INTO item_types (code, name, loanable) VALUES (?1, ?1, 1) ON CONFLICT DO NOTHING")?;
+            .prepare_cached("INSERT INTO shelving_locations (code, name) VALUES (?1, ?1) ON CONFLICT DO NOTHING")?;
+        for c in &codes.locations {
+            st.execute([c])?;
+        }
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO item_types (code, name, loanable) VALUES (?1, ?1, 1) ON CONFLICT DO NOTHING",
+        )?;
         for c in &codes.item_types {
             st.execute([c])?;
         }
@@ -503,11 +518,8 @@ impl BatchWriter for SqliteBatch<'_> {
         }
         let mut best: Option<BibId> = None;
         for n in &d.oclc_numbers {
-            let hit = first(
-                "SELECT bib_id FROM bib_oclc_numbers WHERE oclc_number = ?1 ORDER BY bib_id LIMIT 1",
-                n,
-                None,
-            )?;
+            let hit =
+                first("SELECT bib_id FROM bib_oclc_numbers WHERE oclc_number = ?1 ORDER BY bib_id LIMIT 1", n, None)?;
             best = lowest(best, hit);
         }
         if best.is_none() {
@@ -861,12 +873,19 @@ impl Database for SqliteDatabase {
 
     fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
         self.read(|tx| {
-            let mut st =
-                tx.prepare_cached("SELECT id, entity, entity_id, kind, at FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+            let mut st = tx.prepare_cached(
+                "SELECT id, entity, entity_id, kind, at FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )?;
             let mut rows = st.query(params![after, i64::from(limit)])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
-                out.push(change_from(r.get(0)?, &r.get::<_, String>(1)?, r.get(2)?, &r.get::<_, String>(3)?, r.get(4)?)?);
+                out.push(change_from(
+                    r.get(0)?,
+                    &r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    &r.get::<_, String>(3)?,
+                    r.get(4)?,
+                )?);
             }
             Ok(out)
         })

@@ -127,7 +127,7 @@ suite! {
         concurrent_same_barcode,
         import_speed,
     ],
-    harness: [migrations_are_idempotent],
+    harness: [migrations_are_idempotent, refuses_a_database_from_a_newer_shelfmark],
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,6 +235,28 @@ fn migrations_are_idempotent(h: &mut Harness) {
     assert_eq!(db.count_records().expect("count"), 1);
     assert_eq!(db.record(id).expect("record").expect("present").derived.title, "Kept across reopening");
     assert_eq!(db.branches().expect("branches").len(), 2);
+}
+
+fn refuses_a_database_from_a_newer_shelfmark(h: &mut Harness) {
+    let future = "INSERT INTO schema_migrations (version, name) VALUES (9999, 'from the future')";
+    match (&h.config, &h.pg_schema) {
+        (StorageConfig::Sqlite(o), _) => {
+            let conn = rusqlite::Connection::open(o.database_file()).expect("open file");
+            conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'x', 'now')", [])
+                .expect("insert");
+        }
+        (StorageConfig::Postgres(_), Some((url, schema))) => {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+            client.batch_execute(&format!("SET search_path TO \"{schema}\"; {future}")).expect("insert");
+        }
+        _ => unreachable!("a PostgreSQL harness has a schema"),
+    }
+    h.db = None;
+    match storage::open(&h.config) {
+        Err(StorageError::Migration { version: 9999, message }) => assert!(message.contains("newer"), "{message}"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("opened a database from a newer Shelfmark"),
+    }
 }
 
 fn organisation(db: &dyn Database) {
@@ -426,7 +448,10 @@ fn items_round_trip(db: &dyn Database) {
     assert!(matches!(db.update_item(other, &new), Err(StorageError::Conflict { .. })));
 
     // References that do not exist, as sentences.
-    assert_eq!(constraint_text(db.create_item(bib + 1000, &item("X1", "MAIN"))), format!("record {} does not exist", bib + 1000));
+    assert_eq!(
+        constraint_text(db.create_item(bib + 1000, &item("X1", "MAIN"))),
+        format!("record {} does not exist", bib + 1000)
+    );
     assert_eq!(constraint_text(db.create_item(bib, &item("X2", "NOPE"))), "home branch NOPE does not exist");
     let bad_holding = NewItem { holding_branch: code("GONE"), ..item("X3", "MAIN") };
     assert_eq!(constraint_text(db.create_item(bib, &bad_holding)), "holding branch GONE does not exist");
@@ -537,13 +562,21 @@ fn record_filters_and_paging(db: &dyn Database) {
     assert_eq!(find(RecordFilter { year_from: Some(1977), ..Default::default() }), vec![shining, talisman]);
     assert_eq!(find(RecordFilter { year_to: Some(1977), ..Default::default() }), vec![shining, etudes]);
     assert_eq!(
-        find(RecordFilter { year_from: Some(1900), year_to: Some(1980), author: Some("king".into()), ..Default::default() }),
+        find(RecordFilter {
+            year_from: Some(1900),
+            year_to: Some(1980),
+            author: Some("king".into()),
+            ..Default::default()
+        }),
         vec![shining]
     );
     assert_eq!(find(RecordFilter { format: Some(Format::Score), ..Default::default() }), vec![etudes]);
     assert_eq!(find(RecordFilter { format: Some(Format::AudiobookCd), ..Default::default() }), vec![talisman]);
     assert_eq!(find(RecordFilter { branch: Some(code("EAST")), ..Default::default() }), vec![talisman]);
-    assert_eq!(find(RecordFilter { ids: Some(vec![talisman, shining, 99999]), ..Default::default() }), vec![shining, talisman]);
+    assert_eq!(
+        find(RecordFilter { ids: Some(vec![talisman, shining, 99999]), ..Default::default() }),
+        vec![shining, talisman]
+    );
     assert_eq!(find(RecordFilter { ids: Some(vec![]), ..Default::default() }), Vec::<i64>::new());
 
     let page1 = db.records(&RecordFilter::default(), Page { after: 0, limit: 2 }).expect("page");
@@ -553,7 +586,8 @@ fn record_filters_and_paging(db: &dyn Database) {
 
 fn import_matching(db: &dyn Database) {
     // Nothing set up: the import creates branches, locations and item types it meets.
-    let with_loc = |bc: &str| NewItem { location: Some(code("NEW-SHELF")), item_type: code("DVD"), ..item(bc, "NORTH") };
+    let with_loc =
+        |bc: &str| NewItem { location: Some(code("NEW-SHELF")), item_type: code("DVD"), ..item(bc, "NORTH") };
     let a = record("Control number", |d| {
         d.control_number = Some("a1".into());
         d.control_number_identifier = Some("XYZ".into());
@@ -579,13 +613,22 @@ fn import_matching(db: &dyn Database) {
         ]
     );
     let branches = db.branches().expect("branches");
-    assert_eq!(branches, vec![
-        Branch { code: code("NORTH"), name: "NORTH".into() },
-        Branch { code: code("SOUTH"), name: "SOUTH".into() },
-    ]);
-    assert_eq!(db.locations().expect("locations"), vec![ShelvingLocation { code: code("NEW-SHELF"), name: "NEW-SHELF".into() }]);
+    assert_eq!(
+        branches,
+        vec![
+            Branch { code: code("NORTH"), name: "NORTH".into() },
+            Branch { code: code("SOUTH"), name: "SOUTH".into() },
+        ]
+    );
+    assert_eq!(
+        db.locations().expect("locations"),
+        vec![ShelvingLocation { code: code("NEW-SHELF"), name: "NEW-SHELF".into() }]
+    );
     let types = db.item_types().expect("types");
-    assert_eq!(types.iter().map(|t| (t.code.as_str(), t.name.as_str())).collect::<Vec<_>>(), [("BK", "BK"), ("DVD", "DVD")]);
+    assert_eq!(
+        types.iter().map(|t| (t.code.as_str(), t.name.as_str())).collect::<Vec<_>>(),
+        [("BK", "BK"), ("DVD", "DVD")]
+    );
     let before: Vec<StoredRecord> = all_records(db);
 
     // Changed versions of each: matched by 001+003, OCLC number, ISBN; D unchanged.
@@ -645,7 +688,10 @@ fn import_matching(db: &dyn Database) {
     assert!(replaced.updated_at > before[0].updated_at);
     let unchanged = db.record(ids[3]).expect("read").expect("present");
     assert_eq!(unchanged.updated_at, before[3].updated_at, "an identical record is not written");
-    assert_eq!(db.items(&ItemFilter { bib_id: Some(ids[0]), ..Default::default() }, Page::default()).expect("items").len(), 2);
+    assert_eq!(
+        db.items(&ItemFilter { bib_id: Some(ids[0]), ..Default::default() }, Page::default()).expect("items").len(),
+        2
+    );
 
     // Add: a matching but different record becomes a new one; an identical one is still Unchanged.
     let b3 = record("OCLC, third version", |d| d.oclc_numbers = vec!["123".into()]);
@@ -699,11 +745,15 @@ fn import_rejects_one_candidate_and_commits_the_rest(db: &dyn Database) {
     let out = db.import_batch(&batch, OnMatch::Skip).expect("import");
     assert!(matches!(out[0], ImportOutcome::Added { items_added: 1, items_existing: 1, .. }), "{:?}", out[0]);
     match &out[1] {
-        ImportOutcome::Rejected { reason } => assert!(reason.contains("DUP-1") && reason.contains("more than once"), "{reason}"),
+        ImportOutcome::Rejected { reason } => {
+            assert!(reason.contains("DUP-1") && reason.contains("more than once"), "{reason}")
+        }
         o => panic!("{o:?}"),
     }
     match &out[2] {
-        ImportOutcome::Rejected { reason } => assert!(reason.contains("OK-3") && reason.contains("yesterday"), "{reason}"),
+        ImportOutcome::Rejected { reason } => {
+            assert!(reason.contains("OK-3") && reason.contains("yesterday"), "{reason}")
+        }
         o => panic!("{o:?}"),
     }
     assert!(matches!(out[3], ImportOutcome::Added { items_added: 1, items_existing: 0, .. }), "{:?}", out[3]);
@@ -898,11 +948,8 @@ fn concurrent_writers(db: &dyn Database) {
     // Every write is in the change feed once, in increasing id order.
     let changes = all_changes(db);
     assert!(changes.windows(2).all(|w| w[0].id < w[1].id));
-    let created: HashSet<(ChangeEntity, i64)> = changes
-        .iter()
-        .filter(|c| c.kind == ChangeKind::Created)
-        .map(|c| (c.entity, c.entity_id))
-        .collect();
+    let created: HashSet<(ChangeEntity, i64)> =
+        changes.iter().filter(|c| c.kind == ChangeKind::Created).map(|c| (c.entity, c.entity_id)).collect();
     assert_eq!(changes.len(), expected_items + expected_records);
     assert_eq!(created.len(), changes.len());
 }
@@ -935,7 +982,10 @@ fn import_speed(db: &dyn Database) {
     assert_eq!(out.len(), 1000);
     assert!(out.iter().all(|o| matches!(o, ImportOutcome::Added { items_added: 1, .. })));
     let rate = 1000.0 / elapsed.as_secs_f64();
-    eprintln!("{}: import_batch of 1,000 records (2 ISBNs, 1 OCLC number, 1 item each): {elapsed:.2?}, {rate:.0} records/s", db.backend());
+    eprintln!(
+        "{}: import_batch of 1,000 records (2 ISBNs, 1 OCLC number, 1 item each): {elapsed:.2?}, {rate:.0} records/s",
+        db.backend()
+    );
     let ids: BTreeSet<i64> = out.iter().map(outcome_id).collect();
     assert_eq!(ids.len(), 1000);
 }

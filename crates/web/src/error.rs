@@ -145,7 +145,9 @@ impl From<storage::StorageError> for ApiError {
     fn from(e: storage::StorageError) -> Self {
         use storage::StorageError as S;
         match e {
-            S::NotFound { what, key } => ApiError::new(ErrorCode::RouteNotFound, format!("{what} {key} does not exist")),
+            S::NotFound { what, key } => {
+                ApiError::new(ErrorCode::RouteNotFound, format!("{what} {key} does not exist"))
+            }
             S::Conflict { what, key } => ApiError::new(ErrorCode::Conflict, format!("{what} {key} already exists")),
             S::Constraint(message) => ApiError::new(ErrorCode::Conflict, message),
             other => ApiError::internal(other),

@@ -80,7 +80,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(Esc("<a href=\"x\">Tom & Jerry's</a>").to_string(), "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
+        assert_eq!(
+            Esc("<a href=\"x\">Tom & Jerry's</a>").to_string(),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+        );
         assert_eq!(Esc("plain é").to_string(), "plain é");
         assert_eq!(url_encode("Tom & Jerry/é"), "Tom%20%26%20Jerry%2F%C3%A9");
     }

@@ -99,7 +99,11 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
 }
 
 /// Like [`serve`], stopping gracefully (finishing requests in flight) when `shutdown` completes.
-pub async fn serve_with_shutdown<F>(listener: tokio::net::TcpListener, router: Router, shutdown: F) -> std::io::Result<()>
+pub async fn serve_with_shutdown<F>(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: F,
+) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
@@ -112,8 +116,8 @@ mod tests {
 
     #[test]
     fn config_reads_partial_toml_like_values() {
-        let c: WebConfig = serde_json::from_value(serde_json::json!({"library_name": "Riverton Public Library"}))
-            .expect("config");
+        let c: WebConfig =
+            serde_json::from_value(serde_json::json!({"library_name": "Riverton Public Library"})).expect("config");
         assert_eq!(c.library_name, "Riverton Public Library");
         assert_eq!(c.bind, SocketAddr::from(([127, 0, 0, 1], 8080)));
         let bad = serde_json::from_value::<WebConfig>(serde_json::json!({"libary_name": "x"}));

@@ -18,10 +18,7 @@ use std::fmt::Write;
 use storage::{Database, Page, RecordFilter, StoredRecord};
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/records", get(browse))
-        .route("/records/{id}", get(record_page))
+    Router::new().route("/", get(home)).route("/records", get(browse)).route("/records/{id}", get(record_page))
 }
 
 fn error_page(state: &AppState, e: ApiError) -> Response {
@@ -30,7 +27,8 @@ fn error_page(state: &AppState, e: ApiError) -> Response {
         s if s.is_client_error() => ("Cannot show this page", e.message.clone()),
         _ => ("Something went wrong", "The server could not show this page. Please try again later.".to_string()),
     };
-    let main = format!("<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/\">Back to the home page</a></p>\n", Esc(title), Esc(&text));
+    let main =
+        format!("<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/\">Back to the home page</a></p>\n", Esc(title), Esc(&text));
     (e.code.status(), Html(layout(&state.config.library_name, title, &main))).into_response()
 }
 
@@ -159,7 +157,9 @@ async fn home(State(state): State<AppState>) -> Response {
     );
     main.push_str("<section aria-labelledby=\"search-heading\">\n<h2 id=\"search-heading\">Search the catalog</h2>\n");
     search_form(&mut main, "", "");
-    main.push_str("</section>\n<section aria-labelledby=\"newest-heading\">\n<h2 id=\"newest-heading\">New in the catalog</h2>\n");
+    main.push_str(
+        "</section>\n<section aria-labelledby=\"newest-heading\">\n<h2 id=\"newest-heading\">New in the catalog</h2>\n",
+    );
     if newest.is_empty() {
         main.push_str("<p>The catalog is empty.</p>\n");
     } else {
@@ -171,7 +171,10 @@ async fn home(State(state): State<AppState>) -> Response {
 }
 
 /// `/records?title=&author=&isbn=&year_from=&year_to=&format=&branch=&after=&limit=`.
-async fn browse(State(state): State<AppState>, query: Result<Query<Vec<(String, String)>>, QueryRejection>) -> Response {
+async fn browse(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
     let parsed = (|| {
         let mut params = Params::new(query)?;
         let filter = filter_from(&mut params)?;
@@ -217,7 +220,9 @@ async fn browse(State(state): State<AppState>, query: Result<Query<Vec<(String, 
             if let Some(v) = f.year_to {
                 add("year_to", &v.to_string());
             }
-            if let Some(v) = f.format.and_then(|v| serde_json::to_value(v).ok()).and_then(|v| v.as_str().map(str::to_string)) {
+            if let Some(v) =
+                f.format.and_then(|v| serde_json::to_value(v).ok()).and_then(|v| v.as_str().map(str::to_string))
+            {
                 add("format", &v);
             }
             if let Some(v) = &f.branch {
@@ -267,7 +272,12 @@ fn derived_list(out: &mut String, d: &BibDerived) {
     out.push_str("</dl>\n");
 }
 
-fn items_table(out: &mut String, items: &[Item], branches: &HashMap<String, String>, locations: &HashMap<String, String>) {
+fn items_table(
+    out: &mut String,
+    items: &[Item],
+    branches: &HashMap<String, String>,
+    locations: &HashMap<String, String>,
+) {
     if items.is_empty() {
         out.push_str("<p>The library has no copies of this title.</p>\n");
         return;
@@ -279,7 +289,8 @@ fn items_table(out: &mut String, items: &[Item], branches: &HashMap<String, Stri
     );
     for i in items {
         let it = &i.item;
-        let name = |map: &HashMap<String, String>, code: &str| map.get(code).cloned().unwrap_or_else(|| code.to_string());
+        let name =
+            |map: &HashMap<String, String>, code: &str| map.get(code).cloned().unwrap_or_else(|| code.to_string());
         let mut branch = name(branches, it.holding_branch.as_str());
         if it.holding_branch != it.home_branch {
             branch = format!("{branch} (belongs to {})", name(branches, it.home_branch.as_str()));
@@ -311,7 +322,15 @@ fn marc_table(out: &mut String, record: &marc::Record) {
                 let _ = writeln!(out, "<tr><td>{}</td><td></td><td>{}</td></tr>", c.tag, Esc(&c.value));
             }
             marc::Field::Data(d) => {
-                let _ = write!(out, "<tr><td>{}</td><td>{}{}</td><td>", d.tag, Esc(&d.ind1.to_string()), Esc(&d.ind2.to_string()));
+                // A blank indicator shows as `_`, as cataloging screens print it.
+                let ind = |c: char| if c == ' ' { '_' } else { c };
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td>{}{}</td><td>",
+                    d.tag,
+                    Esc(&ind(d.ind1).to_string()),
+                    Esc(&ind(d.ind2).to_string())
+                );
                 for (i, s) in d.subfields.iter().enumerate() {
                     if i > 0 {
                         out.push(' ');

@@ -65,7 +65,8 @@ fn valid_date(s: &str) -> bool {
 /// takes first). Checks only the values themselves; [`check_references`] checks the codes exist.
 fn item_from_body(body: &mut Body) -> Result<NewItem, ApiError> {
     let barcode_text = body.required_string("barcode")?;
-    let barcode = Barcode::parse(&barcode_text).map_err(|e| ApiError::field(ErrorCode::InvalidBarcode, "barcode", e.to_string()))?;
+    let barcode = Barcode::parse(&barcode_text)
+        .map_err(|e| ApiError::field(ErrorCode::InvalidBarcode, "barcode", e.to_string()))?;
     let home_branch = body.required_code("home_branch")?;
     let holding_branch = body.code("holding_branch")?.unwrap_or_else(|| home_branch.clone());
     let location = body.code("location")?;
@@ -76,14 +77,25 @@ fn item_from_body(body: &mut Body) -> Result<NewItem, ApiError> {
             let text = match &v {
                 Value::String(s) => s.trim().to_string(),
                 Value::Number(n) => n.to_string(),
-                _ => return Err(ApiError::field(ErrorCode::InvalidType, "price", "price is a decimal string such as \"24.95\"")),
+                _ => {
+                    return Err(ApiError::field(
+                        ErrorCode::InvalidType,
+                        "price",
+                        "price is a decimal string such as \"24.95\"",
+                    ))
+                }
             };
             if text.is_empty() {
                 None
             } else {
-                let money = Money::parse(&text).map_err(|e| ApiError::field(ErrorCode::InvalidPrice, "price", e.to_string()))?;
+                let money = Money::parse(&text)
+                    .map_err(|e| ApiError::field(ErrorCode::InvalidPrice, "price", e.to_string()))?;
                 if money.minor() < 0 {
-                    return Err(ApiError::field(ErrorCode::InvalidPrice, "price", format!("price {text:?} is negative")));
+                    return Err(ApiError::field(
+                        ErrorCode::InvalidPrice,
+                        "price",
+                        format!("price {text:?} is negative"),
+                    ));
                 }
                 Some(money)
             }
@@ -93,12 +105,20 @@ fn item_from_body(body: &mut Body) -> Result<NewItem, ApiError> {
         None => ItemStatus::Available,
         Some(s) => ItemStatus::parse(&s).ok_or_else(|| {
             let all: Vec<&str> = ItemStatus::ALL.iter().map(|s| s.as_str()).collect();
-            ApiError::field(ErrorCode::InvalidStatus, "status", format!("status {s:?} is not one of {}", all.join(", ")))
+            ApiError::field(
+                ErrorCode::InvalidStatus,
+                "status",
+                format!("status {s:?} is not one of {}", all.join(", ")),
+            )
         })?,
     };
     let acquired_on = match body.string("acquired_on")? {
         Some(d) if !valid_date(&d) => {
-            return Err(ApiError::field(ErrorCode::InvalidDate, "acquired_on", format!("acquired_on {d:?} is not a date (YYYY-MM-DD)")))
+            return Err(ApiError::field(
+                ErrorCode::InvalidDate,
+                "acquired_on",
+                format!("acquired_on {d:?} is not a date (YYYY-MM-DD)"),
+            ))
         }
         other => other,
     };
@@ -124,7 +144,11 @@ fn check_references(db: &dyn Database, item: &NewItem) -> Result<(), ApiError> {
     let branches = db.branches()?;
     for (field, code) in [("home_branch", &item.home_branch), ("holding_branch", &item.holding_branch)] {
         if !branches.iter().any(|b| &b.code == code) {
-            return Err(ApiError::field(ErrorCode::UnknownBranch, field, format!("there is no branch {:?}", code.as_str())));
+            return Err(ApiError::field(
+                ErrorCode::UnknownBranch,
+                field,
+                format!("there is no branch {:?}", code.as_str()),
+            ));
         }
     }
     if let Some(location) = &item.location {
@@ -147,7 +171,11 @@ fn check_references(db: &dyn Database, item: &NewItem) -> Result<(), ApiError> {
 }
 
 fn barcode_taken(barcode: &Barcode) -> ApiError {
-    ApiError::field(ErrorCode::BarcodeTaken, "barcode", format!("another item already has barcode {:?}", barcode.as_str()))
+    ApiError::field(
+        ErrorCode::BarcodeTaken,
+        "barcode",
+        format!("another item already has barcode {:?}", barcode.as_str()),
+    )
 }
 
 /// Checks and stores a new item on record `bib_id`; `missing_record` is the error when the
@@ -169,13 +197,16 @@ fn store_new(db: &dyn Database, bib_id: i64, item: &NewItem, missing_record: Api
 }
 
 fn created(item: &Item) -> Response {
-    (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/items/{}", item.id))], Json(item_json(item))).into_response()
+    (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/items/{}", item.id))], Json(item_json(item)))
+        .into_response()
 }
 
 async fn list_filtered(state: AppState, mut params: Params, bib_id: Option<i64>) -> Result<Json<Value>, ApiError> {
     let barcode = match params.take("barcode")? {
         None => None,
-        Some(b) => Some(Barcode::parse(&b).map_err(|e| ApiError::field(ErrorCode::InvalidBarcode, "barcode", e.to_string()))?),
+        Some(b) => {
+            Some(Barcode::parse(&b).map_err(|e| ApiError::field(ErrorCode::InvalidBarcode, "barcode", e.to_string()))?)
+        }
     };
     let bib_id = match bib_id {
         Some(id) => Some(id),
@@ -183,10 +214,9 @@ async fn list_filtered(state: AppState, mut params: Params, bib_id: Option<i64>)
     };
     let status = match params.take("status")? {
         None => None,
-        Some(s) => Some(
-            ItemStatus::parse(&s)
-                .ok_or_else(|| ApiError::field(ErrorCode::InvalidStatus, "status", format!("status {s:?} is not an item status")))?,
-        ),
+        Some(s) => Some(ItemStatus::parse(&s).ok_or_else(|| {
+            ApiError::field(ErrorCode::InvalidStatus, "status", format!("status {s:?} is not an item status"))
+        })?),
     };
     let filter = ItemFilter {
         bib_id,
@@ -251,11 +281,14 @@ pub(crate) async fn get_one(State(state): State<AppState>, Path(id): Path<String
 }
 
 /// `POST /items` with the item and its `bib_id`.
-pub(crate) async fn create(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let mut body = Body::parse(&body_bytes(body)?)?;
-    let bib_id = body
-        .id("bib_id")?
-        .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "bib_id", "bib_id (the record the item belongs to) is required"))?;
+    let bib_id = body.id("bib_id")?.ok_or_else(|| {
+        ApiError::field(ErrorCode::MissingField, "bib_id", "bib_id (the record the item belongs to) is required")
+    })?;
     let item = item_from_body(&mut body)?;
     body.finish()?;
     let missing = ApiError::field(ErrorCode::UnknownRecord, "bib_id", format!("there is no record {bib_id}"));
@@ -294,7 +327,11 @@ pub(crate) async fn update(
     let id = parse_id(&id, "id")?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     if let Some(other) = body.id("id")?.filter(|i| *i != id) {
-        return Err(ApiError::field(ErrorCode::ReadOnlyField, "id", format!("the body says id {other} but the path says item {id}")));
+        return Err(ApiError::field(
+            ErrorCode::ReadOnlyField,
+            "id",
+            format!("the body says id {other} but the path says item {id}"),
+        ));
     }
     let bib_id = body.id("bib_id")?;
     let item = item_from_body(&mut body)?;
@@ -306,7 +343,10 @@ pub(crate) async fn update(
                 return Err(ApiError::field(
                     ErrorCode::ReadOnlyField,
                     "bib_id",
-                    format!("item {id} belongs to record {}; it cannot be moved to record {other} by an update", current.bib_id),
+                    format!(
+                        "item {id} belongs to record {}; it cannot be moved to record {other} by an update",
+                        current.bib_id
+                    ),
                 ));
             }
             check_references(db, &item)?;

@@ -103,7 +103,11 @@ impl Params {
         match self.take(name)? {
             None => Ok(None),
             Some(v) => v.parse().map(Some).map_err(|_| {
-                ApiError::field(ErrorCode::InvalidParameter, name, format!("{name} {v:?} is not a whole number in range"))
+                ApiError::field(
+                    ErrorCode::InvalidParameter,
+                    name,
+                    format!("{name} {v:?} is not a whole number in range"),
+                )
             }),
         }
     }
@@ -111,7 +115,9 @@ impl Params {
     pub fn code(&mut self, name: &str) -> Result<Option<Code>, ApiError> {
         match self.take(name)? {
             None => Ok(None),
-            Some(v) => Code::parse(&v).map(Some).map_err(|e| ApiError::field(ErrorCode::InvalidCode, name, e.to_string())),
+            Some(v) => {
+                Code::parse(&v).map(Some).map_err(|e| ApiError::field(ErrorCode::InvalidCode, name, e.to_string()))
+            }
         }
     }
 
@@ -124,7 +130,11 @@ impl Params {
         let max = state.config.max_page_size.max(1);
         let limit = self.number::<u32>("limit")?.unwrap_or(state.config.default_page_size.clamp(1, max));
         if limit == 0 || limit > max {
-            return Err(ApiError::field(ErrorCode::InvalidParameter, "limit", format!("limit must be between 1 and {max}")));
+            return Err(ApiError::field(
+                ErrorCode::InvalidParameter,
+                "limit",
+                format!("limit must be between 1 and {max}"),
+            ));
         }
         Ok(Page { after, limit })
     }
@@ -132,7 +142,9 @@ impl Params {
     pub fn finish(self) -> Result<(), ApiError> {
         match self.0.into_iter().next() {
             None => Ok(()),
-            Some((name, _)) => Err(ApiError::field(ErrorCode::InvalidParameter, name.as_str(), format!("unknown parameter {name:?}"))),
+            Some((name, _)) => {
+                Err(ApiError::field(ErrorCode::InvalidParameter, name.as_str(), format!("unknown parameter {name:?}")))
+            }
         }
     }
 }
@@ -211,14 +223,20 @@ impl Body {
         match self.raw(name) {
             None => Ok(None),
             Some(Value::Number(n)) if n.as_i64().is_some_and(|i| i > 0) => Ok(n.as_i64()),
-            Some(_) => Err(ApiError::field(ErrorCode::InvalidType, name, format!("{name} must be an id (a positive whole number)"))),
+            Some(_) => Err(ApiError::field(
+                ErrorCode::InvalidType,
+                name,
+                format!("{name} must be an id (a positive whole number)"),
+            )),
         }
     }
 
     pub fn code(&mut self, name: &str) -> Result<Option<Code>, ApiError> {
         match self.string(name)? {
             None => Ok(None),
-            Some(v) => Code::parse(&v).map(Some).map_err(|e| ApiError::field(ErrorCode::InvalidCode, name, e.to_string())),
+            Some(v) => {
+                Code::parse(&v).map(Some).map_err(|e| ApiError::field(ErrorCode::InvalidCode, name, e.to_string()))
+            }
         }
     }
 
@@ -251,7 +269,9 @@ impl Body {
     pub fn finish(self) -> Result<(), ApiError> {
         match self.0.into_iter().next() {
             None => Ok(()),
-            Some((name, _)) => Err(ApiError::field(ErrorCode::UnknownField, name.as_str(), format!("unknown field {name:?}"))),
+            Some((name, _)) => {
+                Err(ApiError::field(ErrorCode::UnknownField, name.as_str(), format!("unknown field {name:?}")))
+            }
         }
     }
 }

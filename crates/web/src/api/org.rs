@@ -38,12 +38,16 @@ pub(crate) async fn list_branches(
     Ok(Json(json!({"branches": branches.iter().map(branch_json).collect::<Vec<_>>()})))
 }
 
-pub(crate) async fn get_branch(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn get_branch(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let code = path_code(&code)?;
     let branch = state
         .db(move |db| {
-            db.branch(&code)?
-                .ok_or_else(|| ApiError::field(ErrorCode::BranchNotFound, "code", format!("there is no branch {:?}", code.as_str())))
+            db.branch(&code)?.ok_or_else(|| {
+                ApiError::field(ErrorCode::BranchNotFound, "code", format!("there is no branch {:?}", code.as_str()))
+            })
         })
         .await?;
     Ok(Json(branch_json(&branch)))
@@ -66,7 +70,11 @@ pub(crate) async fn create_branch(
                 return Err(ApiError::field(
                     ErrorCode::BranchExists,
                     "code",
-                    format!("branch {:?} already exists; PUT /api/v1/branches/{} changes it", stored.code.as_str(), stored.code),
+                    format!(
+                        "branch {:?} already exists; PUT /api/v1/branches/{} changes it",
+                        stored.code.as_str(),
+                        stored.code
+                    ),
                 ));
             }
             Ok(db.upsert_branch(&stored)?)
@@ -101,11 +109,16 @@ pub(crate) async fn put_branch(
 }
 
 /// `DELETE /branches/{code}`: 204; 404 if unknown; 409 `branch_in_use` while items name it.
-pub(crate) async fn delete_branch(State(state): State<AppState>, Path(code): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_branch(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let code = path_code(&code)?;
     state
         .db(move |db| {
-            let not_found = || ApiError::field(ErrorCode::BranchNotFound, "code", format!("there is no branch {:?}", code.as_str()));
+            let not_found = || {
+                ApiError::field(ErrorCode::BranchNotFound, "code", format!("there is no branch {:?}", code.as_str()))
+            };
             if db.branch(&code)?.is_none() {
                 return Err(not_found());
             }

@@ -66,7 +66,11 @@ pub(crate) fn filter_from(params: &mut Params) -> Result<RecordFilter, ApiError>
 
 fn parse_format(raw: &str) -> Result<catalog::Format, ApiError> {
     serde_json::from_value(Value::String(raw.to_string())).map_err(|_| {
-        ApiError::field(ErrorCode::InvalidFormat, "format", format!("{raw:?} is not a format (book, large_print, dvd, ...)"))
+        ApiError::field(
+            ErrorCode::InvalidFormat,
+            "format",
+            format!("{raw:?} is not a format (book, large_print, dvd, ...)"),
+        )
     })
 }
 

@@ -1,0 +1,475 @@
+//! The web crate's one integration test binary: the real server on 127.0.0.1:0 over a real
+//! SQLite database in a temporary directory, spoken to over HTTP with reqwest.
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+struct App {
+    base: String,
+    client: Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_str().expect("utf-8 temp path").to_string();
+    let db = tokio::task::spawn_blocking(move || storage::open(&storage::StorageConfig::parse(&path)))
+        .await
+        .expect("join")
+        .expect("open database");
+    let config = web::WebConfig { library_name: "Riverton <Test> Library".into(), ..Default::default() };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(web::serve(listener, web::router(db, config)));
+    App { base: format!("http://{addr}"), client: Client::new(), _dir: dir }
+}
+
+impl App {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("POST")
+    }
+
+    async fn put(&self, path: &str, body: &Value) -> Response {
+        self.client.put(self.url(path)).json(body).send().await.expect("PUT")
+    }
+
+    async fn delete(&self, path: &str) -> Response {
+        self.client.delete(self.url(path)).send().await.expect("DELETE")
+    }
+
+    /// Branches CEN and OAK, locations AF and REF, item types BK and REF.
+    async fn organisation(&self) {
+        for (code, name) in [("CEN", "Central Library"), ("OAK", "Oak Hill Branch")] {
+            let r = self.post("/api/v1/branches", &json!({"code": code, "name": name})).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        for (code, name) in [("AF", "Adult Fiction"), ("REF", "Reference")] {
+            let r = self.put(&format!("/api/v1/locations/{code}"), &json!({"name": name})).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        let r = self.put("/api/v1/item-types/BK", &json!({"name": "Book"})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = self.put("/api/v1/item-types/REF", &json!({"name": "Reference", "loanable": false})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+
+    /// Creates a record; returns its id.
+    async fn record(&self, title: &str, year: u32) -> i64 {
+        let r = self.post("/api/v1/records", &marc_json(title, year)).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+        let body: Value = r.json().await.expect("json");
+        body["id"].as_i64().expect("id")
+    }
+}
+
+fn marc_json(title: &str, year: u32) -> Value {
+    json!({
+        "leader": "00000nam a2200000 i 4500",
+        "fields": [
+            {"008": format!("200101s{year}    nyu           000 1 eng d")},
+            {"020": {"ind1": " ", "ind2": " ", "subfields": [{"a": "0-306-40615-2"}]}},
+            {"100": {"ind1": "1", "ind2": " ", "subfields": [{"a": "Bradbury, Ray,"}, {"e": "author."}]}},
+            {"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": format!("{title} /")}, {"c": "Ray Bradbury."}]}},
+            {"264": {"ind1": " ", "ind2": "1", "subfields": [{"a": "New York :"}, {"b": "Ballantine,"}, {"c": year.to_string()}]}},
+            {"650": {"ind1": " ", "ind2": "0", "subfields": [{"a": "Censorship"}, {"v": "Fiction."}]}}
+        ]
+    })
+}
+
+fn item_json(barcode: &str) -> Value {
+    json!({"barcode": barcode, "home_branch": "CEN", "location": "AF", "item_type": "BK",
+           "call_number": "FIC BRADBURY", "price": "24.95", "acquired_on": "2024-03-01"})
+}
+
+/// Asserts an error response: status, `error.code` and `error.field`.
+async fn assert_error(r: Response, status: StatusCode, code: &str, field: Option<&str>) -> Value {
+    assert_eq!(r.status(), status);
+    assert!(r.headers()[CONTENT_TYPE].to_str().unwrap_or("").starts_with("application/json"));
+    let body: Value = r.json().await.expect("error body is JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert_eq!(body["error"]["field"].as_str(), field, "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_backend_counts_and_version() {
+    let app = spawn_app().await;
+    let r = app.get("/health").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["backend"], "sqlite");
+    assert_eq!(body["records"], 0);
+    assert_eq!(body["items"], 0);
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn branches_locations_and_item_types() {
+    let app = spawn_app().await;
+    let r = app.post("/api/v1/branches", &json!({"code": "CEN", "name": "Central Library"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()[LOCATION], "/api/v1/branches/CEN");
+    let got: Value = app.get("/api/v1/branches/CEN").await.json().await.expect("json");
+    assert_eq!(got, json!({"code": "CEN", "name": "Central Library"}));
+
+    let r = app.post("/api/v1/branches", &json!({"code": "CEN", "name": "Again"})).await;
+    assert_error(r, StatusCode::CONFLICT, "branch_exists", Some("code")).await;
+    let r = app.post("/api/v1/branches", &json!({"code": "bad code", "name": "X"})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_code", Some("code")).await;
+    let r = app.post("/api/v1/branches", &json!({"code": "NEW"})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "missing_field", Some("name")).await;
+    let r = app.post("/api/v1/branches", &json!({"code": "NEW", "name": "N", "nmae": "typo"})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "unknown_field", Some("nmae")).await;
+    let r = app.post("/api/v1/branches", &json!({"code": "NEW", "name": 5})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_type", Some("name")).await;
+    let r = app.client.post(app.url("/api/v1/branches")).body("{not json").send().await.expect("POST");
+    assert_error(r, StatusCode::BAD_REQUEST, "malformed_body", None).await;
+
+    // PUT renames (200) or creates (201); a different code in the body is refused.
+    let r = app.put("/api/v1/branches/CEN", &json!({"code": "CEN", "name": "Riverton Central"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app.put("/api/v1/branches/OAK", &json!({"name": "Oak Hill"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app.put("/api/v1/branches/OAK", &json!({"code": "MIL", "name": "Oak Hill"})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "code_mismatch", Some("code")).await;
+    let list: Value = app.get("/api/v1/branches").await.json().await.expect("json");
+    let names: Vec<&str> =
+        list["branches"].as_array().expect("array").iter().filter_map(|b| b["name"].as_str()).collect();
+    assert!(names.contains(&"Riverton Central") && names.contains(&"Oak Hill"), "{list}");
+
+    let r = app.delete("/api/v1/branches/OAK").await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_error(app.get("/api/v1/branches/OAK").await, StatusCode::NOT_FOUND, "branch_not_found", Some("code")).await;
+    assert_error(app.delete("/api/v1/branches/OAK").await, StatusCode::NOT_FOUND, "branch_not_found", Some("code"))
+        .await;
+
+    let r = app.put("/api/v1/locations/AF", &json!({"name": "Adult Fiction"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app.put("/api/v1/locations/AF", &json!({"name": "Adult fiction"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: Value = app.get("/api/v1/locations").await.json().await.expect("json");
+    assert_eq!(list["locations"], json!([{"code": "AF", "name": "Adult fiction"}]));
+
+    let r = app.put("/api/v1/item-types/REF", &json!({"name": "Reference", "loanable": false})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app.put("/api/v1/item-types/BK", &json!({"name": "Book", "loanable": "yes"})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_type", Some("loanable")).await;
+    let list: Value = app.get("/api/v1/item-types").await.json().await.expect("json");
+    assert_eq!(list["item_types"], json!([{"code": "REF", "name": "Reference", "loanable": false}]));
+
+    // Unknown routes and methods answer in JSON too.
+    assert_error(app.get("/api/v1/nothing-here").await, StatusCode::NOT_FOUND, "route_not_found", None).await;
+    let r = app.client.patch(app.url("/api/v1/branches")).send().await.expect("PATCH");
+    assert_error(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_crud_and_content_negotiation() {
+    let app = spawn_app().await;
+    let r = app.post("/api/v1/records", &marc_json("Fahrenheit 451", 1953)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let location = r.headers()[LOCATION].to_str().expect("location").to_string();
+    let created: Value = r.json().await.expect("json");
+    let id = created["id"].as_i64().expect("id");
+    assert_eq!(location, format!("/api/v1/records/{id}"));
+    assert_eq!(created["title"], "Fahrenheit 451");
+    assert_eq!(created["year"], 1953);
+    assert_eq!(created["isbns"], json!(["9780306406157"]));
+    assert_eq!(created["format"], "book");
+
+    // GET: derived fields and the MARC as MARC-in-JSON, leader/09 set to UTF-8 by the catalog.
+    let got: Value = app.get(&location).await.json().await.expect("json");
+    assert_eq!(got["title"], "Fahrenheit 451");
+    assert_eq!(&got["marc"]["leader"].as_str().expect("leader")[9..10], "a");
+    let fields = got["marc"]["fields"].as_array().expect("fields");
+    let f245 = fields.iter().find_map(|f| f.get("245")).expect("245");
+    assert_eq!(f245["subfields"][0]["a"], "Fahrenheit 451 /");
+    assert_eq!(f245["ind1"], "1");
+
+    // MARCXML by Accept header and by ?format=.
+    let r = app.client.get(app.url(&location)).header(ACCEPT, "application/marcxml+xml").send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()[CONTENT_TYPE].to_str().expect("ct").starts_with("application/marcxml+xml"));
+    let xml = r.text().await.expect("text");
+    assert!(xml.contains("<record") && xml.contains("http://www.loc.gov/MARC21/slim"), "{xml}");
+    assert!(xml.contains("Fahrenheit 451 /"), "{xml}");
+    let by_param = app.get(&format!("{location}?format=marcxml")).await.text().await.expect("text");
+    assert_eq!(by_param, xml);
+    let iso = app.get(&format!("{location}?format=iso2709")).await.bytes().await.expect("bytes");
+    assert_eq!(iso.last(), Some(&0x1d));
+    let r = app.client.get(app.url(&location)).header(ACCEPT, "text/html").send().await.expect("GET");
+    assert_error(r, StatusCode::NOT_ACCEPTABLE, "not_acceptable", None).await;
+    assert_error(
+        app.get(&format!("{location}?format=pdf")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        Some("format"),
+    )
+    .await;
+
+    // POST the MARCXML back (a second record), and PUT an edited MARC-in-JSON.
+    let edited = xml.replace("Fahrenheit 451 /", "The Martian Chronicles /");
+    let r = app
+        .client
+        .post(app.url("/api/v1/records"))
+        .header(CONTENT_TYPE, "application/marcxml+xml")
+        .body(edited)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let second: Value = r.json().await.expect("json");
+    assert_eq!(second["title"], "The Martian Chronicles");
+    assert_ne!(second["id"], id);
+
+    let r = app.put(&location, &marc_json("Fahrenheit 451 (revised)", 1954)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let updated: Value = r.json().await.expect("json");
+    assert_eq!(updated["title"], "Fahrenheit 451 (revised)");
+    assert_eq!(updated["year"], 1954);
+    assert_eq!(updated["id"], id);
+
+    // Refusals.
+    let mut bad = marc_json("X", 2000);
+    bad["fields"][3]["245"]["ind1"] = json!("xx");
+    let r = app.post("/api/v1/records", &bad).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_marc", Some("fields[3].245.ind1")).await;
+    let r = app.post("/api/v1/records", &json!({"leader": "short", "fields": []})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_marc", Some("leader")).await;
+    let no_title = json!({"leader": "00000nam a2200000 i 4500", "fields": [{"001": "x1"}]});
+    let r = app.post("/api/v1/records", &no_title).await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "record_rejected", Some("245")).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/records"))
+        .header(CONTENT_TYPE, "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .expect("POST");
+    assert_error(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/records"))
+        .header(CONTENT_TYPE, "application/marcxml+xml")
+        .body("<nonsense/>")
+        .send()
+        .await
+        .expect("POST");
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_marc", None).await;
+    assert_error(app.get("/api/v1/records/999999").await, StatusCode::NOT_FOUND, "record_not_found", Some("id")).await;
+    assert_error(app.get("/api/v1/records/abc").await, StatusCode::BAD_REQUEST, "invalid_parameter", Some("id")).await;
+    let r = app.put("/api/v1/records/999999", &marc_json("Nothing", 2000)).await;
+    assert_error(r, StatusCode::NOT_FOUND, "record_not_found", Some("id")).await;
+
+    // A record with items cannot be deleted; without them it can.
+    app.organisation().await;
+    let r = app.post(&format!("/api/v1/records/{id}/items"), &item_json("31234000000016")).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let item: Value = r.json().await.expect("json");
+    assert_error(app.delete(&location).await, StatusCode::CONFLICT, "record_has_items", Some("id")).await;
+    let r = app.delete(&format!("/api/v1/items/{}", item["id"])).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&location).await.status(), StatusCode::NO_CONTENT);
+    assert_error(app.get(&location).await, StatusCode::NOT_FOUND, "record_not_found", Some("id")).await;
+
+    let health: Value = app.get("/health").await.json().await.expect("json");
+    assert_eq!(health["records"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_crud_lookup_and_validation() {
+    let app = spawn_app().await;
+    app.organisation().await;
+    let bib = app.record("Dandelion Wine", 1957).await;
+
+    let r = app
+        .post(
+            "/api/v1/items",
+            &json!({"bib_id": bib, "barcode": "31234000000024", "home_branch": "CEN",
+        "holding_branch": "OAK", "item_type": "BK", "price": 18.5, "materials_specified": "1 book + 1 map"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let first: Value = r.json().await.expect("json");
+    assert_eq!(first["bib_id"], bib);
+    assert_eq!(first["status"], "available");
+    assert_eq!(first["price"], "18.50");
+    assert_eq!(first["holding_branch"], "OAK");
+    let r = app.post(&format!("/api/v1/records/{bib}/items"), &item_json("31234000000032")).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let second: Value = r.json().await.expect("json");
+    let second_url = format!("/api/v1/items/{}", second["id"]);
+
+    // Lookup by barcode, by record, by filters.
+    let found: Value = app.get("/api/v1/items?barcode=31234000000032").await.json().await.expect("json");
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(found["items"][0]["id"], second["id"]);
+    let none: Value = app.get("/api/v1/items?barcode=39999999999999").await.json().await.expect("json");
+    assert_eq!(none["items"], json!([]));
+    let of_record: Value = app.get(&format!("/api/v1/records/{bib}/items")).await.json().await.expect("json");
+    assert_eq!(of_record["items"].as_array().map(Vec::len), Some(2));
+    let at_oak: Value = app.get("/api/v1/items?holding_branch=OAK").await.json().await.expect("json");
+    assert_eq!(at_oak["items"].as_array().map(Vec::len), Some(1));
+    assert_error(app.get("/api/v1/records/999999/items").await, StatusCode::NOT_FOUND, "record_not_found", Some("id"))
+        .await;
+
+    // Validation: each refusal names its field.
+    let cases: Vec<(Value, StatusCode, &str, &str)> = vec![
+        (json!({"barcode": "a b"}), StatusCode::BAD_REQUEST, "invalid_barcode", "barcode"),
+        (json!({"barcode": ""}), StatusCode::BAD_REQUEST, "missing_field", "barcode"),
+        (json!({"home_branch": "NOWHERE"}), StatusCode::BAD_REQUEST, "unknown_branch", "home_branch"),
+        (json!({"home_branch": "no where"}), StatusCode::BAD_REQUEST, "invalid_code", "home_branch"),
+        (json!({"location": "ZZ"}), StatusCode::BAD_REQUEST, "unknown_location", "location"),
+        (json!({"item_type": "ZZ"}), StatusCode::BAD_REQUEST, "unknown_item_type", "item_type"),
+        (json!({"price": "12.345"}), StatusCode::BAD_REQUEST, "invalid_price", "price"),
+        (json!({"price": "-3"}), StatusCode::BAD_REQUEST, "invalid_price", "price"),
+        (json!({"status": "borrowed"}), StatusCode::BAD_REQUEST, "invalid_status", "status"),
+        (json!({"acquired_on": "2023-02-30"}), StatusCode::BAD_REQUEST, "invalid_date", "acquired_on"),
+        (json!({"shelf": "3"}), StatusCode::BAD_REQUEST, "unknown_field", "shelf"),
+        (json!({"barcode": "31234000000024"}), StatusCode::CONFLICT, "barcode_taken", "barcode"),
+    ];
+    for (patch, status, code, field) in cases {
+        let mut body = item_json("31234000009999");
+        for (k, v) in patch.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        let r = app.post(&format!("/api/v1/records/{bib}/items"), &body).await;
+        assert_error(r, status, code, Some(field)).await;
+    }
+    let r = app.post("/api/v1/items", &item_json("31234000009999")).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "missing_field", Some("bib_id")).await;
+    let mut orphan = item_json("31234000009999");
+    orphan["bib_id"] = json!(999999);
+    assert_error(app.post("/api/v1/items", &orphan).await, StatusCode::BAD_REQUEST, "unknown_record", Some("bib_id"))
+        .await;
+
+    // Update: a GET body can be sent back with changes; id and bib_id cannot change.
+    let mut edit: Value = app.get(&second_url).await.json().await.expect("json");
+    edit["status"] = json!("checked_out");
+    edit["public_note"] = json!("Signed by the author");
+    let r = app.put(&second_url, &edit).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let updated: Value = r.json().await.expect("json");
+    assert_eq!(updated["status"], "checked_out");
+    assert_eq!(updated["public_note"], "Signed by the author");
+    let out: Value = app.get("/api/v1/items?status=checked_out").await.json().await.expect("json");
+    assert_eq!(out["items"].as_array().map(Vec::len), Some(1));
+    edit["bib_id"] = json!(bib + 1);
+    assert_error(app.put(&second_url, &edit).await, StatusCode::BAD_REQUEST, "read_only_field", Some("bib_id")).await;
+    edit["bib_id"] = json!(bib);
+    edit["barcode"] = json!("31234000000024");
+    assert_error(app.put(&second_url, &edit).await, StatusCode::CONFLICT, "barcode_taken", Some("barcode")).await;
+    assert_error(
+        app.put("/api/v1/items/999999", &item_json("31234000007777")).await,
+        StatusCode::NOT_FOUND,
+        "item_not_found",
+        Some("id"),
+    )
+    .await;
+
+    // A branch that items name cannot be deleted.
+    assert_error(app.delete("/api/v1/branches/OAK").await, StatusCode::CONFLICT, "branch_in_use", Some("code")).await;
+
+    assert_eq!(app.delete(&second_url).await.status(), StatusCode::NO_CONTENT);
+    assert_error(app.get(&second_url).await, StatusCode::NOT_FOUND, "item_not_found", Some("id")).await;
+    assert_error(app.delete(&second_url).await, StatusCode::NOT_FOUND, "item_not_found", Some("id")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyset_paging_and_filters() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for (i, year) in (1990..1997).enumerate() {
+        ids.push(app.record(&format!("Volume {i}"), year).await);
+    }
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: Value = app.get(&format!("/api/v1/records?limit=3&after={after}")).await.json().await.expect("json");
+        let rows = page["records"].as_array().expect("records");
+        assert!(rows.len() <= 3);
+        seen.extend(rows.iter().filter_map(|r| r["id"].as_i64()));
+        match page["next_after"].as_i64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+
+    let page: Value = app.get("/api/v1/records?year_from=1992&year_to=1993").await.json().await.expect("json");
+    assert_eq!(page["records"].as_array().map(Vec::len), Some(2));
+    assert_eq!(page["next_after"], Value::Null);
+    let page: Value = app.get("/api/v1/records?title=volume%203").await.json().await.expect("json");
+    assert_eq!(page["records"][0]["title"], "Volume 3");
+    let page: Value = app.get("/api/v1/records?isbn=978-0-306-40615-7&format=book").await.json().await.expect("json");
+    assert_eq!(page["records"].as_array().map(Vec::len), Some(7));
+
+    for (query, field, code) in [
+        ("limit=0", "limit", "invalid_parameter"),
+        ("limit=100000", "limit", "invalid_parameter"),
+        ("after=-1", "after", "invalid_parameter"),
+        ("after=x", "after", "invalid_parameter"),
+        ("year_from=soon", "year_from", "invalid_parameter"),
+        ("isbn=123", "isbn", "invalid_isbn"),
+        ("format=scroll", "format", "invalid_format"),
+        ("branch=a%20b", "branch", "invalid_code"),
+        ("titel=x", "titel", "invalid_parameter"),
+    ] {
+        let r = app.get(&format!("/api/v1/records?{query}")).await;
+        assert_error(r, StatusCode::BAD_REQUEST, code, Some(field)).await;
+    }
+    let r = app.get("/api/v1/items?status=gone").await;
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_status", Some("status")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_pages() {
+    let app = spawn_app().await;
+    app.organisation().await;
+    let id = app.record("Tom & Jerry <Collected>", 2001).await;
+    let r = app.post(&format!("/api/v1/records/{id}/items"), &item_json("31234000000040")).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let r = app.get("/").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()[CONTENT_TYPE].to_str().expect("ct").starts_with("text/html"));
+    let home = r.text().await.expect("text");
+    assert!(home.contains("<html lang=\"en\">"), "{home}");
+    assert!(home.contains("<title>Home - Riverton &lt;Test&gt; Library</title>"), "{home}");
+    assert!(home.contains("<main id=\"main\">") && home.contains("<nav aria-label=\"Main\">"));
+    assert!(home.contains("<label for=\"search-title\">"));
+    assert!(home.contains(&format!("<a href=\"/records/{id}\">Tom &amp; Jerry &lt;Collected&gt;</a>")), "{home}");
+    assert!(!home.contains("<Collected>"));
+    assert!(home.contains("<strong>1</strong> record"));
+
+    let page = app.get(&format!("/records/{id}")).await.text().await.expect("text");
+    assert!(page.contains("<h1 id=\"record-title\">Tom &amp; Jerry &lt;Collected&gt;</h1>"), "{page}");
+    assert!(
+        page.contains("Central Library") && page.contains("Adult Fiction") && page.contains("FIC BRADBURY"),
+        "{page}"
+    );
+    assert!(page.contains("Available"));
+    assert!(page.contains("<td>245</td>") && page.contains("Bradbury, Ray,"), "{page}");
+
+    let browse = app.get("/records?title=jerry").await.text().await.expect("text");
+    assert!(browse.contains("Tom &amp; Jerry"));
+
+    let r = app.get(&format!("/records/{}", id + 100)).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.expect("text").contains("<h1>Not found</h1>"));
+    let r = app.get("/no/such/page").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.headers()[CONTENT_TYPE].to_str().expect("ct").starts_with("text/html"));
+}
