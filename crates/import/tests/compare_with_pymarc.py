@@ -43,7 +43,9 @@ def read(path, xml):
 
 def field_key(f):
     if f.is_control_field():
-        return (f.tag, nfc(f.data))
+        # A subfield delimiter just before a control field's end carries nothing; Shelfmark's
+        # reader drops it (LC's record 16763 of the sample has an 001 ending so). pymarc keeps it.
+        return (f.tag, nfc(f.data.removesuffix("\x1f")))
     return (f.tag, f.indicators[0], f.indicators[1], tuple((s.code, nfc(s.value)) for s in f.subfields))
 
 

@@ -20,12 +20,9 @@ fn shared(path: &str) -> Option<PathBuf> {
     let full = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data")
         .join(path);
-    if full.exists() {
-        Some(full)
-    } else {
-        eprintln!("skipped: {} not found", full.display());
-        None
-    }
+    // The shared data is beside every checkout (and CI's); a missing file is a failure, never a skip.
+    assert!(full.exists(), "test data {} not found", full.display());
+    Some(full)
 }
 
 fn read(path: &PathBuf) -> Vec<u8> {

@@ -315,9 +315,12 @@ pub trait Database: Send + Sync + 'static {
     fn items(&self, filter: &ItemFilter, page: Page) -> Result<Vec<Item>>;
     fn count_items(&self) -> Result<u64>;
 
-    /// Stores a batch of imported records in one transaction. Matching, in this order: 001+003,
-    /// then 035 OCLC number, then ISBN, then a byte-identical MARC record (so that records with
-    /// no identifiers still import idempotently). Branches, locations and item types that items
+    /// Stores a batch of imported records in one transaction. Matching, in this order: a
+    /// byte-identical MARC record (so that records with no identifiers still import
+    /// idempotently), 001+003, then 035 OCLC number, then ISBN. Control numbers outrank shared
+    /// identifiers: a record found by OCLC number or ISBN whose 001 differs while its 003 is the
+    /// same is another record, not a match (LC catalogs the volumes of a set separately under
+    /// the set's ISBN). Branches, locations and item types that items
     /// name but that do not exist yet are created (named after their code).
     ///
     /// A candidate whose MARC is byte-identical to a stored record is

@@ -527,8 +527,12 @@ const FIND_MATCH: &str = "SELECT rank, id FROM ( \
        UNION ALL SELECT 1, id FROM bib_records \
          WHERE control_number = $2::text \
            AND control_number_identifier IS NOT DISTINCT FROM $3::text \
-       UNION ALL SELECT 2, bib_id FROM bib_oclc_numbers WHERE oclc_number = ANY($4::text[]) \
-       UNION ALL SELECT 3, bib_id FROM bib_isbns WHERE isbn = ANY($5::text[]) \
+       UNION ALL SELECT 2, o.bib_id FROM bib_oclc_numbers o JOIN bib_records b ON b.id = o.bib_id \
+         WHERE o.oclc_number = ANY($4::text[]) AND NOT COALESCE(b.control_number <> $2::text \
+           AND b.control_number_identifier IS NOT DISTINCT FROM $3::text, false) \
+       UNION ALL SELECT 3, i.bib_id FROM bib_isbns i JOIN bib_records b ON b.id = i.bib_id \
+         WHERE i.isbn = ANY($5::text[]) AND NOT COALESCE(b.control_number <> $2::text \
+           AND b.control_number_identifier IS NOT DISTINCT FROM $3::text, false) \
      ) AS m ORDER BY rank, id LIMIT 1";
 
 /// The items of an import candidate as 13 column arrays, for one `unnest` insert.

@@ -516,15 +516,32 @@ impl BatchWriter for SqliteBatch<'_> {
                 return Ok(Found::Matched(id));
             }
         }
+        // A record found by OCLC number or ISBN whose control number, from the same source
+        // (003), differs is another record: LC catalogs distinct volumes under one set ISBN.
+        let by_identifier = |sql: &str, key: &str| -> Result<Option<BibId>> {
+            let mut st = self.tx.prepare_cached(sql)?;
+            Ok(st
+                .query_row(rusqlite::params![key, d.control_number, d.control_number_identifier], |r| r.get(0))
+                .optional()?)
+        };
         let mut best: Option<BibId> = None;
         for n in &d.oclc_numbers {
-            let hit =
-                first("SELECT bib_id FROM bib_oclc_numbers WHERE oclc_number = ?1 ORDER BY bib_id LIMIT 1", n, None)?;
+            let hit = by_identifier(
+                "SELECT o.bib_id FROM bib_oclc_numbers o JOIN bib_records b ON b.id = o.bib_id \
+                 WHERE o.oclc_number = ?1 AND NOT COALESCE(b.control_number <> ?2 \
+                   AND b.control_number_identifier IS ?3, 0) ORDER BY o.bib_id LIMIT 1",
+                n,
+            )?;
             best = lowest(best, hit);
         }
         if best.is_none() {
             for isbn in &d.isbns {
-                let hit = first("SELECT bib_id FROM bib_isbns WHERE isbn = ?1 ORDER BY bib_id LIMIT 1", isbn, None)?;
+                let hit = by_identifier(
+                    "SELECT i.bib_id FROM bib_isbns i JOIN bib_records b ON b.id = i.bib_id \
+                     WHERE i.isbn = ?1 AND NOT COALESCE(b.control_number <> ?2 \
+                       AND b.control_number_identifier IS ?3, 0) ORDER BY i.bib_id LIMIT 1",
+                    isbn,
+                )?;
                 best = lowest(best, hit);
             }
         }
