@@ -29,7 +29,7 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { on_match: OnMatch::Skip, items: Some(ItemMapping::koha_952()), batch_size: 1000, encoding: Encoding::Auto }
+        ImportOptions { on_match: OnMatch::Skip, items: Some(ItemMapping::koha_952()), batch_size: 5000, encoding: Encoding::Auto }
     }
 }
 
@@ -231,7 +231,7 @@ pub fn import_reader<R: Read + Send>(
     let (tx, rx) = mpsc::sync_channel::<Result<Batch, ImportError>>(2);
 
     std::thread::scope(|scope| {
-        scope.spawn(move || {
+        let reading = std::thread::Builder::new().name("import-read".into()).spawn_scoped(scope, move || {
             let mut batch = new_batch(batch_size);
             for item in records {
                 match item {
@@ -262,6 +262,9 @@ pub fn import_reader<R: Read + Send>(
             }
             let _ = tx.send(Ok(batch));
         });
+        if let Err(e) = reading {
+            return Err(ImportError::Unreadable { number: 0, offset: 0, reason: format!("cannot start a thread: {e}") });
+        }
 
         let mut total = ImportReport::default();
         let mut bytes_read = 0;
