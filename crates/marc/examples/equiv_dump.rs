@@ -29,18 +29,25 @@ fn main() {
         }
         if bytes.len() < 30_000_000 {
             for round in 0..20 {
-                let mut m = bytes.clone();
-                let n = 1 + (m.len() / 200) * (round % 4);
+                let n = 1 + (bytes.len() / 200) * (round % 4);
                 let special = [0x1d, 0x1e, 0x1f, 0x1b, 0xcc, 0xff, 0xc3, 0xe2, 0x80, b' ', b'0', 0x00];
-                for _ in 0..n {
-                    if m.is_empty() { break; }
-                    let i = (rnd() as usize) % m.len();
-                    match rnd() % 4 {
-                        0 => m[i] = special[(rnd() as usize) % special.len()],
-                        1 => m[i] = rnd() as u8,
-                        2 => { m.remove(i); }
-                        _ => m.insert(i, special[(rnd() as usize) % special.len()]),
+                let mut at: Vec<usize> = (0..n).map(|_| (rnd() as usize) % bytes.len().max(1)).collect();
+                at.sort_unstable();
+                let mut m = Vec::with_capacity(bytes.len() + n);
+                let mut k = 0;
+                for (i, &b) in bytes.iter().enumerate() {
+                    let mut keep = true;
+                    let mut byte = b;
+                    while k < at.len() && at[k] == i {
+                        k += 1;
+                        match rnd() % 4 {
+                            0 => byte = special[(rnd() as usize) % special.len()],
+                            1 => byte = rnd() as u8,
+                            2 => keep = false,
+                            _ => m.push(special[(rnd() as usize) % special.len()]),
+                        }
                     }
+                    if keep { m.push(byte); }
                 }
                 line += &format!(" {:016x}", hash_read(&m, marc::Encoding::Auto));
             }

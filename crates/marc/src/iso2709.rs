@@ -63,8 +63,8 @@
 //! longer than 9,999 bytes, or data containing a MARC delimiter is refused with a
 //! [`WriteError`] naming the problem; nothing is written for that record.
 
-use std::borrow::Cow;
 use std::io::{self, Read, Write};
+use std::ops::Range;
 
 use crate::marc8;
 use crate::problem::{show_bytes, Encoding, Problem, ReadOptions, ReadRecord, RecordError, WriteError};
@@ -411,19 +411,32 @@ pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<
         return Err(Problem::DirectoryUnusable { entries: entries.len(), located: located.len() });
     }
 
-    let coding = choose_coding(leader_bytes[9], data, options.encoding, &mut w);
+    // One pass each over the data area instead of one per subfield: UTF-8 validity (fields
+    // and subfields are then cut from `text`, as delimiters are ASCII) and the highest byte.
+    let text = std::str::from_utf8(data).ok();
+    let max_byte = max_byte(data);
+    let coding = choose_coding(leader_bytes[9], data, text.is_some(), max_byte, options.encoding, &mut w);
+    let decoding = Decoding {
+        coding,
+        // Below U+0300 (lead bytes below 0xCC) nothing combines: all text is already NFC.
+        nfc_certain: max_byte < 0xCC,
+    };
     let mut fields = Vec::with_capacity(located.len());
-    for (index, entry_index, field_data) in located {
+    for (index, entry_index, range) in located {
+        let field_data = &data[range.clone()];
         let tag_bytes = &entries[entry_index].raw[..3];
         let Some(tag) = Tag::from_bytes(tag_bytes) else {
             w.push(Problem::InvalidTag {
                 index: index + 1,
                 tag: show_bytes(tag_bytes, 3),
-                data: show_bytes(&field_data, 200),
+                data: show_bytes(field_data, 200),
             });
             continue;
         };
-        fields.push(build_field(tag, &field_data, coding, &mut w));
+        // `None` when the record is not valid UTF-8 or a directory offset splits a character:
+        // the field is then decoded piece by piece as before.
+        let field_text = text.and_then(|t| t.get(range));
+        fields.push(build_field(tag, field_data, field_text, decoding, &mut w));
     }
     if fields.is_empty() {
         return Err(Problem::NoFields);
@@ -461,44 +474,47 @@ fn locate_directory(
 }
 
 /// Finds each field's data (without its terminator). Returns (position in the directory among
-/// the located fields, directory entry index, data).
-fn locate_fields<'a>(
-    entries: &[Entry<'_>],
-    data: &'a [u8],
-    w: &mut Vec<Problem>,
-) -> Vec<(usize, usize, Cow<'a, [u8]>)> {
+/// the located fields, directory entry index, where the data is in `data`).
+fn locate_fields(entries: &[Entry<'_>], data: &[u8], w: &mut Vec<Problem>) -> Vec<(usize, usize, Range<usize>)> {
+    // Where an entry's length and starting position point, if that is one whole field: it ends
+    // with a field terminator and holds no other.
+    let pointed_at = |e: &Entry<'_>| match (e.length, e.start) {
+        (Some(l), Some(s)) if l >= 1 && s + l <= data.len() => {
+            let slice = &data[s..s + l];
+            (slice[l - 1] == FT && find_byte(&slice[..l - 1], FT).is_none()).then_some(s..s + l - 1)
+        }
+        _ => None,
+    };
+
     // 1. The directory's offsets, if every one of them lands on a field terminator.
+    let mut located = Vec::with_capacity(entries.len());
     let mut mismatch: Option<String> = None;
     for (i, e) in entries.iter().enumerate() {
-        let ok = match (e.length, e.start) {
-            (Some(l), Some(s)) if l >= 1 && s + l <= data.len() => {
-                let slice = &data[s..s + l];
-                slice[l - 1] == FT && find_byte(&slice[..l - 1], FT).is_none()
+        match pointed_at(e) {
+            Some(range) => located.push((i, i, range)),
+            None => {
+                mismatch = Some(format!("entry {} for field {}", i + 1, show_bytes(&e.raw[..3], 3)));
+                break;
             }
-            _ => false,
-        };
-        if !ok {
-            mismatch = Some(format!("entry {} for field {}", i + 1, show_bytes(&e.raw[..3], 3)));
-            break;
         }
     }
     let Some(reason) = mismatch else {
-        return entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| {
-                let (l, s) = (e.length?, e.start?);
-                Some((i, i, Cow::Borrowed(&data[s..s + l - 1])))
-            })
-            .collect();
+        return located;
     };
 
     // 2. The field terminators, when they delimit exactly as many fields as the directory lists
     //    and every entry at least has a proper tag (a shifted directory does not).
-    let mut pieces: Vec<&[u8]> = data.split(|&b| b == FT).collect();
+    let mut pieces = Vec::with_capacity(entries.len());
+    let mut piece_start = 0;
+    for end in memchr::memchr_iter(FT, data) {
+        pieces.push(piece_start..end);
+        piece_start = end + 1;
+    }
+    // Like `split`: what follows the last terminator is a piece too, unless there is nothing
+    // there (and an empty data area is no piece at all).
     let last_terminated = data.last() == Some(&FT) || data.is_empty();
-    if last_terminated {
-        pieces.pop();
+    if !last_terminated {
+        pieces.push(piece_start..data.len());
     }
     if pieces.len() == entries.len() && entries.iter().all(|e| Tag::from_bytes(&e.raw[..3]).is_some()) {
         w.push(Problem::FieldsLocatedByTerminators { reason });
@@ -507,21 +523,14 @@ fn locate_fields<'a>(
                 w.push(Problem::MissingFieldTerminator { tag: show_bytes(&e.raw[..3], 3) });
             }
         }
-        return pieces.into_iter().enumerate().map(|(i, p)| (i, i, Cow::Borrowed(p))).collect();
+        return pieces.into_iter().enumerate().map(|(i, p)| (i, i, p)).collect();
     }
 
     // 3. The entries whose offsets still land on a field terminator; the others are dropped.
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let usable = match (e.length, e.start) {
-            (Some(l), Some(s)) if l >= 1 && s + l <= data.len() => {
-                let slice = &data[s..s + l];
-                (slice[l - 1] == FT && find_byte(&slice[..l - 1], FT).is_none()).then_some(&slice[..l - 1])
-            }
-            _ => None,
-        };
-        match usable {
-            Some(slice) => out.push((out.len(), i, Cow::Borrowed(slice))),
+        match pointed_at(e) {
+            Some(range) => out.push((out.len(), i, range)),
             None => w.push(Problem::DirectoryEntry {
                 index: i + 1,
                 entry: show_bytes(e.raw, 12),
@@ -536,14 +545,28 @@ fn has_utf8_multibyte(data: &[u8]) -> bool {
     data.iter().enumerate().any(|(i, &b)| b >= 0xC2 && first_utf8_char(&data[i..]).is_some_and(|(_, w)| w > 1))
 }
 
-fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Problem>) -> Coding {
+/// The highest byte in `data` (0 when empty). Written as a plain fold, without an early
+/// exit, so that the compiler vectorises it.
+fn max_byte(data: &[u8]) -> u8 {
+    data.iter().fold(0, |max, &b| max.max(b))
+}
+
+/// `valid` and `max_byte` describe `data` (whether it is valid UTF-8, its highest byte).
+fn choose_coding(
+    leader09: u8,
+    data: &[u8],
+    valid: bool,
+    max_byte: u8,
+    forced: Encoding,
+    w: &mut Vec<Problem>,
+) -> Coding {
     match forced {
         Encoding::Utf8 => return Coding::Utf8,
         Encoding::Marc8 => return Coding::Marc8,
         Encoding::Auto => {}
     }
-    let high = data.iter().any(|&b| b >= 0x80);
-    let esc = data.contains(&ESC);
+    let high = max_byte >= 0x80;
+    let esc = find_byte(data, ESC).is_some();
     let declared = char::from(leader09);
     if !high && !esc {
         // Plain ASCII reads the same either way.
@@ -552,10 +575,9 @@ fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Proble
         }
         return Coding::Utf8;
     }
-    let valid = || std::str::from_utf8(data).is_ok();
     match leader09 {
         b'a' => {
-            if has_utf8_multibyte(data) || valid() {
+            if valid || has_utf8_multibyte(data) {
                 Coding::Utf8
             } else {
                 w.push(Problem::CodingMismatch {
@@ -567,7 +589,7 @@ fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Proble
             }
         }
         b' ' => {
-            if !esc && valid() {
+            if !esc && valid {
                 w.push(Problem::CodingMismatch {
                     declared,
                     used: Encoding::Utf8,
@@ -579,7 +601,7 @@ fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Proble
             }
         }
         _ => {
-            if !esc && valid() {
+            if !esc && valid {
                 w.push(Problem::CodingMismatch { declared, used: Encoding::Utf8, evidence: "is valid UTF-8" });
                 Coding::Utf8
             } else {
@@ -590,9 +612,27 @@ fn choose_coding(leader09: u8, data: &[u8], forced: Encoding, w: &mut Vec<Proble
     }
 }
 
-fn decode_text(bytes: &[u8], coding: Coding, tag: Tag, code: Option<char>, w: &mut Vec<Problem>) -> String {
-    match coding {
-        Coding::Utf8 => match std::str::from_utf8(bytes) {
+/// How the text of one record is decoded.
+#[derive(Clone, Copy)]
+struct Decoding {
+    coding: Coding,
+    /// The data area has no byte >= 0xCC, so valid UTF-8 text in it is certainly NFC.
+    nfc_certain: bool,
+}
+
+/// Decodes one control field value or subfield. `text`, when known, is `bytes` already
+/// validated as UTF-8 (cut from the record-wide validation).
+fn decode_text(
+    bytes: &[u8],
+    text: Option<&str>,
+    decoding: Decoding,
+    tag: Tag,
+    code: Option<char>,
+    w: &mut Vec<Problem>,
+) -> String {
+    match decoding.coding {
+        Coding::Utf8 => match text.map_or_else(|| std::str::from_utf8(bytes), Ok) {
+            Ok(s) if decoding.nfc_certain => s.to_owned(),
             Ok(s) => nfc(s),
             Err(_) => {
                 w.push(Problem::InvalidUtf8 { tag: tag.to_string(), code });
@@ -635,7 +675,10 @@ fn read_char(bytes: &[u8], coding: Coding) -> (Option<char>, usize) {
     }
 }
 
-fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> Field {
+/// Builds one field from its data (without the terminator). `text`, when known, is `data`
+/// already validated as UTF-8.
+fn build_field(tag: Tag, data: &[u8], text: Option<&str>, decoding: Decoding, w: &mut Vec<Problem>) -> Field {
+    let coding = decoding.coding;
     let first_sd = find_byte(data, SD);
     // A 00X field laid out as a data field (two indicators, then a subfield) is read as one,
     // as YAZ does for DanMARC and as MARCXML `datafield tag="00X"` is written.
@@ -651,7 +694,8 @@ fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> F
         } else if !tag.is_control() {
             w.push(Problem::NoSubfields { tag: tag.to_string() });
         }
-        return Field::Control(ControlField { tag, value: decode_text(data, coding, tag, None, w) });
+        let text = text.and_then(|t| t.get(..data.len()));
+        return Field::Control(ControlField { tag, value: decode_text(data, text, decoding, tag, None, w) });
     }
     let first_sd = first_sd.unwrap_or(data.len());
 
@@ -689,13 +733,26 @@ fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> F
         w.push(Problem::DataBeforeFirstSubfield { tag: tag.to_string(), text: show_bytes(&data[pos..first_sd], 200) });
     }
 
-    // Subfields.
-    let mut subfields = Vec::new();
-    let mut current: Option<(char, Cow<'_, [u8]>)> = None;
+    // Subfields. The subfield being read is kept as where its text is in `data` and, once a
+    // stray delimiter has been dropped from it, as its text joined up.
+    let finish = |code: char, range: Range<usize>, joined: Option<Vec<u8>>, w: &mut Vec<Problem>| {
+        let value = match joined {
+            Some(bytes) => decode_text(&bytes, None, decoding, tag, Some(code), w),
+            None => {
+                let sub_text = text.and_then(|t| t.get(range.clone()));
+                decode_text(&data[range], sub_text, decoding, tag, Some(code), w)
+            }
+        };
+        Subfield { code, value }
+    };
+    // At most one subfield per delimiter; counting them first saves growing the Vec.
+    let mut subfields = Vec::with_capacity(data[first_sd..].iter().filter(|&&b| b == SD).count());
+    let mut current: Option<(char, Range<usize>, Option<Vec<u8>>)> = None;
     let mut pos = first_sd;
     while pos < data.len() {
         let next = find_byte(&data[pos + 1..], SD).map_or(data.len(), |i| pos + 1 + i);
         let segment = &data[pos + 1..next];
+        let segment_start = pos + 1;
         pos = next;
         let Some(&first) = segment.first() else {
             w.push(Problem::EmptySubfieldCode { tag: tag.to_string() });
@@ -704,9 +761,9 @@ fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> F
         if first <= b' ' || first == 0x7F {
             // Not a subfield: a stray delimiter inside the text.
             match current.as_mut() {
-                Some((_, bytes)) => {
+                Some((_, range, joined)) => {
                     w.push(Problem::StraySubfieldDelimiter { tag: tag.to_string(), next: show_bytes(segment, 20) });
-                    bytes.to_mut().extend_from_slice(segment);
+                    joined.get_or_insert_with(|| data[range.clone()].to_vec()).extend_from_slice(segment);
                 }
                 None => {
                     w.push(Problem::DataBeforeFirstSubfield { tag: tag.to_string(), text: show_bytes(segment, 200) })
@@ -714,9 +771,8 @@ fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> F
             }
             continue;
         }
-        if let Some((code, bytes)) = current.take() {
-            let value = decode_text(&bytes, coding, tag, Some(code), w);
-            subfields.push(Subfield { code, value });
+        if let Some((code, range, joined)) = current.take() {
+            subfields.push(finish(code, range, joined, w));
         }
         let (c, width) = read_char(segment, coding);
         let code = match c {
@@ -734,11 +790,10 @@ fn build_field(tag: Tag, data: &[u8], coding: Coding, w: &mut Vec<Problem>) -> F
                 '\u{FFFD}'
             }
         };
-        current = Some((code, Cow::Borrowed(segment.get(width..).unwrap_or(&[]))));
+        current = Some((code, (segment_start + width).min(next)..next, None));
     }
-    if let Some((code, bytes)) = current.take() {
-        let value = decode_text(&bytes, coding, tag, Some(code), w);
-        subfields.push(Subfield { code, value });
+    if let Some((code, range, joined)) = current.take() {
+        subfields.push(finish(code, range, joined, w));
     }
     Field::Data(DataField { tag, ind1: indicators[0], ind2: indicators[1], subfields })
 }
