@@ -104,23 +104,13 @@ pub fn generate(xml: &str) -> Result<String, String> {
         "/// Entry value: LC defines the code but maps it to no Unicode character (the second halves of\n\
          /// the ANSEL double diacritics).\n",
     );
-    let _ = writeln!(
-        out,
-        "pub(super) const NO_UNICODE: u32 = {NO_UNICODE:#010X};"
-    );
+    let _ = writeln!(out, "pub(super) const NO_UNICODE: u32 = {NO_UNICODE:#010X};");
     out.push_str(SET_TYPE);
-    let _ = writeln!(
-        out,
-        "pub(super) static SINGLE_BYTE_SETS: [SingleByteSet; {}] = [",
-        single.len()
-    );
+    let _ = writeln!(out, "pub(super) static SINGLE_BYTE_SETS: [SingleByteSet; {}] = [", single.len());
     for (set, entries) in &single {
         let _ = writeln!(out, "    // {} ({} codes)", set.name, set.codes.len());
-        let _ = writeln!(
-            out,
-            "    SingleByteSet {{ final_byte: {:#04X}, name: {:?}, codes: [",
-            set.final_byte, set.name
-        );
+        let _ =
+            writeln!(out, "    SingleByteSet {{ final_byte: {:#04X}, name: {:?}, codes: [", set.final_byte, set.name);
         for row in entries.chunks(8) {
             let cells: Vec<String> = row.iter().map(|v| format!("{v:#010X}")).collect();
             let _ = writeln!(out, "        {},", cells.join(", "));
@@ -128,31 +118,17 @@ pub fn generate(xml: &str) -> Result<String, String> {
         out.push_str("    ] },\n");
     }
     out.push_str("];\n\n");
-    let _ = writeln!(
-        out,
-        "/// Final byte of the East Asian character set (EACC) in escape sequences."
-    );
-    let _ = writeln!(
-        out,
-        "pub(super) const EACC_FINAL_BYTE: u8 = {:#04X};",
-        eacc_set.final_byte
-    );
+    let _ = writeln!(out, "/// Final byte of the East Asian character set (EACC) in escape sequences.");
+    let _ = writeln!(out, "pub(super) const EACC_FINAL_BYTE: u8 = {:#04X};", eacc_set.final_byte);
     let _ = writeln!(out, "/// Name of the East Asian character set.");
-    let _ = writeln!(
-        out,
-        "pub(super) const EACC_NAME: &str = {:?};",
-        eacc_set.name
-    );
+    let _ = writeln!(out, "pub(super) const EACC_NAME: &str = {:?};", eacc_set.name);
     out.push_str(
         "/// EACC characters as `(MARC-8 bytes << 24) | code point`, sorted: the top three bytes are\n\
          /// the MARC-8 code (G0 form), the low three the Unicode code point.\n",
     );
     let _ = writeln!(out, "pub(super) static EACC: [u64; {}] = [", eacc.len());
     for row in eacc.chunks(8) {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|(marc, ucs)| format!("0x{marc:06X}_{ucs:06X}"))
-            .collect();
+        let cells: Vec<String> = row.iter().map(|(marc, ucs)| format!("0x{marc:06X}_{ucs:06X}")).collect();
         let _ = writeln!(out, "    {},", cells.join(", "));
     }
     out.push_str("];\n");
@@ -209,11 +185,7 @@ fn parse(xml: &str) -> Result<Vec<CharacterSet>, String> {
                         let iso = attr("ISOcode")?;
                         let final_byte = u8::from_str_radix(iso.trim(), 16)
                             .map_err(|_| format!("{set_name}: bad ISOcode {iso:?}"))?;
-                        sets.push(CharacterSet {
-                            name: set_name,
-                            final_byte,
-                            codes: Vec::new(),
-                        });
+                        sets.push(CharacterSet { name: set_name, final_byte, codes: Vec::new() });
                     }
                     "code" => code = Some(Code::default()),
                     _ => {}
@@ -251,12 +223,7 @@ fn entry(set: &CharacterSet, code: &Code) -> Result<u32, String> {
     let combining = match code.combining.as_str() {
         "" | "false" => false,
         "true" => true,
-        other => {
-            return Err(format!(
-                "{}: code {}: isCombining {other:?}",
-                set.name, code.marc
-            ))
-        }
+        other => return Err(format!("{}: code {}: isCombining {other:?}", set.name, code.marc)),
     };
     if code.ucs.is_empty() {
         return Ok(NO_UNICODE);
@@ -298,10 +265,7 @@ fn eacc_entries(set: &CharacterSet) -> Result<Vec<(u32, u32)>, String> {
             .ok_or_else(|| format!("{}: bad marc code {:?}", set.name, code.marc))?;
         let value = entry(set, code)?;
         if value & (COMBINING | NO_UNICODE) != 0 {
-            return Err(format!(
-                "{}: code {}: unexpected combining/empty",
-                set.name, code.marc
-            ));
+            return Err(format!("{}: code {}: unexpected combining/empty", set.name, code.marc));
         }
         if table.insert(marc & 0x7F_7F7F, value).is_some() {
             return Err(format!("{}: code {} defined twice", set.name, code.marc));

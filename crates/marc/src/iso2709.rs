@@ -298,6 +298,12 @@ fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     memchr::memchr(needle, hay)
 }
 
+/// How many times `needle` occurs in `hay`. Counted in 8-bit lanes, 255 bytes at a time, so
+/// that the compiler vectorises it well (one pass is cheaper than a memchr call per match).
+fn count_byte(hay: &[u8], needle: u8) -> usize {
+    hay.chunks(255).map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &b| n + u8::from(b == needle)))).sum()
+}
+
 /// The value of a run of ASCII digits (None if empty or any byte is not a digit).
 fn digits(bytes: &[u8]) -> Option<usize> {
     if bytes.is_empty() {
@@ -486,7 +492,33 @@ fn locate_fields(entries: &[Entry<'_>], data: &[u8], w: &mut Vec<Problem>) -> Ve
         _ => None,
     };
 
-    // 1. The directory's offsets, if every one of them lands on a field terminator.
+    // 1. The directory's offsets, if every one of them lands on a field terminator. The usual
+    //    case, fields one after the other from the start of the data to its end, is checked
+    //    with one count of the field terminators rather than by searching each field.
+    let mut next_start = 0;
+    let mut contiguous = true;
+    for e in entries {
+        match (e.length, e.start) {
+            (Some(l), Some(s)) if l >= 1 && s == next_start && s + l <= data.len() && data[s + l - 1] == FT => {
+                next_start = s + l;
+            }
+            _ => {
+                contiguous = false;
+                break;
+            }
+        }
+    }
+    if contiguous && next_start == data.len() && count_byte(data, FT) == entries.len() {
+        // Each field ends with a terminator and together they hold exactly one per field.
+        return entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                let (l, s) = (e.length?, e.start?);
+                Some((i, i, s..s + l - 1))
+            })
+            .collect();
+    }
     let mut located = Vec::with_capacity(entries.len());
     let mut mismatch: Option<String> = None;
     for (i, e) in entries.iter().enumerate() {
@@ -566,8 +598,12 @@ fn choose_coding(
         Encoding::Auto => {}
     }
     let high = max_byte >= 0x80;
-    let esc = find_byte(data, ESC).is_some();
     let declared = char::from(leader09);
+    if leader09 == b'a' && valid {
+        // Valid UTF-8 as declared: read as UTF-8 whether or not it has an escape (below).
+        return Coding::Utf8;
+    }
+    let esc = find_byte(data, ESC).is_some();
     if !high && !esc {
         // Plain ASCII reads the same either way.
         if leader09 != b'a' && leader09 != b' ' {
@@ -746,7 +782,7 @@ fn build_field(tag: Tag, data: &[u8], text: Option<&str>, decoding: Decoding, w:
         Subfield { code, value }
     };
     // At most one subfield per delimiter; counting them first saves growing the Vec.
-    let mut subfields = Vec::with_capacity(data[first_sd..].iter().filter(|&&b| b == SD).count());
+    let mut subfields = Vec::with_capacity(count_byte(&data[first_sd..], SD));
     let mut current: Option<(char, Range<usize>, Option<Vec<u8>>)> = None;
     let mut pos = first_sd;
     while pos < data.len() {

@@ -20,9 +20,7 @@
 #[rustfmt::skip]
 mod tables;
 
-use tables::{
-    SingleByteSet, COMBINING, EACC, EACC_FINAL_BYTE, EACC_NAME, NO_UNICODE, SINGLE_BYTE_SETS,
-};
+use tables::{SingleByteSet, COMBINING, EACC, EACC_FINAL_BYTE, EACC_NAME, NO_UNICODE, SINGLE_BYTE_SETS};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// The result of decoding one MARC-8 string: the text (NFC) and what could not be converted.
@@ -44,10 +42,7 @@ pub struct Marc8Problem {
 pub fn decode(input: &[u8]) -> Decoded {
     if is_plain_ascii(input) {
         // ASCII is NFC, and without ESC, controls, high bytes or `&#` nothing needs converting.
-        return Decoded {
-            text: String::from_utf8_lossy(input).into_owned(),
-            problems: Vec::new(),
-        };
+        return Decoded { text: String::from_utf8_lossy(input).into_owned(), problems: Vec::new() };
     }
     let mut decoder = Decoder::new(input);
     decoder.run();
@@ -93,15 +88,8 @@ fn set_for_final_byte(final_byte: u8) -> Option<Graphic> {
     if final_byte == EACC_FINAL_BYTE {
         return Some(Graphic::Eacc);
     }
-    let wanted = if final_byte == b's' {
-        ASCII_FINAL_BYTE
-    } else {
-        final_byte
-    };
-    SINGLE_BYTE_SETS
-        .iter()
-        .find(|set| set.final_byte == wanted)
-        .map(Graphic::Single)
+    let wanted = if final_byte == b's' { ASCII_FINAL_BYTE } else { final_byte };
+    SINGLE_BYTE_SETS.iter().find(|set| set.final_byte == wanted).map(Graphic::Single)
 }
 
 fn default_set(final_byte: u8) -> Graphic {
@@ -164,23 +152,13 @@ impl<'a> Decoder<'a> {
             let message = format!(
                 "combining mark U+{:04X}{} at end of data has no base character; dropped",
                 u32::from(mark),
-                if self.pending.len() > 1 {
-                    " (and others)"
-                } else {
-                    ""
-                },
+                if self.pending.len() > 1 { " (and others)" } else { "" },
             );
             self.problem(self.pending_offset, message);
         }
-        let text = if is_nfc_quick(self.text.chars()) == IsNormalized::Yes {
-            self.text
-        } else {
-            self.text.nfc().collect()
-        };
-        Decoded {
-            text,
-            problems: self.problems,
-        }
+        let text =
+            if is_nfc_quick(self.text.chars()) == IsNormalized::Yes { self.text } else { self.text.nfc().collect() };
+        Decoded { text, problems: self.problems }
     }
 
     fn problem(&mut self, offset: usize, message: String) {
@@ -228,21 +206,15 @@ impl<'a> Decoder<'a> {
     /// conversion rule); it becomes that character, as in ruby-marc and marc4j.
     fn ampersand(&mut self) {
         let rest = &self.input[self.pos..];
-        let digits = rest.get(3..).map_or(0, |r| {
-            r.iter().take_while(|b| b.is_ascii_hexdigit()).count()
-        });
-        let is_reference = rest.starts_with(b"&#x")
-            && (4..=6).contains(&digits)
-            && rest.get(3 + digits) == Some(&b';');
+        let digits = rest.get(3..).map_or(0, |r| r.iter().take_while(|b| b.is_ascii_hexdigit()).count());
+        let is_reference = rest.starts_with(b"&#x") && (4..=6).contains(&digits) && rest.get(3 + digits) == Some(&b';');
         if !is_reference {
             self.base('&');
             self.pos += 1;
             return;
         }
         let hex = &rest[3..3 + digits];
-        let value = hex.iter().fold(0u32, |acc, &b| {
-            acc * 16 + char::from(b).to_digit(16).unwrap_or(0)
-        });
+        let value = hex.iter().fold(0u32, |acc, &b| acc * 16 + char::from(b).to_digit(16).unwrap_or(0));
         match char::from_u32(value) {
             Some(c) => {
                 self.base(c);
@@ -266,11 +238,7 @@ impl<'a> Decoder<'a> {
         let rest = &self.input[start..];
         let high = rest[0] & 0x80;
         // Bytes that can belong to this character: same half (G0/G1), not a control or space.
-        let usable = rest
-            .iter()
-            .take(3)
-            .take_while(|&&b| b & 0x80 == high && b & 0x7F > 0x20)
-            .count();
+        let usable = rest.iter().take(3).take_while(|&&b| b & 0x80 == high && b & 0x7F > 0x20).count();
         if let Some(c) = rest.get(..3).and_then(lookup_eacc) {
             self.base(c);
             self.pos += 3;
@@ -332,7 +300,10 @@ impl<'a> Decoder<'a> {
             }
             (Some(_), Some(_), None) => {
                 let shown = describe_escape(&self.input[start..start + i + 2]);
-                self.problem(start, format!("escape sequence {shown} names an unknown character set; replaced by U+FFFD"));
+                self.problem(
+                    start,
+                    format!("escape sequence {shown} names an unknown character set; replaced by U+FFFD"),
+                );
                 self.base('\u{FFFD}');
                 self.pos += i + 2;
             }
@@ -354,11 +325,7 @@ impl<'a> Decoder<'a> {
 
 /// Looks up three EACC bytes, all G0 (0x21-0x7E) or all G1 (0xA1-0xFE), then the III codes.
 fn lookup_eacc(bytes: &[u8]) -> Option<char> {
-    let key = |mask: u8| {
-        bytes
-            .iter()
-            .fold(0u32, |acc, &b| (acc << 8) | u32::from(b & mask))
-    };
+    let key = |mask: u8| bytes.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b & mask));
     let high = bytes.first().map_or(0, |b| b & 0x80);
     let same_half = bytes.iter().all(|b| b & 0x80 == high);
     let found = EACC
@@ -366,12 +333,7 @@ fn lookup_eacc(bytes: &[u8]) -> Option<char> {
         .ok()
         .filter(|_| same_half)
         .and_then(|i| char::from_u32((EACC[i] & 0xFF_FFFF) as u32));
-    found.or_else(|| {
-        III_EACC
-            .iter()
-            .find(|(code, _)| *code == key(0xFF))
-            .map(|&(_, c)| c)
-    })
+    found.or_else(|| III_EACC.iter().find(|(code, _)| *code == key(0xFF)).map(|&(_, c)| c))
 }
 
 /// `ESC ( Z` style rendering of an escape sequence for a problem message.
@@ -389,11 +351,7 @@ fn describe_escape(bytes: &[u8]) -> String {
 }
 
 fn describe_bytes(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("0x{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bytes.iter().map(|b| format!("0x{b:02X}")).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -402,16 +360,9 @@ mod tests {
 
     #[test]
     fn default_sets_are_ascii_and_ansel() {
-        assert!(
-            matches!(default_set(ASCII_FINAL_BYTE), Graphic::Single(s) if s.final_byte == b'B')
-        );
-        assert!(
-            matches!(default_set(ANSEL_FINAL_BYTE), Graphic::Single(s) if s.final_byte == b'E')
-        );
-        assert!(matches!(
-            set_for_final_byte(EACC_FINAL_BYTE),
-            Some(Graphic::Eacc)
-        ));
+        assert!(matches!(default_set(ASCII_FINAL_BYTE), Graphic::Single(s) if s.final_byte == b'B'));
+        assert!(matches!(default_set(ANSEL_FINAL_BYTE), Graphic::Single(s) if s.final_byte == b'E'));
+        assert!(matches!(set_for_final_byte(EACC_FINAL_BYTE), Some(Graphic::Eacc)));
         assert_eq!(EACC_NAME, "Chinese, Japanese, Korean (EACC)");
     }
 

@@ -4,9 +4,10 @@
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// True when `s` is certainly NFC: every character is below U+0300, where nothing combines
-/// (UTF-8 lead bytes below 0xCC). A byte scan, much cheaper than the full quick check.
+/// (UTF-8 lead bytes below 0xCC). A byte scan, much cheaper than the full quick check; written
+/// as a fold without an early exit so that the compiler vectorises it.
 fn below_combining_marks(s: &str) -> bool {
-    s.bytes().all(|b| b < 0xCC)
+    s.bytes().fold(0, u8::max) < 0xCC
 }
 
 /// `s` in Unicode Normalization Form C. Already-NFC text is copied as it is.
@@ -14,10 +15,7 @@ pub(crate) fn nfc(s: &str) -> String {
     if below_combining_marks(s) {
         return s.to_owned();
     }
-    match is_nfc_quick(s.chars()) {
-        IsNormalized::Yes => s.to_owned(),
-        _ => s.nfc().collect(),
-    }
+    nfc_by_segments(s)
 }
 
 /// Like [`nfc`] but takes ownership, so already-normal text is not copied.
@@ -27,8 +25,49 @@ pub(crate) fn nfc_owned(s: String) -> String {
     }
     match is_nfc_quick(s.chars()) {
         IsNormalized::Yes => s,
-        _ => s.nfc().collect(),
+        _ => nfc_by_segments(&s),
     }
+}
+
+/// NFC of `s`, normalising only the pieces that can change. Every character below U+0300
+/// (UTF-8 lead byte below 0xCC) is a starter that is its own NFC, and none is ever the second
+/// half of a composition; so text can be cut just before any such character and each piece
+/// normalised on its own. The pieces that need the normaliser are the runs of characters from
+/// U+0300 up, each with the character before it (which a combining mark may compose with).
+/// Catalogue text in decomposed form (LC's is) is mostly ASCII with a mark here and there, and
+/// the full normaliser costs per character, so this is several times faster than `s.nfc()`.
+fn nfc_by_segments(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    // Start of the text not yet copied to `out`.
+    let mut done = 0;
+    while let Some(found) = bytes[done..].iter().position(|&b| b >= 0xCC) {
+        let i = done + found;
+        // The piece starts with the character before the run (one or two bytes, as it is below
+        // U+0300), unless the run starts the text or follows the previous piece.
+        let start = match i.checked_sub(1) {
+            Some(j) if j >= done && bytes[j] < 0x80 => j,
+            Some(j) if j > done => j - 1,
+            _ => i,
+        };
+        // The run: bytes >= 0x80 that are not a lead byte below 0xCC (so continuation bytes
+        // and higher lead bytes). It ends at ASCII, a lead byte below 0xCC or the end of the
+        // text, all character boundaries.
+        let end = bytes[i..].iter().position(|&b| b < 0x80 || (0xC0..0xCC).contains(&b)).map_or(bytes.len(), |n| i + n);
+        let piece = &s[start..end];
+        out.push_str(&s[done..start]);
+        // Combining diacritical marks (U+0300-U+036F, lead bytes 0xCC-0xCD) are never NFC after
+        // a letter they compose with; other text (Greek, Cyrillic, CJK) usually is NFC already.
+        let marks = bytes[i..end].iter().any(|&b| b == 0xCC || b == 0xCD);
+        if !marks && is_nfc_quick(piece.chars()) == IsNormalized::Yes {
+            out.push_str(piece);
+        } else {
+            out.extend(piece.nfc());
+        }
+        done = end;
+    }
+    out.push_str(&s[done..]);
+    out
 }
 
 /// MARC 21 indicators are a blank, a digit or a lowercase letter.
@@ -78,6 +117,32 @@ mod tests {
         assert_eq!(nfc("\u{1100}\u{1161}"), "\u{ac00}");
         assert_eq!(nfc_owned("e\u{301}".to_string()), "\u{e9}");
         assert_eq!(nfc("plain"), "plain");
+        assert_eq!(nfc("Cafe\u{301} a\u{308}\u{304} \u{1100}\u{1161}\u{11a8}!"), "Caf\u{e9} \u{1df} \u{ac01}!");
+        assert_eq!(nfc("\u{301}e\u{327}\u{301}"), "\u{301}\u{229}\u{301}");
+    }
+
+    proptest::proptest! {
+        /// Normalising piece by piece gives what normalising the whole text does, on text
+        /// mixing the characters where composition happens (Latin with combining marks,
+        /// Greek, Hangul jamo and syllables, Indic two-part vowels) with anything else.
+        #[test]
+        fn nfc_by_segments_is_nfc(chars in proptest::collection::vec(proptest::prop_oneof![
+            proptest::char::range('\u{20}', '\u{7e}'),
+            proptest::char::range('\u{a0}', '\u{2ff}'),
+            proptest::char::range('\u{300}', '\u{36f}'),
+            proptest::char::range('\u{370}', '\u{3ff}'),
+            proptest::char::range('\u{1100}', '\u{11ff}'),
+            proptest::char::range('\u{ac00}', '\u{ac30}'),
+            proptest::char::range('\u{b3e}', '\u{b57}'),
+            proptest::char::range('\u{1e00}', '\u{1fff}'),
+            proptest::char::any(),
+        ], 0..16)) {
+            let s: String = chars.into_iter().collect();
+            let expected: String = s.nfc().collect();
+            proptest::prop_assert_eq!(&nfc_by_segments(&s), &expected);
+            proptest::prop_assert_eq!(&nfc(&s), &expected);
+            proptest::prop_assert_eq!(&nfc_owned(s.clone()), &expected);
+        }
     }
 
     #[test]

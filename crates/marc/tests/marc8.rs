@@ -17,9 +17,7 @@ use unicode_normalization::{is_nfc, UnicodeNormalization};
 mod gen_marc8_tables;
 
 fn shared(path: &str) -> Option<PathBuf> {
-    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(path);
+    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(path);
     // The shared data is beside every checkout (and CI's); a missing file is a failure, never a skip.
     assert!(full.exists(), "test data {} not found", full.display());
     Some(full)
@@ -81,17 +79,12 @@ fn line_pairs(marc8: &str, utf8: &str) -> Option<usize> {
     let utf8 = read(&shared(utf8)?);
     let mut count = 0;
     let mut failures = Vec::new();
-    for (n, (m, u)) in marc8
-        .split(|&b| b == b'\n')
-        .zip(utf8.split(|&b| b == b'\n'))
-        .enumerate()
-    {
+    for (n, (m, u)) in marc8.split(|&b| b == b'\n').zip(utf8.split(|&b| b == b'\n')).enumerate() {
         if m.is_empty() || u.is_empty() {
             break;
         }
         count += 1;
-        let expected =
-            nfc(std::str::from_utf8(u).unwrap_or_else(|e| panic!("line {}: {e}", n + 1)));
+        let expected = nfc(std::str::from_utf8(u).unwrap_or_else(|e| panic!("line {}: {e}", n + 1)));
         let got = decode(m);
         if got.text != expected || !got.problems.is_empty() {
             failures.push(format!(
@@ -104,31 +97,22 @@ fn line_pairs(marc8: &str, utf8: &str) -> Option<usize> {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {count} lines differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {count} lines differ:\n{}", failures.len(), failures.join("\n"));
     Some(count)
 }
 
 #[test]
 fn pymarc_golden_lines() {
-    if let Some(count) = line_pairs(
-        "marc/pymarc-tests/test_marc8.txt",
-        "marc/pymarc-tests/test_utf8.txt",
-    ) {
+    if let Some(count) = line_pairs("marc/pymarc-tests/test_marc8.txt", "marc/pymarc-tests/test_utf8.txt") {
         assert_eq!(count, 1515);
     }
 }
 
 #[test]
 fn ruby_marc_golden_lines() {
-    if let Some(count) = line_pairs(
-        "marc/ruby-marc-tests/marc8/data/test_marc8.txt",
-        "marc/ruby-marc-tests/marc8/data/test_utf8.txt",
-    ) {
+    if let Some(count) =
+        line_pairs("marc/ruby-marc-tests/marc8/data/test_marc8.txt", "marc/ruby-marc-tests/marc8/data/test_utf8.txt")
+    {
         assert_eq!(count, 1514);
     }
 }
@@ -173,21 +157,14 @@ fn iso2709_records(data: &[u8]) -> Vec<Vec<RawField>> {
                 value = &value[..value.len() - 1];
             }
             if tag.as_str() < "010" {
-                fields.push(RawField {
-                    tag,
-                    control: Some(value.to_vec()),
-                    subfields: Vec::new(),
-                });
+                fields.push(RawField { tag, control: Some(value.to_vec()), subfields: Vec::new() });
                 continue;
             }
             let mut subfields: Vec<(u8, Vec<u8>)> = Vec::new();
             let mut i = indicators;
             while i < value.len() {
                 let b = value[i];
-                let code = value
-                    .get(i + 1)
-                    .copied()
-                    .filter(|c| (0x21..=0x7E).contains(c));
+                let code = value.get(i + 1).copied().filter(|c| (0x21..=0x7E).contains(c));
                 match (b, code, subfields.last_mut()) {
                     (0x1F, Some(code), _) => {
                         subfields.push((code, Vec::new()));
@@ -200,11 +177,7 @@ fn iso2709_records(data: &[u8]) -> Vec<Vec<RawField>> {
                 }
                 i += 1;
             }
-            fields.push(RawField {
-                tag,
-                control: None,
-                subfields,
-            });
+            fields.push(RawField { tag, control: None, subfields });
         }
         records.push(fields);
     }
@@ -228,9 +201,7 @@ fn marcxml_fields(xml: &str) -> Vec<XmlField> {
                         .ok()
                         .flatten()
                         .and_then(|a| {
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .ok()
-                                .map(|v| v.into_owned())
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned())
                         })
                         .unwrap_or_default()
                 };
@@ -258,9 +229,7 @@ fn marcxml_fields(xml: &str) -> Vec<XmlField> {
                 if let Some(text) = text.as_mut() {
                     match r.resolve_char_ref() {
                         Ok(Some(c)) => text.push(c),
-                        _ => text.push_str(
-                            quick_xml::escape::resolve_predefined_entity(&r).unwrap_or(""),
-                        ),
+                        _ => text.push_str(quick_xml::escape::resolve_predefined_entity(&r).unwrap_or("")),
                     }
                 }
             }
@@ -300,8 +269,7 @@ fn yaz_marc8_golden_records() {
         }
         files += 1;
         let records = iso2709_records(&read(&dir.join(format!("marc{n}.marc"))));
-        let xml = String::from_utf8(read(&dir.join(format!("marc{n}.xml"))))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let xml = String::from_utf8(read(&dir.join(format!("marc{n}.xml")))).unwrap_or_else(|e| panic!("{e}"));
         let expected = marcxml_fields(&xml);
         let got = &records[0];
         assert_eq!(got.len(), expected.len(), "marc{n}: field count");
@@ -309,27 +277,13 @@ fn yaz_marc8_golden_records() {
             assert_eq!(&field.tag, tag, "marc{n}");
             if let Some(value) = &field.control {
                 let decoded = decode(value);
-                assert_eq!(
-                    Some(&decoded.text),
-                    control.as_ref().map(|c| nfc(c)).as_ref(),
-                    "marc{n} {tag}"
-                );
+                assert_eq!(Some(&decoded.text), control.as_ref().map(|c| nfc(c)).as_ref(), "marc{n} {tag}");
                 compared += 1;
                 continue;
             }
-            assert_eq!(
-                field.subfields.len(),
-                subfields.len(),
-                "marc{n} {tag}: subfield count"
-            );
-            for ((code, value), (expected_code, expected_value)) in
-                field.subfields.iter().zip(subfields)
-            {
-                assert_eq!(
-                    char::from(*code).to_string(),
-                    *expected_code,
-                    "marc{n} {tag}"
-                );
+            assert_eq!(field.subfields.len(), subfields.len(), "marc{n} {tag}: subfield count");
+            for ((code, value), (expected_code, expected_value)) in field.subfields.iter().zip(subfields) {
+                assert_eq!(char::from(*code).to_string(), *expected_code, "marc{n} {tag}");
                 let decoded = decode(value);
                 assert_eq!(
                     decoded.text,
@@ -391,12 +345,7 @@ fn real_marc8_files_decode_without_problems() {
         };
         assert!(!values.is_empty(), "{path}");
         for (tag, code, decoded) in &values {
-            assert!(
-                decoded.problems.is_empty(),
-                "{path} {tag} ${}: {:?}",
-                char::from(*code),
-                decoded.problems
-            );
+            assert!(decoded.problems.is_empty(), "{path} {tag} ${}: {:?}", char::from(*code), decoded.problems);
             assert!(!decoded.text.contains('\u{FFFD}'), "{path} {tag}");
         }
     }
@@ -407,23 +356,16 @@ fn pymarc_marc8_record() {
     let Some(values) = decode_file("marc/pymarc-tests/marc8.dat") else {
         return;
     };
-    assert_eq!(
-        subfield(&values, "240", b'a').text,
-        "De la solitude \u{e0} la communaut\u{e9}."
-    );
+    assert_eq!(subfield(&values, "240", b'a').text, "De la solitude \u{e0} la communaut\u{e9}.");
 }
 
 #[test]
 fn ruby_marc_escaped_character_reference() {
-    let Some(values) = decode_file("marc/ruby-marc-tests/escaped_character_reference.marc8.marc")
-    else {
+    let Some(values) = decode_file("marc/ruby-marc-tests/escaped_character_reference.marc8.marc") else {
         return;
     };
     let d = subfield(&values, "260", b'a');
-    assert_eq!(
-        d.text,
-        "Rio de Janeiro escaped replacement char: \u{FFFD} ."
-    );
+    assert_eq!(d.text, "Rio de Janeiro escaped replacement char: \u{FFFD} .");
     assert!(d.problems.is_empty());
 }
 
@@ -436,24 +378,11 @@ fn bad_marc8_escapes_are_reported() {
     let publisher = subfield(&values, "260", b'b');
     assert_eq!(publisher.text, "La Soci\u{e9}t\u{FFFD},");
     assert_eq!(publisher.problems.len(), 1);
-    assert!(
-        publisher.problems[0].message.contains("ESC ,"),
-        "{:?}",
-        publisher.problems
-    );
+    assert!(publisher.problems[0].message.contains("ESC ,"), "{:?}", publisher.problems);
     let title = subfield(&values, "245", b'a');
-    assert_eq!(
-        title.text,
-        "Bulletin de la Soci\u{e9}t\u{e9} linn\u{FFFD}enne de Bordeaux."
-    );
+    assert_eq!(title.text, "Bulletin de la Soci\u{e9}t\u{e9} linn\u{FFFD}enne de Bordeaux.");
     let earlier = subfield(&values, "222", b'a');
-    assert!(
-        earlier
-            .text
-            .starts_with("Bulletin de la Soci\u{FFFD}t\u{e9} linn\u{FFFD}enne"),
-        "{}",
-        earlier.text
-    );
+    assert!(earlier.text.starts_with("Bulletin de la Soci\u{FFFD}t\u{e9} linn\u{FFFD}enne"), "{}", earlier.text);
     let total: usize = values.iter().map(|(_, _, d)| d.problems.len()).sum();
     assert_eq!(total, 16);
 }
@@ -465,21 +394,9 @@ fn bad_eacc_encoding_is_reported() {
     };
     let title = subfield(&values, "880", b'a');
     assert_eq!(title.problems.len(), 3, "{:?}", title.problems);
-    assert!(
-        title.text.ends_with("\u{FFFD}\u{FFFD}\u{FFFD}"),
-        "{}",
-        title.text
-    );
-    assert!(
-        title.problems[0].message.contains("0x7B 0x36 0x39"),
-        "{:?}",
-        title.problems
-    );
-    assert!(
-        title.problems[2].message.contains("incomplete"),
-        "{:?}",
-        title.problems
-    );
+    assert!(title.text.ends_with("\u{FFFD}\u{FFFD}\u{FFFD}"), "{}", title.text);
+    assert!(title.problems[0].message.contains("0x7B 0x36 0x39"), "{:?}", title.problems);
+    assert!(title.problems[2].message.contains("incomplete"), "{:?}", title.problems);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,10 +410,7 @@ fn ascii() {
 
 #[test]
 fn ansel_spacing_characters() {
-    check(
-        b"\xa1\xa2\xa3\xa4\xa5\xa6",
-        "\u{141}\u{d8}\u{110}\u{de}\u{c6}\u{152}",
-    );
+    check(b"\xa1\xa2\xa3\xa4\xa5\xa6", "\u{141}\u{d8}\u{110}\u{de}\u{c6}\u{152}");
     check(b"\xb9 \xc3 \xc7", "\u{a3} \u{a9} \u{df}");
     check(b"\x88The\x89 end", "\u{98}The\u{9c} end");
 }
@@ -547,10 +461,7 @@ fn basic_greek() {
 
 #[test]
 fn cyrillic_in_g0_and_g1() {
-    check(
-        b"\x1b(NRUSSKIJ\x1b(B",
-        "\u{440}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}",
-    );
+    check(b"\x1b(NRUSSKIJ\x1b(B", "\u{440}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}");
     check(b"\x1b(Nmir\x1b(B", "\u{41c}\u{418}\u{420}");
     // Basic Cyrillic designated as G1: the same letters from 0xA1-0xFE, ASCII stays in G0.
     check(b"\x1b)Nx \xed\xe9\xf2", "x \u{41c}\u{418}\u{420}");
@@ -567,10 +478,7 @@ fn hebrew_with_points() {
 
 #[test]
 fn arabic() {
-    check(
-        b"\x1b(3GdedcjI\x1b(B",
-        "\u{627}\u{644}\u{645}\u{644}\u{643}\u{64a}\u{629}",
-    );
+    check(b"\x1b(3GdedcjI\x1b(B", "\u{627}\u{644}\u{645}\u{644}\u{643}\u{64a}\u{629}");
     // Extended Arabic designated as G1.
     check(b"\x1b)4\xa9", "\u{67e}");
 }
@@ -610,10 +518,7 @@ fn character_references() {
     check(b"&#x1F600;&#x200F;", "\u{1f600}\u{200f}");
     check(b"&#x0301;", "\u{301}");
     // Not references: left alone.
-    check(
-        b"&#200F; &#x12; &#x1234567; #x2000;",
-        "&#200F; &#x12; &#x1234567; #x2000;",
-    );
+    check(b"&#200F; &#x12; &#x1234567; #x2000;", "&#200F; &#x12; &#x1234567; #x2000;");
     check_problems(b"&#xD800;", "&#xD800;", &[0]);
 }
 
@@ -645,19 +550,13 @@ fn bad_bytes() {
 #[test]
 fn problems_name_the_bytes() {
     let d = decode(b"a\xafb");
-    assert_eq!(
-        d.problems[0].message,
-        "byte 0xAF is not defined in Extended Latin (ANSEL); dropped"
-    );
+    assert_eq!(d.problems[0].message, "byte 0xAF is not defined in Extended Latin (ANSEL); dropped");
     assert_eq!(
         d.problems[0].to_string(),
         "MARC-8 byte offset 1: byte 0xAF is not defined in Extended Latin (ANSEL); dropped"
     );
     let d = decode(b"x\x1bt");
-    assert_eq!(
-        d.problems[0].message,
-        "unknown escape sequence ESC t; ESC replaced by U+FFFD"
-    );
+    assert_eq!(d.problems[0].message, "unknown escape sequence ESC t; ESC replaced by U+FFFD");
 }
 
 proptest! {
