@@ -243,10 +243,7 @@ pub fn check_bibliographic(record: &Record) -> Result<(), Rejection> {
         return Err(Rejection::NotBibliographic { kind, code });
     }
     let title = record.data_field("245").ok_or(Rejection::NoTitleField)?;
-    let has_title = title
-        .subfields
-        .iter()
-        .any(|s| matches!(s.code, 'a' | 'k') && !s.value.trim().is_empty());
+    let has_title = title.subfields.iter().any(|s| matches!(s.code, 'a' | 'k') && !s.value.trim().is_empty());
     if has_title {
         Ok(())
     } else {
@@ -259,33 +256,14 @@ pub fn check_bibliographic(record: &Record) -> Result<(), Rejection> {
 pub fn derive(record: &Record) -> BibDerived {
     BibDerived {
         title: title(record),
-        responsibility: record
-            .data_field("245")
-            .and_then(|f| non_empty(trim_punct(&f.join("c")))),
+        responsibility: record.data_field("245").and_then(|f| non_empty(trim_punct(&f.join("c")))),
         authors: authors(record),
-        isbns: dedup(
-            record
-                .subfield_values("020", 'a')
-                .filter_map(|v| Isbn::parse(v).ok())
-                .map(String::from),
-        ),
-        issns: dedup(
-            record
-                .subfield_values("022", 'a')
-                .filter_map(|v| Issn::parse(v).ok())
-                .map(String::from),
-        ),
-        lccn: record
-            .subfield_values("010", 'a')
-            .find_map(|v| Lccn::parse(v).ok())
-            .map(String::from),
+        isbns: dedup(record.subfield_values("020", 'a').filter_map(|v| Isbn::parse(v).ok()).map(String::from)),
+        issns: dedup(record.subfield_values("022", 'a').filter_map(|v| Issn::parse(v).ok()).map(String::from)),
+        lccn: record.subfield_values("010", 'a').find_map(|v| Lccn::parse(v).ok()).map(String::from),
         oclc_numbers: oclc_numbers(record),
-        control_number: record
-            .control("001")
-            .and_then(|v| non_empty(v.trim().to_string())),
-        control_number_identifier: record
-            .control("003")
-            .and_then(|v| non_empty(v.trim().to_string())),
+        control_number: record.control("001").and_then(|v| non_empty(v.trim().to_string())),
+        control_number_identifier: record.control("003").and_then(|v| non_empty(v.trim().to_string())),
         publisher: publisher(record),
         year: year(record),
         language: language(record),
@@ -294,10 +272,7 @@ pub fn derive(record: &Record) -> BibDerived {
         series: series(record),
         lc_call_number: lc_call_number(record),
         dewey_call_number: dewey_call_number(record),
-        edition: record
-            .subfield_values("250", 'a')
-            .next()
-            .and_then(|v| non_empty(trim_punct(v))),
+        edition: record.subfield_values("250", 'a').next().and_then(|v| non_empty(trim_punct(v))),
     }
 }
 
@@ -311,11 +286,7 @@ pub fn trim_punct(s: &str) -> String {
         if let Some(stem) = t.strip_suffix('.') {
             let last3: Vec<char> = stem.chars().rev().take(3).collect();
             let word = last3.len() == 3 && last3.iter().all(|c| c.is_alphanumeric());
-            if word
-                || last3
-                    .first()
-                    .is_some_and(|c| c.is_ascii_digit() || matches!(c, ')' | ']'))
-            {
+            if word || last3.first().is_some_and(|c| c.is_ascii_digit() || matches!(c, ')' | ']')) {
                 t = stem;
             }
         }
@@ -361,11 +332,7 @@ fn title(record: &Record) -> String {
             }
             // `$h [videorecording] :` carries the punctuation that belongs before $b.
             'h' if !out.is_empty() && !out.ends_with([':', ';', '=', '/', '.', ',']) => {
-                if let Some(mark) = value
-                    .chars()
-                    .last()
-                    .filter(|c| matches!(c, ':' | ';' | '='))
-                {
+                if let Some(mark) = value.chars().last().filter(|c| matches!(c, ':' | ';' | '=')) {
                     out.push(' ');
                     out.push(mark);
                 }
@@ -390,25 +357,15 @@ fn name_codes(tag: &str) -> &'static str {
 }
 
 fn authors(record: &Record) -> Vec<String> {
-    let main = ["100", "110", "111"]
-        .into_iter()
-        .flat_map(|t| record.data_fields(t));
-    let added = record
-        .fields
-        .iter()
-        .filter_map(|f| f.as_data())
-        .filter(|d| matches!(d.tag.as_str(), "700" | "710" | "711"));
-    dedup(
-        main.chain(added)
-            .map(|f| heading(f, name_codes(f.tag.as_str()))),
-    )
+    let main = ["100", "110", "111"].into_iter().flat_map(|t| record.data_fields(t));
+    let added =
+        record.fields.iter().filter_map(|f| f.as_data()).filter(|d| matches!(d.tag.as_str(), "700" | "710" | "711"));
+    dedup(main.chain(added).map(|f| heading(f, name_codes(f.tag.as_str()))))
 }
 
 fn oclc_numbers(record: &Record) -> Vec<String> {
     let from_001 = record.control("001").and_then(|cn| {
-        let is_oclc = record
-            .control("003")
-            .is_some_and(|org| org.trim().eq_ignore_ascii_case("OCoLC"));
+        let is_oclc = record.control("003").is_some_and(|org| org.trim().eq_ignore_ascii_case("OCoLC"));
         let cn = cn.trim();
         match oclc_number(cn) {
             Some(n) => Some(n),
@@ -418,22 +375,12 @@ fn oclc_numbers(record: &Record) -> Vec<String> {
             None => None,
         }
     });
-    dedup(
-        record
-            .subfield_values("035", 'a')
-            .filter_map(oclc_number)
-            .chain(from_001),
-    )
+    dedup(record.subfield_values("035", 'a').filter_map(oclc_number).chain(from_001))
 }
 
 fn publisher(record: &Record) -> Option<String> {
-    let from_264 = record
-        .data_fields("264")
-        .filter(|f| f.ind2 == '1')
-        .find_map(|f| f.subfield('b'));
-    from_264
-        .or_else(|| record.subfield_values("260", 'b').next())
-        .and_then(|b| non_empty(trim_punct(b)))
+    let from_264 = record.data_fields("264").filter(|f| f.ind2 == '1').find_map(|f| f.subfield('b'));
+    from_264.or_else(|| record.subfield_values("260", 'b').next()).and_then(|b| non_empty(trim_punct(b)))
 }
 
 fn year(record: &Record) -> Option<i32> {
@@ -444,11 +391,7 @@ fn year(record: &Record) -> Option<i32> {
     }
     let published = record.data_fields("264").filter(|f| f.ind2 == '1');
     let others = record.data_fields("264").filter(|f| f.ind2 != '1');
-    published
-        .chain(record.data_fields("260"))
-        .chain(others)
-        .flat_map(|f| f.subfields_with('c'))
-        .find_map(first_year)
+    published.chain(record.data_fields("260")).chain(others).flat_map(|f| f.subfields_with('c')).find_map(first_year)
 }
 
 /// The first run of exactly four ASCII digits (`c2013` → 2013, `[1998?]` → 1998).
@@ -473,18 +416,10 @@ fn first_year(s: &str) -> Option<i32> {
 
 fn language(record: &Record) -> Option<String> {
     let is_code = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_lowercase());
-    if let Some(code) = record
-        .control("008")
-        .and_then(|f| f.get(35..38))
-        .filter(|c| is_code(c))
-    {
+    if let Some(code) = record.control("008").and_then(|f| f.get(35..38)).filter(|c| is_code(c)) {
         return Some(code.to_string());
     }
-    record
-        .subfield_values("041", 'a')
-        .filter_map(|v| v.trim().get(..3))
-        .find(|c| is_code(c))
-        .map(str::to_string)
+    record.subfield_values("041", 'a').filter_map(|v| v.trim().get(..3)).find(|c| is_code(c)).map(str::to_string)
 }
 
 fn subjects(record: &Record) -> Vec<String> {
@@ -520,11 +455,7 @@ fn subjects(record: &Record) -> Vec<String> {
                 _ => segments.push(value.to_string()),
             }
         }
-        let segments: Vec<String> = segments
-            .iter()
-            .map(|s| trim_punct(s))
-            .filter(|s| !s.is_empty())
-            .collect();
+        let segments: Vec<String> = segments.iter().map(|s| trim_punct(s)).filter(|s| !s.is_empty()).collect();
         out.push(segments.join(" -- "));
     }
     dedup(out.into_iter())
@@ -559,20 +490,15 @@ fn series(record: &Record) -> Vec<String> {
 
 /// `$a $b` of the first field among `tags` that has an $a, with `clean` applied to $a.
 fn call_number(record: &Record, tags: [&str; 2], clean: fn(&str) -> String) -> Option<String> {
-    tags.into_iter()
-        .flat_map(|t| record.data_fields(t))
-        .find_map(|f| {
-            let a = clean(f.subfield('a')?);
-            let a = a.split_whitespace().collect::<Vec<_>>().join(" ");
-            if a.is_empty() {
-                return None;
-            }
-            let b = f
-                .subfield('b')
-                .map(|b| b.split_whitespace().collect::<Vec<_>>().join(" "))
-                .unwrap_or_default();
-            Some(if b.is_empty() { a } else { format!("{a} {b}") })
-        })
+    tags.into_iter().flat_map(|t| record.data_fields(t)).find_map(|f| {
+        let a = clean(f.subfield('a')?);
+        let a = a.split_whitespace().collect::<Vec<_>>().join(" ");
+        if a.is_empty() {
+            return None;
+        }
+        let b = f.subfield('b').map(|b| b.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+        Some(if b.is_empty() { a } else { format!("{a} {b}") })
+    })
 }
 
 fn lc_call_number(record: &Record) -> Option<String> {
@@ -601,11 +527,7 @@ pub fn format_of(record: &Record) -> Format {
         b'a' | b't' => {
             let manuscript = leader.record_type() == b't';
             if !manuscript && leader.bibliographic_level() == b's' {
-                return if online {
-                    Format::Ejournal
-                } else {
-                    Format::Serial
-                };
+                return if online { Format::Ejournal } else { Format::Serial };
             }
             if at(23) == b'd' {
                 Format::LargePrint
@@ -651,17 +573,11 @@ pub fn format_of(record: &Record) -> Format {
 /// The lower-cased text of the 300 (and, with `with_538`, 538) fields.
 fn physical_text(record: &Record, with_538: bool) -> String {
     let tags: &[&str] = if with_538 { &["300", "538"] } else { &["300"] };
-    tags.iter()
-        .flat_map(|t| record.data_fields(t))
-        .map(|f| f.join("abce"))
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    tags.iter().flat_map(|t| record.data_fields(t)).map(|f| f.join("abce")).collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphanumeric() && c != '-')
-        .filter(|w| !w.is_empty())
+    text.split(|c: char| !c.is_alphanumeric() && c != '-').filter(|w| !w.is_empty())
 }
 
 fn is_compact_disc(record: &Record, f007s: &[&[u8]]) -> bool {
@@ -698,8 +614,7 @@ fn video_disc(record: &Record, f007s: &[&[u8]]) -> Option<Format> {
     let text = physical_text(record, true);
     if text.contains("blu-ray") || text.contains("bluray") {
         Some(Format::Bluray)
-    } else if words(&text).any(|w| w == "dvd" || w == "dvds")
-        || (text.contains("videodisc") && text.contains("4 3/4"))
+    } else if words(&text).any(|w| w == "dvd" || w == "dvds") || (text.contains("videodisc") && text.contains("4 3/4"))
     {
         Some(Format::Dvd)
     } else {
@@ -714,11 +629,7 @@ mod tests {
 
     /// Derives from a record written in the line format of [`crate::testing::record`] and
     /// compares one field.
-    fn check<T: PartialEq + std::fmt::Debug>(
-        text: &str,
-        field: impl Fn(&BibDerived) -> T,
-        expected: T,
-    ) {
+    fn check<T: PartialEq + std::fmt::Debug>(text: &str, field: impl Fn(&BibDerived) -> T, expected: T) {
         let derived = derive(&record(text));
         assert_eq!(field(&derived), expected, "record:\n{text}");
     }
@@ -771,26 +682,14 @@ mod tests {
             "E Street shuffle : the glory days of Bruce Springsteen & the E Street Band".to_string(),
         );
         check("245 00 $a Hamlet.", t, "Hamlet".to_string());
-        check(
-            "245 00 $a Dr. Jekyll and Mr. Hyde.",
-            t,
-            "Dr. Jekyll and Mr. Hyde".to_string(),
-        );
+        check("245 00 $a Dr. Jekyll and Mr. Hyde.", t, "Dr. Jekyll and Mr. Hyde".to_string());
         check(
             "245 00 $a Star wars. $n Episode IV, $p A new hope $h [videorecording] / $c Lucasfilm.",
             t,
             "Star wars. Episode IV, A new hope".to_string(),
         );
-        check(
-            "245 00 $a Casablanca $h [DVD] : $b a film.",
-            t,
-            "Casablanca : a film".to_string(),
-        );
-        check(
-            "245 00 $a Papers, $k diaries, $f 1850-1900.",
-            t,
-            "Papers, diaries".to_string(),
-        );
+        check("245 00 $a Casablanca $h [DVD] : $b a film.", t, "Casablanca : a film".to_string());
+        check("245 00 $a Papers, $k diaries, $f 1850-1900.", t, "Papers, diaries".to_string());
         check(
             "245 00 $a Li Po and Tu Fu $b poems $c selected by Arthur Cooper",
             t,
@@ -801,22 +700,10 @@ mod tests {
 
     #[test]
     fn responsibility_and_edition() {
-        check(
-            "245 10 $a T / $c Clinton Heylin.",
-            |d| d.responsibility.clone(),
-            Some("Clinton Heylin".into()),
-        );
+        check("245 10 $a T / $c Clinton Heylin.", |d| d.responsibility.clone(), Some("Clinton Heylin".into()));
         check("245 10 $a T", |d| d.responsibility.clone(), None);
-        check(
-            "250 __ $a First American edition.",
-            |d| d.edition.clone(),
-            Some("First American edition".into()),
-        );
-        check(
-            "250 __ $a 2nd ed.",
-            |d| d.edition.clone(),
-            Some("2nd ed.".into()),
-        );
+        check("250 __ $a First American edition.", |d| d.edition.clone(), Some("First American edition".into()));
+        check("250 __ $a 2nd ed.", |d| d.edition.clone(), Some("2nd ed.".into()));
         check("245 10 $a T", |d| d.edition.clone(), None);
     }
 
@@ -861,95 +748,41 @@ mod tests {
             |d| d.issns.clone(),
             vec!["0028-0836".to_string(), "1050-124X".to_string()],
         );
-        check(
-            "010 __ $a   2012035454",
-            |d| d.lccn.clone(),
-            Some("2012035454".into()),
-        );
-        check(
-            "010 __ $a n78-89035",
-            |d| d.lccn.clone(),
-            Some("n78089035".into()),
-        );
+        check("010 __ $a   2012035454", |d| d.lccn.clone(), Some("2012035454".into()));
+        check("010 __ $a n78-89035", |d| d.lccn.clone(), Some("n78089035".into()));
         check("010 __ $a garbage", |d| d.lccn.clone(), None);
         check(
             "001 17446121\n003 DLC\n035 __ $a (OCoLC)ocm00012345\n035 __ $a (DLC)  2012035454\n035 __ $a (OCoLC)12345\n035 __ $a (OCoLC)on1234567890",
             |d| d.oclc_numbers.clone(),
             vec!["12345".to_string(), "1234567890".to_string()],
         );
-        check(
-            "001 ocm12345678\n003 OCoLC",
-            |d| d.oclc_numbers.clone(),
-            vec!["12345678".to_string()],
-        );
-        check(
-            "001 0012345\n003 OCoLC",
-            |d| d.oclc_numbers.clone(),
-            vec!["12345".to_string()],
-        );
-        check(
-            "001 17446121\n003 DLC",
-            |d| d.oclc_numbers.clone(),
-            Vec::<String>::new(),
-        );
+        check("001 ocm12345678\n003 OCoLC", |d| d.oclc_numbers.clone(), vec!["12345678".to_string()]);
+        check("001 0012345\n003 OCoLC", |d| d.oclc_numbers.clone(), vec!["12345".to_string()]);
+        check("001 17446121\n003 DLC", |d| d.oclc_numbers.clone(), Vec::<String>::new());
         check(
             "001  17446121 \n003 DLC",
-            |d| {
-                (
-                    d.control_number.clone(),
-                    d.control_number_identifier.clone(),
-                )
-            },
+            |d| (d.control_number.clone(), d.control_number_identifier.clone()),
             (Some("17446121".into()), Some("DLC".into())),
         );
-        check(
-            "245 10 $a T",
-            |d| {
-                (
-                    d.control_number.clone(),
-                    d.control_number_identifier.clone(),
-                )
-            },
-            (None, None),
-        );
+        check("245 10 $a T", |d| (d.control_number.clone(), d.control_number_identifier.clone()), (None, None));
     }
 
     #[test]
     fn publication() {
         let p = |d: &BibDerived| d.publisher.clone();
-        check(
-            "260 __ $a New York : $b Viking, $c 2013.",
-            p,
-            Some("Viking".into()),
-        );
+        check("260 __ $a New York : $b Viking, $c 2013.", p, Some("Viking".into()));
         check(
             "264 _4 $c ©2012\n264 _1 $a New York : $b Penguin Press, $c 2013.\n260 __ $b Other",
             p,
             Some("Penguin Press".into()),
         );
-        check(
-            "264 _3 $b Printer\n260 __ $b Viking,",
-            p,
-            Some("Viking".into()),
-        );
+        check("264 _3 $b Printer\n260 __ $b Viking,", p, Some("Viking".into()));
         check("245 10 $a T", p, None);
 
         let y = |d: &BibDerived| d.year;
-        check(
-            "008 120829t20132012nyu      bk   001 0ceng  ",
-            y,
-            Some(2013),
-        );
-        check(
-            "008 20120305nuuuu    xx           |||| ||eng d\n260 __ $c c1998.",
-            y,
-            Some(1998),
-        );
-        check(
-            "008 120829s19uu    nyu\n264 _4 $c ©2012\n264 _1 $c [2013?]",
-            y,
-            Some(2013),
-        );
+        check("008 120829t20132012nyu      bk   001 0ceng  ", y, Some(2013));
+        check("008 20120305nuuuu    xx           |||| ||eng d\n260 __ $c c1998.", y, Some(1998));
+        check("008 120829s19uu    nyu\n264 _4 $c ©2012\n264 _1 $c [2013?]", y, Some(2013));
         check("264 _4 $c ©2012", y, Some(2012));
         check("260 __ $c 19--?", y, None);
         check("260 __ $c 12345", y, None);
@@ -959,16 +792,8 @@ mod tests {
     #[test]
     fn language() {
         let l = |d: &BibDerived| d.language.clone();
-        check(
-            "008 120829t20132012nyu      bk   001 0ceng  ",
-            l,
-            Some("eng".into()),
-        );
-        check(
-            "008 120829t20132012nyu      bk   001 0c     \n041 0_ $a fre $a eng",
-            l,
-            Some("fre".into()),
-        );
+        check("008 120829t20132012nyu      bk   001 0ceng  ", l, Some("eng".into()));
+        check("008 120829t20132012nyu      bk   001 0c     \n041 0_ $a fre $a eng", l, Some("fre".into()));
         check("041 0_ $a engfre", l, Some("eng".into()));
         check("008 120829t20132012nyu      bk   001 0c|||  ", l, None);
     }
@@ -1004,11 +829,7 @@ mod tests {
     #[test]
     fn series() {
         let s = |d: &BibDerived| d.series.clone();
-        check(
-            "490 0_ $a Penguin classics ; $v 12",
-            s,
-            vec!["Penguin classics ; 12".to_string()],
-        );
+        check("490 0_ $a Penguin classics ; $v 12", s, vec!["Penguin classics ; 12".to_string()]);
         check(
             "490 1_ $a Harry Potter series ; $v year 3\n800 1_ $a Rowling, J. K. $t Harry Potter series ; $v year 3.",
             s,
@@ -1019,61 +840,25 @@ mod tests {
             s,
             vec!["Oxford world's classics (Oxford University Press)".to_string()],
         );
-        check(
-            "440 _0 $a Pelican books ; $v A12",
-            s,
-            vec!["Pelican books ; A12".to_string()],
-        );
-        check(
-            "490 1_ $a Traced but untraced",
-            s,
-            vec!["Traced but untraced".to_string()],
-        );
+        check("440 _0 $a Pelican books ; $v A12", s, vec!["Pelican books ; A12".to_string()]);
+        check("490 1_ $a Traced but untraced", s, vec!["Traced but untraced".to_string()]);
     }
 
     #[test]
     fn call_numbers() {
         let lc = |d: &BibDerived| d.lc_call_number.clone();
-        check(
-            "050 00 $a ML420.S77 $b H28 2013",
-            lc,
-            Some("ML420.S77 H28 2013".into()),
-        );
-        check(
-            "050 00 $a QA76.73.R87 $a QA76.7 $b K53 2018",
-            lc,
-            Some("QA76.73.R87 K53 2018".into()),
-        );
-        check(
-            "090 __ $a PS3561.I483 $b S5 1987\n050 00 $a PS3561.I483",
-            lc,
-            Some("PS3561.I483".into()),
-        );
-        check(
-            "090 __ $a PS3561.I483 $b S5 1987",
-            lc,
-            Some("PS3561.I483 S5 1987".into()),
-        );
+        check("050 00 $a ML420.S77 $b H28 2013", lc, Some("ML420.S77 H28 2013".into()));
+        check("050 00 $a QA76.73.R87 $a QA76.7 $b K53 2018", lc, Some("QA76.73.R87 K53 2018".into()));
+        check("090 __ $a PS3561.I483 $b S5 1987\n050 00 $a PS3561.I483", lc, Some("PS3561.I483".into()));
+        check("090 __ $a PS3561.I483 $b S5 1987", lc, Some("PS3561.I483 S5 1987".into()));
         check("050 00 $b H28", lc, None);
 
         let dewey = |d: &BibDerived| d.dewey_call_number.clone();
-        check(
-            "082 00 $a 782.42166092 $a B $2 23",
-            dewey,
-            Some("782.42166092".into()),
-        );
+        check("082 00 $a 782.42166092 $a B $2 23", dewey, Some("782.42166092".into()));
         check("082 04 $a 813/.54 $2 23", dewey, Some("813.54".into()));
-        check(
-            "082 00 $a 005.13'3 $b KIN",
-            dewey,
-            Some("005.133 KIN".into()),
-        );
+        check("082 00 $a 005.13'3 $b KIN", dewey, Some("005.133 KIN".into()));
         check("092 __ $a 813.54 $b KIN", dewey, Some("813.54 KIN".into()));
-        check(
-            "092 __ $a FIC $b KING\n082 00 $a 813/.54",
-            dewey,
-            Some("813.54".into()),
-        );
+        check("092 __ $a FIC $b KING\n082 00 $a 813/.54", dewey, Some("813.54".into()));
     }
 
     #[test]
@@ -1081,10 +866,7 @@ mod tests {
         let book = "LDR 00000nam a2200000 i 4500";
         check_format(&format!("{book}\n{}", f008(&[])), Format::Book);
         check_format(&format!("{book}\n{}", f008(&[(23, 'r')])), Format::Book);
-        check_format(
-            &format!("{book}\n{}", f008(&[(23, 'd')])),
-            Format::LargePrint,
-        );
+        check_format(&format!("{book}\n{}", f008(&[(23, 'd')])), Format::LargePrint);
         check_format(&format!("{book}\n{}", f008(&[(23, 'o')])), Format::Ebook);
         check_format(&format!("{book}\n{}", f008(&[(23, 'q')])), Format::Ebook);
         check_format(&format!("{book}\n{}", f008(&[(23, 's')])), Format::Ebook);
@@ -1092,103 +874,43 @@ mod tests {
         check_format(&format!("{book}\n{}\n007 co |n", f008(&[])), Format::Book);
         check_format(&format!("{book}\n{}", f008(&[(23, 'f')])), Format::Braille);
         check_format(&format!("{book}\n007 fb|a"), Format::Braille);
-        check_format(
-            &format!("LDR 00000nas a2200000 i 4500\n{}", f008(&[(23, 'o')])),
-            Format::Ejournal,
-        );
+        check_format(&format!("LDR 00000nas a2200000 i 4500\n{}", f008(&[(23, 'o')])), Format::Ejournal);
         check_format("LDR 00000cas a2200000 i 4500\n007 cr |n", Format::Ejournal);
-        check_format(
-            &format!("LDR 00000cas a2200000 i 4500\n{}", f008(&[])),
-            Format::Serial,
-        );
-        check_format(
-            &format!("LDR 00000cas a2200000 i 4500\n{}", f008(&[(23, 'd')])),
-            Format::Serial,
-        );
+        check_format(&format!("LDR 00000cas a2200000 i 4500\n{}", f008(&[])), Format::Serial);
+        check_format(&format!("LDR 00000cas a2200000 i 4500\n{}", f008(&[(23, 'd')])), Format::Serial);
         check_format("LDR 00000ntm a2200000 i 4500", Format::Manuscript);
-        check_format(
-            &format!("LDR 00000ntm a2200000 i 4500\n{}", f008(&[(23, 'd')])),
-            Format::LargePrint,
-        );
-        check_format(
-            "LDR 00234    a2200109   4500\n008 20120305nuuuu",
-            Format::Book,
-        );
+        check_format(&format!("LDR 00000ntm a2200000 i 4500\n{}", f008(&[(23, 'd')])), Format::LargePrint);
+        check_format("LDR 00234    a2200109   4500\n008 20120305nuuuu", Format::Book);
     }
 
     #[test]
     fn formats_of_other_material() {
         check_format("LDR 00000nem a2200000 i 4500", Format::Map);
         check_format("LDR 00000nfm a2200000 i 4500", Format::Map);
-        check_format(
-            "LDR 00000ncm a2200000 i 4500\n007 sd fungnn|||eu",
-            Format::Score,
-        );
+        check_format("LDR 00000ncm a2200000 i 4500\n007 sd fungnn|||eu", Format::Score);
         check_format("LDR 00000ndm a2200000 i 4500", Format::Score);
-        check_format(
-            "LDR 00000njm a2200000 i 4500\n007 sd fsngnn---e-",
-            Format::MusicCd,
-        );
+        check_format("LDR 00000njm a2200000 i 4500\n007 sd fsngnn---e-", Format::MusicCd);
         check_format("LDR 00000njm a2200000 i 4500\n007 sdubumennmpluu\n300 __ $a 1 sound disc : $b analog, 33 1/3 rpm ; $c 12 in.", Format::MusicRecording);
         check_format("LDR 00000njm a2200000 i 4500\n007 sduzunznnmlne\n300 __ $a 1 sound disc (53 min.) : $b digital ; $c 4 3/4 in.", Format::MusicCd);
-        check_format(
-            "LDR 00000njm a2200000 i 4500\n300 __ $a 1 compact disc",
-            Format::MusicCd,
-        );
-        check_format(
-            "LDR 00000njm a2200000 i 4500\n300 __ $a 1 CD",
-            Format::MusicCd,
-        );
-        check_format(
-            "LDR 00000njm a2200000 i 4500\n300 __ $a 2 DVDs  NTSC",
-            Format::MusicRecording,
-        );
+        check_format("LDR 00000njm a2200000 i 4500\n300 __ $a 1 compact disc", Format::MusicCd);
+        check_format("LDR 00000njm a2200000 i 4500\n300 __ $a 1 CD", Format::MusicCd);
+        check_format("LDR 00000njm a2200000 i 4500\n300 __ $a 2 DVDs  NTSC", Format::MusicRecording);
         check_format("LDR 00000njm a2200000 i 4500", Format::MusicRecording);
-        check_format(
-            "LDR 00000nim a2200000 i 4500\n007 sd fsngnnmmned",
-            Format::AudiobookCd,
-        );
-        check_format(
-            "LDR 00000nim a2200000 i 4500\n007 ss lsnjlcmpnue",
-            Format::Audiobook,
-        );
+        check_format("LDR 00000nim a2200000 i 4500\n007 sd fsngnnmmned", Format::AudiobookCd);
+        check_format("LDR 00000nim a2200000 i 4500\n007 ss lsnjlcmpnue", Format::Audiobook);
         check_format(
             "LDR 00000nim a2200000 i 4500\n007 sz zunznnnzneu\n300 __ $a 1 sound media player",
             Format::Audiobook,
         );
-        check_format(
-            "LDR 00000ngm a2200000 i 4500\n007 vd bvaizm\n300 __ $a 1 videodisc",
-            Format::Dvd,
-        );
-        check_format(
-            "LDR 00000ngm a2200000 i 4500\n007 vd csaizq",
-            Format::Bluray,
-        );
-        check_format(
-            "LDR 00000ngm a2200000 i 4500\n007 vf cbahou\n538 __ $a VHS format.",
-            Format::Video,
-        );
-        check_format(
-            "LDR 00000ngm a2200000 i 4500\n007 v| ||||||\n300 __ $a 1 videocassette (VHS)",
-            Format::Video,
-        );
+        check_format("LDR 00000ngm a2200000 i 4500\n007 vd bvaizm\n300 __ $a 1 videodisc", Format::Dvd);
+        check_format("LDR 00000ngm a2200000 i 4500\n007 vd csaizq", Format::Bluray);
+        check_format("LDR 00000ngm a2200000 i 4500\n007 vf cbahou\n538 __ $a VHS format.", Format::Video);
+        check_format("LDR 00000ngm a2200000 i 4500\n007 v| ||||||\n300 __ $a 1 videocassette (VHS)", Format::Video);
         check_format("LDR 00000ngm a2200000 i 4500\n300 __ $a 1 videodisc (83 min.) : $b sd., col ; $c 4 3/4 in.\n538 __ $a PAL.", Format::Dvd);
-        check_format(
-            "LDR 00000ngm a2200000 i 4500\n538 __ $a Blu-ray disc, region A.",
-            Format::Bluray,
-        );
-        check_format(
-            "LDR 00000ngm a2200000 i 4500\n007 mr c|aaf|nara",
-            Format::Video,
-        );
-        check_format(
-            &format!("LDR 00000ngm a2200000 i 4500\n{}", f008(&[(33, 's')])),
-            Format::VisualMaterial,
-        );
-        check_format(
-            &format!("LDR 00000ngm a2200000 i 4500\n{}", f008(&[(33, 'v')])),
-            Format::Video,
-        );
+        check_format("LDR 00000ngm a2200000 i 4500\n538 __ $a Blu-ray disc, region A.", Format::Bluray);
+        check_format("LDR 00000ngm a2200000 i 4500\n007 mr c|aaf|nara", Format::Video);
+        check_format(&format!("LDR 00000ngm a2200000 i 4500\n{}", f008(&[(33, 's')])), Format::VisualMaterial);
+        check_format(&format!("LDR 00000ngm a2200000 i 4500\n{}", f008(&[(33, 'v')])), Format::Video);
         check_format("LDR 00000nmm a2200000 i 4500", Format::ComputerFile);
         check_format("LDR 00000nom a2200000 i 4500", Format::Kit);
         check_format("LDR 00000nkm a2200000 i 4500", Format::VisualMaterial);
@@ -1214,10 +936,7 @@ mod tests {
     fn bibliographic_checks() {
         check_bib("LDR 00000nam a2200000 i 4500\n245 10 $a Title", Ok(()));
         check_bib("LDR 00000ntc a2200000 i 4500\n245 10 $k Papers", Ok(()));
-        check_bib(
-            "LDR 00234    a2200109   4500\n245 10 $a X Power Tools",
-            Ok(()),
-        );
+        check_bib("LDR 00234    a2200109   4500\n245 10 $a X Power Tools", Ok(()));
         check_bib(
             "LDR 00000nz  a2200000n  4500\n100 1_ $a Twain, Mark",
             Err("authority record (leader/06 z), not bibliographic"),
@@ -1226,26 +945,11 @@ mod tests {
             "LDR 00000nx  a2200000n  4500\n852 __ $b CPL",
             Err("holdings record (leader/06 x), not bibliographic"),
         );
-        check_bib(
-            "LDR 00000nw  a2200000n  4500",
-            Err("classification record (leader/06 w), not bibliographic"),
-        );
-        check_bib(
-            "LDR 00000nq  a2200000n  4500",
-            Err("community information record (leader/06 q), not bibliographic"),
-        );
-        check_bib(
-            "LDR 00000nam a2200000 i 4500\n100 1_ $a Twain, Mark",
-            Err("field 245 is missing"),
-        );
-        check_bib(
-            "LDR 00000nam a2200000 i 4500\n245 10 $b sub $c me",
-            Err("field 245 has no subfield a"),
-        );
-        check_bib(
-            "LDR 00000nam a2200000 i 4500\n245 10 $a  ",
-            Err("field 245 has no subfield a"),
-        );
+        check_bib("LDR 00000nw  a2200000n  4500", Err("classification record (leader/06 w), not bibliographic"));
+        check_bib("LDR 00000nq  a2200000n  4500", Err("community information record (leader/06 q), not bibliographic"));
+        check_bib("LDR 00000nam a2200000 i 4500\n100 1_ $a Twain, Mark", Err("field 245 is missing"));
+        check_bib("LDR 00000nam a2200000 i 4500\n245 10 $b sub $c me", Err("field 245 has no subfield a"));
+        check_bib("LDR 00000nam a2200000 i 4500\n245 10 $a  ", Err("field 245 has no subfield a"));
     }
 
     proptest::proptest! {
@@ -1275,24 +979,16 @@ mod tests {
         assert!(records.iter().all(|r| check_bibliographic(r).is_ok()));
         assert!(derived.iter().all(|d| !d.title.is_empty()));
         let first = &derived[0];
-        assert_eq!(
-            first.title,
-            "E Street shuffle : the glory days of Bruce Springsteen & the E Street Band"
-        );
+        assert_eq!(first.title, "E Street shuffle : the glory days of Bruce Springsteen & the E Street Band");
         assert_eq!(first.isbns, vec!["9780670026623".to_string()]);
         assert_eq!(first.lccn.as_deref(), Some("2012035454"));
         assert_eq!(first.year, Some(2013));
         assert_eq!(first.lc_call_number.as_deref(), Some("ML420.S77 H28 2013"));
         assert_eq!(first.dewey_call_number.as_deref(), Some("782.42166092"));
         assert_eq!(first.edition.as_deref(), Some("First American edition"));
-        assert_eq!(
-            first.subjects[2],
-            "Rock musicians -- United States -- Biography"
-        );
-        let mut counts: Vec<(Format, usize)> = Format::ALL
-            .iter()
-            .map(|&f| (f, derived.iter().filter(|d| d.format == f).count()))
-            .collect();
+        assert_eq!(first.subjects[2], "Rock musicians -- United States -- Biography");
+        let mut counts: Vec<(Format, usize)> =
+            Format::ALL.iter().map(|&f| (f, derived.iter().filter(|d| d.format == f).count())).collect();
         counts.retain(|(_, n)| *n > 0);
         // 27 `j` records: 25 CDs, one LP (007/03 `b`), one music DVD. 19 `g`: 14 DVDs (5 from
         // 007/04 `v`, 9 from "videodisc 4 3/4 in." or "DVD" in 300/538), 3 VHS, 2 film reels.

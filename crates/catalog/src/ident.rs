@@ -78,9 +78,7 @@ impl Isbn {
 /// or, when that run is not 10 or 13 digits long, the first run that also allows spaces.
 fn isbn_candidate(s: &str) -> Result<Vec<u8>, IsbnError> {
     let mut t = s.trim_start();
-    if t.get(..4)
-        .is_some_and(|label| label.eq_ignore_ascii_case("isbn"))
-    {
+    if t.get(..4).is_some_and(|label| label.eq_ignore_ascii_case("isbn")) {
         t = &t[4..];
         for label in ["-13", "-10", "13:", "10:"] {
             if let Some(rest) = t.strip_prefix(label) {
@@ -92,9 +90,7 @@ fn isbn_candidate(s: &str) -> Result<Vec<u8>, IsbnError> {
     }
     let digits_of = |allow_space: bool| -> Vec<u8> {
         t.bytes()
-            .take_while(|b| {
-                b.is_ascii_digit() || matches!(b, b'X' | b'x' | b'-') || (allow_space && *b == b' ')
-            })
+            .take_while(|b| b.is_ascii_digit() || matches!(b, b'X' | b'x' | b'-') || (allow_space && *b == b' '))
             .filter(|b| *b != b'-' && *b != b' ')
             .map(|b| b.to_ascii_uppercase())
             .collect()
@@ -107,10 +103,7 @@ fn isbn_candidate(s: &str) -> Result<Vec<u8>, IsbnError> {
         digits = digits_of(true);
     }
     // `X` is a check digit: only the last of ten.
-    let x_misplaced = digits
-        .iter()
-        .enumerate()
-        .any(|(i, &d)| d == b'X' && !(i == 9 && digits.len() == 10));
+    let x_misplaced = digits.iter().enumerate().any(|(i, &d)| d == b'X' && !(i == 9 && digits.len() == 10));
     if x_misplaced || (digits.len() != 10 && digits.len() != 13) {
         return Err(IsbnError::WrongLength(s.to_string()));
     }
@@ -119,11 +112,7 @@ fn isbn_candidate(s: &str) -> Result<Vec<u8>, IsbnError> {
 
 /// The ISBN-10 check digit of nine ASCII digits.
 fn isbn10_check(nine: &[u8]) -> u8 {
-    let sum: u32 = nine
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (10 - i as u32) * u32::from(d - b'0'))
-        .sum();
+    let sum: u32 = nine.iter().enumerate().map(|(i, d)| (10 - i as u32) * u32::from(d - b'0')).sum();
     match (11 - sum % 11) % 11 {
         10 => b'X',
         c => b'0' + c as u8,
@@ -132,12 +121,8 @@ fn isbn10_check(nine: &[u8]) -> u8 {
 
 /// The ISBN-13 (EAN-13) check digit of the first twelve ASCII digits.
 fn isbn13_check(twelve: &[u8]) -> u8 {
-    let sum: u32 = twelve
-        .iter()
-        .take(12)
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { 1 } else { 3 } * u32::from(d - b'0'))
-        .sum();
+    let sum: u32 =
+        twelve.iter().take(12).enumerate().map(|(i, d)| if i % 2 == 0 { 1 } else { 3 } * u32::from(d - b'0')).sum();
     b'0' + ((10 - sum % 10) % 10) as u8
 }
 
@@ -186,11 +171,7 @@ impl Issn {
         if digits.len() != 8 || digits[..7].iter().any(|d| !d.is_ascii_digit()) {
             return Err(IssnError::NotFound(s.to_string()));
         }
-        let sum: u32 = digits[..7]
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (8 - i as u32) * u32::from(d - b'0'))
-            .sum();
+        let sum: u32 = digits[..7].iter().enumerate().map(|(i, d)| (8 - i as u32) * u32::from(d - b'0')).sum();
         let check = match (11 - sum % 11) % 11 {
             10 => b'X',
             c => b'0' + c as u8,
@@ -318,10 +299,7 @@ pub fn oclc_number(s: &str) -> Option<String> {
 }
 
 fn strip_oclc_prefix(t: &str) -> Option<&str> {
-    ["ocm", "ocn", "on"]
-        .iter()
-        .find_map(|p| t.strip_prefix(p))
-        .map(str::trim_start)
+    ["ocm", "ocn", "on"].iter().find_map(|p| t.strip_prefix(p)).map(str::trim_start)
 }
 
 #[cfg(test)]
@@ -330,9 +308,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn check_isbn(input: &str, expected: Result<&str, ()>) {
-        let got = Isbn::parse(input)
-            .map(|i| i.as_isbn13().to_string())
-            .map_err(|_| ());
+        let got = Isbn::parse(input).map(|i| i.as_isbn13().to_string()).map_err(|_| ());
         assert_eq!(got, expected.map(str::to_string), "ISBN {input:?}");
     }
 
@@ -360,20 +336,16 @@ mod tests {
 
     #[test]
     fn isbn10_form() {
-        for (input, ten) in [
-            ("9780306406157", Some("0306406152")),
-            ("9780804429573", Some("080442957X")),
-            ("9791090636071", None),
-        ] {
+        for (input, ten) in
+            [("9780306406157", Some("0306406152")), ("9780804429573", Some("080442957X")), ("9791090636071", None)]
+        {
             let isbn = Isbn::parse(input).expect(input);
             assert_eq!(isbn.to_isbn10().as_deref(), ten, "{input}");
         }
     }
 
     fn check_issn(input: &str, expected: Result<&str, ()>) {
-        let got = Issn::parse(input)
-            .map(|i| i.as_str().to_string())
-            .map_err(|_| ());
+        let got = Issn::parse(input).map(|i| i.as_str().to_string()).map_err(|_| ());
         assert_eq!(got, expected.map(str::to_string), "ISSN {input:?}");
     }
 
@@ -390,9 +362,7 @@ mod tests {
     }
 
     fn check_lccn(input: &str, expected: Result<&str, ()>) {
-        let got = Lccn::parse(input)
-            .map(|l| l.as_str().to_string())
-            .map_err(|_| ());
+        let got = Lccn::parse(input).map(|l| l.as_str().to_string()).map_err(|_| ());
         assert_eq!(got, expected.map(str::to_string), "LCCN {input:?}");
     }
 

@@ -323,11 +323,7 @@ impl ItemMapping {
 pub fn extract_items(record: &marc::Record, mapping: &ItemMapping) -> (Vec<NewItem>, Vec<String>) {
     let mut items: Vec<NewItem> = Vec::new();
     let mut problems = Vec::new();
-    let fields = record
-        .fields
-        .iter()
-        .filter_map(|f| f.as_data())
-        .filter(|f| mapping.carries_item(f));
+    let fields = record.fields.iter().filter_map(|f| f.as_data()).filter(|f| mapping.carries_item(f));
     for (n, field) in fields.enumerate() {
         let place = format!("field {} (item {})", mapping.tag, n + 1);
         match item_from_field(field, mapping) {
@@ -352,10 +348,7 @@ pub fn extract_items(record: &marc::Record, mapping: &ItemMapping) -> (Vec<NewIt
 fn item_from_field(field: &marc::DataField, m: &ItemMapping) -> Result<NewItem, Vec<String>> {
     let get = |code: Option<char>| -> Option<&str> {
         let code = code?;
-        field
-            .subfields_with(code)
-            .map(str::trim)
-            .find(|v| !v.is_empty())
+        field.subfields_with(code).map(str::trim).find(|v| !v.is_empty())
     };
     let text = |code: Option<char>| get(code).map(str::to_string);
     let mut reasons = Vec::new();
@@ -365,9 +358,7 @@ fn item_from_field(field: &marc::DataField, m: &ItemMapping) -> Result<NewItem, 
             reasons.push(format!("subfield ${} (barcode) is missing", m.barcode));
             None
         }
-        Some(v) => Barcode::parse(v)
-            .map_err(|e| reasons.push(format!("subfield ${}: {e}", m.barcode)))
-            .ok(),
+        Some(v) => Barcode::parse(v).map_err(|e| reasons.push(format!("subfield ${}: {e}", m.barcode))).ok(),
     };
     let mut code = |sub: Option<char>, what: &str, default: Option<&str>| -> Option<Code> {
         let (value, from) = match (get(sub), default) {
@@ -383,15 +374,9 @@ fn item_from_field(field: &marc::DataField, m: &ItemMapping) -> Result<NewItem, 
                 return None;
             }
         };
-        Code::parse(value)
-            .map_err(|e| reasons.push(format!("{from} ({what}): {e}")))
-            .ok()
+        Code::parse(value).map_err(|e| reasons.push(format!("{from} ({what}): {e}"))).ok()
     };
-    let home_branch = code(
-        Some(m.home_branch),
-        "home branch",
-        m.default_branch.as_deref(),
-    );
+    let home_branch = code(Some(m.home_branch), "home branch", m.default_branch.as_deref());
     let holding_branch = match m.holding_branch.and_then(|c| get(Some(c))) {
         Some(_) => code(m.holding_branch, "holding branch", None),
         None => home_branch.clone(),
@@ -400,17 +385,9 @@ fn item_from_field(field: &marc::DataField, m: &ItemMapping) -> Result<NewItem, 
         Some(_) => code(m.location, "shelving location", None),
         None => None,
     };
-    let item_type = code(
-        m.item_type,
-        "item type",
-        Some(m.default_item_type.as_str()).filter(|d| !d.is_empty()),
-    );
+    let item_type = code(m.item_type, "item type", Some(m.default_item_type.as_str()).filter(|d| !d.is_empty()));
 
-    let price_sub = if get(m.price).is_some() {
-        m.price
-    } else {
-        m.purchase_price
-    };
+    let price_sub = if get(m.price).is_some() { m.price } else { m.purchase_price };
     let price = match (price_sub, get(price_sub)) {
         (Some(c), Some(v)) => match Money::parse(v) {
             Ok(p) => Some(p),
@@ -426,9 +403,7 @@ fn item_from_field(field: &marc::DataField, m: &ItemMapping) -> Result<NewItem, 
         (Some(c), Some(v)) => {
             let date = iso_date(v);
             if date.is_none() {
-                reasons.push(format!(
-                    "subfield ${c}: acquisition date {v:?} is not a date (YYYY-MM-DD)"
-                ));
+                reasons.push(format!("subfield ${c}: acquisition date {v:?} is not a date (YYYY-MM-DD)"));
             }
             date
         }
@@ -468,9 +443,7 @@ fn item_from_field(field: &marc::DataField, m: &ItemMapping) -> Result<NewItem, 
     };
 
     match (barcode, home_branch, holding_branch, item_type) {
-        (Some(barcode), Some(home_branch), Some(holding_branch), Some(item_type))
-            if reasons.is_empty() =>
-        {
+        (Some(barcode), Some(home_branch), Some(holding_branch), Some(item_type)) if reasons.is_empty() => {
             Ok(NewItem {
                 barcode,
                 home_branch,
@@ -497,17 +470,11 @@ fn iso_date(s: &str) -> Option<String> {
     let date = s.split([' ', 'T']).next().unwrap_or("");
     let digits: String = date.chars().filter(|c| *c != '-').collect();
     let dashed = date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-';
-    if digits.len() != 8
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || !(dashed || date.len() == 8)
-    {
+    if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) || !(dashed || date.len() == 8) {
         return None;
     }
-    let (y, mo, d): (u32, u32, u32) = (
-        digits[..4].parse().ok()?,
-        digits[4..6].parse().ok()?,
-        digits[6..].parse().ok()?,
-    );
+    let (y, mo, d): (u32, u32, u32) =
+        (digits[..4].parse().ok()?, digits[4..6].parse().ok()?, digits[6..].parse().ok()?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days = match mo {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -519,12 +486,7 @@ fn iso_date(s: &str) -> Option<String> {
     if y == 0 || d == 0 || d > days {
         return None;
     }
-    Some(format!(
-        "{}-{}-{}",
-        &digits[..4],
-        &digits[4..6],
-        &digits[6..]
-    ))
+    Some(format!("{}-{}-{}", &digits[..4], &digits[4..6], &digits[6..]))
 }
 
 #[cfg(test)]
@@ -557,12 +519,7 @@ mod tests {
     }
 
     /// Extracts the items of a record typed in the line format and compares items and problems.
-    fn check(
-        text: &str,
-        mapping: &ItemMapping,
-        expected: Vec<NewItem>,
-        expected_problems: &[&str],
-    ) {
+    fn check(text: &str, mapping: &ItemMapping, expected: Vec<NewItem>, expected_problems: &[&str]) {
         let (items, problems) = extract_items(&record(text), mapping);
         assert_eq!(problems, expected_problems, "record:\n{text}");
         assert_eq!(items, expected, "record:\n{text}");
@@ -598,24 +555,14 @@ mod tests {
         check(
             "952 __ $a CPL $p 39999000016178 $g $12.99",
             &koha,
-            vec![NewItem {
-                price: Some(Money::from_minor(1299)),
-                ..item("39999000016178")
-            }],
+            vec![NewItem { price: Some(Money::from_minor(1299)), ..item("39999000016178") }],
             &[],
         );
-        let with_default = ItemMapping {
-            default_branch: Some("MPL".into()),
-            ..koha
-        };
+        let with_default = ItemMapping { default_branch: Some("MPL".into()), ..koha };
         check(
             "952 __ $p 1001",
             &with_default,
-            vec![NewItem {
-                home_branch: code("MPL"),
-                holding_branch: code("MPL"),
-                ..item("1001")
-            }],
+            vec![NewItem { home_branch: code("MPL"), holding_branch: code("MPL"), ..item("1001") }],
             &[],
         );
     }
@@ -637,15 +584,7 @@ mod tests {
             ("$7 2 $4 1", ItemStatus::Damaged),
         ] {
             let text = format!("952 __ $a CPL $p 1001 {subfields}");
-            check(
-                &text,
-                &koha,
-                vec![NewItem {
-                    status,
-                    ..item("1001")
-                }],
-                &[],
-            );
+            check(&text, &koha, vec![NewItem { status, ..item("1001") }], &[]);
         }
     }
 
@@ -676,10 +615,7 @@ mod tests {
                 "field 952 (item 9): subfield $v: \"1.234\" is not an amount of money (expected digits with at most two decimals, e.g. 25.00)",
             ],
         );
-        let no_default_type = ItemMapping {
-            default_item_type: String::new(),
-            ..koha
-        };
+        let no_default_type = ItemMapping { default_item_type: String::new(), ..koha };
         check(
             "952 __ $a CPL $p 1001",
             &no_default_type,
@@ -763,13 +699,8 @@ mod tests {
     #[test]
     fn which_fields_carry_items() {
         let r = record("949 __ $a *recs=b;\n949 _1 $i 1\n952 __ $p 2");
-        let carried = |m: &ItemMapping| {
-            r.fields
-                .iter()
-                .filter_map(|f| f.as_data())
-                .filter(|d| m.carries_item(d))
-                .count()
-        };
+        let carried =
+            |m: &ItemMapping| r.fields.iter().filter_map(|f| f.as_data()).filter(|d| m.carries_item(d)).count();
         assert_eq!(carried(&ItemMapping::vendor_949()), 1);
         assert_eq!(carried(&ItemMapping::koha_952()), 1);
         assert_eq!(carried(&ItemMapping::holdings_852()), 0);
@@ -777,16 +708,9 @@ mod tests {
 
     #[test]
     fn mapping_round_trips_through_json() {
-        for m in [
-            ItemMapping::koha_952(),
-            ItemMapping::holdings_852(),
-            ItemMapping::vendor_949(),
-        ] {
+        for m in [ItemMapping::koha_952(), ItemMapping::holdings_852(), ItemMapping::vendor_949()] {
             let json = serde_json::to_string(&m).expect("serialises");
-            assert_eq!(
-                serde_json::from_str::<ItemMapping>(&json).expect("deserialises"),
-                m
-            );
+            assert_eq!(serde_json::from_str::<ItemMapping>(&json).expect("deserialises"), m);
         }
     }
 
@@ -797,17 +721,9 @@ mod tests {
         let mut extracted: HashMap<String, (String, NewItem)> = HashMap::new();
         let mut total = 0;
         for r in koha_sample() {
-            let biblionumber = r
-                .subfield_values("999", 'c')
-                .next()
-                .expect("999 $c")
-                .to_string();
+            let biblionumber = r.subfield_values("999", 'c').next().expect("999 $c").to_string();
             let (items, problems) = extract_items(&r, &mapping);
-            assert_eq!(
-                problems,
-                Vec::<String>::new(),
-                "biblionumber {biblionumber}"
-            );
+            assert_eq!(problems, Vec::<String>::new(), "biblionumber {biblionumber}");
             total += items.len();
             for i in items {
                 extracted.insert(i.barcode.to_string(), (biblionumber.clone(), i));
@@ -824,9 +740,7 @@ mod tests {
             if c[1] == "369" {
                 continue;
             }
-            let (bib, i) = extracted
-                .get(c[2])
-                .unwrap_or_else(|| panic!("barcode {} not extracted", c[2]));
+            let (bib, i) = extracted.get(c[2]).unwrap_or_else(|| panic!("barcode {} not extracted", c[2]));
             let opt = |s: &str| {
                 if s.is_empty() {
                     None
@@ -838,11 +752,7 @@ mod tests {
             assert_eq!(i.home_branch.as_str(), c[3], "{row}");
             assert_eq!(i.holding_branch.as_str(), c[4], "{row}");
             assert_eq!(i.item_type.as_str(), c[5], "{row}");
-            assert_eq!(
-                i.location.as_ref().map(|l| l.to_string()),
-                opt(c[6]),
-                "{row}"
-            );
+            assert_eq!(i.location.as_ref().map(|l| l.to_string()), opt(c[6]), "{row}");
             assert_eq!(i.call_number, opt(c[7]), "{row}");
             let flags = &c[8..12];
             assert!(flags.iter().all(|f| *f == "0"), "{row}");

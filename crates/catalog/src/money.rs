@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Money(i64);
 
@@ -41,26 +39,16 @@ impl Money {
         if whole.is_empty() && frac.is_empty() {
             return Err(err());
         }
-        if !whole.chars().all(|c| c.is_ascii_digit())
-            || !frac.chars().all(|c| c.is_ascii_digit())
-            || frac.len() > 2
-        {
+        if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
             return Err(err());
         }
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| err())?
-        };
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err())? };
         let frac: i64 = match frac.len() {
             0 => 0,
             1 => frac.parse::<i64>().map_err(|_| err())? * 10,
             _ => frac.parse().map_err(|_| err())?,
         };
-        let minor = whole
-            .checked_mul(100)
-            .and_then(|w| w.checked_add(frac))
-            .ok_or_else(err)?;
+        let minor = whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(err)?;
         Ok(Money(if neg { -minor } else { minor }))
     }
 }

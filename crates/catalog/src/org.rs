@@ -28,10 +28,7 @@ impl Code {
         if s.chars().count() > 32 {
             return Err(CodeError::TooLong(s.to_string()));
         }
-        if !s
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
+        if !s.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.')) {
             return Err(CodeError::BadCharacter(s.to_string()));
         }
         Ok(Code(s.to_string()))

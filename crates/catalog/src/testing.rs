@@ -13,11 +13,7 @@ use std::path::PathBuf;
 
 pub(crate) fn record(text: &str) -> Record {
     let mut record = Record::new(Leader::new_bibliographic());
-    for line in text
-        .lines()
-        .map(str::trim_start)
-        .filter(|l| !l.trim().is_empty())
-    {
+    for line in text.lines().map(str::trim_start).filter(|l| !l.trim().is_empty()) {
         let (tag, rest) = line.split_at(3);
         let rest = rest.strip_prefix(' ').unwrap_or(rest);
         if tag == "LDR" || tag == "000" {
@@ -32,10 +28,7 @@ pub(crate) fn record(text: &str) -> Record {
         }
         let ind = |c: char| if c == '_' || c == '#' { ' ' } else { c };
         let mut chars = rest.chars();
-        let (ind1, ind2) = (
-            ind(chars.next().expect("ind1")),
-            ind(chars.next().expect("ind2")),
-        );
+        let (ind1, ind2) = (ind(chars.next().expect("ind1")), ind(chars.next().expect("ind2")));
         let mut field = DataField::new(tag, ind1, ind2);
         field.subfields = subfields(chars.as_str());
         record.push_data(field);
@@ -82,9 +75,7 @@ pub(crate) fn read_data(relative: &str) -> String {
 
 /// The 435 records of Koha's sample catalogue with their 952 items.
 pub(crate) fn koha_sample() -> Vec<Record> {
-    marcxml(&read_data(
-        "marc/koha-sample/koha-sample-with-items.marcxml",
-    ))
+    marcxml(&read_data("marc/koha-sample/koha-sample-with-items.marcxml"))
 }
 
 /// A small MARCXML reader, enough for well-formed test files.
@@ -108,11 +99,7 @@ pub(crate) fn marcxml(xml: &str) -> Vec<Record> {
                 let attr = |name: &str| -> String {
                     e.try_get_attribute(name)
                         .expect("attribute")
-                        .map(|a| {
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .expect("value")
-                                .into_owned()
-                        })
+                        .map(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).expect("value").into_owned())
                         .unwrap_or_default()
                 };
                 text.clear();
@@ -191,8 +178,5 @@ fn line_format() {
     let f = r.data_field("020").expect("020");
     assert_eq!((f.ind1, f.ind2), (' ', ' '));
     assert_eq!(f.subfield('c'), Some("$25.00"));
-    assert_eq!(
-        r.data_field("245").expect("245").subfields,
-        vec![Subfield::new('a', "T $bx")]
-    );
+    assert_eq!(r.data_field("245").expect("245").subfields, vec![Subfield::new('a', "T $bx")]);
 }

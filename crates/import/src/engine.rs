@@ -29,7 +29,12 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { on_match: OnMatch::Skip, items: Some(ItemMapping::koha_952()), batch_size: 5000, encoding: Encoding::Auto }
+        ImportOptions {
+            on_match: OnMatch::Skip,
+            items: Some(ItemMapping::koha_952()),
+            batch_size: 5000,
+            encoding: Encoding::Auto,
+        }
     }
 }
 
@@ -225,7 +230,9 @@ pub fn import_reader<R: Read + Send>(
     let unreadable = |reason: String| ImportError::Unreadable { number: 1, offset: 0, reason };
     let records = marc::MarcReader::detect(input, ReadOptions { encoding: options.encoding })
         .map_err(|e| unreadable(e.to_string()))?
-        .ok_or_else(|| unreadable("not a MARC file: neither ISO 2709 (a record length) nor MARCXML (<) at the start".into()))?;
+        .ok_or_else(|| {
+            unreadable("not a MARC file: neither ISO 2709 (a record length) nor MARCXML (<) at the start".into())
+        })?;
     rejects.set_format(records.format());
     let batch_size = options.batch_size.max(1);
     let (tx, rx) = mpsc::sync_channel::<Result<Batch, ImportError>>(2);
@@ -251,7 +258,11 @@ pub fn import_reader<R: Read + Send>(
                             return;
                         }
                         batch.report.read += 1;
-                        reject(&mut batch, err.raw, format!("record {} (byte {}): {}", err.number, err.offset, err.problem));
+                        reject(
+                            &mut batch,
+                            err.raw,
+                            format!("record {} (byte {}): {}", err.number, err.offset, err.problem),
+                        );
                     }
                 }
                 if batch.candidates.len() + batch.rejected.len() >= batch_size
@@ -263,7 +274,11 @@ pub fn import_reader<R: Read + Send>(
             let _ = tx.send(Ok(batch));
         });
         if let Err(e) = reading {
-            return Err(ImportError::Unreadable { number: 0, offset: 0, reason: format!("cannot start a thread: {e}") });
+            return Err(ImportError::Unreadable {
+                number: 0,
+                offset: 0,
+                reason: format!("cannot start a thread: {e}"),
+            });
         }
 
         let mut total = ImportReport::default();
@@ -331,7 +346,12 @@ fn prepare_one(read: marc::ReadRecord, options: &ImportOptions, batch: &mut Batc
 }
 
 /// Stores one batch in one transaction and writes its rejects and warnings.
-fn store(db: &dyn Database, batch: Batch, on_match: OnMatch, rejects: &mut RejectSink) -> Result<ImportReport, ImportError> {
+fn store(
+    db: &dyn Database,
+    batch: Batch,
+    on_match: OnMatch,
+    rejects: &mut RejectSink,
+) -> Result<ImportReport, ImportError> {
     let Batch { candidates, origins, rejected, warnings, mut report, .. } = batch;
     for (raw, line) in rejected {
         rejects.record(&raw)?;

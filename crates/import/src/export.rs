@@ -39,7 +39,12 @@ enum Sink<W: Write> {
 
 /// Writes every selected record to `out`; returns how many records and items were written.
 /// `progress` is called with the running record count.
-pub fn export(db: &dyn Database, options: &ExportOptions, out: &mut dyn Write, progress: &dyn Fn(u64)) -> Result<(u64, u64), ExportError> {
+pub fn export(
+    db: &dyn Database,
+    options: &ExportOptions,
+    out: &mut dyn Write,
+    progress: &dyn Fn(u64),
+) -> Result<(u64, u64), ExportError> {
     let mut records = 0u64;
     let mut items_written = 0u64;
     let mut failure: Option<ExportError> = None;
@@ -115,11 +120,14 @@ pub fn item_field(item: &Item, mapping: &ItemMapping) -> DataField {
     };
     use catalog::ItemStatus as S;
     push(mapping.withdrawn, matches!(status, S::Withdrawn).then(|| "1".to_string()));
-    push(mapping.lost, match status {
-        S::Lost => Some("1".to_string()),
-        S::Missing => Some("4".to_string()),
-        _ => None,
-    });
+    push(
+        mapping.lost,
+        match status {
+            S::Lost => Some("1".to_string()),
+            S::Missing => Some("4".to_string()),
+            _ => None,
+        },
+    );
     push(mapping.damaged, matches!(status, S::Damaged).then(|| "1".to_string()));
     push(mapping.not_for_loan, matches!(status, S::OnOrder).then(|| "-1".to_string()));
     push(mapping.materials_specified, materials_specified.clone());

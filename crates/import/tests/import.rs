@@ -48,7 +48,8 @@ fn rejects_report(lib: &Library, rel: &str) -> String {
 /// Every record read is counted once: stored, matched, or rejected with a line in the report.
 fn assert_accounted(rel: &str, r: &ImportReport, report: &str) {
     assert_eq!(r.read, r.added + r.replaced + r.unchanged + r.skipped + r.rejected, "{rel}: {r:?}");
-    let reject_lines = report.lines().filter(|l| !l.contains(": warning: ") && !l.contains(": item not imported: ")).count();
+    let reject_lines =
+        report.lines().filter(|l| !l.contains(": warning: ") && !l.contains(": item not imported: ")).count();
     assert_eq!(reject_lines as u64, r.rejected, "{rel}: report:\n{report}");
 }
 
@@ -62,7 +63,8 @@ fn koha_sample_imports_every_record_and_item() {
         assert_eq!(r.item_problems, 0, "{rel}: {}", rejects_report(&lib, rel));
         assert_eq!(lib.db.count_records().expect("count"), 435);
         assert_eq!(lib.db.count_items().expect("count"), 958);
-        let branches: Vec<String> = lib.db.branches().expect("branches").into_iter().map(|b| b.code.to_string()).collect();
+        let branches: Vec<String> =
+            lib.db.branches().expect("branches").into_iter().map(|b| b.code.to_string()).collect();
         assert_eq!(branches, ["CPL", "FPL", "MPL"], "{rel}");
         // The items are rows now, not 952 fields left in the stored record.
         let first = lib.db.records(&Default::default(), Default::default()).expect("records").remove(0);
@@ -99,7 +101,11 @@ fn importing_the_same_file_twice_changes_nothing() {
         assert_eq!(first.added, first_added, "{rel} {on_match:?}: {first:?}");
         let before = snapshot(&*lib.db);
         let again = import(&lib, rel, &options);
-        assert_eq!((again.added, again.replaced, again.items_added, again.rejected), (0, 0, 0, 0), "{rel} {on_match:?}: {again:?}");
+        assert_eq!(
+            (again.added, again.replaced, again.items_added, again.rejected),
+            (0, 0, 0, 0),
+            "{rel} {on_match:?}: {again:?}"
+        );
         assert_eq!(again.items_existing, first.items_added + first.items_existing, "{rel} {on_match:?}");
         assert_eq!(snapshot(&*lib.db), before, "{rel} {on_match:?}: the second import changed the catalog");
     }
@@ -109,7 +115,10 @@ fn importing_the_same_file_twice_changes_nothing() {
 fn snapshot(db: &dyn Database) -> String {
     let mut out = String::new();
     db.export(&Default::default(), &mut |record, items| {
-        out.push_str(&format!("{} {} {:?} {} {:?}\n", record.id, record.updated_at, record.marc, record.derived.title, items));
+        out.push_str(&format!(
+            "{} {} {:?} {} {:?}\n",
+            record.id, record.updated_at, record.marc, record.derived.title, items
+        ));
         Ok(())
     })
     .expect("export");
@@ -130,7 +139,9 @@ fn on_match_add_replace_skip() {
     let bytes = std::fs::read(data(rel)).expect("read");
     let first = marc::Iso2709Reader::new(&bytes[..]).next().expect("a record").expect("reads");
     let mut edited = first.record.clone();
-    edited.push_data(marc::DataField::new(marc::Tag::parse("500").expect("tag"), ' ', ' ').with('a', "Signed by the author."));
+    edited.push_data(
+        marc::DataField::new(marc::Tag::parse("500").expect("tag"), ' ', ' ').with('a', "Signed by the author."),
+    );
     let edited_file = tempfile::NamedTempFile::new().expect("temp");
     std::fs::write(edited_file.path(), marc::to_iso2709(&edited).expect("writes")).expect("write");
     for (on_match, added, replaced, skipped, records) in
@@ -140,8 +151,14 @@ fn on_match_add_replace_skip() {
         import(&lib, rel, &ImportOptions::default());
         let file = std::fs::File::open(edited_file.path()).expect("open");
         let mut rejects = RejectSink::at(&lib.dir.path().join("edited.rejects"));
-        let r = import::import_reader(&*lib.db, file, &ImportOptions { on_match, ..Default::default() }, &mut rejects, &|_, _: &ImportReport| {})
-            .expect("import");
+        let r = import::import_reader(
+            &*lib.db,
+            file,
+            &ImportOptions { on_match, ..Default::default() },
+            &mut rejects,
+            &|_, _: &ImportReport| {},
+        )
+        .expect("import");
         assert_eq!((r.added, r.replaced, r.skipped), (added, replaced, skipped), "{on_match:?}: {r:?}");
         assert_eq!(lib.db.count_records().expect("count"), records, "{on_match:?}");
         let notes = lib
@@ -149,7 +166,12 @@ fn on_match_add_replace_skip() {
             .records(&Default::default(), Default::default())
             .expect("records")
             .iter()
-            .filter(|s| marc::iso2709::read_one(&s.marc).expect("reads").subfield_values("500", 'a').any(|v| v == "Signed by the author."))
+            .filter(|s| {
+                marc::iso2709::read_one(&s.marc)
+                    .expect("reads")
+                    .subfield_values("500", 'a')
+                    .any(|v| v == "Signed by the author.")
+            })
             .count();
         assert_eq!(notes, usize::from(on_match != OnMatch::Skip), "{on_match:?}");
     }
@@ -179,7 +201,8 @@ fn authority_and_classification_records_are_refused_with_the_reason() {
         // The rejected records' original bytes are kept: the reject file reads back as 20 records.
         let name = rel.replace('/', "_");
         let kept = std::fs::read(lib.dir.path().join(format!("{name}.rejects.xml"))).expect("reject file");
-        let wrapped = [b"<collection xmlns=\"http://www.loc.gov/MARC21/slim\">".as_slice(), &kept, b"</collection>"].concat();
+        let wrapped =
+            [b"<collection xmlns=\"http://www.loc.gov/MARC21/slim\">".as_slice(), &kept, b"</collection>"].concat();
         assert_eq!(marc::XmlReader::new(&wrapped[..]).filter(Result::is_ok).count(), 20, "{rel}");
     }
 }
@@ -210,7 +233,11 @@ const EXPECTED_REJECTS: &[(&str, u64, &str)] = &[
     ("lc-marcxml-samples/collection-clasmrc.xml", 20, "classification record (leader/06 w), not bibliographic"),
     ("lc-marcxml-samples/collection-namemrc.xml", 20, "authority record (leader/06 z), not bibliographic"),
     ("lc-marcxml-samples/collection-subjmrc.xml", 20, "authority record (leader/06 z), not bibliographic"),
-    ("marc-perl-tests/marc-record-badldr.usmarc", 1, "1 bytes of data at the end of the file that are not a MARC record"),
+    (
+        "marc-perl-tests/marc-record-badldr.usmarc",
+        1,
+        "1 bytes of data at the end of the file that are not a MARC record",
+    ),
     ("marc-perl-tests/marc-xml-empty-record-2.xml", 1, "record has no fields"),
     ("marc-perl-tests/marc-xml-empty-record.xml", 1, "record has no fields"),
     ("marc-perl-tests/marc-xml-invalid.xml", 1, "MARCXML element <datafield> outside any <record>"),
@@ -264,8 +291,14 @@ fn every_shared_file_imports_with_only_the_expected_rejects() {
             continue; // .lif, .mrk, JSON, TSV: not ISO 2709 or MARCXML
         }
         let mut rejects = RejectSink::at(&lib.dir.path().join(format!("{}.rejects", rel.replace('/', "_"))));
-        let r = import::import_reader(&*lib.db, &bytes[..], &ImportOptions::default(), &mut rejects, &|_, _: &ImportReport| {})
-            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let r = import::import_reader(
+            &*lib.db,
+            &bytes[..],
+            &ImportOptions::default(),
+            &mut rejects,
+            &|_, _: &ImportReport| {},
+        )
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
         let report = rejects_report(&lib, &rel);
         assert_accounted(&rel, &r, &report);
         let expected: Vec<_> = EXPECTED_REJECTS.iter().filter(|(f, ..)| *f == rel).collect();
@@ -285,7 +318,8 @@ fn every_shared_file_imports_with_only_the_expected_rejects() {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten().collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten().collect();
     entries.sort_by_key(|e| e.path());
     for e in entries {
         let p = e.path();
@@ -316,13 +350,9 @@ fn python() -> String {
 /// (MARC-8 input compared after pymarc's own conversion, all text NFC).
 fn pymarc_compare(input: &Path, exported: &Path, args: &[&str]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compare_with_pymarc.py");
-    let out = Command::new(python())
-        .arg(&script)
-        .arg(input)
-        .arg(exported)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {} (set SHELFMARK_PYTHON to a python with pymarc 5.4.0; scripts/test does): {e}", python()));
+    let out = Command::new(python()).arg(&script).arg(input).arg(exported).args(args).output().unwrap_or_else(|e| {
+        panic!("cannot run {} (set SHELFMARK_PYTHON to a python with pymarc 5.4.0; scripts/test does): {e}", python())
+    });
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "pymarc comparison failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     stdout
@@ -333,7 +363,8 @@ fn yaz_count(path: &Path, xml: bool) -> usize {
     if xml {
         cmd.args(["-i", "marcxml"]);
     }
-    let out = cmd.args(["-n", "-r"]).arg(path).output().expect("yaz-marcdump (Debian package yaz; scripts/test installs it)");
+    let out =
+        cmd.args(["-n", "-r"]).arg(path).output().expect("yaz-marcdump (Debian package yaz; scripts/test installs it)");
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "yaz-marcdump failed on {}: {text}", path.display());
     text.lines()
@@ -370,7 +401,12 @@ fn koha_sample_export_with_items_reads_back_in_yaz_and_pymarc() {
 
 #[test]
 fn marc8_records_export_as_utf8_equal_to_pymarcs_conversion() {
-    for rel in ["pymarc-tests/marc8.dat", "pymarc-tests/test.dat", "marc-perl-tests/marc-record-camel.usmarc", "yaz-tests/marc7.marc"] {
+    for rel in [
+        "pymarc-tests/marc8.dat",
+        "pymarc-tests/test.dat",
+        "marc-perl-tests/marc-record-camel.usmarc",
+        "yaz-tests/marc7.marc",
+    ] {
         let lib = library();
         let r = import(&lib, rel, &ImportOptions::default());
         assert!(r.added > 0 && r.rejected == 0, "{rel}: {r:?}");

@@ -180,7 +180,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(url) => StorageConfig::parse(&url),
         None => StorageConfig::Sqlite(storage::SqliteOptions::new(&cli.data)),
     };
-    let db = storage::open(&storage_config).with_context(|| format!("cannot open the database ({})", storage_config.describe()))?;
+    let db = storage::open(&storage_config)
+        .with_context(|| format!("cannot open the database ({})", storage_config.describe()))?;
     let library_name = file.library_name.clone();
     let bind = |args: &ServeArgs| args.bind.or(file.bind).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
 
@@ -255,16 +256,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn bar(len: u64, template: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template(template)
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
 
 /// Imports one file with a progress bar and prints its summary. True when records were rejected.
-fn import_one(db: &dyn Database, file: &Path, options: &import::ImportOptions, rejects: Option<&Path>) -> anyhow::Result<bool> {
+fn import_one(
+    db: &dyn Database,
+    file: &Path,
+    options: &import::ImportOptions,
+    rejects: Option<&Path>,
+) -> anyhow::Result<bool> {
     let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
     let progress = bar(size, "{msg:.bold} [{bar:40}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}");
     progress.set_message(file.display().to_string());
@@ -277,7 +281,8 @@ fn import_one(db: &dyn Database, file: &Path, options: &import::ImportOptions, r
         Some(base) => {
             let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
             let mut sink = import::RejectSink::at(base);
-            let report = import::import_reader(db, std::io::BufReader::with_capacity(1 << 16, f), options, &mut sink, &update)?;
+            let report =
+                import::import_reader(db, std::io::BufReader::with_capacity(1 << 16, f), options, &mut sink, &update)?;
             (report, sink)
         }
         None => import::import_file(db, file, options, &update)?,
@@ -363,10 +368,16 @@ fn create_demo(db: &dyn Database, records: usize) -> anyhow::Result<()> {
     let progress = bar(file.len() as u64, "demo library [{bar:40}] {msg}");
     let mut rejects = import::RejectSink::at(&std::env::temp_dir().join("shelfmark-demo.rejects"));
     let options = import::ImportOptions { on_match: OnMatch::Add, ..Default::default() };
-    let report = import::import_reader(db, std::io::Cursor::new(file), &options, &mut rejects, &|bytes: u64, r: &import::ImportReport| {
-        progress.set_position(bytes);
-        progress.set_message(format!("{} records", r.read));
-    })?;
+    let report = import::import_reader(
+        db,
+        std::io::Cursor::new(file),
+        &options,
+        &mut rejects,
+        &|bytes: u64, r: &import::ImportReport| {
+            progress.set_position(bytes);
+            progress.set_message(format!("{} records", r.read));
+        },
+    )?;
     if report.rejected > 0 || report.item_problems > 0 {
         bail!("the demo generator made records the import refused: {}", report.first_rejects.join("; "));
     }

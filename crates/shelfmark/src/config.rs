@@ -29,7 +29,8 @@ impl FileConfig {
                 p
             }
         };
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the settings file {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the settings file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("settings file {}", path.display()))
     }
 }

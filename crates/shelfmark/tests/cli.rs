@@ -63,7 +63,12 @@ fn demo_library_is_served_with_its_records() {
     let title = records[0]["title"].as_str().expect("a title").to_string();
     let id = records[0]["id"].as_i64().expect("an id");
     let page = client.get(format!("{url}/records/{id}")).send().expect("record page").text().expect("text");
-    let escaped = title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;");
+    let escaped = title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
     assert!(page.contains(&escaped), "the record page shows {title:?}");
     drop(server);
 }
@@ -83,7 +88,8 @@ fn import_reports_rejects_and_export_reads_back() {
     assert!(dir.path().join("bad_records.mrc.rejects.mrc").exists());
 
     let koha = shared_marc("koha-sample/koha-sample-with-items.marcxml");
-    let out = shelfmark(&dir.path().join("db2")).args(["import", "--on-match", "add"]).arg(&koha).output().expect("import");
+    let out =
+        shelfmark(&dir.path().join("db2")).args(["import", "--on-match", "add"]).arg(&koha).output().expect("import");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("added 435"));
     let exported = dir.path().join("out.xml");
