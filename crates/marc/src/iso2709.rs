@@ -101,6 +101,8 @@ pub struct Reader<R> {
     eof: bool,
     done: bool,
     number: usize,
+    /// Scratch space for [`parse_record_with`], kept from one record to the next.
+    scratch: Scratch,
 }
 
 impl<R: Read> Reader<R> {
@@ -118,6 +120,7 @@ impl<R: Read> Reader<R> {
             eof: false,
             done: false,
             number: 0,
+            scratch: Scratch::default(),
         }
     }
 
@@ -171,7 +174,7 @@ impl<R: Read> Reader<R> {
         if let Some(problem) = forced {
             return Err(RecordError { number, offset, raw, problem, fatal: false });
         }
-        match parse_record(&raw, &self.options) {
+        match parse_record_with(&raw, &self.options, &mut self.scratch) {
             Ok((record, warnings)) => Ok(ReadRecord { number, offset, raw, record, warnings }),
             Err(problem) => Err(RecordError { number, offset, raw, problem, fatal: false }),
         }
@@ -304,6 +307,66 @@ fn count_byte(hay: &[u8], needle: u8) -> usize {
     hay.chunks(255).map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &b| n + u8::from(b == needle)))).sum()
 }
 
+/// A record's directory entries and positions found in its data area by [`scan_data`], kept
+/// by a [`Reader`] from one record to the next so that the vectors are not allocated anew.
+#[derive(Default)]
+struct Scratch {
+    entries: Vec<Entry>,
+    /// Where the subfield delimiters are.
+    delimiters: Vec<usize>,
+    /// Where the bytes >= 0xCC are (UTF-8 lead bytes from U+0300 up, where NFC can change
+    /// text; rare in catalogue data).
+    high: Vec<usize>,
+}
+
+/// Finds the delimiters (and when `find_high` the high bytes) in `data` in one pass, 32 bytes at a time as bit masks (which the
+/// compiler vectorises), instead of a search call per subfield: subfields are short, so a call
+/// per delimiter costs more than the scan. The high bytes are looked for only when `high`.
+fn scan_data(data: &[u8], find_high: bool, delimiters: &mut Vec<usize>, high: &mut Vec<usize>) {
+    delimiters.clear();
+    high.clear();
+    push_positions(data, |b| b == SD, delimiters);
+    if find_high {
+        push_positions(data, |b| b >= 0xCC, high);
+    }
+}
+
+/// Appends to `out` the positions of the bytes in `hay` that match.
+fn push_positions(hay: &[u8], matches: impl Fn(u8) -> bool, out: &mut Vec<usize>) {
+    let mut chunks = hay.chunks_exact(32);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut mask = chunk.iter().enumerate().fold(0u32, |m, (i, &b)| m | (u32::from(matches(b)) << i));
+        while mask != 0 {
+            out.push(base + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+        base += 32;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if matches(b) {
+            out.push(base + i);
+        }
+    }
+}
+
+/// The indices in `positions` (ascending) of those within `range`. `cursor` is where the
+/// previous call ended: ranges usually come in ascending order, so the search goes on from
+/// there, and starts over only when a range lies before it.
+fn positions_within(positions: &[usize], cursor: &mut usize, range: &Range<usize>) -> Range<usize> {
+    if *cursor > 0 && positions[*cursor - 1] >= range.start {
+        *cursor = positions.partition_point(|&p| p < range.start);
+    }
+    while *cursor < positions.len() && positions[*cursor] < range.start {
+        *cursor += 1;
+    }
+    let lo = *cursor;
+    while *cursor < positions.len() && positions[*cursor] < range.end {
+        *cursor += 1;
+    }
+    lo..*cursor
+}
+
 /// The value of a run of ASCII digits (None if empty or any byte is not a digit).
 fn digits(bytes: &[u8]) -> Option<usize> {
     if bytes.is_empty() {
@@ -354,8 +417,8 @@ enum Coding {
 }
 
 /// One directory entry as found, numbers `None` when not numeric.
-struct Entry<'a> {
-    raw: &'a [u8],
+struct Entry {
+    raw: [u8; 12],
     length: Option<usize>,
     start: Option<usize>,
 }
@@ -364,6 +427,16 @@ struct Entry<'a> {
 /// its warnings, or the problem that makes it unreadable. Used by [`Reader`]; useful on
 /// its own for a record that arrived in a Z39.50 response or a database column.
 pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<Problem>), Problem> {
+    parse_record_with(bytes, options, &mut Scratch::default())
+}
+
+/// [`parse_record`] with scratch space that a caller reading many records keeps from one to
+/// the next.
+fn parse_record_with(
+    bytes: &[u8],
+    options: &ReadOptions,
+    scratch: &mut Scratch,
+) -> Result<(Record, Vec<Problem>), Problem> {
     let mut w = Vec::new();
     if bytes.len() < 24 {
         return Err(Problem::TooShort { len: bytes.len() });
@@ -405,14 +478,18 @@ pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<
     if extra != 0 {
         w.push(Problem::DirectoryLength { len: directory.len(), extra });
     }
-    let entries: Vec<Entry<'_>> = directory
-        .chunks_exact(12)
-        .map(|e| Entry { raw: e, length: digits(&e[3..7]), start: digits(&e[7..12]) })
-        .collect();
+    let Scratch { entries, delimiters, high } = scratch;
+    entries.clear();
+    entries.extend(directory.chunks_exact(12).map(|e| {
+        let mut raw = [0; 12];
+        raw.copy_from_slice(e);
+        Entry { raw, length: digits(&e[3..7]), start: digits(&e[7..12]) }
+    }));
+    let entries = &entries[..];
     if entries.is_empty() {
         return Err(Problem::NoFields);
     }
-    let located = locate_fields(&entries, data, &mut w);
+    let located = locate_fields(entries, data, &mut w);
     if located.len() * 2 < entries.len() {
         return Err(Problem::DirectoryUnusable { entries: entries.len(), located: located.len() });
     }
@@ -428,6 +505,9 @@ pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<
         nfc_certain: max_byte < 0xCC,
     };
     let mut fields = Vec::with_capacity(located.len());
+    // Every subfield delimiter in the data area, found in one pass; each field takes its share.
+    scan_data(data, !decoding.nfc_certain, delimiters, high);
+    let (mut sd_cursor, mut high_cursor) = (0, 0);
     for (index, entry_index, range) in located {
         let field_data = &data[range.clone()];
         let tag_bytes = &entries[entry_index].raw[..3];
@@ -441,8 +521,14 @@ pub fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<(Record, Vec<
         };
         // `None` when the record is not valid UTF-8 or a directory offset splits a character:
         // the field is then decoded piece by piece as before.
-        let field_text = text.and_then(|t| t.get(range));
-        fields.push(build_field(tag, field_data, field_text, decoding, &mut w));
+        let field_text = text.and_then(|t| t.get(range.clone()));
+        let sds = &delimiters[positions_within(delimiters, &mut sd_cursor, &range)];
+        // A field without a byte >= 0xCC is certainly NFC, even when the record is not.
+        let field_decoding = Decoding {
+            nfc_certain: decoding.nfc_certain || positions_within(high, &mut high_cursor, &range).is_empty(),
+            ..decoding
+        };
+        fields.push(build_field(tag, field_data, field_text, field_decoding, sds, range.start, &mut w));
     }
     if fields.is_empty() {
         return Err(Problem::NoFields);
@@ -481,10 +567,10 @@ fn locate_directory(
 
 /// Finds each field's data (without its terminator). Returns (position in the directory among
 /// the located fields, directory entry index, where the data is in `data`).
-fn locate_fields(entries: &[Entry<'_>], data: &[u8], w: &mut Vec<Problem>) -> Vec<(usize, usize, Range<usize>)> {
+fn locate_fields(entries: &[Entry], data: &[u8], w: &mut Vec<Problem>) -> Vec<(usize, usize, Range<usize>)> {
     // Where an entry's length and starting position point, if that is one whole field: it ends
     // with a field terminator and holds no other.
-    let pointed_at = |e: &Entry<'_>| match (e.length, e.start) {
+    let pointed_at = |e: &Entry| match (e.length, e.start) {
         (Some(l), Some(s)) if l >= 1 && s + l <= data.len() => {
             let slice = &data[s..s + l];
             (slice[l - 1] == FT && find_byte(&slice[..l - 1], FT).is_none()).then_some(s..s + l - 1)
@@ -565,7 +651,7 @@ fn locate_fields(entries: &[Entry<'_>], data: &[u8], w: &mut Vec<Problem>) -> Ve
             Some(range) => out.push((out.len(), i, range)),
             None => w.push(Problem::DirectoryEntry {
                 index: i + 1,
-                entry: show_bytes(e.raw, 12),
+                entry: show_bytes(&e.raw, 12),
                 reason: "its length and starting position do not point at a field",
             }),
         }
@@ -713,9 +799,18 @@ fn read_char(bytes: &[u8], coding: Coding) -> (Option<char>, usize) {
 
 /// Builds one field from its data (without the terminator). `text`, when known, is `data`
 /// already validated as UTF-8.
-fn build_field(tag: Tag, data: &[u8], text: Option<&str>, decoding: Decoding, w: &mut Vec<Problem>) -> Field {
+fn build_field(
+    tag: Tag,
+    data: &[u8],
+    text: Option<&str>,
+    decoding: Decoding,
+    sds: &[usize],
+    sds_base: usize,
+    w: &mut Vec<Problem>,
+) -> Field {
     let coding = decoding.coding;
-    let first_sd = find_byte(data, SD);
+    // `sds`: where the field's subfield delimiters are, counted from `sds_base`.
+    let first_sd = sds.first().map(|&p| p - sds_base);
     // A 00X field laid out as a data field (two indicators, then a subfield) is read as one,
     // as YAZ does for DanMARC and as MARCXML `datafield tag="00X"` is written.
     let laid_out_as_data = tag.is_control() && data.len() > 3 && first_sd == Some(2);
@@ -782,14 +877,13 @@ fn build_field(tag: Tag, data: &[u8], text: Option<&str>, decoding: Decoding, w:
         Subfield { code, value }
     };
     // At most one subfield per delimiter; counting them first saves growing the Vec.
-    let mut subfields = Vec::with_capacity(count_byte(&data[first_sd..], SD));
+    let mut subfields = Vec::with_capacity(sds.len());
     let mut current: Option<(char, Range<usize>, Option<Vec<u8>>)> = None;
-    let mut pos = first_sd;
-    while pos < data.len() {
-        let next = find_byte(&data[pos + 1..], SD).map_or(data.len(), |i| pos + 1 + i);
+    for (k, &pos) in sds.iter().enumerate() {
+        let pos = pos - sds_base;
+        let next = sds.get(k + 1).map_or(data.len(), |&p| p - sds_base);
         let segment = &data[pos + 1..next];
         let segment_start = pos + 1;
-        pos = next;
         let Some(&first) = segment.first() else {
             w.push(Problem::EmptySubfieldCode { tag: tag.to_string() });
             continue;

@@ -1,6 +1,7 @@
 //! Small text helpers shared by the readers: NFC normalisation with an allocation-free fast
 //! path, and what counts as a valid indicator or subfield code.
 
+use unicode_normalization::char::compose;
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// True when `s` is certainly NFC: every character is below U+0300, where nothing combines
@@ -55,10 +56,20 @@ fn nfc_by_segments(s: &str) -> String {
         // text, all character boundaries.
         let end = bytes[i..].iter().position(|&b| b < 0x80 || (0xC0..0xCC).contains(&b)).map_or(bytes.len(), |n| i + n);
         let piece = &s[start..end];
-        out.push_str(&s[done..start]);
         // Combining diacritical marks (U+0300-U+036F, lead bytes 0xCC-0xCD) are never NFC after
         // a letter they compose with; other text (Greek, Cyrillic, CJK) usually is NFC already.
         let marks = bytes[i..end].iter().any(|&b| b == 0xCC || b == 0xCD);
+        if let Some(c) = ascii_with_one_mark(piece) {
+            // The common case in decomposed text, without the general normaliser.
+            out.push_str(&s[done..start]);
+            match c {
+                Some(c) => out.push(c),
+                None => out.push_str(piece),
+            }
+            done = end;
+            continue;
+        }
+        out.push_str(&s[done..start]);
         if !marks && is_nfc_quick(piece.chars()) == IsNormalized::Yes {
             out.push_str(piece);
         } else {
@@ -68,6 +79,27 @@ fn nfc_by_segments(s: &str) -> String {
     }
     out.push_str(&s[done..]);
     out
+}
+
+/// NFC of `piece` when it is an ASCII character followed by one combining diacritical mark
+/// (U+0300-U+036F) that is its own decomposition: `Some(Some(c))` when the two compose to
+/// `c`, `Some(None)` when they stay as they are, `None` when `piece` is not of that shape.
+/// An ASCII character is a starter with no decomposition and a single mark needs no
+/// reordering, so NFC is just the canonical composition of the pair (if there is one).
+fn ascii_with_one_mark(piece: &str) -> Option<Option<char>> {
+    let &[base, lead, _] = piece.as_bytes() else {
+        return None;
+    };
+    if !base.is_ascii() || !(lead == 0xCC || lead == 0xCD) {
+        return None;
+    }
+    let mark = piece[1..].chars().next()?;
+    // U+0370 up (also lead byte 0xCD) are not combining marks; U+0340, U+0341, U+0343 and
+    // U+0344 decompose to other marks.
+    if mark > '\u{36f}' || matches!(mark, '\u{340}' | '\u{341}' | '\u{343}' | '\u{344}') {
+        return None;
+    }
+    Some(compose(char::from(base), mark))
 }
 
 /// MARC 21 indicators are a blank, a digit or a lowercase letter.
@@ -142,6 +174,24 @@ mod tests {
             proptest::prop_assert_eq!(&nfc_by_segments(&s), &expected);
             proptest::prop_assert_eq!(&nfc(&s), &expected);
             proptest::prop_assert_eq!(&nfc_owned(s.clone()), &expected);
+        }
+    }
+
+    /// The fast path for an ASCII character and one mark agrees with the normaliser on every
+    /// such pair (and on the two-byte characters after the marks, which it leaves alone).
+    #[test]
+    fn ascii_with_one_mark_is_nfc() {
+        for base in (0u8..0x80).map(char::from) {
+            for mark in '\u{300}'..='\u{37f}' {
+                let s: String = [base, mark].into_iter().collect();
+                let expected: String = s.nfc().collect();
+                match ascii_with_one_mark(&s) {
+                    Some(Some(c)) => assert_eq!(c.to_string(), expected, "{s:?}"),
+                    Some(None) => assert_eq!(s, expected, "{s:?}"),
+                    None => assert!(matches!(mark, '\u{340}' | '\u{341}' | '\u{343}' | '\u{344}' | '\u{370}'..)),
+                }
+                assert_eq!(nfc(&s), expected, "{s:?}");
+            }
         }
     }
 
