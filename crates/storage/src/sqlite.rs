@@ -118,12 +118,15 @@ fn connect(path: &Path, writer: bool) -> Result<Connection> {
         }
     }
     // The writer gets a larger page cache: index inserts keyed by hashes and ISBNs land all over
-    // their B-trees, and a small cache turns a large import into page reads.
+    // their B-trees, and a small cache turns a large import into page reads. Checkpointing every
+    // 64 MiB of WAL instead of 4 MiB copies an index page that many batches touch once, not once
+    // per batch.
     conn.execute_batch(if writer {
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = NORMAL;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -131072;"
+         PRAGMA cache_size = -131072;
+         PRAGMA wal_autocheckpoint = 16384;"
     } else {
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = NORMAL;
