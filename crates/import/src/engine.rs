@@ -366,23 +366,16 @@ fn store(
     let outcomes = db.import_batch(&candidates, on_match)?;
     for (p, outcome) in origins.into_iter().zip(outcomes) {
         match outcome {
-            ImportOutcome::Added { items_added, items_existing, .. } => {
-                report.added += 1;
-                report.items_added += u64::from(items_added);
-                report.items_existing += u64::from(items_existing);
-            }
-            ImportOutcome::Replaced { items_added, items_existing, .. } => {
-                report.replaced += 1;
-                report.items_added += u64::from(items_added);
-                report.items_existing += u64::from(items_existing);
-            }
-            ImportOutcome::Unchanged { items_added, items_existing, .. } => {
-                report.unchanged += 1;
-                report.items_added += u64::from(items_added);
-                report.items_existing += u64::from(items_existing);
-            }
-            ImportOutcome::Skipped { items_added, items_existing, .. } => {
-                report.skipped += 1;
+            ImportOutcome::Added { items_added, items_existing, .. }
+            | ImportOutcome::Replaced { items_added, items_existing, .. }
+            | ImportOutcome::Unchanged { items_added, items_existing, .. }
+            | ImportOutcome::Skipped { items_added, items_existing, .. } => {
+                *match outcome {
+                    ImportOutcome::Added { .. } => &mut report.added,
+                    ImportOutcome::Replaced { .. } => &mut report.replaced,
+                    ImportOutcome::Unchanged { .. } => &mut report.unchanged,
+                    _ => &mut report.skipped,
+                } += 1;
                 report.items_added += u64::from(items_added);
                 report.items_existing += u64::from(items_existing);
             }
