@@ -14,9 +14,9 @@
 //! ONLY transaction through a portal (a server-side cursor), a chunk of records at a time.
 
 use crate::common::{
-    self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, format_str, item_acquired_on,
-    item_refs, items_query, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items,
-    records_query, BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange, Ref, Savepoint,
+    self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, item_acquired_on, item_refs,
+    items_query, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items, records_query,
+    BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange, Ref, Savepoint,
 };
 use crate::config::{redact_url, PostgresOptions};
 use crate::migrate::{self, check_not_newer};
@@ -440,7 +440,7 @@ impl RecordValues {
             sha: sha.to_vec(),
             title_fold: fold(&r.derived.title),
             authors_fold: fold_authors(&r.derived.authors),
-            format: format_str(r.derived.format),
+            format: r.derived.format.as_str().to_string(),
         }
     }
 

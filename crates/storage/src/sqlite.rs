@@ -11,9 +11,9 @@
 //! `busy_timeout=5s` (another process, such as a backup, may hold the lock briefly).
 
 use crate::common::{
-    self, branch_has_items, branch_has_patrons, change_from, distinct, fold, fold_authors, format_str,
-    item_acquired_on, item_refs, items_query, no_record, parse_barcode, parse_code, parse_format, parse_status,
-    record_has_items, records_query, BatchWriter, Dialect, Found, NeededCodes, Param, Ref, Savepoint,
+    self, branch_has_items, branch_has_patrons, change_from, distinct, fold, fold_authors, item_acquired_on, item_refs,
+    items_query, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items, records_query,
+    BatchWriter, Dialect, Found, NeededCodes, Param, Ref, Savepoint,
 };
 use crate::config::SqliteOptions;
 use crate::migrate::{self, check_not_newer};
@@ -336,7 +336,7 @@ fn write_record_row(
 ) -> Result<usize> {
     let d = &r.derived;
     let mut st = tx.prepare_cached(sql)?;
-    let format = format_str(d.format);
+    let format = d.format.as_str();
     let common: [&dyn ToSql; 23] = [
         &r.marc,
         &sha,

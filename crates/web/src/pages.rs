@@ -36,24 +36,6 @@ pub(crate) async fn not_found(State(state): State<AppState>) -> Response {
     error_page(&state, ApiError::new(ErrorCode::RouteNotFound, "There is no page at this address."))
 }
 
-/// What a person reads for a format (`large_print` -> "Large print", `dvd` -> "DVD").
-fn format_label(format: catalog::Format) -> String {
-    let name = serde_json::to_value(format).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    match name.as_str() {
-        "dvd" => "DVD".into(),
-        "bluray" => "Blu-ray".into(),
-        "ebook" => "E-book".into(),
-        "ejournal" => "E-journal".into(),
-        "music_cd" => "Music CD".into(),
-        "audiobook_cd" => "Audiobook CD".into(),
-        _ => {
-            let spaced = name.replace('_', " ");
-            let mut chars = spaced.chars();
-            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-        }
-    }
-}
-
 /// MARC language codes most often seen in a public library, else the code itself.
 fn language_label(code: &str) -> &str {
     match code {
@@ -95,7 +77,7 @@ fn records_table(out: &mut String, caption: &str, records: &[StoredRecord]) {
             Esc(title),
             Esc(d.authors.first().map(String::as_str).unwrap_or("")),
             d.year.map(|y| y.to_string()).unwrap_or_default(),
-            Esc(&format_label(d.format)),
+            Esc(d.format.label()),
         );
     }
     out.push_str("</tbody>\n</table>\n");
@@ -255,7 +237,7 @@ fn derived_list(out: &mut String, d: &BibDerived) {
     out.push_str("<dl>\n");
     dl_row(out, "Statement of responsibility", &[d.responsibility.as_deref().unwrap_or("")]);
     dl_row(out, if d.authors.len() == 1 { "Author" } else { "Authors" }, &strs(&d.authors));
-    dl_row(out, "Format", &[&format_label(d.format)]);
+    dl_row(out, "Format", &[d.format.label()]);
     dl_row(out, "Edition", &[d.edition.as_deref().unwrap_or("")]);
     dl_row(out, "Publisher", &[d.publisher.as_deref().unwrap_or("")]);
     dl_row(out, "Year", &[&year]);
@@ -400,12 +382,4 @@ async fn record_page(State(state): State<AppState>, Path(id): Path<String>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn format_labels() {
-        assert_eq!(format_label(catalog::Format::LargePrint), "Large print");
-        assert_eq!(format_label(catalog::Format::Dvd), "DVD");
-        assert_eq!(format_label(catalog::Format::AudiobookCd), "Audiobook CD");
-        assert_eq!(format_label(catalog::Format::Book), "Book");
-    }
 }
