@@ -378,8 +378,3 @@ async fn record_page(State(state): State<AppState>, Path(id): Path<String>) -> R
     main.push_str("</section>\n</article>\n");
     Html(layout(&state.config.library_name, title, &main)).into_response()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
