@@ -3,8 +3,7 @@
 
 use std::io::Write;
 
-use catalog::{Item, ItemMapping, NewItem};
-use marc::{DataField, Subfield, Tag};
+use catalog::ItemMapping;
 use storage::{Database, RecordFilter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,7 +60,9 @@ pub fn export(
                 .map_err(|e| ExportError::Record { id, message: format!("stored MARC does not read back: {e}") })?;
             if let Some(mapping) = &options.items {
                 for item in &items {
-                    record.push_data(item_field(item, mapping));
+                    let field = catalog::item_field(&item.item, mapping)
+                        .map_err(|e| ExportError::Record { id, message: format!("item layout: {e}") })?;
+                    record.push_data(field);
                 }
                 items_written += items.len() as u64;
             }
@@ -89,58 +90,4 @@ pub fn export(
     }
     progress(records);
     Ok((records, items_written))
-}
-
-/// An item as a field of `mapping`'s layout: the inverse of `catalog::extract_items` for the
-/// subfields the mapping names.
-pub fn item_field(item: &Item, mapping: &ItemMapping) -> DataField {
-    let NewItem {
-        barcode,
-        home_branch,
-        holding_branch,
-        location,
-        collection,
-        call_number,
-        item_type,
-        price,
-        public_note,
-        staff_note,
-        materials_specified,
-        status,
-        acquired_on,
-    } = &item.item;
-    let tag = Tag::parse(&mapping.tag).unwrap_or_else(|_| Tag::parse("952").expect("952 is a tag"));
-    let mut field = DataField::new(tag, ' ', mapping.ind2.unwrap_or(' '));
-    let mut push = |code: Option<char>, value: Option<String>| {
-        if let (Some(code), Some(value)) = (code, value) {
-            if !value.is_empty() {
-                field.subfields.push(Subfield::new(code, value));
-            }
-        }
-    };
-    use catalog::ItemStatus as S;
-    push(mapping.withdrawn, matches!(status, S::Withdrawn).then(|| "1".to_string()));
-    push(
-        mapping.lost,
-        match status {
-            S::Lost => Some("1".to_string()),
-            S::Missing => Some("4".to_string()),
-            _ => None,
-        },
-    );
-    push(mapping.damaged, matches!(status, S::Damaged).then(|| "1".to_string()));
-    push(mapping.not_for_loan, matches!(status, S::OnOrder).then(|| "-1".to_string()));
-    push(mapping.materials_specified, materials_specified.clone());
-    push(mapping.collection, collection.clone());
-    push(Some(mapping.home_branch), Some(home_branch.to_string()));
-    push(mapping.holding_branch, Some(holding_branch.to_string()));
-    push(mapping.location, location.as_ref().map(ToString::to_string));
-    push(mapping.acquired_on, acquired_on.clone());
-    push(mapping.price, price.map(|p| p.to_string()));
-    push(mapping.call_number.first().copied(), call_number.clone());
-    push(Some(mapping.barcode), Some(barcode.to_string()));
-    push(mapping.staff_note, staff_note.clone());
-    push(mapping.item_type, Some(item_type.to_string()));
-    push(mapping.public_note, public_note.clone());
-    field
 }
