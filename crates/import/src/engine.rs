@@ -307,18 +307,24 @@ fn new_batch(capacity: usize) -> Batch {
 }
 
 fn reject(batch: &mut Batch, raw: Vec<u8>, line: String) {
-    batch.report.rejected += 1;
-    if batch.report.first_rejects.len() < FIRST_REJECTS {
-        batch.report.first_rejects.push(line.clone());
-    }
+    count_reject(&mut batch.report, &line);
     batch.rejected.push((raw, line));
+}
+
+fn count_reject(report: &mut ImportReport, line: &str) {
+    report.rejected += 1;
+    if report.first_rejects.len() < FIRST_REJECTS {
+        report.first_rejects.push(line.to_string());
+    }
 }
 
 fn prepare_one(read: marc::ReadRecord, options: &ImportOptions, batch: &mut Batch) {
     let marc::ReadRecord { number, offset, raw, mut record, warnings } = read;
     batch.report.read += 1;
-    let at = format!("record {number} (byte {offset})");
+    // Only built when something is reported: this runs once per record.
+    let at = || format!("record {number} (byte {offset})");
     if !warnings.is_empty() {
+        let at = at();
         batch.report.records_with_warnings += 1;
         for w in &warnings {
             batch.warnings.push(format!("{at}: warning: {w}"));
@@ -329,7 +335,7 @@ fn prepare_one(read: marc::ReadRecord, options: &ImportOptions, batch: &mut Batc
             let (items, problems) = catalog::extract_items(&record, mapping);
             batch.report.item_problems += problems.len() as u64;
             for p in problems {
-                batch.warnings.push(format!("{at}: item not imported: {p}"));
+                batch.warnings.push(format!("{}: item not imported: {p}", at()));
             }
             record.fields.retain(|f| !f.as_data().is_some_and(|d| mapping.carries_item(d)));
             items
@@ -341,7 +347,7 @@ fn prepare_one(read: marc::ReadRecord, options: &ImportOptions, batch: &mut Batc
             batch.candidates.push(ImportCandidate { record: prepared, items });
             batch.origins.push(Origin { number, offset, raw });
         }
-        Err(e) => reject(batch, raw, format!("{at}: {e}")),
+        Err(e) => reject(batch, raw, format!("{}: {e}", at())),
     }
 }
 
@@ -381,10 +387,7 @@ fn store(
             }
             ImportOutcome::Rejected { reason } => {
                 let line = format!("record {} (byte {}): {reason}", p.number, p.offset);
-                report.rejected += 1;
-                if report.first_rejects.len() < FIRST_REJECTS {
-                    report.first_rejects.push(line.clone());
-                }
+                count_reject(&mut report, &line);
                 rejects.record(&p.raw)?;
                 rejects.line(&line)?;
             }
