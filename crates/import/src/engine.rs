@@ -188,17 +188,17 @@ fn with_suffix(base: &Path, ext: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Imports one file, ISO 2709 or MARCXML (told apart by its first bytes). Rejects go beside it.
+/// Imports one file, ISO 2709 or MARCXML (told apart by its first bytes). Rejects go to
+/// `rejects` ([`RejectSink::beside`] the file, usually).
 pub fn import_file(
     db: &dyn Database,
     path: &Path,
     options: &ImportOptions,
+    rejects: &mut RejectSink,
     progress: &dyn Progress,
-) -> Result<(ImportReport, RejectSink), ImportError> {
+) -> Result<ImportReport, ImportError> {
     let file = File::open(path).map_err(|source| ImportError::Open { path: path.to_path_buf(), source })?;
-    let mut rejects = RejectSink::beside(path);
-    let report = import_reader(db, BufReader::with_capacity(1 << 16, file), options, &mut rejects, progress)?;
-    Ok((report, rejects))
+    import_reader(db, BufReader::with_capacity(1 << 16, file), options, rejects, progress)
 }
 
 /// Where a prepared record came from, kept beside it in case storage rejects it.

@@ -277,16 +277,11 @@ fn import_one(
         progress.set_position(bytes);
         progress.set_message(format!("{}: {} records", file.display(), r.read));
     };
-    let (report, sink) = match rejects {
-        Some(base) => {
-            let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let mut sink = import::RejectSink::at(base);
-            let report =
-                import::import_reader(db, std::io::BufReader::with_capacity(1 << 16, f), options, &mut sink, &update)?;
-            (report, sink)
-        }
-        None => import::import_file(db, file, options, &update)?,
+    let mut sink = match rejects {
+        Some(base) => import::RejectSink::at(base),
+        None => import::RejectSink::beside(file),
     };
+    let report = import::import_file(db, file, options, &mut sink, &update)?;
     progress.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     let r = &report;
