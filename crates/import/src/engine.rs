@@ -213,8 +213,8 @@ struct Origin {
 struct Batch {
     candidates: Vec<ImportCandidate>,
     origins: Vec<Origin>,
-    rejected: Vec<(Vec<u8>, String)>,
-    warnings: Vec<String>,
+    /// Report lines in file order; a reject carries its record's original bytes.
+    notes: Vec<(Option<Vec<u8>>, String)>,
     report: ImportReport,
     bytes_read: u64,
 }
@@ -265,7 +265,7 @@ pub fn import_reader<R: Read + Send>(
                         );
                     }
                 }
-                if batch.candidates.len() + batch.rejected.len() >= batch_size
+                if batch.candidates.len() as u64 + batch.report.rejected >= batch_size as u64
                     && tx.send(Ok(std::mem::replace(&mut batch, new_batch(batch_size)))).is_err()
                 {
                     return;
@@ -299,8 +299,7 @@ fn new_batch(capacity: usize) -> Batch {
     Batch {
         candidates: Vec::with_capacity(capacity),
         origins: Vec::with_capacity(capacity),
-        rejected: Vec::new(),
-        warnings: Vec::new(),
+        notes: Vec::new(),
         report: ImportReport::default(),
         bytes_read: 0,
     }
@@ -308,7 +307,7 @@ fn new_batch(capacity: usize) -> Batch {
 
 fn reject(batch: &mut Batch, raw: Vec<u8>, line: String) {
     count_reject(&mut batch.report, &line);
-    batch.rejected.push((raw, line));
+    batch.notes.push((Some(raw), line));
 }
 
 fn count_reject(report: &mut ImportReport, line: &str) {
@@ -327,7 +326,7 @@ fn prepare_one(read: marc::ReadRecord, options: &ImportOptions, batch: &mut Batc
         let at = at();
         batch.report.records_with_warnings += 1;
         for w in &warnings {
-            batch.warnings.push(format!("{at}: warning: {w}"));
+            batch.notes.push((None, format!("{at}: warning: {w}")));
         }
     }
     let items = match &options.items {
@@ -335,7 +334,7 @@ fn prepare_one(read: marc::ReadRecord, options: &ImportOptions, batch: &mut Batc
             let (items, problems) = catalog::extract_items(&record, mapping);
             batch.report.item_problems += problems.len() as u64;
             for p in problems {
-                batch.warnings.push(format!("{}: item not imported: {p}", at()));
+                batch.notes.push((None, format!("{}: item not imported: {p}", at())));
             }
             record.fields.retain(|f| !f.as_data().is_some_and(|d| mapping.carries_item(d)));
             items
@@ -358,12 +357,11 @@ fn store(
     on_match: OnMatch,
     rejects: &mut RejectSink,
 ) -> Result<ImportReport, ImportError> {
-    let Batch { candidates, origins, rejected, warnings, mut report, .. } = batch;
-    for (raw, line) in rejected {
-        rejects.record(&raw)?;
-        rejects.line(&line)?;
-    }
-    for line in warnings {
+    let Batch { candidates, origins, notes, mut report, .. } = batch;
+    for (raw, line) in notes {
+        if let Some(raw) = raw {
+            rejects.record(&raw)?;
+        }
         rejects.line(&line)?;
     }
     if candidates.is_empty() {
