@@ -315,6 +315,15 @@ impl ItemMapping {
     }
 }
 
+/// The call number an item is shelved under: its own, else the record's Dewey number (082/092),
+/// else the record's LC call number (050/090). Import files often leave the item's call number
+/// empty (Koha fills it from the record only when its `itemcallnumber` preference says so), and
+/// such an item still has a place on the shelf. Public libraries shelve by Dewey, so Dewey wins
+/// when a record has both.
+pub fn shelving_call_number<'a>(own: Option<&'a str>, dewey: Option<&'a str>, lc: Option<&'a str>) -> Option<&'a str> {
+    [own, dewey, lc].into_iter().flatten().map(str::trim).find(|s| !s.is_empty())
+}
+
 /// Turns every item field of `record` (per `mapping`) into a [`NewItem`]. A field that cannot
 /// become an item (no barcode, a barcode already used in this record, no branch, a bad code,
 /// an unparsable price or date) is skipped and described in one sentence naming the field and

@@ -6,6 +6,7 @@
 
 pub mod derive;
 pub mod ident;
+pub mod inventory;
 pub mod item;
 pub mod money;
 pub mod org;
@@ -15,6 +16,6 @@ mod testing;
 pub use derive::{check_bibliographic, derive, format_of, BibDerived, Format, Rejection};
 pub use ident::{oclc_number, Isbn, IsbnError, Issn, IssnError, Lccn, LccnError};
 
-pub use item::{extract_items, item_field, Barcode, Item, ItemMapping, ItemStatus, NewItem};
+pub use item::{extract_items, item_field, shelving_call_number, Barcode, Item, ItemMapping, ItemStatus, NewItem};
 pub use money::Money;
 pub use org::{Branch, Code, ItemType, ShelvingLocation};

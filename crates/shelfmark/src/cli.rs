@@ -94,6 +94,66 @@ enum Command {
         #[command(subcommand)]
         command: CallnumberCommand,
     },
+    /// Print a shelf list: a branch's items in shelf order (call number, barcode, status, title).
+    ShelfList {
+        #[command(flatten)]
+        shelf: ShelfArgs,
+        /// Only items with this status (available, checked_out, missing, ...).
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Inventory (shelf reading): start one, upload scans, print the report.
+    Inventory {
+        #[command(subcommand)]
+        command: InventoryCommand,
+    },
+}
+
+/// A stretch of shelf: a branch, optionally a shelving location and a call-number range.
+#[derive(Debug, clap::Args)]
+struct ShelfArgs {
+    #[arg(long)]
+    branch: String,
+    #[arg(long)]
+    location: Option<String>,
+    /// First call number of the range.
+    #[arg(long)]
+    from: Option<String>,
+    /// Last call number of the range, including every call number that begins like it.
+    #[arg(long)]
+    to: Option<String>,
+}
+
+impl ShelfArgs {
+    fn scope(&self) -> anyhow::Result<storage::NewInventory> {
+        Ok(storage::NewInventory {
+            branch: catalog::Code::parse(&self.branch).context("--branch")?,
+            location: self.location.as_deref().map(catalog::Code::parse).transpose().context("--location")?,
+            call_number_from: self.from.clone(),
+            call_number_to: self.to.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum InventoryCommand {
+    /// Start an inventory of a stretch of shelf; prints its number.
+    Start {
+        #[command(flatten)]
+        shelf: ShelfArgs,
+    },
+    /// Add barcodes as scanned (one a line, in shelf-walking order; `-` reads standard input).
+    Scan {
+        id: i64,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print what the inventory found: missing, misplaced, wrong status, wrong place.
+    Report {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -164,6 +224,10 @@ pub fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(code) => code,
+        // `shelfmark shelf-list ... | head`: the reader has what it wanted.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("shelfmark: {e:#}");
             ExitCode::FAILURE
@@ -249,6 +313,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             export(&*db, &options, output.as_deref())?;
         }
         Command::Callnumber { .. } => unreachable!("handled above"),
+        Command::ShelfList { shelf, status } => {
+            let mut query = shelf.scope()?.shelf_query();
+            query.status = status
+                .map(|s| {
+                    catalog::ItemStatus::parse(&s).with_context(|| format!("--status: {s:?} is not an item status"))
+                })
+                .transpose()?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let n = crate::shelf::print_shelf_list(&*db, &query, &mut out)?;
+            out.flush()?;
+            eprintln!("{n} items");
+        }
+        Command::Inventory { command } => match command {
+            InventoryCommand::Start { shelf } => {
+                let id = crate::shelf::start(&*db, &shelf.scope()?)?;
+                println!("{id}");
+                eprintln!("inventory {id} started: upload scans with `shelfmark inventory scan {id} FILE`");
+            }
+            InventoryCommand::Scan { id, files } => {
+                let total = crate::shelf::scan(&*db, id, &files)?;
+                eprintln!("inventory {id}: {total} scans received");
+            }
+            InventoryCommand::Report { id, json } => {
+                let stdout = std::io::stdout();
+                let mut out = std::io::BufWriter::new(stdout.lock());
+                crate::shelf::print_report(&*db, id, json, &mut out)?;
+                out.flush()?;
+            }
+        },
     }
     Ok(ExitCode::SUCCESS)
 }

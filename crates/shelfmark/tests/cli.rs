@@ -28,6 +28,20 @@ impl Drop for Server {
     }
 }
 
+/// Starts `shelfmark serve` on a free port; the server says where it listens.
+fn serve(data: &Path) -> (Server, String) {
+    let mut child =
+        shelfmark(data).args(["serve", "--bind", "127.0.0.1:0"]).stderr(Stdio::piped()).spawn().expect("start server");
+    let stderr = child.stderr.take().expect("stderr");
+    let server = Server(child);
+    let url = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.split_once("on http://").map(|(_, addr)| format!("http://{}", addr.trim())))
+        .expect("the server says where it listens");
+    (server, url)
+}
+
 #[test]
 fn demo_library_is_served_with_its_records() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -36,20 +50,8 @@ fn demo_library_is_served_with_its_records() {
     assert!(out.status.success(), "{said}");
     assert!(said.contains("300 records"), "{said}");
 
-    // `serve` on port 0 says where it listens; the demo wrote the library's name to the settings.
-    let mut child = shelfmark(dir.path())
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start server");
-    let stderr = child.stderr.take().expect("stderr");
-    let server = Server(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.split_once("on http://").map(|(_, addr)| format!("http://{}", addr.trim())))
-        .expect("the server says where it listens");
+    // The demo wrote the library's name to the settings.
+    let (server, url) = serve(dir.path());
     let client = reqwest::blocking::Client::new();
     let health: serde_json::Value = client.get(format!("{url}/health")).send().expect("health").json().expect("json");
     assert_eq!(health["backend"], "sqlite", "{health}");
@@ -123,4 +125,177 @@ fn callnumber_sort_prints_shelf_order_and_labels() {
     assert_eq!(sorted, "QA9 .B2\nQA76.73.R87 K53 2018\nQA76.73.R9 K53 2018\n");
     let labels = run(&["callnumber", "sort", "--labels"], "QA76.73.R87 K53 2018\n");
     assert_eq!(labels, "QA / 76.73 / .R87 / K53 / 2018\n");
+}
+
+/// One line of `shelfmark shelf-list`.
+#[derive(Debug, Clone)]
+struct Row {
+    call_number: String,
+    barcode: String,
+    status: String,
+}
+
+fn shelf_list(data: &Path, args: &[&str]) -> Vec<Row> {
+    let out = shelfmark(data).arg("shelf-list").args(args).output().expect("shelf-list");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            assert_eq!(cols.len(), 4, "{l}");
+            Row { call_number: cols[0].into(), barcode: cols[1].into(), status: cols[2].into() }
+        })
+        .collect()
+}
+
+/// The Koha sample's real items, shelved by their records' call numbers: a shelf list in shelf
+/// order, then an inventory of one branch's general collection with items missing, moved,
+/// scanned twice, checked out, from other shelves and unknown, uploaded in three batches (two
+/// files from the command line and one over the API), whose report is known in advance.
+#[test]
+fn shelf_list_and_inventory_of_real_items() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("db");
+    let out = shelfmark(&data)
+        .args(["import", "--on-match", "add"])
+        .arg(shared_marc("koha-sample/koha-sample-with-items.mrc"))
+        .output()
+        .expect("import");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("items added 958"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let shelf = shelf_list(&data, &["--branch", "CPL", "--location", "GEN"]);
+    assert!(shelf.len() > 250, "{} items", shelf.len());
+    let parse = |c: &str| callnumber::CallNumber::parse(c, callnumber::Scheme::Auto);
+    for w in shelf.windows(2) {
+        assert!(parse(&w[0].call_number) <= parse(&w[1].call_number), "{:?} before {:?}", w[0], w[1]);
+    }
+    let shelved = shelf.iter().filter(|r| !r.call_number.is_empty()).count();
+    // The sample's items carry no call number of their own: they take their record's (Dewey,
+    // else LC); the records without either have none and stand together.
+    assert!(shelved * 3 > shelf.len() * 2, "{shelved} of {} have a call number", shelf.len());
+    // A range keeps to it, in the same order.
+    let from = &shelf[40].call_number;
+    let to = &shelf[80].call_number;
+    let range = shelf_list(&data, &["--branch", "CPL", "--location", "GEN", "--from", from, "--to", to]);
+    let in_range: Vec<&str> = shelf
+        .iter()
+        .filter(|r| parse(&r.call_number).sort_key() >= parse(from).shelf_key())
+        .filter(|r| parse(&r.call_number).sort_key() < parse(to).range_end_key())
+        .map(|r| r.barcode.as_str())
+        .collect();
+    assert_eq!(range.iter().map(|r| r.barcode.as_str()).collect::<Vec<_>>(), in_range);
+    assert!(in_range.len() >= 41);
+
+    // The walk: shelf order, with changes whose findings are known.
+    let unique = |i: usize| shelf.iter().filter(|r| r.call_number == shelf[i].call_number).count() == 1;
+    let moved: Vec<usize> = (20..shelf.len() - 20).filter(|&i| unique(i)).step_by(7).take(2).collect();
+    assert_eq!(moved.len(), 2, "two items with call numbers of their own to move");
+    let missing = [10, 60, 110, 160, 210];
+    let (checked_out, twice) = (70, 80);
+    assert!(!missing.iter().any(|m| moved.contains(m) || *m == checked_out || *m == twice));
+    assert!(!moved.contains(&checked_out) && !moved.contains(&twice));
+    assert!(moved.iter().all(|m| !missing.contains(&(m - 1)) && !missing.contains(&(m + 1))));
+    let mut walk: Vec<String> = Vec::new();
+    walk.push(shelf[moved[1]].barcode.clone()); // shelved at the very front
+    for (i, row) in shelf.iter().enumerate() {
+        if missing.contains(&i) || moved.contains(&i) {
+            continue;
+        }
+        walk.push(row.barcode.clone());
+        if i == twice {
+            walk.push(row.barcode.clone());
+        }
+        if i == 150 {
+            walk.push("NOPE-0001".into());
+        }
+    }
+    walk.push(shelf[moved[0]].barcode.clone()); // and at the very end
+    let fpl = shelf_list(&data, &["--branch", "FPL", "--location", "GEN"]);
+    let av = shelf_list(&data, &["--branch", "CPL", "--location", "AV"]);
+    walk.insert(100, fpl[0].barcode.clone());
+    walk.insert(200, fpl[1].barcode.clone());
+    walk.insert(230, av[0].barcode.clone());
+
+    let out =
+        shelfmark(&data).args(["inventory", "start", "--branch", "CPL", "--location", "GEN"]).output().expect("start");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("the inventory number");
+    let third = walk.len() / 3;
+    let (a, b) = (dir.path().join("scans-1.txt"), dir.path().join("scans-2.txt"));
+    std::fs::write(&a, walk[..third].join("\n")).expect("write");
+    std::fs::write(&b, walk[third..2 * third].join("\r\n") + "\r\n\r\n").expect("write");
+    let out = shelfmark(&data).args(["inventory", "scan", &id.to_string()]).arg(&a).arg(&b).output().expect("scan");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{} scans received", 2 * third)));
+
+    // The rest over the API, after the desk checked one item out (recorded, but on the shelf).
+    let (server, url) = serve(&data);
+    let client = reqwest::blocking::Client::new();
+    let found: serde_json::Value = client
+        .get(format!("{url}/api/v1/items?barcode={}", shelf[checked_out].barcode))
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    let mut item = found["items"][0].clone();
+    item["status"] = "checked_out".into();
+    let put = client.put(format!("{url}/api/v1/items/{}", item["id"])).json(&item).send().expect("put");
+    assert!(put.status().is_success(), "{}", put.text().unwrap_or_default());
+    let sent = client
+        .post(format!("{url}/api/v1/inventories/{id}/scans"))
+        .header("content-type", "text/plain")
+        .body(walk[2 * third..].join("\n"))
+        .send()
+        .expect("scans");
+    assert!(sent.status().is_success());
+    let api: serde_json::Value =
+        client.get(format!("{url}/api/v1/inventories/{id}/report")).send().expect("report").json().expect("json");
+    let page: serde_json::Value = client
+        .get(format!("{url}/api/v1/shelf-list?branch=CPL&location=GEN&limit=50"))
+        .send()
+        .expect("shelf list")
+        .json()
+        .expect("json");
+    drop(server);
+    let api_barcodes: Vec<&str> =
+        page["items"].as_array().expect("items").iter().map(|i| i["barcode"].as_str().unwrap_or("")).collect();
+    let cli_barcodes: Vec<&str> = shelf[..50].iter().map(|r| r.barcode.as_str()).collect();
+    assert_eq!(api_barcodes, cli_barcodes, "the API pages the same shelf order");
+    assert!(page["next_after"].is_string());
+
+    let out = shelfmark(&data).args(["inventory", "report", &id.to_string(), "--json"]).output().expect("report");
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(cli["report"], api["report"], "the command line and the API give the same report");
+    let r = &api["report"];
+    let barcodes = |key: &str| -> Vec<String> {
+        r[key].as_array().expect(key).iter().map(|v| v["barcode"].as_str().unwrap_or("").to_string()).collect()
+    };
+    let bc = |i: usize| shelf[i].barcode.clone();
+    assert_eq!(barcodes("missing"), missing.iter().map(|&i| bc(i)).collect::<Vec<_>>());
+    assert_eq!(barcodes("misplaced"), vec![bc(moved[1]), bc(moved[0])]);
+    assert_eq!(barcodes("wrong_status"), vec![bc(checked_out)]);
+    assert_eq!(r["wrong_status"][0]["fix"], "check_in");
+    assert_eq!(barcodes("wrong_place"), vec![fpl[0].barcode.clone(), fpl[1].barcode.clone(), av[0].barcode.clone()]);
+    assert_eq!(r["wrong_place"][0]["reason"], "other_branch");
+    assert_eq!(r["wrong_place"][2]["reason"], "other_location");
+    assert_eq!(r["unknown"], serde_json::json!(["NOPE-0001"]));
+    assert_eq!(r["duplicates"], serde_json::json!([{"barcode": bc(twice), "times": 2}]));
+    assert_eq!(r["expected"], shelf.len() - 1, "the checked-out item is not expected on the shelf");
+    assert_eq!(r["found"], shelf.len() - 1 - missing.len());
+    assert_eq!(r["scans"], walk.len());
+    // Where each moved item goes back: between its neighbours on the shelf list.
+    assert_eq!(r["misplaced"][1]["shelve_after"], bc(moved[0] - 1));
+    assert_eq!(r["misplaced"][1]["shelve_before"], bc(moved[0] + 1));
+
+    let text = shelfmark(&data).args(["inventory", "report", &id.to_string()]).output().expect("report");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Misplaced (out of shelf order: move these): 2"), "{text}");
+    assert!(text.contains("recorded as checked out: check it in"), "{text}");
+    let after = shelf_list(&data, &["--branch", "CPL", "--location", "GEN"]);
+    assert_eq!(after.iter().find(|r| r.barcode == bc(checked_out)).map(|r| r.status.as_str()), Some("checked_out"));
 }

@@ -183,6 +183,7 @@ pub(crate) enum Param {
     Int(i64),
     Int32(i32),
     Ids(Vec<i64>),
+    Bytes(Vec<u8>),
 }
 
 /// A `WHERE ... ORDER BY ... LIMIT` tail with numbered placeholders and their values.
@@ -306,6 +307,122 @@ pub(crate) fn items_query(dialect: Dialect, filter: &ItemFilter, page: crate::Pa
     let limit = q.push(dialect, Param::Int(i64::from(page.limit)));
     q.sql = format!("SELECT {ITEM_COLUMNS} FROM items i WHERE {} ORDER BY i.id LIMIT {limit}", conds.join(" AND "));
     q
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shelf.
+
+/// The name in `settings` of the version of the stored call-number sort keys.
+pub(crate) const KEY_VERSION_SETTING: &str = "call_number_sort_version";
+
+pub(crate) fn key_version() -> String {
+    callnumber::SORT_KEY_VERSION.to_string()
+}
+
+/// The record's call numbers, for items that have none of their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RecordCallNumbers {
+    pub dewey: Option<String>,
+    pub lc: Option<String>,
+}
+
+impl RecordCallNumbers {
+    pub(crate) fn of(d: &catalog::BibDerived) -> RecordCallNumbers {
+        RecordCallNumbers { dewey: d.dewey_call_number.clone(), lc: d.lc_call_number.clone() }
+    }
+}
+
+/// Whether an item is shelved under its record's call number (so a change to the record's
+/// call numbers moves it).
+pub(crate) fn has_own_call_number(call_number: Option<&str>) -> bool {
+    call_number.is_some_and(|c| !c.trim().is_empty())
+}
+
+/// The sort key stored in `items.call_number_sort`: the shelf order of the call number the item
+/// is shelved under. An item with no call number at all sorts first.
+pub(crate) fn shelf_sort_key(own: Option<&str>, record: &RecordCallNumbers) -> Vec<u8> {
+    let shelved = catalog::shelving_call_number(own, record.dewey.as_deref(), record.lc.as_deref());
+    callnumber::CallNumber::parse(shelved.unwrap_or(""), callnumber::Scheme::Auto).sort_key()
+}
+
+/// Columns of a shelf entry: the item, then title, the record's call numbers, key, last seen.
+pub(crate) const SHELF_COLUMNS_AFTER_ITEM: &str =
+    "b.title, b.dewey_call_number, b.lc_call_number, i.call_number_sort, i.last_seen_at";
+
+/// `SELECT <item>, <shelf columns> FROM items i JOIN bib_records b ... ORDER BY key, id`.
+pub(crate) fn shelf_query(
+    dialect: Dialect,
+    query: &crate::ShelfQuery,
+    after: Option<&crate::ShelfCursor>,
+    limit: Option<u32>,
+) -> Query {
+    let mut q = Query::default();
+    let p = q.push(dialect, Param::Text(query.branch.to_string()));
+    let mut conds = vec![format!("i.home_branch = {p}")];
+    if let Some(location) = &query.location {
+        let p = q.push(dialect, Param::Text(location.to_string()));
+        conds.push(format!("i.location = {p}"));
+    }
+    if let Some(status) = query.status {
+        let p = q.push(dialect, Param::Text(status.as_str().to_string()));
+        conds.push(format!("i.status = {p}"));
+    }
+    let (from, to_end) = query.key_range();
+    if let Some(from) = from {
+        let p = q.push(dialect, Param::Bytes(from));
+        conds.push(format!("i.call_number_sort >= {p}"));
+    }
+    if let Some(to_end) = to_end {
+        let p = q.push(dialect, Param::Bytes(to_end));
+        conds.push(format!("i.call_number_sort < {p}"));
+    }
+    if let Some(after) = after {
+        let k = q.push(dialect, Param::Bytes(after.key.clone()));
+        let id = q.push(dialect, Param::Int(after.id));
+        conds.push(format!("(i.call_number_sort > {k} OR (i.call_number_sort = {k} AND i.id > {id}))"));
+    }
+    let mut sql = format!(
+        "SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM} FROM items i JOIN bib_records b ON b.id = i.bib_id \
+         WHERE {} ORDER BY i.call_number_sort, i.id",
+        conds.join(" AND ")
+    );
+    if let Some(limit) = limit {
+        let p = q.push(dialect, Param::Int(i64::from(limit)));
+        sql.push_str(&format!(" LIMIT {p}"));
+    }
+    q.sql = sql;
+    q
+}
+
+/// A shelf entry from an item and the columns after it.
+pub(crate) fn shelf_item(
+    item: catalog::Item,
+    title: String,
+    record: RecordCallNumbers,
+    key: Vec<u8>,
+    last_seen_at: Option<String>,
+) -> catalog::inventory::ShelfItem {
+    let call_number =
+        catalog::shelving_call_number(item.item.call_number.as_deref(), record.dewey.as_deref(), record.lc.as_deref())
+            .map(str::to_string);
+    catalog::inventory::ShelfItem { item, title, call_number, key, last_seen_at }
+}
+
+/// Scanned barcodes as stored: trimmed, blank lines dropped.
+pub(crate) fn clean_scans(barcodes: &[String]) -> Vec<&str> {
+    barcodes.iter().map(|b| b.trim()).filter(|b| !b.is_empty()).collect()
+}
+
+/// Why an inventory cannot start: its branch, else its shelving location, does not exist.
+pub(crate) fn inventory_scope_error(scope: &crate::NewInventory, branch_exists: bool) -> StorageError {
+    match (&scope.location, branch_exists) {
+        (Some(location), true) => StorageError::Constraint(format!("shelving location {location} does not exist")),
+        _ => StorageError::Constraint(format!("branch {} does not exist", scope.branch)),
+    }
+}
+
+pub(crate) fn no_inventory(id: crate::InventoryId) -> StorageError {
+    StorageError::NotFound { what: "inventory", key: id.to_string() }
 }
 
 // ---------------------------------------------------------------------------------------------

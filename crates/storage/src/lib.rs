@@ -53,8 +53,10 @@
 //! ([`Database::changes`]). Change ids grow in commit order, so a follower such as the search
 //! index reads "everything after the last id I saw" and never misses a write.
 
+use catalog::inventory::{InventoryReport, Scope, ShelfItem};
 use catalog::{BibDerived, Branch, Code, Item, ItemStatus, ItemType, NewItem, ShelvingLocation};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 mod common;
 mod config;
@@ -67,6 +69,7 @@ pub use config::{open, PostgresOptions, SqliteOptions, StorageConfig};
 
 pub type BibId = i64;
 pub type ItemId = i64;
+pub type InventoryId = i64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -273,6 +276,130 @@ pub struct Patron {
     pub email: Option<String>,
 }
 
+/// A shelf list: the items of a branch (optionally one shelving location, one status) in shelf
+/// order, optionally from the call number `from` up to and including every call number that
+/// begins like `to` (`QA76` to `QA77` includes `QA77.5 .B3`). Items are shelved under their own
+/// call number, else their record's ([`catalog::shelving_call_number`]).
+#[derive(Debug, Clone)]
+pub struct ShelfQuery {
+    pub branch: Code,
+    pub location: Option<Code>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub status: Option<ItemStatus>,
+}
+
+impl ShelfQuery {
+    /// The call-number range as sort keys: `from.shelf_key() <= key < to.range_end_key()`.
+    pub fn key_range(&self) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        let parse = |s: &String| callnumber::CallNumber::parse(s.trim(), callnumber::Scheme::Auto);
+        let from = self.from.as_ref().filter(|s| !s.trim().is_empty()).map(|s| parse(s).shelf_key());
+        let to = self.to.as_ref().filter(|s| !s.trim().is_empty()).map(|s| parse(s).range_end_key());
+        (from, to)
+    }
+}
+
+/// Keyset paging in shelf order: the entries after `after` (a sort key and item id, the last
+/// entry of the previous page), at most `limit` of them. Cheap at any depth.
+#[derive(Debug, Clone, Default)]
+pub struct ShelfPage {
+    pub after: Option<ShelfCursor>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShelfCursor {
+    pub key: Vec<u8>,
+    pub id: ItemId,
+}
+
+impl ShelfCursor {
+    pub fn after(entry: &ShelfItem) -> ShelfCursor {
+        ShelfCursor { key: entry.key.clone(), id: entry.item.id }
+    }
+
+    /// `<key in hex>.<item id>`: what the API hands out as `next`.
+    pub fn token(&self) -> String {
+        let mut s: String = self.key.iter().map(|b| format!("{b:02x}")).collect();
+        s.push('.');
+        s.push_str(&self.id.to_string());
+        s
+    }
+
+    pub fn parse(token: &str) -> Option<ShelfCursor> {
+        let (hex, id) = token.split_once('.')?;
+        if hex.len() % 2 != 0 {
+            return None;
+        }
+        let key = (0..hex.len())
+            .step_by(2)
+            .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect::<Option<Vec<u8>>>()?;
+        Some(ShelfCursor { key, id: id.parse().ok()? })
+    }
+}
+
+/// The stretch of shelf an inventory reads (see [`ShelfQuery`] for the range).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewInventory {
+    pub branch: Code,
+    #[serde(default)]
+    pub location: Option<Code>,
+    #[serde(default)]
+    pub call_number_from: Option<String>,
+    #[serde(default)]
+    pub call_number_to: Option<String>,
+}
+
+impl NewInventory {
+    pub fn shelf_query(&self) -> ShelfQuery {
+        ShelfQuery {
+            branch: self.branch.clone(),
+            location: self.location.clone(),
+            from: self.call_number_from.clone(),
+            to: self.call_number_to.clone(),
+            status: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inventory {
+    pub id: InventoryId,
+    #[serde(flatten)]
+    pub scope: NewInventory,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// Scans received so far (duplicates included).
+    pub scans: u64,
+}
+
+/// Everything an inventory report is computed from, read in one transaction.
+#[derive(Debug, Clone)]
+pub struct InventorySnapshot {
+    pub inventory: Inventory,
+    /// Every item of the scope, whatever its status, in shelf order.
+    pub in_scope: Vec<ShelfItem>,
+    /// The barcodes as scanned, in scan order.
+    pub scans: Vec<String>,
+    /// The item of every scanned barcode the catalog knows.
+    pub scanned_items: HashMap<String, ShelfItem>,
+}
+
+/// An inventory and its report, computed now from what is stored.
+pub fn inventory_report(db: &dyn Database, id: InventoryId) -> Result<(Inventory, InventoryReport)> {
+    let snap = db.inventory_snapshot(id)?;
+    let (from_key, to_end_key) = snap.inventory.scope.shelf_query().key_range();
+    let scope = Scope {
+        branch: snap.inventory.scope.branch.clone(),
+        location: snap.inventory.scope.location.clone(),
+        from_key,
+        to_end_key,
+    };
+    let report = catalog::inventory::report(&scope, &snap.in_scope, &snap.scans, &snap.scanned_items);
+    Ok((snap.inventory, report))
+}
+
 /// The seam in front of SQLite and PostgreSQL. Methods are synchronous (the server calls them
 /// from blocking tasks); each is exactly one transaction.
 pub trait Database: Send + Sync + 'static {
@@ -343,4 +470,15 @@ pub trait Database: Send + Sync + 'static {
 
     /// The change feed: changes with id greater than `after`, oldest first, at most `limit`.
     fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+
+    // The shelf.
+    /// A page of a shelf list, in shelf order (sort key, then item id).
+    fn shelf_list(&self, query: &ShelfQuery, page: &ShelfPage) -> Result<Vec<ShelfItem>>;
+    /// Refused with [`StorageError::Constraint`] when the branch or location does not exist.
+    fn start_inventory(&self, scope: &NewInventory) -> Result<Inventory>;
+    fn inventory(&self, id: InventoryId) -> Result<Option<Inventory>>;
+    /// Appends barcodes as scanned, in order after those already received, and records the
+    /// scanned items as last seen now. Blank lines are skipped.
+    fn add_inventory_scans(&self, id: InventoryId, barcodes: &[String]) -> Result<Inventory>;
+    fn inventory_snapshot(&self, id: InventoryId) -> Result<InventorySnapshot>;
 }

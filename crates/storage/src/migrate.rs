@@ -12,11 +12,15 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-pub(crate) const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../migrations/sqlite/0001_initial.sql") }];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/sqlite/0001_initial.sql") },
+    Migration { version: 2, name: "shelf", sql: include_str!("../migrations/sqlite/0002_shelf.sql") },
+];
 
-pub(crate) const POSTGRES: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../migrations/postgres/0001_initial.sql") }];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/postgres/0001_initial.sql") },
+    Migration { version: 2, name: "shelf", sql: include_str!("../migrations/postgres/0002_shelf.sql") },
+];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.
 pub(crate) fn check_not_newer(applied_max: Option<i64>, known: &[Migration]) -> Result<()> {

@@ -15,19 +15,22 @@
 
 use crate::common::{
     self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, item_acquired_on, item_refs,
-    items_query, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items, records_query,
-    BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange, Ref, Savepoint,
+    items_query, no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items,
+    records_query, shelf_query, shelf_sort_key, BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange,
+    RecordCallNumbers, Ref, Savepoint,
 };
 use crate::config::{redact_url, PostgresOptions};
 use crate::migrate::{self, check_not_newer};
 use crate::pool::{Pool, Pooled};
 use crate::{
-    BibId, Change, ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, ItemFilter, ItemId, NewRecord,
-    OnMatch, Page, Patron, RecordFilter, Result, StorageError, StoredRecord,
+    BibId, Change, ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, Inventory, InventoryId,
+    InventorySnapshot, ItemFilter, ItemId, NewInventory, NewRecord, OnMatch, Page, Patron, RecordFilter, Result,
+    ShelfPage, ShelfQuery, StorageError, StoredRecord,
 };
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
 use ::postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction};
+use catalog::inventory::ShelfItem;
 use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemType, Money, NewItem, ShelvingLocation};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
@@ -86,6 +89,7 @@ impl PostgresDatabase {
             first.client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
         }
         migrate(&mut first.client)?;
+        rebuild_keys_if_stale(&mut first.client)?;
         let pool = Pool::new(options.pool_size, Duration::from_secs(30), Box::new(connect));
         pool.seed(first);
         Ok(PostgresDatabase { pool, description: redact_url(&options.url) })
@@ -349,6 +353,7 @@ fn boxed(params: &[Param]) -> Vec<Box<dyn ToSql + Sync>> {
                 Param::Int(i) => Box::new(*i),
                 Param::Int32(i) => Box::new(*i),
                 Param::Ids(ids) => Box::new(ids.clone()),
+                Param::Bytes(b) => Box::new(b.clone()),
             }
         })
         .collect()
@@ -515,8 +520,100 @@ fn replace_record(w: &mut Tx<'_, '_>, id: BibId, r: &NewRecord, sha: &[u8]) -> R
     if w.cx.query_opt(REPLACE_RECORD, &params)?.is_none() {
         return Err(StorageError::NotFound { what: "record", key: id.to_string() });
     }
+    refresh_inherited_keys(w, id, &RecordCallNumbers::of(&r.derived))?;
     w.change(ChangeEntity::Record, id, ChangeKind::Updated);
     Ok(())
+}
+
+/// Moves the items shelved under a record's call number when the record's call numbers change.
+fn refresh_inherited_keys(w: &mut Tx<'_, '_>, bib_id: BibId, record: &RecordCallNumbers) -> Result<()> {
+    w.cx.execute(
+        "UPDATE items SET call_number_sort = $1 WHERE bib_id = $2 AND (call_number IS NULL OR trim(call_number) = '') \
+         AND call_number_sort IS DISTINCT FROM $1",
+        &[&shelf_sort_key(None, record), &bib_id],
+    )?;
+    Ok(())
+}
+
+/// The record's call numbers, read only when some item has none of its own.
+fn record_call_numbers<C: GenericClient>(
+    cx: &mut Cx<'_, C>,
+    bib_id: BibId,
+    items: &[NewItem],
+) -> Result<RecordCallNumbers> {
+    if items.iter().all(|i| common::has_own_call_number(i.call_number.as_deref())) {
+        return Ok(RecordCallNumbers::default());
+    }
+    let row = cx.query_opt("SELECT dewey_call_number, lc_call_number FROM bib_records WHERE id = $1", &[&bib_id])?;
+    Ok(match row {
+        Some(r) => RecordCallNumbers { dewey: r.try_get(0)?, lc: r.try_get(1)? },
+        None => RecordCallNumbers::default(),
+    })
+}
+
+/// Recomputes every item's sort key when the stored keys are of another layout version (or
+/// were never written: a database from before keys were kept). One transaction.
+fn rebuild_keys_if_stale(client: &mut Client) -> Result<()> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
+    let stored: Option<String> = tx
+        .query_opt("SELECT value FROM settings WHERE name = $1", &[&common::KEY_VERSION_SETTING])?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    if stored.as_deref() == Some(common::key_version().as_str()) {
+        return Ok(());
+    }
+    let rows = tx.query(
+        "SELECT i.id, i.call_number, b.dewey_call_number, b.lc_call_number \
+         FROM items i JOIN bib_records b ON b.id = i.bib_id",
+        &[],
+    )?;
+    let mut ids: Vec<i64> = Vec::with_capacity(rows.len());
+    let mut keys: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let own: Option<String> = r.try_get(1)?;
+        let record = RecordCallNumbers { dewey: r.try_get(2)?, lc: r.try_get(3)? };
+        ids.push(r.try_get(0)?);
+        keys.push(shelf_sort_key(own.as_deref(), &record));
+    }
+    tx.execute(
+        "UPDATE items SET call_number_sort = k.key FROM unnest($1::int8[], $2::bytea[]) AS k(id, key) \
+         WHERE items.id = k.id",
+        &[&ids, &keys],
+    )?;
+    tx.execute(
+        "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        &[&common::KEY_VERSION_SETTING, &common::key_version()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn shelf_item_from_row(row: &Row) -> Result<ShelfItem> {
+    let record = RecordCallNumbers { dewey: row.try_get(16)?, lc: row.try_get(17)? };
+    let last_seen = row.try_get::<_, Option<DateTime<Utc>>>(19)?.map(common::rfc3339);
+    Ok(common::shelf_item(item_from_row(row)?, row.try_get(15)?, record, row.try_get(18)?, last_seen))
+}
+
+fn inventory_from_row(row: &Row) -> Result<Inventory> {
+    Ok(Inventory {
+        id: row.try_get(0)?,
+        scope: NewInventory {
+            branch: parse_code(row.try_get(1)?)?,
+            location: row.try_get::<_, Option<String>>(2)?.map(parse_code).transpose()?,
+            call_number_from: row.try_get(3)?,
+            call_number_to: row.try_get(4)?,
+        },
+        started_at: timestamp(row, 5)?,
+        scans: u64::try_from(row.try_get::<_, i64>(6)?).unwrap_or(0),
+    })
+}
+
+const INVENTORY_SQL: &str = "SELECT v.id, v.branch, v.location, v.call_number_from, v.call_number_to, v.started_at, \
+     (SELECT count(*) FROM inventory_scans s WHERE s.inventory_id = v.id) FROM inventories v WHERE v.id = $1";
+
+fn get_inventory<C: GenericClient>(cx: &mut Cx<'_, C>, id: InventoryId) -> Result<Option<Inventory>> {
+    cx.query_opt(INVENTORY_SQL, &[&id])?.map(|r| inventory_from_row(&r)).transpose()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,10 +647,12 @@ struct ItemArrays<'a> {
     materials: Vec<Option<&'a str>>,
     status: Vec<&'static str>,
     acquired: Vec<Option<NaiveDate>>,
+    sort_key: Vec<Vec<u8>>,
 }
 
 impl<'a> ItemArrays<'a> {
-    fn new(items: &'a [NewItem]) -> Result<ItemArrays<'a>> {
+    /// `record`: the call numbers of the record the items belong to, for items without their own.
+    fn new(items: &'a [NewItem], record: &RecordCallNumbers) -> Result<ItemArrays<'a>> {
         let text = |f: fn(&'a NewItem) -> Option<&'a str>| items.iter().map(f).collect::<Vec<_>>();
         Ok(ItemArrays {
             barcodes: items.iter().map(|i| i.barcode.as_str()).collect(),
@@ -569,10 +668,11 @@ impl<'a> ItemArrays<'a> {
             materials: text(|i| i.materials_specified.as_deref()),
             status: items.iter().map(|i| i.status.as_str()).collect(),
             acquired: items.iter().map(item_acquired_on).collect::<Result<_>>()?,
+            sort_key: items.iter().map(|i| shelf_sort_key(i.call_number.as_deref(), record)).collect(),
         })
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 13] {
+    fn params(&self) -> [&(dyn ToSql + Sync); 14] {
         [
             &self.barcodes,
             &self.home,
@@ -587,24 +687,28 @@ impl<'a> ItemArrays<'a> {
             &self.materials,
             &self.status,
             &self.acquired,
+            &self.sort_key,
         ]
     }
 }
 
-/// `INSERT INTO items ... SELECT <bib>, ... FROM <from>unnest($first .. $first+12)`, skipping
+/// `INSERT INTO items ... SELECT <bib>, ... FROM <from>unnest($first .. $first+13)`, skipping
 /// barcodes that exist, returning the new ids.
 fn insert_items_sql(from: &str, bib: &str, first: usize) -> String {
-    let types =
-        ["text", "text", "text", "text", "text", "text", "text", "int8", "text", "text", "text", "text", "date"];
+    let types = [
+        "text", "text", "text", "text", "text", "text", "text", "int8", "text", "text", "text", "text", "date", "bytea",
+    ];
     let arrays: Vec<String> = types.iter().enumerate().map(|(k, t)| format!("${}::{t}[]", first + k)).collect();
     format!(
         "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, call_number, \
-           item_type, price, public_note, staff_note, materials_specified, status, acquired_on, created_at, updated_at) \
+           item_type, price, public_note, staff_note, materials_specified, status, acquired_on, call_number_sort, \
+           created_at, updated_at) \
          SELECT {bib}, t.barcode, t.home_branch, t.holding_branch, t.location, t.collection, t.call_number, \
            t.item_type, t.price, t.public_note, t.staff_note, t.materials_specified, t.status, t.acquired_on, \
-           now(), now() \
+           t.call_number_sort, now(), now() \
          FROM {from}unnest({}) WITH ORDINALITY AS t(barcode, home_branch, holding_branch, location, collection, \
-           call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, n) \
+           call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, \
+           call_number_sort, n) \
          ORDER BY t.n \
          ON CONFLICT (barcode) DO NOTHING \
          RETURNING id",
@@ -674,7 +778,8 @@ impl BatchWriter for Tx<'_, '_> {
         if items.is_empty() {
             return Ok((0, 0));
         }
-        let arrays = ItemArrays::new(items)?;
+        let record = record_call_numbers(&mut self.cx, bib_id, items)?;
+        let arrays = ItemArrays::new(items, &record)?;
         let mut params: Vec<&(dyn ToSql + Sync)> = vec![&bib_id];
         params.extend(arrays.params());
         let rows = self.cx.query(&insert_items_sql("", "$1::int8", 2), &params)?;
@@ -696,7 +801,7 @@ impl BatchWriter for Tx<'_, '_> {
             return Ok((insert_record(self, record, sha)?, 0, 0));
         }
         let values = RecordValues::new(record, sha);
-        let arrays = ItemArrays::new(items)?;
+        let arrays = ItemArrays::new(items, &RecordCallNumbers::of(&record.derived))?;
         let mut params = values.params(&record.derived);
         params.extend(arrays.params());
         let sql = format!(
@@ -741,12 +846,14 @@ impl BatchWriter for Tx<'_, '_> {
 
 const INSERT_ITEM: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, \
      call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, \
-     created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), now()) RETURNING id";
+     created_at, updated_at, call_number_sort) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), now(), $15) RETURNING id";
 
-/// `$1` is the bib id (insert) or the item id (update); `$2..$14` the item.
-fn item_write(w: &mut Tx<'_, '_>, sql: &str, key: i64, item: &NewItem) -> Result<Vec<Row>> {
+/// `$1` is the bib id (insert) or the item id (update); `$2..$14` the item, `$15` its sort key.
+fn item_write(w: &mut Tx<'_, '_>, sql: &str, key: i64, bib_id: BibId, item: &NewItem) -> Result<Vec<Row>> {
     let acquired = item_acquired_on(item)?;
+    let record = record_call_numbers(&mut w.cx, bib_id, std::slice::from_ref(item))?;
+    let sort_key = shelf_sort_key(item.call_number.as_deref(), &record);
     let location = item.location.as_ref().map(Code::as_str);
     let price = item.price.map(Money::minor);
     w.cx.query(
@@ -766,14 +873,15 @@ fn item_write(w: &mut Tx<'_, '_>, sql: &str, key: i64, item: &NewItem) -> Result
             &item.materials_specified,
             &item.status.as_str(),
             &acquired,
+            &sort_key,
         ],
     )
 }
 
 const UPDATE_ITEM: &str = "UPDATE items SET barcode = $2, home_branch = $3, holding_branch = $4, \
      location = $5, collection = $6, call_number = $7, item_type = $8, price = $9, public_note = $10, \
-     staff_note = $11, materials_specified = $12, status = $13, acquired_on = $14, updated_at = now() \
-     WHERE id = $1 RETURNING id";
+     staff_note = $11, materials_specified = $12, status = $13, acquired_on = $14, updated_at = now(), \
+     call_number_sort = $15 WHERE id = $1 RETURNING id";
 
 impl Database for PostgresDatabase {
     fn backend(&self) -> &'static str {
@@ -982,7 +1090,8 @@ impl Database for PostgresDatabase {
 
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
         self.write(|w| {
-            let rows = item_write(w, INSERT_ITEM, bib_id, item).map_err(|e| item_error(e, Some(bib_id), item))?;
+            let rows =
+                item_write(w, INSERT_ITEM, bib_id, bib_id, item).map_err(|e| item_error(e, Some(bib_id), item))?;
             let id: ItemId = rows
                 .first()
                 .ok_or_else(|| StorageError::Other("item insert returned no id".to_string()))?
@@ -1004,7 +1113,12 @@ impl Database for PostgresDatabase {
 
     fn update_item(&self, id: ItemId, item: &NewItem) -> Result<()> {
         self.write(|w| {
-            let rows = item_write(w, UPDATE_ITEM, id, item).map_err(|e| item_error(e, None, item))?;
+            let bib_id: Option<BibId> =
+                w.cx.query_opt("SELECT bib_id FROM items WHERE id = $1", &[&id])?.map(|r| r.try_get(0)).transpose()?;
+            let Some(bib_id) = bib_id else {
+                return Err(StorageError::NotFound { what: "item", key: id.to_string() });
+            };
+            let rows = item_write(w, UPDATE_ITEM, id, bib_id, item).map_err(|e| item_error(e, None, item))?;
             if rows.is_empty() {
                 return Err(StorageError::NotFound { what: "item", key: id.to_string() });
             }
@@ -1095,6 +1209,94 @@ impl Database for PostgresDatabase {
             .map(|r| change_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, timestamp(r, 4)?))
             .collect()
         })
+    }
+
+    fn shelf_list(&self, query: &ShelfQuery, page: &ShelfPage) -> Result<Vec<ShelfItem>> {
+        let q = shelf_query(Dialect::Postgres, query, page.after.as_ref(), Some(page.limit));
+        let params = boxed(&q.params);
+        self.read(|cx| cx.query(&q.sql, &refs(&params))?.iter().map(shelf_item_from_row).collect())
+    }
+
+    fn start_inventory(&self, scope: &NewInventory) -> Result<Inventory> {
+        self.write(|w| {
+            let result = w.cx.query_one(
+                "INSERT INTO inventories (branch, location, call_number_from, call_number_to, started_at) \
+                 VALUES ($1, $2, $3, $4, now()) RETURNING id",
+                &[
+                    &scope.branch.as_str(),
+                    &scope.location.as_ref().map(Code::as_str),
+                    &scope.call_number_from,
+                    &scope.call_number_to,
+                ],
+            );
+            let id: InventoryId = match result {
+                Ok(row) => row.try_get(0)?,
+                Err(e) if matches!(constraint_of(&e), Some((c, _)) if *c == SqlState::FOREIGN_KEY_VIOLATION) => {
+                    let branch_fk = matches!(constraint_of(&e), Some((_, Some("inventories_branch_fkey"))));
+                    return Err(common::inventory_scope_error(scope, !branch_fk));
+                }
+                Err(e) => return Err(e),
+            };
+            get_inventory(&mut w.cx, id)?.ok_or_else(|| no_inventory(id))
+        })
+    }
+
+    fn inventory(&self, id: InventoryId) -> Result<Option<Inventory>> {
+        self.read(|cx| get_inventory(cx, id))
+    }
+
+    fn add_inventory_scans(&self, id: InventoryId, barcodes: &[String]) -> Result<Inventory> {
+        let scans: Vec<&str> = common::clean_scans(barcodes);
+        self.write(|w| {
+            // Serialises uploads to one inventory, so that sequence numbers follow arrival order.
+            if w.cx.query_opt("SELECT id FROM inventories WHERE id = $1 FOR UPDATE", &[&id])?.is_none() {
+                return Err(no_inventory(id));
+            }
+            w.cx.execute(
+                "INSERT INTO inventory_scans (inventory_id, seq, barcode, scanned_at) \
+                 SELECT $1, (SELECT coalesce(max(seq), 0) FROM inventory_scans WHERE inventory_id = $1) + s.n, \
+                        s.barcode, now() \
+                 FROM unnest($2::text[]) WITH ORDINALITY AS s(barcode, n)",
+                &[&id, &scans],
+            )?;
+            w.cx.execute("UPDATE items SET last_seen_at = now() WHERE barcode = ANY($1)", &[&scans])?;
+            get_inventory(&mut w.cx, id)?.ok_or_else(|| no_inventory(id))
+        })
+    }
+
+    fn inventory_snapshot(&self, id: InventoryId) -> Result<InventorySnapshot> {
+        let mut conn = self.conn()?;
+        let result = (|| -> Result<InventorySnapshot> {
+            let PgConn { client, statements } = &mut *conn;
+            let mut tx =
+                client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
+            let mut cx = Cx { c: &mut tx, statements };
+            let inventory = get_inventory(&mut cx, id)?.ok_or_else(|| no_inventory(id))?;
+            let q = shelf_query(Dialect::Postgres, &inventory.scope.shelf_query(), None, None);
+            let params = boxed(&q.params);
+            let in_scope = cx.query(&q.sql, &refs(&params))?.iter().map(shelf_item_from_row).collect::<Result<_>>()?;
+            let scans: Vec<String> = cx
+                .query("SELECT barcode FROM inventory_scans WHERE inventory_id = $1 ORDER BY seq", &[&id])?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            let by_barcode = format!(
+                "SELECT {}, {} FROM items i JOIN bib_records b ON b.id = i.bib_id WHERE i.barcode = ANY($1)",
+                common::ITEM_COLUMNS,
+                common::SHELF_COLUMNS_AFTER_ITEM
+            );
+            let mut scanned_items = HashMap::new();
+            for row in cx.query(&by_barcode, &[&scans])? {
+                let item = shelf_item_from_row(&row)?;
+                scanned_items.insert(item.item.item.barcode.to_string(), item);
+            }
+            tx.commit()?;
+            Ok(InventorySnapshot { inventory, in_scope, scans, scanned_items })
+        })();
+        if conn.client.is_closed() {
+            conn.mark_broken();
+        }
+        result.map_err(map_error)
     }
 }
 

@@ -12,16 +12,19 @@
 
 use crate::common::{
     self, branch_has_items, branch_has_patrons, change_from, distinct, fold, fold_authors, item_acquired_on, item_refs,
-    items_query, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items, records_query,
-    BatchWriter, Dialect, Found, NeededCodes, Param, Ref, Savepoint,
+    items_query, no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items,
+    records_query, shelf_query, shelf_sort_key, BatchWriter, Dialect, Found, NeededCodes, Param, RecordCallNumbers,
+    Ref, Savepoint,
 };
 use crate::config::SqliteOptions;
 use crate::migrate::{self, check_not_newer};
 use crate::pool::Pool;
 use crate::{
-    BibId, Change, ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, ItemFilter, ItemId, NewRecord,
-    OnMatch, Page, Patron, RecordFilter, Result, StorageError, StoredRecord,
+    BibId, Change, ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, Inventory, InventoryId,
+    InventorySnapshot, ItemFilter, ItemId, NewInventory, NewRecord, OnMatch, Page, Patron, RecordFilter, Result,
+    ShelfPage, ShelfQuery, StorageError, StoredRecord,
 };
+use catalog::inventory::ShelfItem;
 use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemType, Money, NewItem, ShelvingLocation};
 use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
@@ -60,6 +63,7 @@ impl SqliteDatabase {
         let path = path.as_ref().to_path_buf();
         let mut writer = connect(&path, true)?;
         migrate(&mut writer)?;
+        rebuild_keys_if_stale(&mut writer)?;
         let reader_path = path.clone();
         let readers =
             Pool::new(readers.max(1), Duration::from_secs(30), Box::new(move || connect(&reader_path, false)));
@@ -218,6 +222,7 @@ impl ToSql for Param {
             Param::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
             Param::Int32(i) => ToSqlOutput::Owned(Value::Integer(i64::from(*i))),
             Param::Ids(ids) => ToSqlOutput::Owned(Value::Text(json(ids))),
+            Param::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
     }
 }
@@ -401,19 +406,111 @@ fn replace_record(tx: &Connection, now: &str, id: BibId, r: &NewRecord, sha: &[u
         return Err(StorageError::NotFound { what: "record", key: id.to_string() });
     }
     write_identifiers(tx, id, &r.derived, true)?;
+    refresh_inherited_keys(tx, id, &RecordCallNumbers::of(&r.derived))?;
     record_change(tx, now, ChangeEntity::Record, id, ChangeKind::Updated)
 }
 
 const INSERT_ITEM: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, \
      call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, \
-     created_at, updated_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)";
+     created_at, updated_at, call_number_sort) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)";
 
 const INSERT_ITEM_SKIP_EXISTING: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, \
      location, collection, call_number, item_type, price, public_note, staff_note, materials_specified, status, \
-     acquired_on, created_at, updated_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15) \
+     acquired_on, created_at, updated_at, call_number_sort) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16) \
      ON CONFLICT (barcode) DO NOTHING";
+
+/// The record's call numbers, read only when an item has none of its own.
+fn record_call_numbers(tx: &Connection, bib_id: BibId, item: &NewItem) -> Result<RecordCallNumbers> {
+    if common::has_own_call_number(item.call_number.as_deref()) {
+        return Ok(RecordCallNumbers::default());
+    }
+    Ok(tx
+        .prepare_cached("SELECT dewey_call_number, lc_call_number FROM bib_records WHERE id = ?1")?
+        .query_row([bib_id], |r| Ok(RecordCallNumbers { dewey: r.get(0)?, lc: r.get(1)? }))
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Moves the items shelved under a record's call number when the record's call numbers change.
+fn refresh_inherited_keys(tx: &Connection, bib_id: BibId, record: &RecordCallNumbers) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE items SET call_number_sort = ?1 WHERE bib_id = ?2 AND (call_number IS NULL OR trim(call_number) = '') \
+         AND call_number_sort IS NOT ?1",
+    )?
+    .execute(params![shelf_sort_key(None, record), bib_id])?;
+    Ok(())
+}
+
+/// Recomputes every item's sort key when the stored keys are of another layout version (or
+/// were never written: a database from before keys were kept). One transaction.
+fn rebuild_keys_if_stale(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored: Option<String> = tx
+        .query_row("SELECT value FROM settings WHERE name = ?1", [common::KEY_VERSION_SETTING], |r| r.get(0))
+        .optional()?;
+    if stored.as_deref() == Some(common::key_version().as_str()) {
+        return Ok(());
+    }
+    {
+        let mut read = tx.prepare(
+            "SELECT i.id, i.call_number, b.dewey_call_number, b.lc_call_number \
+             FROM items i JOIN bib_records b ON b.id = i.bib_id",
+        )?;
+        let mut write = tx.prepare("UPDATE items SET call_number_sort = ?1 WHERE id = ?2")?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let own: Option<String> = r.get(1)?;
+            let record = RecordCallNumbers { dewey: r.get(2)?, lc: r.get(3)? };
+            write.execute(params![shelf_sort_key(own.as_deref(), &record), r.get::<_, i64>(0)?])?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![common::KEY_VERSION_SETTING, common::key_version()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn shelf_item_from_row(row: &Row<'_>) -> Result<ShelfItem> {
+    let record = RecordCallNumbers { dewey: row.get(16)?, lc: row.get(17)? };
+    Ok(common::shelf_item(item_from_row(row)?, row.get(15)?, record, row.get(18)?, row.get(19)?))
+}
+
+fn query_shelf(conn: &Connection, q: &common::Query) -> Result<Vec<ShelfItem>> {
+    let mut st = conn.prepare_cached(&q.sql)?;
+    let mut rows = st.query(params_from_iter(&q.params))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(shelf_item_from_row(row)?);
+    }
+    Ok(out)
+}
+
+fn inventory_from_row(row: &Row<'_>) -> Result<Inventory> {
+    Ok(Inventory {
+        id: row.get(0)?,
+        scope: NewInventory {
+            branch: parse_code(row.get(1)?)?,
+            location: row.get::<_, Option<String>>(2)?.map(parse_code).transpose()?,
+            call_number_from: row.get(3)?,
+            call_number_to: row.get(4)?,
+        },
+        started_at: row.get(5)?,
+        scans: u64::try_from(row.get::<_, i64>(6)?).unwrap_or(0),
+    })
+}
+
+const INVENTORY_SQL: &str = "SELECT v.id, v.branch, v.location, v.call_number_from, v.call_number_to, v.started_at, \
+     (SELECT count(*) FROM inventory_scans s WHERE s.inventory_id = v.id) FROM inventories v WHERE v.id = ?1";
+
+fn get_inventory(conn: &Connection, id: InventoryId) -> Result<Option<Inventory>> {
+    let mut st = conn.prepare_cached(INVENTORY_SQL)?;
+    let mut rows = st.query([id])?;
+    rows.next()?.map(inventory_from_row).transpose()
+}
 
 /// Inserts an item. With `skip_existing`, an existing barcode is not an error: `Ok(None)`.
 fn insert_item(
@@ -427,6 +524,7 @@ fn insert_item(
     let sql = if skip_existing { INSERT_ITEM_SKIP_EXISTING } else { INSERT_ITEM };
     let location = item.location.as_ref().map(Code::as_str);
     let price = item.price.map(Money::minor);
+    let key = shelf_sort_key(item.call_number.as_deref(), &record_call_numbers(tx, bib_id, item)?);
     let result = tx.prepare_cached(sql)?.execute(params![
         bib_id,
         item.barcode.as_str(),
@@ -443,6 +541,7 @@ fn insert_item(
         item.status.as_str(),
         acquired,
         now,
+        key,
     ]);
     match result {
         Ok(0) => Ok(None),
@@ -819,12 +918,20 @@ impl Database for SqliteDatabase {
     fn update_item(&self, id: ItemId, item: &NewItem) -> Result<()> {
         let acquired = item_acquired_on(item)?.map(common::date_str);
         self.write(|tx, now| {
+            let bib_id: Option<BibId> = tx
+                .prepare_cached("SELECT bib_id FROM items WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let Some(bib_id) = bib_id else {
+                return Err(StorageError::NotFound { what: "item", key: id.to_string() });
+            };
+            let key = shelf_sort_key(item.call_number.as_deref(), &record_call_numbers(tx, bib_id, item)?);
             let result = tx
                 .prepare_cached(
                     "UPDATE items SET barcode = ?1, home_branch = ?2, holding_branch = ?3, location = ?4, \
                      collection = ?5, call_number = ?6, item_type = ?7, price = ?8, public_note = ?9, \
                      staff_note = ?10, materials_specified = ?11, status = ?12, acquired_on = ?13, \
-                     updated_at = ?14 WHERE id = ?15",
+                     updated_at = ?14, call_number_sort = ?16 WHERE id = ?15",
                 )?
                 .execute(params![
                     item.barcode.as_str(),
@@ -841,7 +948,8 @@ impl Database for SqliteDatabase {
                     item.status.as_str(),
                     acquired,
                     now,
-                    id
+                    id,
+                    key
                 ]);
             match result {
                 Ok(0) => Err(StorageError::NotFound { what: "item", key: id.to_string() }),
@@ -915,6 +1023,94 @@ impl Database for SqliteDatabase {
                 )?);
             }
             Ok(out)
+        })
+    }
+
+    fn shelf_list(&self, query: &ShelfQuery, page: &ShelfPage) -> Result<Vec<ShelfItem>> {
+        let q = shelf_query(Dialect::Sqlite, query, page.after.as_ref(), Some(page.limit));
+        self.read(|tx| query_shelf(tx, &q))
+    }
+
+    fn start_inventory(&self, scope: &NewInventory) -> Result<Inventory> {
+        self.write(|tx, now| {
+            let result = tx
+                .prepare_cached(
+                    "INSERT INTO inventories (branch, location, call_number_from, call_number_to, started_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    scope.branch.as_str(),
+                    scope.location.as_ref().map(Code::as_str),
+                    scope.call_number_from,
+                    scope.call_number_to,
+                    now
+                ]);
+            match result {
+                Ok(_) => {}
+                Err(e) if is_fk_violation(&e) => {
+                    let branch =
+                        exists(tx, "SELECT EXISTS (SELECT 1 FROM branches WHERE code = ?1)", &scope.branch.as_str())?;
+                    return Err(common::inventory_scope_error(scope, branch));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            get_inventory(tx, tx.last_insert_rowid())?
+                .ok_or_else(|| StorageError::Other("inventory insert wrote no row".to_string()))
+        })
+    }
+
+    fn inventory(&self, id: InventoryId) -> Result<Option<Inventory>> {
+        self.read(|tx| get_inventory(tx, id))
+    }
+
+    fn add_inventory_scans(&self, id: InventoryId, barcodes: &[String]) -> Result<Inventory> {
+        self.write(|tx, now| {
+            let next: i64 = tx
+                .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM inventory_scans WHERE inventory_id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            if get_inventory(tx, id)?.is_none() {
+                return Err(no_inventory(id));
+            }
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO inventory_scans (inventory_id, seq, barcode, scanned_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut seen = tx.prepare_cached("UPDATE items SET last_seen_at = ?1 WHERE barcode = ?2")?;
+            for (n, barcode) in common::clean_scans(barcodes).into_iter().enumerate() {
+                insert.execute(params![id, next + n as i64, barcode, now])?;
+                seen.execute(params![now, barcode])?;
+            }
+            get_inventory(tx, id)?.ok_or_else(|| no_inventory(id))
+        })
+    }
+
+    fn inventory_snapshot(&self, id: InventoryId) -> Result<InventorySnapshot> {
+        self.read(|tx| {
+            let inventory = get_inventory(tx, id)?.ok_or_else(|| no_inventory(id))?;
+            let in_scope = query_shelf(tx, &shelf_query(Dialect::Sqlite, &inventory.scope.shelf_query(), None, None))?;
+            let mut scans = Vec::new();
+            let mut st =
+                tx.prepare_cached("SELECT barcode FROM inventory_scans WHERE inventory_id = ?1 ORDER BY seq")?;
+            let mut rows = st.query([id])?;
+            while let Some(r) = rows.next()? {
+                scans.push(r.get::<_, String>(0)?);
+            }
+            let by_barcode = format!(
+                "SELECT {}, {} FROM items i JOIN bib_records b ON b.id = i.bib_id WHERE i.barcode = ?1",
+                common::ITEM_COLUMNS,
+                common::SHELF_COLUMNS_AFTER_ITEM
+            );
+            let mut scanned_items = std::collections::HashMap::new();
+            let mut st = tx.prepare_cached(&by_barcode)?;
+            for barcode in &scans {
+                if scanned_items.contains_key(barcode) {
+                    continue;
+                }
+                let mut rows = st.query([barcode])?;
+                if let Some(row) = rows.next()? {
+                    scanned_items.insert(barcode.clone(), shelf_item_from_row(row)?);
+                }
+            }
+            Ok(InventorySnapshot { inventory, in_scope, scans, scanned_items })
         })
     }
 }

@@ -16,8 +16,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use storage::{
-    ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, ItemFilter, NewRecord, OnMatch, Page, Patron,
-    PostgresOptions, RecordFilter, StorageConfig, StorageError, StoredRecord,
+    ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, ItemFilter, NewInventory, NewRecord, OnMatch,
+    Page, Patron, PostgresOptions, RecordFilter, ShelfCursor, ShelfPage, ShelfQuery, StorageConfig, StorageError,
+    StoredRecord,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -126,8 +127,11 @@ suite! {
         concurrent_writers,
         concurrent_same_barcode,
         import_speed,
+        shelf_list_is_in_shelf_order,
+        call_number_changes_move_items,
+        inventory_scans_and_report,
     ],
-    harness: [migrations_are_idempotent, refuses_a_database_from_a_newer_shelfmark],
+    harness: [migrations_are_idempotent, refuses_a_database_from_a_newer_shelfmark, stale_sort_keys_are_rebuilt],
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -988,4 +992,223 @@ fn import_speed(db: &dyn Database) {
     );
     let ids: BTreeSet<i64> = out.iter().map(outcome_id).collect();
     assert_eq!(ids.len(), 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shelf.
+
+fn shelf(db: &dyn Database, query: &ShelfQuery, limit: u32) -> Vec<catalog::inventory::ShelfItem> {
+    let mut out: Vec<catalog::inventory::ShelfItem> = Vec::new();
+    loop {
+        let page = ShelfPage { after: out.last().map(ShelfCursor::after), limit };
+        let got = db.shelf_list(query, &page).expect("shelf list");
+        if got.is_empty() {
+            return out;
+        }
+        assert!(got.len() <= limit as usize);
+        out.extend(got);
+    }
+}
+
+fn shelf_barcodes(db: &dyn Database, query: &ShelfQuery) -> Vec<String> {
+    shelf(db, query, 1000).into_iter().map(|s| s.item.item.barcode.to_string()).collect()
+}
+
+fn main_shelf(location: Option<&str>) -> ShelfQuery {
+    ShelfQuery { branch: code("MAIN"), location: location.map(code), from: None, to: None, status: None }
+}
+
+/// Items with their own call numbers of every kind, and items shelved under their record's
+/// Dewey or LC number, come back in the order the call-number crate puts them, page by page.
+fn shelf_list_is_in_shelf_order(db: &dyn Database) {
+    setup_org(db);
+    let dewey = db.create_record(&record("Dewey only", |d| d.dewey_call_number = Some("599.75".into()))).expect("r");
+    let both = db
+        .create_record(&record("Both", |d| {
+            d.dewey_call_number = Some("005.133".into());
+            d.lc_call_number = Some("QA76.73.R87 K53 2018".into());
+        }))
+        .expect("r");
+    let lc =
+        db.create_record(&record("LC only", |d| d.lc_call_number = Some("PS3561.I483 S5 1987".into()))).expect("r");
+    let own = [
+        "813.54 KIN 2001 v.2",
+        "813.54 KIN 2001 v.10",
+        "FIC KING",
+        "J 599.75 SMI",
+        "QA76.73.R9 A1 1999",
+        "QA76.73.R87 K53 2018",
+        "REF 030 WOR",
+        "B LINCOLN",
+        "599.7",
+        "*** not a call number ***",
+        "813.54 KIN 2001 v.2",
+    ];
+    let mut expected: Vec<(callnumber::CallNumber, String)> = Vec::new();
+    for (n, cn) in own.iter().enumerate() {
+        let bc = format!("S{n:03}");
+        let mut it = item(&bc, "MAIN");
+        it.location = Some(code("ADULT-FIC"));
+        it.call_number = Some(cn.to_string());
+        db.create_item(dewey, &it).expect("item");
+        expected.push((callnumber::CallNumber::parse(cn, callnumber::Scheme::Auto), bc));
+    }
+    for (bib, bc, shelved) in [(dewey, "I1", "599.75"), (both, "I2", "005.133"), (lc, "I3", "PS3561.I483 S5 1987")] {
+        let mut it = item(bc, "MAIN");
+        it.location = Some(code("ADULT-FIC"));
+        db.create_item(bib, &it).expect("item");
+        expected.push((callnumber::CallNumber::parse(shelved, callnumber::Scheme::Auto), bc.to_string()));
+    }
+    // Elsewhere: another location, another branch.
+    let mut other = item("R1", "MAIN");
+    other.location = Some(code("REF"));
+    other.call_number = Some("000".into());
+    db.create_item(dewey, &other).expect("item");
+    let mut east = item("E1", "EAST");
+    east.location = Some(code("ADULT-FIC"));
+    east.call_number = Some("001".into());
+    db.create_item(dewey, &east).expect("item");
+
+    // Stable sort: copies with the same call number stay in creation (id) order.
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    let expected: Vec<String> = expected.into_iter().map(|(_, bc)| bc).collect();
+    let q = main_shelf(Some("ADULT-FIC"));
+    assert_eq!(shelf_barcodes(db, &q), expected);
+    for limit in [1, 2, 5] {
+        let paged: Vec<String> = shelf(db, &q, limit).into_iter().map(|s| s.item.item.barcode.to_string()).collect();
+        assert_eq!(paged, expected, "pages of {limit}");
+    }
+    let entries = shelf(db, &q, 100);
+    let inherited = entries.iter().find(|s| s.item.item.barcode.as_str() == "I3").expect("I3");
+    assert_eq!(inherited.call_number.as_deref(), Some("PS3561.I483 S5 1987"));
+    assert_eq!(inherited.item.item.call_number, None, "the item's own call number stays empty");
+    assert_eq!(inherited.title, "LC only");
+    assert!(entries.windows(2).all(|w| w[0].key <= w[1].key));
+
+    // The whole branch: the reference item joins in order; the East item never does.
+    let all = shelf_barcodes(db, &main_shelf(None));
+    assert_eq!(all.len(), expected.len() + 1);
+    assert!(all.contains(&"R1".to_string()) && !all.contains(&"E1".to_string()));
+
+    // A range: from 599.7 up to everything that begins with 813.5.
+    let range = ShelfQuery { from: Some("599.7".into()), to: Some("813.5".into()), ..main_shelf(Some("ADULT-FIC")) };
+    let got = shelf_barcodes(db, &range);
+    let want: Vec<&str> = vec!["S008", "I1", "S000", "S010", "S001"];
+    assert_eq!(got, want);
+
+    // A status filter.
+    let mut gone = item("S099", "MAIN");
+    gone.location = Some(code("ADULT-FIC"));
+    gone.call_number = Some("700".into());
+    gone.status = ItemStatus::CheckedOut;
+    db.create_item(dewey, &gone).expect("item");
+    let available = ShelfQuery { status: Some(ItemStatus::Available), ..main_shelf(Some("ADULT-FIC")) };
+    assert!(!shelf_barcodes(db, &available).contains(&"S099".to_string()));
+    assert!(shelf_barcodes(db, &main_shelf(Some("ADULT-FIC"))).contains(&"S099".to_string()));
+}
+
+/// Changing an item's call number, or the record call number an item is shelved under, moves
+/// the item on the shelf list at once (the key is written in the same transaction).
+fn call_number_changes_move_items(db: &dyn Database) {
+    setup_org(db);
+    let bib = db.create_record(&record("Moving", |d| d.dewey_call_number = Some("500".into()))).expect("r");
+    let mut ids = Vec::new();
+    for (bc, cn) in [("A", Some("100")), ("B", None), ("C", Some("900"))] {
+        let mut it = item(bc, "MAIN");
+        it.call_number = cn.map(str::to_string);
+        ids.push((db.create_item(bib, &it).expect("item"), it));
+    }
+    let q = main_shelf(None);
+    assert_eq!(shelf_barcodes(db, &q), ["A", "B", "C"]);
+    let (a_id, mut a) = ids[0].clone();
+    a.call_number = Some("950".into());
+    db.update_item(a_id, &a).expect("update");
+    assert_eq!(shelf_barcodes(db, &q), ["B", "C", "A"]);
+    db.update_record(bib, &record("Moving", |d| d.dewey_call_number = Some("999".into()))).expect("update record");
+    assert_eq!(shelf_barcodes(db, &q), ["C", "A", "B"], "B follows its record's new call number");
+    // An unparsable call number is stored and shelved (after the parsed ones), never refused.
+    a.call_number = Some("??".into());
+    db.update_item(a_id, &a).expect("an unparsable call number is accepted");
+    assert_eq!(shelf_barcodes(db, &q), ["C", "B", "A"]);
+}
+
+/// A database whose keys are missing or of another version gets them rebuilt on opening.
+fn stale_sort_keys_are_rebuilt(h: &mut Harness) {
+    let db = h.db();
+    setup_org(db);
+    let bib = db.create_record(&record("Keys", |d| d.lc_call_number = Some("QA9 .B2".into()))).expect("r");
+    for (bc, cn) in [("X", Some("QA76")), ("Y", None), ("Z", Some("Q1"))] {
+        let mut it = item(bc, "MAIN");
+        it.call_number = cn.map(str::to_string);
+        db.create_item(bib, &it).expect("item");
+    }
+    let wipe = "UPDATE items SET call_number_sort = NULL; DELETE FROM settings";
+    match (&h.config, &h.pg_schema) {
+        (StorageConfig::Sqlite(o), _) => {
+            rusqlite::Connection::open(o.database_file()).expect("open").execute_batch(wipe).expect("wipe");
+        }
+        (StorageConfig::Postgres(_), Some((url, schema))) => {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+            client.batch_execute(&format!("SET search_path TO \"{schema}\"; {wipe}")).expect("wipe");
+        }
+        _ => unreachable!("a PostgreSQL harness has a schema"),
+    }
+    h.reopen();
+    assert_eq!(shelf_barcodes(h.db(), &main_shelf(None)), ["Z", "Y", "X"]);
+}
+
+fn inventory_scans_and_report(db: &dyn Database) {
+    setup_org(db);
+    let unknown =
+        NewInventory { branch: code("NOWHERE"), location: None, call_number_from: None, call_number_to: None };
+    assert!(constraint_text(db.start_inventory(&unknown)).contains("branch NOWHERE does not exist"));
+    let bad_location = NewInventory {
+        branch: code("MAIN"),
+        location: Some(code("ATTIC")),
+        call_number_from: None,
+        call_number_to: None,
+    };
+    assert!(constraint_text(db.start_inventory(&bad_location)).contains("shelving location ATTIC does not exist"));
+
+    let bib = db.create_record(&record("Shelf", |_| {})).expect("r");
+    for n in 0..6 {
+        let mut it = item(&format!("V{n}"), "MAIN");
+        it.location = Some(code("ADULT-FIC"));
+        it.call_number = Some(format!("{}", 100 + n * 100));
+        db.create_item(bib, &it).expect("item");
+    }
+    let scope = NewInventory {
+        branch: code("MAIN"),
+        location: Some(code("ADULT-FIC")),
+        call_number_from: Some("200".into()),
+        call_number_to: Some("500".into()),
+    };
+    let inv = db.start_inventory(&scope).expect("start");
+    assert_eq!((inv.scope.clone(), inv.scans), (scope.clone(), 0));
+    let batch1: Vec<String> = ["V3", "  ", "V1"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(db.add_inventory_scans(inv.id, &batch1).expect("scan").scans, 2, "blank lines are skipped");
+    let batch2: Vec<String> = ["V2", "V2", "GHOST", "V0"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(db.add_inventory_scans(inv.id, &batch2).expect("scan").scans, 6);
+    assert!(matches!(db.add_inventory_scans(inv.id + 1000, &batch2), Err(StorageError::NotFound { .. })));
+
+    let snap = db.inventory_snapshot(inv.id).expect("snapshot");
+    assert_eq!(snap.scans, ["V3", "V1", "V2", "V2", "GHOST", "V0"]);
+    let in_scope: Vec<&str> = snap.in_scope.iter().map(|s| s.item.item.barcode.as_str()).collect();
+    assert_eq!(in_scope, ["V1", "V2", "V3", "V4"]);
+    assert!(snap.scanned_items["V1"].last_seen_at.is_some(), "a scanned item is last seen now");
+    assert!(!snap.scanned_items.contains_key("GHOST"));
+    let not_scanned = db.item_by_barcode(&barcode("V4")).expect("get").expect("V4");
+    let v4 = shelf(db, &main_shelf(None), 100).into_iter().find(|s| s.item.id == not_scanned.id).expect("V4");
+    assert_eq!(v4.last_seen_at, None);
+
+    let (_, report) = storage::inventory_report(db, inv.id).expect("report");
+    let missing: Vec<&str> = report.missing.iter().map(|m| m.barcode.as_str()).collect();
+    assert_eq!(missing, ["V4"]);
+    let misplaced: Vec<&str> = report.misplaced.iter().map(|m| m.item.barcode.as_str()).collect();
+    assert_eq!(misplaced, ["V3"]);
+    let wrong_place: Vec<&str> = report.wrong_place.iter().map(|m| m.item.barcode.as_str()).collect();
+    assert_eq!(wrong_place, ["V0"], "100 is below the range");
+    assert_eq!(report.unknown, ["GHOST"]);
+    assert_eq!(report.duplicates.len(), 1);
+    assert_eq!(db.inventory(inv.id).expect("get").expect("present").scans, 6);
 }

@@ -70,10 +70,13 @@ error_codes! {
     UnknownLocation => BAD_REQUEST, "unknown_location";
     UnknownItemType => BAD_REQUEST, "unknown_item_type";
     UnknownRecord => BAD_REQUEST, "unknown_record";
+    /// A barcode in a list (labels to print) that no item has.
+    UnknownItem => BAD_REQUEST, "unknown_item";
     RouteNotFound => NOT_FOUND, "route_not_found";
     BranchNotFound => NOT_FOUND, "branch_not_found";
     RecordNotFound => NOT_FOUND, "record_not_found";
     ItemNotFound => NOT_FOUND, "item_not_found";
+    InventoryNotFound => NOT_FOUND, "inventory_not_found";
     MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed";
     /// `Accept` asks for a representation the resource does not have.
     NotAcceptable => NOT_ACCEPTABLE, "not_acceptable";

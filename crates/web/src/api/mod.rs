@@ -4,6 +4,7 @@
 mod items;
 mod org;
 pub(crate) mod records;
+mod shelf;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
@@ -31,6 +32,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/records/{id}/items", get(items::list_for_record).post(items::create_for_record))
         .route("/items", get(items::list).post(items::create))
         .route("/items/{id}", get(items::get_one).put(items::update).delete(items::delete))
+        .route("/shelf-list", get(shelf::shelf_list))
+        .route("/inventories", axum::routing::post(shelf::start_inventory))
+        .route("/inventories/{id}", get(shelf::get_inventory))
+        .route("/inventories/{id}/scans", axum::routing::post(shelf::add_scans))
+        .route("/inventories/{id}/report", get(shelf::report))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
