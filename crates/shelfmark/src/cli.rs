@@ -107,6 +107,42 @@ enum Command {
         #[command(subcommand)]
         command: InventoryCommand,
     },
+    /// Print a PDF sheet of spine or barcode labels for the items with these barcodes.
+    Labels {
+        #[arg(long, value_enum)]
+        kind: LabelKindArg,
+        /// Item barcodes; `--from-file` reads more, one a line.
+        barcodes: Vec<String>,
+        #[arg(long)]
+        from_file: Option<PathBuf>,
+        /// Label sheet: avery-5160 (30-up, the default for barcodes) or demco-ws14942260 (spine
+        /// labels, the default for spines).
+        #[arg(long)]
+        layout: Option<String>,
+        /// Labels already used on the first sheet.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        #[arg(long, value_enum, default_value_t = SymbologyArg::Codabar)]
+        symbology: SymbologyArg,
+        /// Spine-label lines flush left instead of centred.
+        #[arg(long)]
+        left: bool,
+        /// The PDF file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LabelKindArg {
+    Spine,
+    Barcode,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SymbologyArg {
+    Codabar,
+    Code39,
 }
 
 /// A stretch of shelf: a branch, optionally a shelving location and a call-number range.
@@ -325,6 +361,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let n = crate::shelf::print_shelf_list(&*db, &query, &mut out)?;
             out.flush()?;
             eprintln!("{n} items");
+        }
+        Command::Labels { kind, barcodes, from_file, layout, offset, symbology, left, output } => {
+            let mut list = barcodes;
+            if let Some(file) = from_file {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                list.extend(text.lines().map(str::to_string));
+            }
+            let barcodes = list
+                .iter()
+                .map(|b| b.trim())
+                .filter(|b| !b.is_empty())
+                .map(|b| catalog::Barcode::parse(b).with_context(|| format!("barcode {b:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let kind = match kind {
+                LabelKindArg::Spine => web::labels::LabelKind::Spine,
+                LabelKindArg::Barcode => web::labels::LabelKind::Barcode,
+            };
+            let layout_name = layout.unwrap_or_else(|| kind.default_layout().to_string());
+            let request = web::labels::LabelRequest {
+                kind,
+                barcodes,
+                layout: labels::SheetLayout::named(&layout_name).with_context(|| {
+                    let known: Vec<&str> = labels::SheetLayout::NAMED.iter().map(|(n, _)| *n).collect();
+                    format!("--layout {layout_name:?} is not one of {}", known.join(", "))
+                })?,
+                offset,
+                symbology: match symbology {
+                    SymbologyArg::Codabar => labels::Symbology::Codabar,
+                    SymbologyArg::Code39 => labels::Symbology::Code39 { check_character: false },
+                },
+                align: if left { labels::Align::Left } else { labels::Align::Centre },
+            };
+            let name = library_name.unwrap_or_else(|| web::WebConfig::default().library_name);
+            let pdf = web::labels::render(&*db, &name, &request)?;
+            std::fs::write(&output, pdf).with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!("{} labels written to {}", request.barcodes.len(), output.display());
         }
         Command::Inventory { command } => match command {
             InventoryCommand::Start { shelf } => {

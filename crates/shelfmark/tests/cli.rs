@@ -296,6 +296,39 @@ fn shelf_list_and_inventory_of_real_items() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("Misplaced (out of shelf order: move these): 2"), "{text}");
     assert!(text.contains("recorded as checked out: check it in"), "{text}");
+    // Barcode labels for a dozen of these items, starting on the sixth label of a used sheet:
+    // every barcode printed decodes back (pdftoppm renders, zbarimg reads).
+    let chosen: Vec<String> = shelf.iter().step_by(20).take(12).map(|r| r.barcode.clone()).collect();
+    let pdf = dir.path().join("labels.pdf");
+    let out = shelfmark(&data)
+        .args(["labels", "--kind", "barcode", "--offset", "5", "-o"])
+        .arg(&pdf)
+        .args(&chosen)
+        .output()
+        .expect("labels");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let png = dir.path().join("page");
+    let render = Command::new("pdftoppm").args(["-r", "300", "-png"]).arg(&pdf).arg(&png).status();
+    assert!(render.is_ok_and(|s| s.success()), "pdftoppm (Debian poppler-utils) renders the sheet");
+    let decoded = Command::new("zbarimg").args(["--raw", "-q"]).arg(dir.path().join("page-1.png")).output();
+    let decoded = decoded.expect("zbarimg (Debian zbar-tools) reads the page");
+    // zbarimg reports Codabar's start and stop characters (A...B); scanners at the desk strip them.
+    let mut got: Vec<String> = String::from_utf8_lossy(&decoded.stdout)
+        .lines()
+        .map(|l| l.trim_start_matches(['A', 'B', 'C', 'D']).trim_end_matches(['A', 'B', 'C', 'D']).to_string())
+        .collect();
+    let mut want = chosen.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    let spines = dir.path().join("spines.pdf");
+    let out = shelfmark(&data).args(["labels", "--kind", "spine", "-o"]).arg(&spines).args(&chosen[..3]).output();
+    assert!(out.expect("spine labels").status.success());
+    let out = shelfmark(&data).args(["labels", "--kind", "barcode", "-o"]).arg(&spines).arg("NO-SUCH-ITEM").output();
+    let out = out.expect("labels");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no item has barcode NO-SUCH-ITEM"));
+
     let after = shelf_list(&data, &["--branch", "CPL", "--location", "GEN"]);
     assert_eq!(after.iter().find(|r| r.barcode == bc(checked_out)).map(|r| r.status.as_str()), Some("checked_out"));
 }

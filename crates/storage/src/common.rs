@@ -394,6 +394,14 @@ pub(crate) fn shelf_query(
     q
 }
 
+/// One item with its shelf columns, by barcode (`{p}` is the placeholder).
+pub(crate) fn shelf_item_by_barcode_sql(p: &str) -> String {
+    format!(
+        "SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM} FROM items i JOIN bib_records b ON b.id = i.bib_id \
+         WHERE i.barcode = {p}"
+    )
+}
+
 /// A shelf entry from an item and the columns after it.
 pub(crate) fn shelf_item(
     item: catalog::Item,

@@ -481,4 +481,7 @@ pub trait Database: Send + Sync + 'static {
     /// scanned items as last seen now. Blank lines are skipped.
     fn add_inventory_scans(&self, id: InventoryId, barcodes: &[String]) -> Result<Inventory>;
     fn inventory_snapshot(&self, id: InventoryId) -> Result<InventorySnapshot>;
+    /// Items as a shelf sees them (title, the call number they are shelved under), by barcode:
+    /// one entry per barcode asked for, `None` for a barcode no item has.
+    fn shelf_items(&self, barcodes: &[catalog::Barcode]) -> Result<Vec<Option<ShelfItem>>>;
 }

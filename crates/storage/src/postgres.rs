@@ -1280,13 +1280,8 @@ impl Database for PostgresDatabase {
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<Result<_, _>>()?;
-            let by_barcode = format!(
-                "SELECT {}, {} FROM items i JOIN bib_records b ON b.id = i.bib_id WHERE i.barcode = ANY($1)",
-                common::ITEM_COLUMNS,
-                common::SHELF_COLUMNS_AFTER_ITEM
-            );
             let mut scanned_items = HashMap::new();
-            for row in cx.query(&by_barcode, &[&scans])? {
+            for row in cx.query(&common::shelf_item_by_barcode_sql("ANY($1)"), &[&scans])? {
                 let item = shelf_item_from_row(&row)?;
                 scanned_items.insert(item.item.item.barcode.to_string(), item);
             }
@@ -1297,6 +1292,18 @@ impl Database for PostgresDatabase {
             conn.mark_broken();
         }
         result.map_err(map_error)
+    }
+
+    fn shelf_items(&self, barcodes: &[Barcode]) -> Result<Vec<Option<ShelfItem>>> {
+        let wanted: Vec<&str> = barcodes.iter().map(Barcode::as_str).collect();
+        self.read(|cx| {
+            let mut found = HashMap::new();
+            for row in cx.query(&common::shelf_item_by_barcode_sql("ANY($1)"), &[&wanted])? {
+                let item = shelf_item_from_row(&row)?;
+                found.insert(item.item.item.barcode.to_string(), item);
+            }
+            Ok(wanted.iter().map(|b| found.get(*b).cloned()).collect())
+        })
     }
 }
 

@@ -489,6 +489,12 @@ fn query_shelf(conn: &Connection, q: &common::Query) -> Result<Vec<ShelfItem>> {
     Ok(out)
 }
 
+fn shelf_item_by_barcode(conn: &Connection, barcode: &str) -> Result<Option<ShelfItem>> {
+    let mut st = conn.prepare_cached(&common::shelf_item_by_barcode_sql("?1"))?;
+    let mut rows = st.query([barcode])?;
+    rows.next()?.map(shelf_item_from_row).transpose()
+}
+
 fn inventory_from_row(row: &Row<'_>) -> Result<Inventory> {
     Ok(Inventory {
         id: row.get(0)?,
@@ -1094,23 +1100,20 @@ impl Database for SqliteDatabase {
             while let Some(r) = rows.next()? {
                 scans.push(r.get::<_, String>(0)?);
             }
-            let by_barcode = format!(
-                "SELECT {}, {} FROM items i JOIN bib_records b ON b.id = i.bib_id WHERE i.barcode = ?1",
-                common::ITEM_COLUMNS,
-                common::SHELF_COLUMNS_AFTER_ITEM
-            );
             let mut scanned_items = std::collections::HashMap::new();
-            let mut st = tx.prepare_cached(&by_barcode)?;
             for barcode in &scans {
                 if scanned_items.contains_key(barcode) {
                     continue;
                 }
-                let mut rows = st.query([barcode])?;
-                if let Some(row) = rows.next()? {
-                    scanned_items.insert(barcode.clone(), shelf_item_from_row(row)?);
+                if let Some(item) = shelf_item_by_barcode(tx, barcode)? {
+                    scanned_items.insert(barcode.clone(), item);
                 }
             }
             Ok(InventorySnapshot { inventory, in_scope, scans, scanned_items })
         })
+    }
+
+    fn shelf_items(&self, barcodes: &[Barcode]) -> Result<Vec<Option<ShelfItem>>> {
+        self.read(|tx| barcodes.iter().map(|b| shelf_item_by_barcode(tx, b.as_str())).collect())
     }
 }

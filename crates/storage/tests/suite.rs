@@ -1211,4 +1211,11 @@ fn inventory_scans_and_report(db: &dyn Database) {
     assert_eq!(report.unknown, ["GHOST"]);
     assert_eq!(report.duplicates.len(), 1);
     assert_eq!(db.inventory(inv.id).expect("get").expect("present").scans, 6);
+
+    let found = db.shelf_items(&[barcode("V2"), barcode("GHOST"), barcode("V0")]).expect("shelf items");
+    let got: Vec<Option<(&str, &str, Option<&str>)>> = found
+        .iter()
+        .map(|f| f.as_ref().map(|s| (s.item.item.barcode.as_str(), s.title.as_str(), s.call_number.as_deref())))
+        .collect();
+    assert_eq!(got, [Some(("V2", "Shelf", Some("300"))), None, Some(("V0", "Shelf", Some("100")))]);
 }

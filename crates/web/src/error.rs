@@ -72,6 +72,9 @@ error_codes! {
     UnknownRecord => BAD_REQUEST, "unknown_record";
     /// A barcode in a list (labels to print) that no item has.
     UnknownItem => BAD_REQUEST, "unknown_item";
+    /// A label sheet that cannot be printed (a barcode neither symbology encodes, an item with
+    /// no call number for its spine, an offset past the sheet): the reason is in the message.
+    InvalidLabels => UNPROCESSABLE_ENTITY, "invalid_labels";
     RouteNotFound => NOT_FOUND, "route_not_found";
     BranchNotFound => NOT_FOUND, "branch_not_found";
     RecordNotFound => NOT_FOUND, "record_not_found";

@@ -17,11 +17,13 @@
 //! | `/api/v1/records/{id}/items` | GET, POST |
 //! | `/api/v1/items`, `/api/v1/items/{id}` | GET, POST / GET, PUT, DELETE |
 //! | `/api/v1/shelf-list` | GET (items of a branch in shelf order) |
+//! | `/api/v1/labels` | POST (a PDF sheet of spine or barcode labels) |
 //! | `/api/v1/inventories`, `/api/v1/inventories/{id}` | POST / GET |
 //! | `/api/v1/inventories/{id}/scans`, `/api/v1/inventories/{id}/report` | POST / GET |
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
 
 mod api;
+pub use api::labels;
 pub mod error;
 mod html;
 mod marcio;

@@ -473,3 +473,77 @@ async fn html_pages() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.headers()[CONTENT_TYPE].to_str().expect("ct").starts_with("text/html"));
 }
+
+/// The shelf over HTTP: an unparsable call number is accepted with a warning and shelved last;
+/// the shelf list pages in shelf order; a label sheet comes back as PDF, and its refusals name
+/// their field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shelf_list_warnings_and_labels() {
+    let app = spawn_app().await;
+    app.organisation().await;
+    let bib = app.record("Shelved", 2001).await;
+    let numbers =
+        ["813.54 KIN 2001 v.10", "QA76.73.R87 K53 2018", "813.54 KIN 2001 v.2", "(((?)))", "FIC KING", "599.75"];
+    for (n, cn) in numbers.iter().enumerate() {
+        let mut item = item_json(&format!("3123400000{n:04}"));
+        item["call_number"] = json!(cn);
+        let r = app.post(&format!("/api/v1/records/{bib}/items"), &item).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let body: Value = r.json().await.expect("json");
+        let warned = body["warnings"].as_array().map(Vec::len);
+        if *cn == "(((?)))" {
+            assert_eq!(body["warnings"][0]["code"], "call_number_unparsed", "{body}");
+            assert_eq!(body["warnings"][0]["field"], "call_number");
+        } else {
+            assert_eq!(warned, Some(0), "{body}");
+        }
+    }
+    let mut order = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            None => "/api/v1/shelf-list?branch=CEN&location=AF&limit=4".to_string(),
+            Some(a) => format!("/api/v1/shelf-list?branch=CEN&location=AF&limit=4&after={a}"),
+        };
+        let page: Value = app.get(&path).await.json().await.expect("json");
+        for item in page["items"].as_array().expect("items") {
+            order.push(item["call_number"].as_str().unwrap_or("").to_string());
+        }
+        match page["next_after"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        order,
+        ["599.75", "813.54 KIN 2001 v.2", "813.54 KIN 2001 v.10", "QA76.73.R87 K53 2018", "(((?)))", "FIC KING"]
+    );
+    let page: Value = app.get("/api/v1/shelf-list?branch=CEN&to=600").await.json().await.expect("json");
+    assert_eq!(page["items"][0]["spine_label"], json!(["599.75"]));
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+    assert_error(app.get("/api/v1/shelf-list").await, StatusCode::BAD_REQUEST, "missing_field", Some("branch")).await;
+    assert_error(
+        app.get("/api/v1/shelf-list?branch=CEN&after=zz").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        Some("after"),
+    )
+    .await;
+
+    let r = app
+        .post(
+            "/api/v1/labels",
+            &json!({"kind": "spine", "barcodes": ["31234000000001", "31234000000005"], "offset": 3}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[CONTENT_TYPE], "application/pdf");
+    assert!(r.bytes().await.expect("pdf").starts_with(b"%PDF-"));
+    let r = app.post("/api/v1/labels", &json!({"kind": "barcode", "barcodes": ["31234000009999"]})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "unknown_item", Some("barcodes")).await;
+    let r =
+        app.post("/api/v1/labels", &json!({"kind": "barcode", "barcodes": ["31234000000001"], "layout": "x"})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "invalid_parameter", Some("layout")).await;
+    let r = app.post("/api/v1/labels", &json!({"kind": "barcode", "barcodes": ["31234000000001"], "offset": 30})).await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_labels", None).await;
+}

@@ -197,8 +197,37 @@ fn store_new(db: &dyn Database, bib_id: i64, item: &NewItem, missing_record: Api
 }
 
 fn created(item: &Item) -> Response {
-    (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/items/{}", item.id))], Json(item_json(item)))
+    (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/items/{}", item.id))], Json(with_warnings(item)))
         .into_response()
+}
+
+/// The item as written, with `warnings`: an unparsable call number is stored and shelved
+/// (after the parsed ones of its prefix), never refused, so cataloging goes on; the warning
+/// tells the cataloger it will not sort where they may expect.
+fn with_warnings(item: &Item) -> Value {
+    let mut v = item_json(item);
+    let unparsed = item
+        .item
+        .call_number
+        .as_deref()
+        .map(|c| callnumber::CallNumber::parse(c, callnumber::Scheme::Auto))
+        .filter(|c| !c.is_parsed());
+    let warnings: Vec<Value> = unparsed
+        .map(|c| {
+            json!({
+                "code": "call_number_unparsed",
+                "field": "call_number",
+                "message": format!(
+                    "call number {:?} is not a Dewey, LC or local call number; it is kept and shelved after the \
+                     parsed ones",
+                    c.original()
+                ),
+            })
+        })
+        .into_iter()
+        .collect();
+    v["warnings"] = json!(warnings);
+    v
 }
 
 async fn list_filtered(state: AppState, mut params: Params, bib_id: Option<i64>) -> Result<Json<Value>, ApiError> {
@@ -362,7 +391,7 @@ pub(crate) async fn update(
             db.item(id)?.ok_or_else(|| item_not_found(id))
         })
         .await?;
-    Ok(Json(item_json(&stored)))
+    Ok(Json(with_warnings(&stored)))
 }
 
 pub(crate) async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {

@@ -2,6 +2,7 @@
 //! and JSON bodies are read by hand (not by serde derive) so that every refusal names its field.
 
 mod items;
+pub mod labels;
 mod org;
 pub(crate) mod records;
 mod shelf;
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/items", get(items::list).post(items::create))
         .route("/items/{id}", get(items::get_one).put(items::update).delete(items::delete))
         .route("/shelf-list", get(shelf::shelf_list))
+        .route("/labels", axum::routing::post(labels::print))
         .route("/inventories", axum::routing::post(shelf::start_inventory))
         .route("/inventories/{id}", get(shelf::get_inventory))
         .route("/inventories/{id}/scans", axum::routing::post(shelf::add_scans))
