@@ -19,6 +19,8 @@
 //! * [`checkin`]: the check-in decision: fine, prompts for the clerk, routing (shelf, hold, transit).
 //! * [`lost`]: when an overdue item is declared lost, what that charges, and what comes back.
 //! * [`notices`]: which notice (courtesy, overdue, hold ready, ...) is due now.
+//! * [`registration`]: card numbers (pattern and check digit), the registration form's checks,
+//!   card expiry and renewal, and the keys that find duplicate patrons.
 //! * [`patron`], [`refusal`], [`staff`]: the patron snapshot, the refusal codes a clerk reads
 //!   out, and the staff permissions that may override them.
 
@@ -33,6 +35,7 @@ pub mod lost;
 pub mod notices;
 pub mod patron;
 pub mod refusal;
+pub mod registration;
 pub mod rules;
 pub mod staff;
 #[cfg(test)]
