@@ -102,7 +102,7 @@ fn main() -> Result<(), Error> {
             })
             .collect::<Result<_, Error>>()?;
         made += n;
-        batch.push(ImportCandidate { record: NewRecord { marc, derived }, items: its });
+        batch.push(ImportCandidate { record: NewRecord { marc, derived, row: None }, items: its });
         if batch.len() == 50 || made == items {
             db.import_batch(&batch, OnMatch::Add)?;
             batch.clear();

@@ -96,7 +96,7 @@ fn batch(b: u32, n: u32) -> Result<Vec<ImportCandidate>, Box<dyn std::error::Err
                 status: ItemStatus::Available,
                 acquired_on: Some("2024-01-15".into()),
             };
-            Ok(ImportCandidate { record: NewRecord { marc, derived }, items: vec![item] })
+            Ok(ImportCandidate { record: NewRecord { marc, derived, row: None }, items: vec![item] })
         })
         .collect()
 }

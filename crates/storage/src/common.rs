@@ -646,19 +646,26 @@ fn import_pass(
 }
 
 fn import_one(w: &mut dyn BatchWriter, c: &ImportCandidate, on_match: OnMatch) -> Result<ImportOutcome> {
-    let sha = sha256(&c.record.marc);
-    Ok(match w.find(&c.record, &sha)? {
+    let computed;
+    let sha = match &c.record.row {
+        Some(v) => &v.sha256,
+        None => {
+            computed = sha256(&c.record.marc);
+            &computed
+        }
+    };
+    Ok(match w.find(&c.record, sha)? {
         Found::Identical(id) => {
             let (items_added, items_existing) = w.attach_items(id, &c.items)?;
             ImportOutcome::Unchanged { id, items_added, items_existing }
         }
         Found::Matched(id) => match on_match {
             OnMatch::Add => {
-                let (id, items_added, items_existing) = w.insert_record_with_items(&c.record, &sha, &c.items)?;
+                let (id, items_added, items_existing) = w.insert_record_with_items(&c.record, sha, &c.items)?;
                 ImportOutcome::Added { id, items_added, items_existing }
             }
             OnMatch::Replace => {
-                w.replace_record(id, &c.record, &sha)?;
+                w.replace_record(id, &c.record, sha)?;
                 let (items_added, items_existing) = w.attach_items(id, &c.items)?;
                 ImportOutcome::Replaced { id, items_added, items_existing }
             }
@@ -668,7 +675,7 @@ fn import_one(w: &mut dyn BatchWriter, c: &ImportCandidate, on_match: OnMatch) -
             }
         },
         Found::Nothing => {
-            let (id, items_added, items_existing) = w.insert_record_with_items(&c.record, &sha, &c.items)?;
+            let (id, items_added, items_existing) = w.insert_record_with_items(&c.record, sha, &c.items)?;
             ImportOutcome::Added { id, items_added, items_existing }
         }
     })
@@ -750,7 +757,7 @@ mod tests {
 
     fn candidate(title: &str) -> ImportCandidate {
         let derived = crate::BibDerived { title: title.to_string(), ..Default::default() };
-        ImportCandidate { record: NewRecord { marc: title.as_bytes().to_vec(), derived }, items: vec![] }
+        ImportCandidate { record: NewRecord { marc: title.as_bytes().to_vec(), derived, row: None }, items: vec![] }
     }
 
     #[test]

@@ -15,11 +15,13 @@ pub(crate) struct Migration {
 pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../migrations/sqlite/0001_initial.sql") },
     Migration { version: 2, name: "shelf", sql: include_str!("../migrations/sqlite/0002_shelf.sql") },
+    Migration { version: 3, name: "loans", sql: include_str!("../migrations/sqlite/0003_loans.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../migrations/postgres/0001_initial.sql") },
     Migration { version: 2, name: "shelf", sql: include_str!("../migrations/postgres/0002_shelf.sql") },
+    Migration { version: 3, name: "loans", sql: include_str!("../migrations/postgres/0003_loans.sql") },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.

@@ -20,6 +20,10 @@ use crate::common::{
     RecordCallNumbers, Ref, Savepoint,
 };
 use crate::config::{redact_url, PostgresOptions};
+use crate::loans::{
+    self, CheckinContext, CheckinWrite, CheckoutContext, Loan, LoanWrite, OverrideEntry, PatronAccount, RenewalContext,
+    RenewalWrite,
+};
 use crate::migrate::{self, check_not_newer};
 use crate::pool::{Pool, Pooled};
 use crate::{
@@ -27,11 +31,12 @@ use crate::{
     InventorySnapshot, ItemFilter, ItemId, NewInventory, NewRecord, OnMatch, Page, Patron, RecordFilter, Result,
     ShelfPage, ShelfQuery, StorageError, StoredRecord,
 };
+use crate::{LoanId, PatronId};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
 use ::postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction};
 use catalog::inventory::ShelfItem;
-use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemType, Money, NewItem, ShelvingLocation};
+use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -1305,6 +1310,45 @@ impl Database for PostgresDatabase {
             Ok(wanted.iter().map(|b| found.get(*b).cloned()).collect())
         })
     }
+
+    fn checkout(
+        &self,
+        card_number: &str,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&CheckoutContext) -> Option<LoanWrite>,
+    ) -> Result<Option<Loan>> {
+        self.checkout_impl(card_number, barcode, now, decide)
+    }
+
+    fn renew(
+        &self,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&RenewalContext) -> Option<RenewalWrite>,
+    ) -> Result<Option<Loan>> {
+        self.renew_impl(barcode, now, decide)
+    }
+
+    fn check_in(
+        &self,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&CheckinContext) -> Option<CheckinWrite>,
+    ) -> Result<bool> {
+        self.check_in_impl(barcode, now, decide)
+    }
+
+    fn patron_account(&self, card_number: &str) -> Result<Option<PatronAccount>> {
+        self.read(|cx| account_by_card(cx, card_number.trim()))
+    }
+
+    fn open_loans(&self, patron: PatronId) -> Result<Vec<Loan>> {
+        let sql = format!(
+            "SELECT {LOAN_COLUMNS} FROM loans l WHERE l.patron_id = $1 AND l.returned_at IS NULL ORDER BY l.due_at, l.id"
+        );
+        self.read(|cx| cx.query(&sql, &[&patron])?.iter().map(loan_from_row).collect())
+    }
 }
 
 #[cfg(test)]
@@ -1323,5 +1367,235 @@ mod tests {
     fn keys_come_out_of_details() {
         assert_eq!(key_from_detail("Key (barcode)=(3999) already exists.").as_deref(), Some("3999"));
         assert_eq!(key_from_detail("nothing"), None);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Circulation. `SELECT ... FOR UPDATE` on the copy's row is the lock: a second desk checking
+// out the same copy waits for the first to commit, then reads the copy on loan.
+
+const LOAN_COLUMNS: &str =
+    "l.id, l.item_id, l.patron_id, l.checkout_branch, l.checked_out_at, l.due_at, l.renewals, l.returned_at";
+
+fn loan_from_row(row: &Row) -> Result<Loan> {
+    Ok(Loan {
+        id: row.try_get(0)?,
+        item_id: row.try_get(1)?,
+        patron_id: row.try_get(2)?,
+        checkout_branch: parse_code(row.try_get(3)?)?,
+        checked_out_at: row.try_get(4)?,
+        due_at: row.try_get(5)?,
+        renewals: u32::try_from(row.try_get::<_, i32>(6)?).unwrap_or(0),
+        returned_at: row.try_get(7)?,
+    })
+}
+
+fn account_from_row(row: &Row) -> Result<PatronAccount> {
+    Ok(PatronAccount {
+        id: row.try_get(0)?,
+        card_number: row.try_get(1)?,
+        category: parse_code(row.try_get(2)?)?,
+        home_branch: parse_code(row.try_get(3)?)?,
+        expiry_date: row.try_get(4)?,
+        balance: Money::from_minor(row.try_get(5)?),
+    })
+}
+
+const ACCOUNT_SQL: &str = "SELECT id, card_number, category, home_branch, expiry_date, balance FROM patrons";
+
+fn account_by_card<C: GenericClient>(cx: &mut Cx<'_, C>, card: &str) -> Result<Option<PatronAccount>> {
+    cx.query_opt(&format!("{ACCOUNT_SQL} WHERE card_number = $1"), &[&card])?.map(|r| account_from_row(&r)).transpose()
+}
+
+fn account_by_id<C: GenericClient>(cx: &mut Cx<'_, C>, id: PatronId) -> Result<PatronAccount> {
+    let row = cx.query_opt(&format!("{ACCOUNT_SQL} WHERE id = $1"), &[&id])?;
+    row.map(|r| account_from_row(&r))
+        .transpose()?
+        .ok_or_else(|| StorageError::Other(format!("a loan names patron {id}, who does not exist")))
+}
+
+/// The copy with this barcode, locked for the rest of the transaction, and whether its type lends.
+fn lock_item<C: GenericClient>(cx: &mut Cx<'_, C>, barcode: &Barcode) -> Result<(Item, bool)> {
+    let sql = format!(
+        "SELECT {}, t.loanable FROM items i JOIN item_types t ON t.code = i.item_type WHERE i.barcode = $1 \
+         FOR UPDATE OF i",
+        common::ITEM_COLUMNS
+    );
+    let row = cx
+        .query_opt(&sql, &[&barcode.as_str()])?
+        .ok_or_else(|| StorageError::NotFound { what: "item", key: barcode.to_string() })?;
+    Ok((item_from_row(&row)?, row.try_get(15)?))
+}
+
+fn open_loan<C: GenericClient>(cx: &mut Cx<'_, C>, item: ItemId) -> Result<Option<Loan>> {
+    let sql = format!("SELECT {LOAN_COLUMNS} FROM loans l WHERE l.item_id = $1 AND l.returned_at IS NULL");
+    cx.query_opt(&sql, &[&item])?.map(|r| loan_from_row(&r)).transpose()
+}
+
+fn overdue_loans<C: GenericClient>(cx: &mut Cx<'_, C>, patron: PatronId, now: DateTime<Utc>) -> Result<u32> {
+    let n: i64 = cx
+        .query_one(
+            "SELECT count(*) FROM (SELECT 1 FROM loans WHERE patron_id = $1 AND returned_at IS NULL AND due_at < $2 \
+             LIMIT $3) AS o",
+            &[&patron, &now, &(i64::from(loans::OVERDUE_COUNT_CAP) + 1)],
+        )?
+        .try_get(0)?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+fn count_loan(w: &mut Tx<'_, '_>, patron: PatronId, item_type: &Code, delta: i32) -> Result<()> {
+    w.cx.execute(
+        "INSERT INTO patron_loan_counts (patron_id, item_type, open_loans) VALUES ($1, $2, greatest($3, 0)) \
+         ON CONFLICT (patron_id, item_type) DO UPDATE SET open_loans = greatest(patron_loan_counts.open_loans + $3, 0)",
+        &[&patron, &item_type.as_str(), &delta],
+    )?;
+    Ok(())
+}
+
+fn log_override(
+    w: &mut Tx<'_, '_>,
+    now: DateTime<Utc>,
+    action: &str,
+    patron: PatronId,
+    o: &OverrideEntry,
+) -> Result<()> {
+    w.cx.execute(
+        "INSERT INTO override_log (at, staff, action, overridden, reason, patron_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&now, &o.staff, &action, &o.overridden.join(","), &o.reason, &patron],
+    )?;
+    Ok(())
+}
+
+fn set_item_status(w: &mut Tx<'_, '_>, id: ItemId, status: ItemStatus, holding: &Code) -> Result<()> {
+    w.cx.execute(
+        "UPDATE items SET status = $1, holding_branch = $2, updated_at = now() WHERE id = $3",
+        &[&status.as_str(), &holding.as_str(), &id],
+    )?;
+    w.change(ChangeEntity::Item, id, ChangeKind::Updated);
+    Ok(())
+}
+
+fn get_loan<C: GenericClient>(cx: &mut Cx<'_, C>, id: LoanId) -> Result<Loan> {
+    loan_from_row(&cx.query_one(&format!("SELECT {LOAN_COLUMNS} FROM loans l WHERE l.id = $1"), &[&id])?)
+}
+
+impl PostgresDatabase {
+    pub(crate) fn checkout_impl(
+        &self,
+        card_number: &str,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&CheckoutContext) -> Option<LoanWrite>,
+    ) -> Result<Option<Loan>> {
+        let card = card_number.trim();
+        self.write(|w| {
+            let patron = account_by_card(&mut w.cx, card)?
+                .ok_or_else(|| StorageError::NotFound { what: "patron card", key: card.to_string() })?;
+            let (item, loanable) = lock_item(&mut w.cx, barcode)?;
+            let counts = w.cx.query_one(
+                "SELECT coalesce(sum(open_loans), 0)::int8, \
+                        coalesce(sum(CASE WHEN item_type = $2 THEN open_loans END), 0)::int8 \
+                 FROM patron_loan_counts WHERE patron_id = $1",
+                &[&patron.id, &item.item.item_type.as_str()],
+            )?;
+            let context = CheckoutContext {
+                open_loan: open_loan(&mut w.cx, item.id)?,
+                loans_total: u32::try_from(counts.try_get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                loans_of_item_type: u32::try_from(counts.try_get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?,
+                patron,
+                item,
+                loanable,
+            };
+            let Some(write) = decide(&context) else { return Ok(None) };
+            let (patron, item) = (&context.patron, &context.item);
+            let id: LoanId =
+                w.cx.query_one(
+                    "INSERT INTO loans (item_id, patron_id, checkout_branch, checked_out_at, due_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[&item.id, &patron.id, &write.checkout_branch.as_str(), &now, &write.due_at],
+                )?
+                .try_get(0)?;
+            count_loan(w, patron.id, &item.item.item_type, 1)?;
+            set_item_status(w, item.id, ItemStatus::CheckedOut, &write.checkout_branch)?;
+            if let Some(o) = &write.override_entry {
+                log_override(w, now, "checkout", patron.id, o)?;
+            }
+            Ok(Some(get_loan(&mut w.cx, id)?))
+        })
+    }
+
+    pub(crate) fn renew_impl(
+        &self,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&RenewalContext) -> Option<RenewalWrite>,
+    ) -> Result<Option<Loan>> {
+        self.write(|w| {
+            let (item, _) = lock_item(&mut w.cx, barcode)?;
+            let loan = open_loan(&mut w.cx, item.id)?
+                .ok_or_else(|| StorageError::NotFound { what: "loan of item", key: barcode.to_string() })?;
+            let patron = account_by_id(&mut w.cx, loan.patron_id)?;
+            let context =
+                RenewalContext { overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?, patron, item, loan };
+            let Some(write) = decide(&context) else { return Ok(None) };
+            w.cx.execute(
+                "UPDATE loans SET due_at = $1, renewals = renewals + 1 WHERE id = $2",
+                &[&write.due_at, &context.loan.id],
+            )?;
+            if let Some(o) = &write.override_entry {
+                log_override(w, now, "renew", context.patron.id, o)?;
+            }
+            Ok(Some(get_loan(&mut w.cx, context.loan.id)?))
+        })
+    }
+
+    pub(crate) fn check_in_impl(
+        &self,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&CheckinContext) -> Option<CheckinWrite>,
+    ) -> Result<bool> {
+        self.write(|w| {
+            let (item, _) = lock_item(&mut w.cx, barcode)?;
+            let loan = match open_loan(&mut w.cx, item.id)? {
+                None => None,
+                Some(loan) => {
+                    let patron = account_by_id(&mut w.cx, loan.patron_id)?;
+                    Some((loan, patron))
+                }
+            };
+            let already: i64 = match &loan {
+                None => 0,
+                Some((l, _)) => w
+                    .cx
+                    .query_one(
+                        "SELECT coalesce(sum(amount), 0)::int8 FROM ledger_entries WHERE loan_id = $1 AND kind = 'overdue'",
+                        &[&l.id],
+                    )?
+                    .try_get(0)?,
+            };
+            let context = CheckinContext { item, loan, already_charged: Money::from_minor(already) };
+            let Some(write) = decide(&context) else { return Ok(false) };
+            if let Some((loan, patron)) = &context.loan {
+                w.cx.execute(
+                    "UPDATE loans SET returned_at = $1, return_branch = $2 WHERE id = $3",
+                    &[&write.returned_at, &write.return_branch.as_str(), &loan.id],
+                )?;
+                count_loan(w, patron.id, &context.item.item.item_type, -1)?;
+                let charge = write.overdue_charge.minor();
+                if charge > 0 {
+                    let note = format!("overdue, returned {}", common::rfc3339(write.returned_at));
+                    w.cx.execute(
+                        "INSERT INTO ledger_entries (patron_id, kind, amount, loan_id, at, note) \
+                         VALUES ($1, 'overdue', $2, $3, $4, $5)",
+                        &[&patron.id, &charge, &loan.id, &now, &note],
+                    )?;
+                    w.cx.execute("UPDATE patrons SET balance = balance + $1 WHERE id = $2", &[&charge, &patron.id])?;
+                }
+            }
+            set_item_status(w, context.item.id, write.status, &write.holding_branch)?;
+            Ok(true)
+        })
     }
 }

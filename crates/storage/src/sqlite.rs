@@ -11,21 +11,26 @@
 //! `busy_timeout=5s` (another process, such as a backup, may hold the lock briefly).
 
 use crate::common::{
-    self, branch_has_items, branch_has_patrons, change_from, distinct, fold, fold_authors, item_acquired_on, item_refs,
-    items_query, no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items,
-    records_query, shelf_query, shelf_sort_key, BatchWriter, Dialect, Found, NeededCodes, Param, RecordCallNumbers,
-    Ref, Savepoint,
+    self, branch_has_items, branch_has_patrons, change_from, distinct, item_acquired_on, item_refs, items_query,
+    no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items, records_query,
+    shelf_query, shelf_sort_key, BatchWriter, Dialect, Found, NeededCodes, Param, RecordCallNumbers, Ref, Savepoint,
 };
 use crate::config::SqliteOptions;
+use crate::loans::{
+    self, CheckinContext, CheckinWrite, CheckoutContext, Loan, LoanWrite, OverrideEntry, PatronAccount, RenewalContext,
+    RenewalWrite,
+};
 use crate::migrate::{self, check_not_newer};
 use crate::pool::Pool;
 use crate::{
     BibId, Change, ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, Inventory, InventoryId,
     InventorySnapshot, ItemFilter, ItemId, NewInventory, NewRecord, OnMatch, Page, Patron, RecordFilter, Result,
-    ShelfPage, ShelfQuery, StorageError, StoredRecord,
+    RowValues, ShelfPage, ShelfQuery, StorageError, StoredRecord,
 };
+use crate::{LoanId, PatronId};
 use catalog::inventory::ShelfItem;
-use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemType, Money, NewItem, ShelvingLocation};
+use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
+use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{ffi, params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql, Transaction};
@@ -340,28 +345,36 @@ fn write_record_row(
     id: Option<BibId>,
 ) -> Result<usize> {
     let d = &r.derived;
+    let computed;
+    let v = match &r.row {
+        Some(v) => v,
+        None => {
+            computed = RowValues::of(&r.marc, d);
+            &computed
+        }
+    };
     let mut st = tx.prepare_cached(sql)?;
     let format = d.format.as_str();
     let common: [&dyn ToSql; 23] = [
         &r.marc,
         &sha,
         &d.title,
-        &fold(&d.title),
+        &v.title_fold,
         &d.responsibility,
-        &json(&d.authors),
-        &fold_authors(&d.authors),
-        &json(&d.isbns),
-        &json(&d.issns),
+        &v.authors_json,
+        &v.authors_fold,
+        &v.isbns_json,
+        &v.issns_json,
         &d.lccn,
-        &json(&d.oclc_numbers),
+        &v.oclc_numbers_json,
         &d.control_number,
         &d.control_number_identifier,
         &d.publisher,
         &d.year,
         &d.language,
         &format,
-        &json(&d.subjects),
-        &json(&d.series),
+        &v.subjects_json,
+        &v.series_json,
         &d.lc_call_number,
         &d.dewey_call_number,
         &d.edition,
@@ -1115,5 +1128,290 @@ impl Database for SqliteDatabase {
 
     fn shelf_items(&self, barcodes: &[Barcode]) -> Result<Vec<Option<ShelfItem>>> {
         self.read(|tx| barcodes.iter().map(|b| shelf_item_by_barcode(tx, b.as_str())).collect())
+    }
+
+    fn checkout(
+        &self,
+        card_number: &str,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&CheckoutContext) -> Option<LoanWrite>,
+    ) -> Result<Option<Loan>> {
+        self.checkout_impl(card_number, barcode, now, decide)
+    }
+
+    fn renew(
+        &self,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&RenewalContext) -> Option<RenewalWrite>,
+    ) -> Result<Option<Loan>> {
+        self.renew_impl(barcode, now, decide)
+    }
+
+    fn check_in(
+        &self,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&CheckinContext) -> Option<CheckinWrite>,
+    ) -> Result<bool> {
+        self.check_in_impl(barcode, now, decide)
+    }
+
+    fn patron_account(&self, card_number: &str) -> Result<Option<PatronAccount>> {
+        self.read(|tx| account_where(tx, "card_number = ?1", &card_number.trim()))
+    }
+
+    fn open_loans(&self, patron: PatronId) -> Result<Vec<Loan>> {
+        self.open_loans_impl(patron)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Circulation. The writer connection is the lock: one write transaction at a time, so the
+// context a decision reads is what its write changes.
+
+const LOAN_COLUMNS: &str =
+    "l.id, l.item_id, l.patron_id, l.checkout_branch, l.checked_out_at, l.due_at, l.renewals, l.returned_at";
+
+fn time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StorageError::Other(format!("bad timestamp {s:?} in the database: {e}")))
+}
+
+fn loan_from_row(row: &Row<'_>) -> Result<Loan> {
+    Ok(Loan {
+        id: row.get(0)?,
+        item_id: row.get(1)?,
+        patron_id: row.get(2)?,
+        checkout_branch: parse_code(row.get(3)?)?,
+        checked_out_at: time(&row.get::<_, String>(4)?)?,
+        due_at: time(&row.get::<_, String>(5)?)?,
+        renewals: row.get(6)?,
+        returned_at: row.get::<_, Option<String>>(7)?.map(|t| time(&t)).transpose()?,
+    })
+}
+
+fn account_from_row(row: &Row<'_>) -> Result<PatronAccount> {
+    Ok(PatronAccount {
+        id: row.get(0)?,
+        card_number: row.get(1)?,
+        category: parse_code(row.get(2)?)?,
+        home_branch: parse_code(row.get(3)?)?,
+        expiry_date: common::parse_date("expiry date", &row.get::<_, String>(4)?)?,
+        balance: Money::from_minor(row.get(5)?),
+    })
+}
+
+const ACCOUNT_SQL: &str = "SELECT id, card_number, category, home_branch, expiry_date, balance FROM patrons";
+
+fn account_where(conn: &Connection, condition: &str, key: &dyn ToSql) -> Result<Option<PatronAccount>> {
+    let mut st = conn.prepare_cached(&format!("{ACCOUNT_SQL} WHERE {condition}"))?;
+    let mut rows = st.query([key])?;
+    rows.next()?.map(account_from_row).transpose()
+}
+
+/// The item with this barcode and whether its type lends.
+fn circulating_item(conn: &Connection, barcode: &Barcode) -> Result<(Item, bool)> {
+    let sql = format!(
+        "SELECT {}, t.loanable FROM items i JOIN item_types t ON t.code = i.item_type WHERE i.barcode = ?1",
+        common::ITEM_COLUMNS
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query([barcode.as_str()])?;
+    let row = rows.next()?.ok_or_else(|| StorageError::NotFound { what: "item", key: barcode.to_string() })?;
+    Ok((item_from_row(row)?, row.get::<_, bool>(15)?))
+}
+
+fn open_loan(conn: &Connection, item_id: ItemId) -> Result<Option<Loan>> {
+    let sql = format!("SELECT {LOAN_COLUMNS} FROM loans l WHERE l.item_id = ?1 AND l.returned_at IS NULL");
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query([item_id])?;
+    rows.next()?.map(loan_from_row).transpose()
+}
+
+fn overdue_loans(conn: &Connection, patron: PatronId, now: &str) -> Result<u32> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM loans WHERE patron_id = ?1 AND returned_at IS NULL AND due_at < ?2 \
+             LIMIT ?3)",
+        )?
+        .query_row(params![patron, now, i64::from(loans::OVERDUE_COUNT_CAP) + 1], |r| r.get(0))?)
+}
+
+fn count_loan(conn: &Connection, patron: PatronId, item_type: &Code, delta: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO patron_loan_counts (patron_id, item_type, open_loans) VALUES (?1, ?2, max(?3, 0)) \
+         ON CONFLICT (patron_id, item_type) DO UPDATE SET open_loans = max(open_loans + ?3, 0)",
+    )?
+    .execute(params![patron, item_type.as_str(), delta])?;
+    Ok(())
+}
+
+fn log_override(conn: &Connection, now: &str, action: &str, patron: PatronId, o: &OverrideEntry) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO override_log (at, staff, action, overridden, reason, patron_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![now, o.staff, action, o.overridden.join(","), o.reason, patron])?;
+    Ok(())
+}
+
+fn set_item_status(conn: &Connection, now: &str, id: ItemId, status: ItemStatus, holding: Option<&Code>) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE items SET status = ?1, holding_branch = coalesce(?2, holding_branch), updated_at = ?3 WHERE id = ?4",
+    )?
+    .execute(params![status.as_str(), holding.map(Code::as_str), now, id])?;
+    record_change(conn, now, ChangeEntity::Item, id, ChangeKind::Updated)
+}
+
+fn get_loan(conn: &Connection, id: LoanId) -> Result<Loan> {
+    let sql = format!("SELECT {LOAN_COLUMNS} FROM loans l WHERE l.id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], |r| Ok(loan_from_row(r)))??)
+}
+
+impl SqliteDatabase {
+    /// A circulation write at the caller's `now` (tests and backdated desks pass their clock).
+    fn circulate<T>(&self, now: DateTime<Utc>, f: impl FnOnce(&Transaction<'_>, &str) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if conn.transaction_state(None::<&str>)? != TransactionState::None {
+            conn.execute_batch("ROLLBACK")?;
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx, &common::rfc3339(now))?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    pub(crate) fn checkout_impl(
+        &self,
+        card_number: &str,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&CheckoutContext) -> Option<LoanWrite>,
+    ) -> Result<Option<Loan>> {
+        self.circulate(now, |tx, now_text| {
+            let patron = account_where(tx, "card_number = ?1", &card_number.trim())?
+                .ok_or_else(|| StorageError::NotFound { what: "patron card", key: card_number.trim().to_string() })?;
+            let (item, loanable) = circulating_item(tx, barcode)?;
+            let (total, of_type): (i64, i64) = tx
+                .prepare_cached(
+                    "SELECT coalesce(sum(open_loans), 0), coalesce(sum(CASE WHEN item_type = ?2 THEN open_loans END), 0) \
+                     FROM patron_loan_counts WHERE patron_id = ?1",
+                )?
+                .query_row(params![patron.id, item.item.item_type.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let context = CheckoutContext {
+                open_loan: open_loan(tx, item.id)?,
+                loans_total: u32::try_from(total).unwrap_or(u32::MAX),
+                loans_of_item_type: u32::try_from(of_type).unwrap_or(u32::MAX),
+                overdue_loans: overdue_loans(tx, patron.id, now_text)?,
+                patron,
+                item,
+                loanable,
+            };
+            let Some(write) = decide(&context) else { return Ok(None) };
+            let (patron, item) = (&context.patron, &context.item);
+            tx.prepare_cached(
+                "INSERT INTO loans (item_id, patron_id, checkout_branch, checked_out_at, due_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![item.id, patron.id, write.checkout_branch.as_str(), now_text, common::rfc3339(write.due_at)])?;
+            let loan_id = tx.last_insert_rowid();
+            count_loan(tx, patron.id, &item.item.item_type, 1)?;
+            set_item_status(tx, now_text, item.id, ItemStatus::CheckedOut, Some(&write.checkout_branch))?;
+            if let Some(o) = &write.override_entry {
+                log_override(tx, now_text, "checkout", patron.id, o)?;
+            }
+            Ok(Some(get_loan(tx, loan_id)?))
+        })
+    }
+
+    pub(crate) fn renew_impl(
+        &self,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&RenewalContext) -> Option<RenewalWrite>,
+    ) -> Result<Option<Loan>> {
+        self.circulate(now, |tx, now_text| {
+            let (item, _) = circulating_item(tx, barcode)?;
+            let loan = open_loan(tx, item.id)?
+                .ok_or_else(|| StorageError::NotFound { what: "loan of item", key: barcode.to_string() })?;
+            let patron = account_where(tx, "id = ?1", &loan.patron_id)?
+                .ok_or_else(|| StorageError::Other(format!("loan {} names no patron", loan.id)))?;
+            let context = RenewalContext { overdue_loans: overdue_loans(tx, patron.id, now_text)?, patron, item, loan };
+            let Some(write) = decide(&context) else { return Ok(None) };
+            tx.prepare_cached("UPDATE loans SET due_at = ?1, renewals = renewals + 1 WHERE id = ?2")?
+                .execute(params![common::rfc3339(write.due_at), context.loan.id])?;
+            if let Some(o) = &write.override_entry {
+                log_override(tx, now_text, "renew", context.patron.id, o)?;
+            }
+            Ok(Some(get_loan(tx, context.loan.id)?))
+        })
+    }
+
+    pub(crate) fn check_in_impl(
+        &self,
+        barcode: &Barcode,
+        now: DateTime<Utc>,
+        decide: &mut dyn FnMut(&CheckinContext) -> Option<CheckinWrite>,
+    ) -> Result<bool> {
+        self.circulate(now, |tx, now_text| {
+            let (item, _) = circulating_item(tx, barcode)?;
+            let loan = match open_loan(tx, item.id)? {
+                None => None,
+                Some(loan) => {
+                    let patron = account_where(tx, "id = ?1", &loan.patron_id)?
+                        .ok_or_else(|| StorageError::Other(format!("loan {} names no patron", loan.id)))?;
+                    Some((loan, patron))
+                }
+            };
+            let already: i64 = match &loan {
+                None => 0,
+                Some((l, _)) => tx
+                    .prepare_cached(
+                        "SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE loan_id = ?1 AND kind = 'overdue'",
+                    )?
+                    .query_row([l.id], |r| r.get(0))?,
+            };
+            let context = CheckinContext { item, loan, already_charged: Money::from_minor(already) };
+            let Some(write) = decide(&context) else { return Ok(false) };
+            if let Some((loan, patron)) = &context.loan {
+                tx.prepare_cached("UPDATE loans SET returned_at = ?1, return_branch = ?2 WHERE id = ?3")?
+                    .execute(params![common::rfc3339(write.returned_at), write.return_branch.as_str(), loan.id])?;
+                count_loan(tx, patron.id, &context.item.item.item_type, -1)?;
+                if write.overdue_charge.minor() > 0 {
+                    tx.prepare_cached(
+                        "INSERT INTO ledger_entries (patron_id, kind, amount, loan_id, at, note) \
+                         VALUES (?1, 'overdue', ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        patron.id,
+                        write.overdue_charge.minor(),
+                        loan.id,
+                        now_text,
+                        format!("overdue, returned {}", common::rfc3339(write.returned_at))
+                    ])?;
+                    tx.prepare_cached("UPDATE patrons SET balance = balance + ?1 WHERE id = ?2")?
+                        .execute(params![write.overdue_charge.minor(), patron.id])?;
+                }
+            }
+            set_item_status(tx, now_text, context.item.id, write.status, Some(&write.holding_branch))?;
+            Ok(true)
+        })
+    }
+
+    pub(crate) fn open_loans_impl(&self, patron: PatronId) -> Result<Vec<Loan>> {
+        let sql = format!(
+            "SELECT {LOAN_COLUMNS} FROM loans l WHERE l.patron_id = ?1 AND l.returned_at IS NULL ORDER BY l.due_at, l.id"
+        );
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(&sql)?;
+            let mut rows = st.query([patron])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(loan_from_row(r)?);
+            }
+            Ok(out)
+        })
     }
 }

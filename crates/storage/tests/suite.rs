@@ -130,6 +130,8 @@ suite! {
         shelf_list_is_in_shelf_order,
         call_number_changes_move_items,
         inventory_scans_and_report,
+        checkout_renew_and_check_in,
+        two_desks_one_copy,
     ],
     harness: [migrations_are_idempotent, refuses_a_database_from_a_newer_shelfmark, stale_sort_keys_are_rebuilt],
 }
@@ -153,7 +155,7 @@ fn record(title: &str, f: impl FnOnce(&mut BibDerived)) -> NewRecord {
     let mut marc = b"00000nam a2200000 a 4500".to_vec();
     marc.extend(serde_json::to_vec(&derived).expect("json"));
     marc.push(0x1d);
-    NewRecord { marc, derived }
+    NewRecord { marc, derived, row: None }
 }
 
 fn item(bc: &str, branch: &str) -> NewItem {
@@ -1218,4 +1220,162 @@ fn inventory_scans_and_report(db: &dyn Database) {
         .map(|f| f.as_ref().map(|s| (s.item.item.barcode.as_str(), s.title.as_str(), s.call_number.as_deref())))
         .collect();
     assert_eq!(got, [Some(("V2", "Shelf", Some("300"))), None, Some(("V0", "Shelf", Some("100")))]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Circulation.
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&chrono::Utc)
+}
+
+fn register(db: &dyn Database, card: &str) {
+    db.upsert_patron(&Patron {
+        card_number: card.into(),
+        surname: "Reader".into(),
+        first_name: card.into(),
+        category: code("ADULT"),
+        home_branch: code("MAIN"),
+        expiry_date: "2030-01-01".into(),
+        email: None,
+    })
+    .expect("patron");
+}
+
+fn lend(branch: &str, due: &str) -> storage::loans::LoanWrite {
+    storage::loans::LoanWrite { checkout_branch: code(branch), due_at: at(due), override_entry: None }
+}
+
+/// The contexts each decision reads, and the writes: loans, counts kept per item type, the
+/// item's status and holding branch, the overdue charge and the balance, a renewal.
+fn checkout_renew_and_check_in(db: &dyn Database) {
+    setup_org(db);
+    register(db, "P1");
+    let bib = db.create_record(&record("Lent", |_| {})).expect("r");
+    for bc in ["L1", "L2"] {
+        db.create_item(bib, &item(bc, "MAIN")).expect("item");
+    }
+    let now = at("2026-11-02T15:00:00Z");
+    let mut seen = Vec::new();
+    let loan = db
+        .checkout("P1", &barcode("L1"), now, &mut |c| {
+            seen.push(c.clone());
+            Some(lend("EAST", "2026-11-16T23:59:00Z"))
+        })
+        .expect("checkout")
+        .expect("a loan");
+    assert_eq!((loan.checked_out_at, loan.due_at, loan.renewals), (now, at("2026-11-16T23:59:00Z"), 0));
+    let c = &seen[0];
+    assert_eq!((c.loans_total, c.loans_of_item_type, c.overdue_loans, c.loanable), (0, 0, 0, true));
+    assert_eq!((c.patron.card_number.as_str(), c.patron.balance), ("P1", Money::ZERO));
+    assert!(c.open_loan.is_none());
+    let lent = db.item_by_barcode(&barcode("L1")).expect("get").expect("L1");
+    assert_eq!((lent.item.status, lent.item.holding_branch.as_str()), (ItemStatus::CheckedOut, "EAST"));
+
+    // The same copy again: the decision sees it on loan to this patron, and writes nothing.
+    let mut again = None;
+    let none = db
+        .checkout("P1", &barcode("L1"), now, &mut |c| {
+            again = c.open_loan.clone();
+            None
+        })
+        .expect("checkout");
+    assert!(none.is_none());
+    assert_eq!(again.map(|l| l.id), Some(loan.id));
+
+    // A second copy: counts come from the kept totals; the first loan is overdue later.
+    let later = at("2026-11-20T10:00:00Z");
+    let mut counts = (0, 0, 0);
+    db.checkout("P1", &barcode("L2"), later, &mut |c| {
+        counts = (c.loans_total, c.loans_of_item_type, c.overdue_loans);
+        Some(lend("MAIN", "2026-12-04T23:59:00Z"))
+    })
+    .expect("checkout");
+    assert_eq!(counts, (1, 1, 1));
+    let account = db.patron_account("P1").expect("account").expect("P1");
+    assert_eq!(db.open_loans(account.id).expect("loans").len(), 2);
+
+    let renewed = db
+        .renew(&barcode("L2"), later, &mut |c| {
+            assert_eq!(c.loan.renewals, 0);
+            Some(storage::loans::RenewalWrite { due_at: at("2026-12-18T23:59:00Z"), override_entry: None })
+        })
+        .expect("renew")
+        .expect("renewed");
+    assert_eq!((renewed.renewals, renewed.due_at), (1, at("2026-12-18T23:59:00Z")));
+    assert!(matches!(db.renew(&barcode("NOPE"), later, &mut |_| None), Err(StorageError::NotFound { .. })));
+
+    // Check-in with an overdue charge: the loan closes, the charge is posted once.
+    let mut charged_before = None;
+    let wrote = db
+        .check_in(&barcode("L1"), later, &mut |c| {
+            charged_before = Some(c.already_charged);
+            assert_eq!(c.loan.as_ref().map(|(l, p)| (l.id, p.card_number.as_str())), Some((loan.id, "P1")));
+            Some(storage::loans::CheckinWrite {
+                return_branch: code("MAIN"),
+                returned_at: later,
+                overdue_charge: Money::from_minor(150),
+                status: ItemStatus::Available,
+                holding_branch: code("MAIN"),
+            })
+        })
+        .expect("check in");
+    assert!(wrote);
+    assert_eq!(charged_before, Some(Money::ZERO));
+    let account = db.patron_account("P1").expect("account").expect("P1");
+    assert_eq!(account.balance, Money::from_minor(150));
+    let open: Vec<i64> = db.open_loans(account.id).expect("loans").iter().map(|l| l.item_id).collect();
+    assert_eq!(open.len(), 1);
+    let back = db.item_by_barcode(&barcode("L1")).expect("get").expect("L1");
+    assert_eq!((back.item.status, back.item.holding_branch.as_str()), (ItemStatus::Available, "MAIN"));
+    // Checked in again: no loan to close.
+    let mut had_loan = true;
+    db.check_in(&barcode("L1"), later, &mut |c| {
+        had_loan = c.loan.is_some();
+        None
+    })
+    .expect("check in");
+    assert!(!had_loan);
+    let mut total = 99;
+    db.checkout("P1", &barcode("L1"), later, &mut |c| {
+        total = c.loans_total;
+        None
+    })
+    .expect("checkout");
+    assert_eq!(total, 1, "the returned loan left the count");
+    assert!(matches!(db.checkout("NOBODY", &barcode("L1"), later, &mut |_| None), Err(StorageError::NotFound { .. })));
+}
+
+/// Eight desks check out one copy at the same moment, each for its own patron: exactly one wins,
+/// and the copy has exactly one open loan.
+fn two_desks_one_copy(db: &dyn Database) {
+    setup_org(db);
+    let bib = db.create_record(&record("Wanted", |_| {})).expect("r");
+    db.create_item(bib, &item("HOT", "MAIN")).expect("item");
+    for n in 0..8 {
+        register(db, &format!("D{n}"));
+    }
+    let now = at("2026-11-02T15:00:00Z");
+    let wins = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|n| {
+                s.spawn(move || {
+                    db.checkout(&format!("D{n}"), &barcode("HOT"), now, &mut |c| {
+                        c.open_loan.is_none().then(|| lend("MAIN", "2026-11-16T23:59:00Z"))
+                    })
+                    .expect("checkout")
+                    .is_some()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("desk")).filter(|won| *won).count()
+    });
+    assert_eq!(wins, 1);
+    let holders: usize = (0..8)
+        .map(|n| {
+            let account = db.patron_account(&format!("D{n}")).expect("account").expect("patron");
+            db.open_loans(account.id).expect("loans").len()
+        })
+        .sum();
+    assert_eq!(holders, 1);
 }
