@@ -1351,24 +1351,6 @@ impl Database for PostgresDatabase {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schema_names_are_checked() {
-        assert_eq!(quote_schema("t_suite_1").ok().as_deref(), Some("\"t_suite_1\""));
-        for bad in ["", "1abc", "a-b", "a\"b", "a b"] {
-            assert!(quote_schema(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn keys_come_out_of_details() {
-        assert_eq!(key_from_detail("Key (barcode)=(3999) already exists.").as_deref(), Some("3999"));
-        assert_eq!(key_from_detail("nothing"), None);
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Circulation. `SELECT ... FOR UPDATE` on the copy's row is the lock: a second desk checking
@@ -1597,5 +1579,24 @@ impl PostgresDatabase {
             set_item_status(w, context.item.id, write.status, &write.holding_branch)?;
             Ok(true)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_checked() {
+        assert_eq!(quote_schema("t_suite_1").ok().as_deref(), Some("\"t_suite_1\""));
+        for bad in ["", "1abc", "a-b", "a\"b", "a b"] {
+            assert!(quote_schema(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_come_out_of_details() {
+        assert_eq!(key_from_detail("Key (barcode)=(3999) already exists.").as_deref(), Some("3999"));
+        assert_eq!(key_from_detail("nothing"), None);
     }
 }

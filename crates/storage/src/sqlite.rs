@@ -1267,7 +1267,7 @@ fn set_item_status(conn: &Connection, now: &str, id: ItemId, status: ItemStatus,
 
 fn get_loan(conn: &Connection, id: LoanId) -> Result<Loan> {
     let sql = format!("SELECT {LOAN_COLUMNS} FROM loans l WHERE l.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id], |r| Ok(loan_from_row(r)))??)
+    conn.prepare_cached(&sql)?.query_row([id], |r| Ok(loan_from_row(r)))?
 }
 
 impl SqliteDatabase {
