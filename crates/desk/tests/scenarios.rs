@@ -1,6 +1,7 @@
 //! Circulation at the desk, day by day with an injected clock, on a real SQLite database: the
 //! due date moved off a holiday, a fine across closed days, a backdated book-drop check-in,
 //! renewals up to the limit, refusals with their codes, an override.
+#![allow(clippy::unwrap_used)] // a test: a panic with its line is the failure report
 
 use catalog::{Barcode, Branch, Code, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
 use chrono::{DateTime, TimeZone, Utc};
@@ -77,7 +78,9 @@ fn library() -> Library {
         })
         .unwrap();
     }
-    let bib = db.create_record(&NewRecord { marc: b"scenario\x1d".to_vec(), derived: Default::default(), row: None }).unwrap();
+    let bib = db
+        .create_record(&NewRecord { marc: b"scenario\x1d".to_vec(), derived: Default::default(), row: None })
+        .unwrap();
     for (bc, ty, price) in
         [("B1", "BK", 2000), ("B2", "BK", 2000), ("B3", "BK", 300), ("B4", "BK", 2000), ("R1", "REF", 0)]
     {
