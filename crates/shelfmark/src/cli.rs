@@ -290,7 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 create_demo(&*db, 3000)?;
             }
-            serve_http(db, bind(&serve), library_name)?;
+            serve_http(db, bind(&serve), library_name, file.desk()?)?;
         }
         Command::Demo { serve, records, no_serve } => {
             create_demo(&*db, records)?;
@@ -301,7 +301,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("cannot write {}", settings.display()))?;
             }
             if !no_serve {
-                serve_http(db, bind(&serve), library_name.or(Some(crate::demo::LIBRARY_NAME.to_string())))?;
+                let name = library_name.or(Some(crate::demo::LIBRARY_NAME.to_string()));
+                serve_http(db, bind(&serve), name, file.desk()?)?;
             }
         }
         Command::Import { files, on_match, items, encoding, batch_size, rejects } => {
@@ -553,7 +554,12 @@ fn create_demo(db: &dyn Database, records: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve_http(db: Arc<dyn Database>, bind: SocketAddr, library_name: Option<String>) -> anyhow::Result<()> {
+fn serve_http(
+    db: Arc<dyn Database>,
+    bind: SocketAddr,
+    library_name: Option<String>,
+    desk: desk::Desk,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
@@ -562,7 +568,7 @@ fn serve_http(db: Arc<dyn Database>, bind: SocketAddr, library_name: Option<Stri
             config.library_name = name;
         }
         eprintln!("Shelfmark is serving {} on http://{}", config.library_name, listener.local_addr()?);
-        web::serve(listener, web::router(db, config)).await?;
+        web::serve(listener, web::router(db, config, desk)).await?;
         anyhow::Ok(())
     })
 }

@@ -14,6 +14,18 @@ pub struct FileConfig {
     pub library_name: Option<String>,
     pub bind: Option<SocketAddr>,
     pub database_url: Option<String>,
+    /// Loan rules, calendars and blocking limits (`[circulation]`); the defaults of
+    /// [`desk::CirculationSettings`] when absent.
+    pub circulation: Option<desk::CirculationSettings>,
+}
+
+impl FileConfig {
+    /// The desk with the library's circulation settings, checked now so that a mistake in the
+    /// settings stops the server at start-up, naming the row and field.
+    pub fn desk(&self) -> anyhow::Result<desk::Desk> {
+        let settings = self.circulation.clone().unwrap_or_default();
+        Ok(desk::Desk::new(settings.build().context("the [circulation] settings")?))
+    }
 }
 
 impl FileConfig {

@@ -75,6 +75,14 @@ error_codes! {
     /// A label sheet that cannot be printed (a barcode neither symbology encodes, an item with
     /// no call number for its spine, an offset past the sheet): the reason is in the message.
     InvalidLabels => UNPROCESSABLE_ENTITY, "invalid_labels";
+    /// A checkout the rules refuse; `refusals` lists each reason with its own code and sentence.
+    CheckoutRefused => CONFLICT, "checkout_refused";
+    RenewalRefused => CONFLICT, "renewal_refused";
+    /// A check-in dated in the future or before the checkout.
+    InvalidCheckIn => BAD_REQUEST, "invalid_check_in";
+    UnknownCard => NOT_FOUND, "unknown_card";
+    /// The copy is not on loan (a renewal).
+    NotOnLoan => CONFLICT, "not_on_loan";
     RouteNotFound => NOT_FOUND, "route_not_found";
     BranchNotFound => NOT_FOUND, "branch_not_found";
     RecordNotFound => NOT_FOUND, "record_not_found";
@@ -107,15 +115,17 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub field: Option<String>,
     pub message: String,
+    /// More members of the error object (a refused checkout's `refusals`).
+    pub details: Option<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, field: None, message: message.into() }
+        ApiError { code, field: None, message: message.into(), details: None }
     }
 
     pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError { code, field: Some(field.into()), message: message.into() }
+        ApiError { code, field: Some(field.into()), message: message.into(), details: None }
     }
 
     /// A failure the client cannot fix. The cause is logged here and not sent.
@@ -128,6 +138,9 @@ impl ApiError {
         let mut error = json!({"code": self.code.code(), "message": self.message});
         if let Some(field) = &self.field {
             error["field"] = json!(field);
+        }
+        if let Some((name, value)) = &self.details {
+            error[*name] = value.clone();
         }
         json!({ "error": error })
     }

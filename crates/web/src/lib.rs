@@ -18,6 +18,9 @@
 //! | `/api/v1/items`, `/api/v1/items/{id}` | GET, POST / GET, PUT, DELETE |
 //! | `/api/v1/shelf-list` | GET (items of a branch in shelf order) |
 //! | `/api/v1/labels` | POST (a PDF sheet of spine or barcode labels) |
+//! | `/api/v1/checkouts`, `/api/v1/checkins`, `/api/v1/renewals` | POST |
+//! | `/api/v1/patrons/{card}/loans` | GET |
+//! | `/api/v1/circulation/rule` | GET (which rule applies and why) |
 //! | `/api/v1/inventories`, `/api/v1/inventories/{id}` | POST / GET |
 //! | `/api/v1/inventories/{id}/scans`, `/api/v1/inventories/{id}/report` | POST / GET |
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
@@ -68,27 +71,52 @@ impl Default for WebConfig {
     }
 }
 
+/// The server's database handle. The PostgreSQL client blocks on its own small runtime, and
+/// doing that on a tokio worker panics, so when the server stops, the last handle is dropped on
+/// a plain thread instead.
+pub(crate) struct DbHandle(Option<Arc<dyn Database>>);
+
+impl DbHandle {
+    fn get(&self) -> Option<&Arc<dyn Database>> {
+        self.0.as_ref()
+    }
+}
+
+impl Drop for DbHandle {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(db)).join();
+        }
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub db: Arc<dyn Database>,
+    pub db: Arc<DbHandle>,
     pub config: Arc<WebConfig>,
+    /// Checkout, check-in and renewal, with the library's circulation settings.
+    pub desk: Arc<desk::Desk>,
 }
 
 impl AppState {
+    pub fn backend(&self) -> &'static str {
+        self.db.get().map_or("closed", |db| db.backend())
+    }
+
     /// Runs `f` against the database on the blocking pool.
     pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&dyn Database) -> Result<T, ApiError> + Send + 'static,
     {
-        let db = Arc::clone(&self.db);
+        let db = self.db.get().cloned().ok_or_else(|| ApiError::internal("the database handle is closed"))?;
         tokio::task::spawn_blocking(move || f(&*db)).await.map_err(ApiError::internal)?
     }
 }
 
-/// The whole application: API, health check and pages.
-pub fn router(db: Arc<dyn Database>, config: WebConfig) -> Router {
-    let state = AppState { db, config: Arc::new(config) };
+/// The whole application: API, health check and pages, with the desk's circulation settings.
+pub fn router(db: Arc<dyn Database>, config: WebConfig, desk: desk::Desk) -> Router {
+    let state = AppState { db: Arc::new(DbHandle(Some(db))), config: Arc::new(config), desk: Arc::new(desk) };
     Router::new()
         .route("/health", get(api::health))
         .nest("/api/v1", api::routes())

@@ -8,21 +8,43 @@ use serde_json::{json, Value};
 struct App {
     base: String,
     client: Client,
+    db: std::sync::Arc<dyn storage::Database>,
     _dir: tempfile::TempDir,
 }
 
 async fn spawn_app() -> App {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().to_str().expect("utf-8 temp path").to_string();
-    let db = tokio::task::spawn_blocking(move || storage::open(&storage::StorageConfig::parse(&path)))
+    spawn_app_on(storage::StorageConfig::parse(&path), dir).await
+}
+
+/// The server over PostgreSQL in a schema of its own, when `SHELFMARK_TEST_DATABASE_URL` names
+/// a server; `None` otherwise, except under `CI`, where PostgreSQL must be tested.
+async fn spawn_app_on_postgres(test: &str) -> Option<App> {
+    let url = match std::env::var("SHELFMARK_TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => panic!("CI is set but SHELFMARK_TEST_DATABASE_URL is not"),
+        _ => {
+            eprintln!("skipping PostgreSQL: SHELFMARK_TEST_DATABASE_URL is not set");
+            return None;
+        }
+    };
+    let mut options = storage::PostgresOptions::new(url);
+    options.schema = Some(format!("web_{test}_{}", std::process::id()));
+    Some(spawn_app_on(storage::StorageConfig::Postgres(options), tempfile::tempdir().expect("temp dir")).await)
+}
+
+async fn spawn_app_on(storage_config: storage::StorageConfig, dir: tempfile::TempDir) -> App {
+    let db = tokio::task::spawn_blocking(move || storage::open(&storage_config))
         .await
         .expect("join")
         .expect("open database");
     let config = web::WebConfig { library_name: "Riverton <Test> Library".into(), ..Default::default() };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(web::serve(listener, web::router(db, config)));
-    App { base: format!("http://{addr}"), client: Client::new(), _dir: dir }
+    let desk = desk::Desk::new(desk::CirculationSettings::default().build().expect("default circulation settings"));
+    tokio::spawn(web::serve(listener, web::router(db.clone(), config, desk)));
+    App { base: format!("http://{addr}"), client: Client::new(), db, _dir: dir }
 }
 
 impl App {
@@ -546,4 +568,152 @@ async fn shelf_list_warnings_and_labels() {
     assert_error(r, StatusCode::BAD_REQUEST, "invalid_parameter", Some("layout")).await;
     let r = app.post("/api/v1/labels", &json!({"kind": "barcode", "barcodes": ["31234000000001"], "offset": 30})).await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_labels", None).await;
+}
+
+impl App {
+    /// Registers patrons (the patron API comes with issue 4's registration work).
+    async fn patrons(&self, cards: &[&str]) {
+        let db = self.db.clone();
+        let cards: Vec<String> = cards.iter().map(|c| c.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            for card in cards {
+                db.upsert_patron(&storage::Patron {
+                    card_number: card.clone(),
+                    surname: "Reader".into(),
+                    first_name: card,
+                    category: catalog::Code::parse("ADULT").expect("code"),
+                    home_branch: catalog::Code::parse("CEN").expect("code"),
+                    expiry_date: "2099-12-31".into(),
+                    email: None,
+                })
+                .expect("patron");
+            }
+        })
+        .await
+        .expect("join");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkout_renew_and_check_in_over_http() {
+    let app = spawn_app().await;
+    app.organisation().await;
+    app.patrons(&["21234000000017", "21234000000025"]).await;
+    let bib = app.record("The Lathe of Heaven", 1971).await;
+    let r = app.post(&format!("/api/v1/records/{bib}/items"), &item_json("31234000000099")).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let out = app
+        .post(
+            "/api/v1/checkouts",
+            &json!({"card_number": "21234000000017", "barcode": "31234000000099", "branch": "CEN"}),
+        )
+        .await;
+    assert_eq!(out.status(), StatusCode::CREATED);
+    let out: Value = out.json().await.expect("json");
+    assert!(out["loan"]["due"]["utc"].as_str().is_some_and(|t| t.ends_with('Z')), "{out}");
+    assert_eq!(out["loan"]["renewals"], 0);
+
+    let other = app
+        .post(
+            "/api/v1/checkouts",
+            &json!({"card_number": "21234000000025", "barcode": "31234000000099", "branch": "CEN"}),
+        )
+        .await;
+    let body = assert_error(other, StatusCode::CONFLICT, "checkout_refused", None).await;
+    assert_eq!(body["error"]["refusals"][0]["code"], "item_on_loan_to_other", "{body}");
+    assert_eq!(body["error"]["refusals"][0]["overridable"], false);
+    let unknown = app
+        .post("/api/v1/checkouts", &json!({"card_number": "999", "barcode": "31234000000099", "branch": "CEN"}))
+        .await;
+    assert_error(unknown, StatusCode::NOT_FOUND, "unknown_card", Some("card_number")).await;
+    let missing = app.post("/api/v1/checkouts", &json!({"card_number": "21234000000017", "branch": "CEN"})).await;
+    assert_error(missing, StatusCode::BAD_REQUEST, "missing_field", Some("barcode")).await;
+
+    // Renewed the day it went out, the due date would not move: refused, and said why.
+    let same_day = app.post("/api/v1/renewals", &json!({"barcode": "31234000000099"})).await;
+    let body = assert_error(same_day, StatusCode::CONFLICT, "renewal_refused", None).await;
+    assert_eq!(body["error"]["refusals"][0]["code"], "renewal_not_later", "{body}");
+    let loans: Value = app.get("/api/v1/patrons/21234000000017/loans").await.json().await.expect("json");
+    assert_eq!(loans["loans"].as_array().map(Vec::len), Some(1), "{loans}");
+    assert_eq!(loans["balance"], "0.00");
+
+    let back = app.post("/api/v1/checkins", &json!({"barcode": "31234000000099", "branch": "OAK"})).await;
+    assert_eq!(back.status(), StatusCode::OK);
+    let back: Value = back.json().await.expect("json");
+    assert_eq!(back["loan_closed"], true);
+    assert_eq!(back["charge"], "0.00");
+    assert_eq!(back["routing"], json!({"to": "transit", "branch": "CEN"}), "returned at another branch: sent home");
+    assert_eq!(back["status"], "in_transit");
+    let again = app.post("/api/v1/renewals", &json!({"barcode": "31234000000099"})).await;
+    assert_error(again, StatusCode::CONFLICT, "not_on_loan", Some("barcode")).await;
+    let future = app
+        .post(
+            "/api/v1/checkins",
+            &json!({"barcode": "31234000000099", "branch": "CEN", "returned_at": "2999-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_error(future, StatusCode::BAD_REQUEST, "invalid_check_in", Some("returned_at")).await;
+
+    let rule: Value =
+        app.get("/api/v1/circulation/rule?branch=CEN&category=ADULT&item_type=BK").await.json().await.expect("json");
+    let loan_period =
+        rule["parameters"].as_array().expect("parameters").iter().find(|p| p["parameter"] == "loan_period");
+    assert_eq!(
+        loan_period.map(|p| (p["value"].clone(), p["from_row"].clone())),
+        Some((json!("21 days"), json!("*/*/*")))
+    );
+}
+
+/// Eight desks send a checkout of one copy at the same moment, each for its own patron: one is
+/// a loan, seven are refusals; the copy has one loan. On SQLite, and on PostgreSQL when it runs.
+async fn one_copy_eight_desks(app: &App) {
+    app.organisation().await;
+    let cards: Vec<String> = (0..8).map(|n| format!("2123400000{n:04}")).collect();
+    app.patrons(&cards.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let bib = app.record("Everyone wants it", 2025).await;
+    let r = app.post(&format!("/api/v1/records/{bib}/items"), &item_json("31234000000777")).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let requests = cards.iter().map(|card| {
+        app.client
+            .post(app.url("/api/v1/checkouts"))
+            .json(&json!({"card_number": card, "barcode": "31234000000777", "branch": "CEN"}))
+            .send()
+    });
+    let answers = futures_join_all(requests).await;
+    let created = answers.iter().filter(|r| r.status() == StatusCode::CREATED).count();
+    let refused = answers.iter().filter(|r| r.status() == StatusCode::CONFLICT).count();
+    assert_eq!((created, refused), (1, 7));
+    let mut loans = 0;
+    for card in &cards {
+        let v: Value = app.get(&format!("/api/v1/patrons/{card}/loans")).await.json().await.expect("json");
+        loans += v["loans"].as_array().map_or(0, Vec::len);
+    }
+    assert_eq!(loans, 1);
+}
+
+/// Waits for every request (they run concurrently on the runtime).
+async fn futures_join_all(
+    requests: impl Iterator<Item = impl std::future::Future<Output = reqwest::Result<Response>> + Send + 'static>,
+) -> Vec<Response> {
+    let handles: Vec<_> = requests.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("join").expect("request"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_copy_eight_desks_sqlite() {
+    one_copy_eight_desks(&spawn_app().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_copy_eight_desks_postgresql() {
+    if let Some(app) = spawn_app_on_postgres("eight_desks").await {
+        one_copy_eight_desks(&app).await;
+        // The PostgreSQL client must not be dropped on a runtime thread.
+        tokio::task::spawn_blocking(move || drop(app)).await.expect("join");
+    }
 }

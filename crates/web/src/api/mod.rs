@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and the request parsing every endpoint shares: query parameters
 //! and JSON bodies are read by hand (not by serde derive) so that every refusal names its field.
 
+mod circulation;
 mod items;
 pub mod labels;
 mod org;
@@ -35,6 +36,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/items/{id}", get(items::get_one).put(items::update).delete(items::delete))
         .route("/shelf-list", get(shelf::shelf_list))
         .route("/labels", axum::routing::post(labels::print))
+        .route("/checkouts", axum::routing::post(circulation::checkout))
+        .route("/checkins", axum::routing::post(circulation::check_in))
+        .route("/renewals", axum::routing::post(circulation::renew))
+        .route("/patrons/{card}/loans", get(circulation::loans))
+        .route("/circulation/rule", get(circulation::explain_rule))
         .route("/inventories", axum::routing::post(shelf::start_inventory))
         .route("/inventories/{id}", get(shelf::get_inventory))
         .route("/inventories/{id}/scans", axum::routing::post(shelf::add_scans))
@@ -53,7 +59,7 @@ async fn method_not_allowed() -> ApiError {
 
 /// `GET /health`: status, backend, counts and version. 503 when the database does not answer.
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
-    let backend = state.db.backend();
+    let backend = state.backend();
     let counts = state.db(|db| Ok((db.count_records()?, db.count_items()?))).await;
     let version = env!("CARGO_PKG_VERSION");
     match counts {

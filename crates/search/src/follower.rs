@@ -1,0 +1,283 @@
+//! Keeping the index in step with the database, and rebuilding it.
+//!
+//! The database writes a row to its change feed in the same transaction as every record and
+//! item write ([`storage::Database::changes`]). The [`Follower`] reads the feed after the
+//! index's checkpoint, re-indexes each record that changed or whose items changed (from the
+//! database's current state, so applying a change twice is harmless), deletes records that are
+//! gone, and commits the documents together with the new checkpoint. Nothing is "written and
+//! hoped for": a crash between the database commit and the index commit only means the
+//! follower reads those changes again.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use storage::{ChangeEntity, Database, ItemFilter, Page, RecordFilter};
+use tantivy::{IndexWriter, Term};
+
+use crate::document::catalog_document;
+use crate::index::{lock, Generation, SearchIndex};
+use crate::SearchError;
+
+/// How far the index is behind the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Lag {
+    /// The last change id in the database's change feed.
+    pub database: i64,
+    /// The last change id the index holds.
+    pub applied: i64,
+    /// Changes written but not yet searchable.
+    pub pending: u64,
+}
+
+/// Changes read and committed at a time: large enough that an import's burst is indexed in few
+/// commits, small enough that one commit stays well under a second.
+const BATCH: u32 = 2000;
+
+/// Applies the change feed to the index.
+#[derive(Clone)]
+pub struct Follower {
+    index: Arc<SearchIndex>,
+    db: Arc<dyn Database>,
+}
+
+impl Follower {
+    pub fn new(index: Arc<SearchIndex>, db: Arc<dyn Database>) -> Follower {
+        Follower { index, db }
+    }
+
+    /// Applies one batch of changes after the checkpoint and commits it. Returns how many
+    /// changes it applied (0: the index is up to date).
+    pub fn poll_once(&self) -> Result<usize, SearchError> {
+        self.index.refresh()?;
+        let _apply = lock(&self.index.apply);
+        let generation = self.index.current();
+        let after = generation.checkpoint();
+        let changes = self.db.changes(after, BATCH)?;
+        let Some(last) = changes.last().map(|c| c.id) else {
+            return Ok(0);
+        };
+        let mut records = BTreeSet::new();
+        for change in &changes {
+            match change.entity {
+                ChangeEntity::Record => {
+                    records.insert(change.entity_id);
+                }
+                ChangeEntity::Item => match self.db.item(change.entity_id)? {
+                    Some(item) => {
+                        records.insert(item.bib_id);
+                    }
+                    // A deleted item: its record is the one the index filed it under.
+                    None => {
+                        if let Some(record) = self.index.record_for_item(change.entity_id)? {
+                            records.insert(record);
+                        }
+                    }
+                },
+            }
+        }
+        {
+            let mut guard = generation.writer(&self.index.settings)?;
+            let writer = guard.as_mut().ok_or(SearchError::Closed)?;
+            for id in records {
+                reindex_record(&*self.db, &self.index, writer, id)?;
+            }
+        }
+        generation.commit(last, &self.index.settings)?;
+        Ok(changes.len())
+    }
+
+    /// Applies changes until none are left.
+    pub fn catch_up(&self) -> Result<usize, SearchError> {
+        let mut total = 0;
+        loop {
+            let n = self.poll_once()?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// How far the index is behind: reads the change feed after the checkpoint (cheap when the
+    /// follower keeps up).
+    pub fn lag(&self) -> Result<Lag, SearchError> {
+        let applied = self.index.checkpoint();
+        let (database, pending) = last_change_after(&*self.db, applied)?;
+        Ok(Lag { database, applied, pending })
+    }
+
+    /// Follows the change feed on a thread of its own, checking every `interval` (changes become
+    /// searchable within about `interval` plus one commit). Errors (a database that is briefly
+    /// unreachable) are kept for `/health` and retried at the next tick.
+    pub fn spawn(self, interval: Duration) -> Result<FollowerHandle, SearchError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let last_error = Arc::new(Mutex::new(None));
+        let thread = {
+            let stop = stop.clone();
+            let last_error = last_error.clone();
+            std::thread::Builder::new()
+                .name("search-follower".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let started = Instant::now();
+                        match self.poll_once() {
+                            Ok(n) => {
+                                *lock(&last_error) = None;
+                                if n > 0 {
+                                    // More may be waiting: go on without sleeping.
+                                    continue;
+                                }
+                            }
+                            Err(e) => *lock(&last_error) = Some(e.to_string()),
+                        }
+                        let elapsed = started.elapsed();
+                        if elapsed < interval {
+                            std::thread::park_timeout(interval - elapsed);
+                        }
+                    }
+                })
+                .map_err(SearchError::Thread)?
+        };
+        Ok(FollowerHandle { stop, last_error, thread: Some(thread) })
+    }
+}
+
+/// The running follower. Dropping it stops the thread.
+pub struct FollowerHandle {
+    stop: Arc<AtomicBool>,
+    last_error: Arc<Mutex<Option<String>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FollowerHandle {
+    /// The error of the last attempt, if it failed.
+    pub fn last_error(&self) -> Option<String> {
+        lock(&self.last_error).clone()
+    }
+
+    /// Stops the thread after the batch it is applying.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for FollowerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Replaces the record's document with one built from the database's current state, or removes
+/// it when the record is gone.
+fn reindex_record(
+    db: &dyn Database,
+    index: &SearchIndex,
+    writer: &mut IndexWriter,
+    id: i64,
+) -> Result<(), SearchError> {
+    writer.delete_term(Term::from_field_u64(index.fields.id, id as u64));
+    let Some(record) = db.record(id)? else {
+        return Ok(());
+    };
+    let mut items = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = db.items(&ItemFilter { bib_id: Some(id), ..Default::default() }, Page { after, limit: 500 })?;
+        let full = page.len() == 500;
+        after = page.last().map(|i| i.id).unwrap_or(after);
+        items.extend(page);
+        if !full {
+            break;
+        }
+    }
+    writer.add_document(catalog_document(&record, &items).to_tantivy(&index.fields))?;
+    Ok(())
+}
+
+/// The last change id after `after`, and how many changes follow `after`.
+fn last_change_after(db: &dyn Database, after: i64) -> Result<(i64, u64), SearchError> {
+    let mut last = after;
+    let mut count = 0u64;
+    loop {
+        let page = db.changes(last, 10_000)?;
+        count += page.len() as u64;
+        match page.last() {
+            Some(c) => last = c.id,
+            None => return Ok((last, count)),
+        }
+        if page.len() < 10_000 {
+            return Ok((last, count));
+        }
+    }
+}
+
+/// Where a rebuild is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub records: u64,
+    /// The change the new index starts following from.
+    pub checkpoint: i64,
+    pub generation: String,
+}
+
+impl SearchIndex {
+    /// Builds a new index from the database beside the one in service, then swaps it in. The
+    /// old index keeps answering searches (and a running follower keeps feeding it) until the
+    /// swap. `progress` is called every few hundred records.
+    ///
+    /// The new index starts from the last change id read *before* the records are: changes that
+    /// land during the rebuild are applied again by the follower afterwards, which is harmless.
+    pub fn rebuild(
+        &self,
+        db: &dyn Database,
+        progress: &mut dyn FnMut(RebuildProgress),
+    ) -> Result<RebuildReport, SearchError> {
+        let (checkpoint, _) = last_change_after(db, 0)?;
+        let total = db.count_records()?;
+        let generation: Generation = self.new_generation()?;
+        let mut done = 0u64;
+        progress(RebuildProgress { done, total });
+        {
+            let mut guard = generation.writer(&self.settings)?;
+            let writer = guard.as_mut().ok_or(SearchError::Closed)?;
+            let mut failure: Option<SearchError> = None;
+            db.export(&RecordFilter::default(), &mut |record, items| {
+                let doc = catalog_document(&record, &items).to_tantivy(&self.fields);
+                if let Err(e) = writer.add_document(doc) {
+                    let message = e.to_string();
+                    failure = Some(e.into());
+                    return Err(message);
+                }
+                done += 1;
+                if done.is_multiple_of(500) {
+                    progress(RebuildProgress { done, total: total.max(done) });
+                }
+                Ok(())
+            })
+            .map_err(|e| failure.take().unwrap_or(SearchError::Storage(e)))?;
+        }
+        generation.commit(checkpoint, &self.settings)?;
+        progress(RebuildProgress { done, total: done });
+        let name = generation.name.clone();
+        self.publish(generation)?;
+        Ok(RebuildReport { records: done, checkpoint, generation: name })
+    }
+}

@@ -1,0 +1,791 @@
+//! The index on disk and searching it.
+//!
+//! # Layout
+//!
+//! ```text
+//! <dir>/CURRENT        the name of the generation in service ("gen-000002"), replaced atomically
+//! <dir>/gen-000002/    a tantivy index
+//! ```
+//!
+//! A rebuild writes a whole new generation beside the one in service and then points `CURRENT`
+//! at it (write a temporary file, rename it over), so searches never see a half-built index and
+//! a crash mid-rebuild leaves the old one serving. Each generation's commit payload says which
+//! schema wrote it and the last change of the database's change feed it holds (the
+//! checkpoint), so a restart resumes exactly where the last commit left off.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use catalog::Format;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::sort_key::{SortByBytes, SortByStaticFastValue, SortByString};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery,
+    Query as TantivyQuery, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+use crate::analysis::{self, CatalogTokenizer, CATALOG_ANALYZER};
+use crate::document::{format_code, FacetName};
+use crate::query::{self, Query, SearchField};
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::SearchError;
+
+/// How the library wants its index to behave.
+#[derive(Debug, Clone)]
+pub struct IndexSettings {
+    /// When two records are about equally relevant, the format earlier in this list comes first
+    /// (regular print before large print and audiobooks). Formats not listed come after, in
+    /// [`Format::ALL`] order.
+    pub format_preference: Vec<Format>,
+    /// Memory the index writer buffers before it writes a segment.
+    pub writer_memory_bytes: usize,
+}
+
+impl Default for IndexSettings {
+    fn default() -> Self {
+        IndexSettings {
+            format_preference: vec![
+                Format::Book,
+                Format::Ebook,
+                Format::Serial,
+                Format::Ejournal,
+                Format::LargePrint,
+                Format::AudiobookCd,
+                Format::Audiobook,
+                Format::Braille,
+            ],
+            writer_memory_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// The orders results can come in. Ties are always broken by record id, so paging is stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Title,
+    Author,
+    /// Newest first.
+    DateNewest,
+    DateOldest,
+    /// Shelf order of the LC (else Dewey, else the first item's) call number.
+    CallNumber,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        Some(match s {
+            "relevance" => Sort::Relevance,
+            "title" => Sort::Title,
+            "author" => Sort::Author,
+            "date" | "date_newest" | "newest" => Sort::DateNewest,
+            "date_oldest" | "oldest" => Sort::DateOldest,
+            "call_number" | "callnumber" => Sort::CallNumber,
+            _ => return None,
+        })
+    }
+}
+
+/// Narrow the results to records with this facet value (an empty value: any value, e.g.
+/// "available anywhere"). Filters on the same facet are alternatives; different facets must
+/// all hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetFilter {
+    pub facet: FacetName,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchRequest {
+    /// In the query language of [`crate::query`]; empty finds everything.
+    pub query: String,
+    pub filters: Vec<FacetFilter>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    /// How many values each facet lists at most.
+    pub facet_limit: usize,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            query: String::new(),
+            filters: Vec::new(),
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 20,
+            facet_limit: 20,
+        }
+    }
+}
+
+impl SearchRequest {
+    pub fn new(query: impl Into<String>) -> Self {
+        SearchRequest { query: query.into(), ..Default::default() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub record_id: i64,
+    /// The relevance score (0 when sorted by something else).
+    pub score: f32,
+    pub title: String,
+    pub author: Option<String>,
+    pub year: Option<i32>,
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCounts {
+    pub facet: FacetName,
+    /// Most frequent first (decades and years: newest first).
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Vec<FacetCounts>,
+    /// Said to the patron when the query could not be read as written.
+    pub message: Option<String>,
+    /// The query as understood, for display and debugging.
+    pub understood: String,
+}
+
+/// What a commit records besides the documents.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Payload {
+    schema_version: u32,
+    checkpoint: i64,
+}
+
+/// One generation: a tantivy index directory, its reader, and (while something writes) its
+/// writer.
+pub(crate) struct Generation {
+    pub(crate) name: String,
+    pub(crate) index: Index,
+    pub(crate) reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    checkpoint: Mutex<i64>,
+}
+
+impl Generation {
+    fn open(root: &Path, name: &str) -> Result<Option<Generation>, SearchError> {
+        let dir = root.join(name);
+        let index = Index::open_in_dir(&dir)?;
+        let payload = read_payload(&index)?;
+        match payload {
+            Some(p) if p.schema_version == SCHEMA_VERSION => {
+                Ok(Some(Generation::with_index(name, index, p.checkpoint)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn create(root: &Path, name: &str, settings: &IndexSettings) -> Result<Generation, SearchError> {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| SearchError::io(&dir, e))?;
+        let (schema, _) = schema::build();
+        let index = Index::create_in_dir(&dir, schema)?;
+        register_analyzer(&index);
+        let generation = Generation::with_index(name, index, 0)?;
+        generation.commit(0, settings)?;
+        Ok(generation)
+    }
+
+    fn with_index(name: &str, index: Index, checkpoint: i64) -> Result<Generation, SearchError> {
+        register_analyzer(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Generation {
+            name: name.to_string(),
+            index,
+            reader,
+            writer: Mutex::new(None),
+            checkpoint: Mutex::new(checkpoint),
+        })
+    }
+
+    pub(crate) fn checkpoint(&self) -> i64 {
+        *lock(&self.checkpoint)
+    }
+
+    /// The writer, opened on first use (tantivy allows one per index, held until dropped).
+    pub(crate) fn writer(&self, settings: &IndexSettings) -> Result<MutexGuard<'_, Option<IndexWriter>>, SearchError> {
+        let mut guard = lock(&self.writer);
+        if guard.is_none() {
+            // One indexing thread: the machine has two cores and serves searches with the other.
+            let memory = settings.writer_memory_bytes.max(15_000_000);
+            *guard = Some(self.index.writer_with_num_threads(1, memory)?);
+        }
+        Ok(guard)
+    }
+
+    /// Commits what the writer holds with `checkpoint` in the payload, then makes it visible.
+    pub(crate) fn commit(&self, checkpoint: i64, settings: &IndexSettings) -> Result<(), SearchError> {
+        let mut guard = self.writer(settings)?;
+        let writer = guard.as_mut().ok_or(SearchError::Closed)?;
+        let payload = serde_json::to_string(&Payload { schema_version: SCHEMA_VERSION, checkpoint })
+            .map_err(|e| SearchError::Payload(e.to_string()))?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        drop(guard);
+        self.reader.reload()?;
+        *lock(&self.checkpoint) = checkpoint;
+        Ok(())
+    }
+
+    fn close_writer(&self) {
+        if let Some(writer) = lock(&self.writer).take() {
+            // Waiting lets merges finish before the directory may be removed.
+            let _ = writer.wait_merging_threads();
+        }
+    }
+}
+
+fn read_payload(index: &Index) -> Result<Option<Payload>, SearchError> {
+    let metas = index.load_metas()?;
+    Ok(metas.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()))
+}
+
+fn register_analyzer(index: &Index) {
+    index.tokenizers().register(CATALOG_ANALYZER, tantivy::tokenizer::TextAnalyzer::from(CatalogTokenizer::default()));
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the data (a writer, a
+/// number) is still usable.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The search index of one node.
+pub struct SearchIndex {
+    root: PathBuf,
+    pub(crate) settings: IndexSettings,
+    pub(crate) fields: Fields,
+    current: RwLock<Arc<Generation>>,
+    /// Held while changes are applied or a generation is swapped in, so the two never interleave.
+    pub(crate) apply: Mutex<()>,
+}
+
+const CURRENT: &str = "CURRENT";
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating an empty one when there is none, or when the one there
+    /// was written by another schema version (it then fills from the change feed, or faster by
+    /// [`SearchIndex::rebuild`]).
+    pub fn open(dir: impl AsRef<Path>, settings: IndexSettings) -> Result<SearchIndex, SearchError> {
+        let root = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&root).map_err(|e| SearchError::io(&root, e))?;
+        let (_, fields) = schema::build();
+        let existing = match std::fs::read_to_string(root.join(CURRENT)) {
+            // An index that does not open (a disk that filled up mid-merge, files removed by
+            // hand) is replaced by an empty one rather than keeping the server down: the index
+            // is rebuildable, and the follower or a rebuild fills the new one.
+            Ok(name) => Generation::open(&root, name.trim()).ok().flatten(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(SearchError::io(&root.join(CURRENT), e)),
+        };
+        let generation = match existing {
+            Some(g) => g,
+            None => {
+                let name = next_generation_name(&root)?;
+                let g = Generation::create(&root, &name, &settings)?;
+                write_current(&root, &name)?;
+                g
+            }
+        };
+        Ok(SearchIndex { root, settings, fields, current: RwLock::new(Arc::new(generation)), apply: Mutex::new(()) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.root
+    }
+
+    pub(crate) fn current(&self) -> Arc<Generation> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The last change of the database's change feed that the index holds.
+    pub fn checkpoint(&self) -> i64 {
+        self.current().checkpoint()
+    }
+
+    /// The name of the generation in service (`gen-000002`): changes with each rebuild.
+    pub fn generation(&self) -> String {
+        self.current().name.clone()
+    }
+
+    /// How many records the index holds.
+    pub fn len(&self) -> u64 {
+        self.current().reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Switches to the generation `CURRENT` names when another process (a `shelfmark reindex`)
+    /// has swapped one in. Returns whether it switched.
+    pub fn refresh(&self) -> Result<bool, SearchError> {
+        let name = match std::fs::read_to_string(self.root.join(CURRENT)) {
+            Ok(n) => n.trim().to_string(),
+            Err(e) => return Err(SearchError::io(&self.root.join(CURRENT), e)),
+        };
+        if name == self.current().name {
+            return Ok(false);
+        }
+        let _apply = lock(&self.apply);
+        match Generation::open(&self.root, &name)? {
+            Some(g) => {
+                self.swap_in(g);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Puts a generation in service (the caller holds `apply`), closes the old one's writer and
+    /// removes generations older than the one it replaced. The one it replaced stays on disk
+    /// until the next swap, because another process may still be serving it.
+    pub(crate) fn swap_in(&self, generation: Generation) {
+        let name = generation.name.clone();
+        let old = {
+            let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+            std::mem::replace(&mut *current, Arc::new(generation))
+        };
+        old.close_writer();
+        if let Ok(entries) = std::fs::read_dir(&self.root) {
+            for entry in entries.flatten() {
+                let n = entry.file_name().to_string_lossy().to_string();
+                if n.starts_with("gen-") && n != name && n != old.name && n < old.name {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
+
+    pub(crate) fn new_generation(&self) -> Result<Generation, SearchError> {
+        let name = next_generation_name(&self.root)?;
+        Generation::create(&self.root, &name, &self.settings)
+    }
+
+    pub(crate) fn publish(&self, generation: Generation) -> Result<(), SearchError> {
+        let _apply = lock(&self.apply);
+        write_current(&self.root, &generation.name)?;
+        self.swap_in(generation);
+        Ok(())
+    }
+
+    /// The record an item belongs to, as the index last saw it (for items since deleted).
+    pub(crate) fn record_for_item(&self, item_id: i64) -> Result<Option<i64>, SearchError> {
+        let searcher = self.current().reader.searcher();
+        let query = TermQuery::new(Term::from_field_u64(self.fields.item_id, item_id as u64), IndexRecordOption::Basic);
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            Some((_, address)) => Ok(self.stored_id(&searcher, *address)?),
+            None => Ok(None),
+        }
+    }
+
+    fn stored_id(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<Option<i64>, SearchError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        Ok(doc.get_first(self.fields.id).and_then(|v| v.as_u64()).map(|v| v as i64))
+    }
+
+    /// Runs a search. A query that does not parse is searched as plain words, with a message.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let generation = self.current();
+        let searcher = generation.reader.searcher();
+        let parsed = query::parse(&request.query);
+        let translator = Translator { fields: &self.fields };
+        let mut main = translator.translate(&parsed.query).unwrap_or_else(|| Box::new(AllQuery));
+        if parsed.query.is_plain() {
+            main = translator.with_title_boosts(main, &parsed.query.plain_text());
+        }
+        let query = with_filters(main, &request.filters, self.fields.facets);
+
+        let mut facet_collector = FacetCollector::for_field("facets");
+        for name in FacetName::ALL {
+            facet_collector.add_facet(name.facet(""));
+        }
+        let (total, facet_counts) = searcher.search(&query, &(Count, facet_collector))?;
+        let facets = FacetName::ALL
+            .into_iter()
+            .map(|name| {
+                let mut values: Vec<FacetValue> = facet_counts
+                    .get(name.facet(""))
+                    .filter_map(|(facet, count)| {
+                        facet.to_path().get(1).map(|v| FacetValue { value: v.to_string(), count })
+                    })
+                    .collect();
+                if matches!(name, FacetName::Decade | FacetName::Year) {
+                    values.sort_by(|a, b| b.value.cmp(&a.value));
+                } else {
+                    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                }
+                values.truncate(request.facet_limit);
+                FacetCounts { facet: name, values }
+            })
+            .filter(|f| !f.values.is_empty())
+            .collect();
+
+        let limit = request.limit.clamp(1, 1000);
+        let top = TopDocs::with_limit(limit).and_offset(request.offset);
+        let id_asc = (SortByStaticFastValue::<u64>::for_field("id"), Order::Asc);
+        let addresses: Vec<(f32, DocAddress)> = match request.sort {
+            Sort::Relevance => {
+                let ranks = format_ranks(&self.settings.format_preference);
+                let collector = top.tweak_score(move |segment: &tantivy::SegmentReader| {
+                    let format = segment.fast_fields().u64("format").ok();
+                    let id = segment.fast_fields().u64("id").ok();
+                    let ranks = ranks.clone();
+                    move |doc: tantivy::DocId, score: tantivy::Score| {
+                        let format = format.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
+                        let format_rank = ranks.get(format as usize).copied().unwrap_or(std::cmp::Reverse(u32::MAX));
+                        let id = id.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
+                        RelevanceKey { bucket: relevance_bucket(score), format_rank, score, id: std::cmp::Reverse(id) }
+                    }
+                });
+                searcher.search(&query, &collector)?.into_iter().map(|(k, a)| (k.score, a)).collect()
+            }
+            Sort::Title => {
+                let c = top.order_by(((SortByString::for_field("title_sort"), Order::Asc), id_asc));
+                searcher.search(&query, &c)?.into_iter().map(|(_, a)| (0.0, a)).collect()
+            }
+            Sort::Author => {
+                let c = top.order_by(((SortByString::for_field("author_sort"), Order::Asc), id_asc));
+                searcher.search(&query, &c)?.into_iter().map(|(_, a)| (0.0, a)).collect()
+            }
+            Sort::DateNewest | Sort::DateOldest => {
+                let order = if request.sort == Sort::DateNewest { Order::Desc } else { Order::Asc };
+                let c = top.order_by(((SortByStaticFastValue::<i64>::for_field("year"), order), id_asc));
+                searcher.search(&query, &c)?.into_iter().map(|(_, a)| (0.0, a)).collect()
+            }
+            Sort::CallNumber => {
+                let c = top.order_by(((SortByBytes::for_field("callnumber_sort"), Order::Asc), id_asc));
+                searcher.search(&query, &c)?.into_iter().map(|(_, a)| (0.0, a)).collect()
+            }
+        };
+
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (score, address) in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+            let format = doc.get_first(self.fields.format).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+            hits.push(Hit {
+                record_id: doc.get_first(self.fields.id).and_then(|v| v.as_u64()).unwrap_or(0) as i64,
+                score,
+                title: text(self.fields.title_display).unwrap_or_default(),
+                author: text(self.fields.author_display),
+                year: doc.get_first(self.fields.year).and_then(|v| v.as_i64()).map(|y| y as i32),
+                format: Format::ALL.get(format).copied().unwrap_or(Format::Other),
+            });
+        }
+        Ok(SearchResults { total, hits, facets, message: parsed.message, understood: parsed.query.to_string() })
+    }
+}
+
+/// The relevance order: score bucket, then the preferred format, then the exact score, then the
+/// record id (smaller first). Larger keys come first.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+struct RelevanceKey {
+    bucket: i64,
+    format_rank: std::cmp::Reverse<u32>,
+    score: f32,
+    id: std::cmp::Reverse<u64>,
+}
+
+/// Scores within about 2% of each other count as a tie, so that the preferred format decides
+/// between the regular-print and the large-print record of one title (their scores differ
+/// only by field lengths).
+fn relevance_bucket(score: f32) -> i64 {
+    if score <= 0.0 || !score.is_finite() {
+        return i64::MIN;
+    }
+    (score.ln() * 50.0).round() as i64
+}
+
+/// `ranks[format_code]` = place in the library's preference; unlisted formats after, in
+/// [`Format::ALL`] order.
+fn format_ranks(preference: &[Format]) -> Arc<Vec<std::cmp::Reverse<u32>>> {
+    let mut ranks = vec![std::cmp::Reverse(u32::MAX); Format::ALL.len()];
+    for (code, format) in Format::ALL.iter().enumerate() {
+        let rank = match preference.iter().position(|p| p == format) {
+            Some(p) => p as u32,
+            None => preference.len() as u32 + code as u32,
+        };
+        ranks[format_code(*format) as usize] = std::cmp::Reverse(rank);
+    }
+    Arc::new(ranks)
+}
+
+impl RelevanceKey {
+    #[cfg(test)]
+    fn new(bucket: i64, rank: u32, score: f32, id: u64) -> Self {
+        RelevanceKey { bucket, format_rank: std::cmp::Reverse(rank), score, id: std::cmp::Reverse(id) }
+    }
+}
+
+fn with_filters(main: Box<dyn TantivyQuery>, filters: &[FacetFilter], facets: Field) -> Box<dyn TantivyQuery> {
+    if filters.is_empty() {
+        return main;
+    }
+    let mut groups: BTreeMap<&str, Vec<Box<dyn TantivyQuery>>> = BTreeMap::new();
+    for f in filters {
+        let term = Term::from_facet(facets, &f.facet.facet(&f.value));
+        groups.entry(f.facet.as_str()).or_default().push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
+    }
+    let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(Occur::Must, main)];
+    for (_, alternatives) in groups {
+        let q: Box<dyn TantivyQuery> = if alternatives.len() == 1 {
+            alternatives.into_iter().next().unwrap_or_else(|| Box::new(AllQuery))
+        } else {
+            Box::new(BooleanQuery::union(alternatives))
+        };
+        // Filters narrow; they do not score.
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// The keyword fields and their weights: title > author > subject > series > publisher > notes.
+const KEYWORD_FIELDS: [(SearchField, f32); 6] = [
+    (SearchField::Title, 4.0),
+    (SearchField::Author, 3.0),
+    (SearchField::Subject, 2.0),
+    (SearchField::Series, 1.5),
+    (SearchField::Publisher, 1.0),
+    (SearchField::Notes, 0.5),
+];
+
+/// How much an exact title match and a title that starts with the query add to a score.
+const EXACT_TITLE_BOOST: f32 = 12.0;
+const TITLE_STARTS_WITH_BOOST: f32 = 5.0;
+
+struct Translator<'a> {
+    fields: &'a Fields,
+}
+
+impl Translator<'_> {
+    fn field(&self, f: SearchField) -> Field {
+        match f {
+            SearchField::Title => self.fields.title,
+            SearchField::Author => self.fields.author,
+            SearchField::Subject => self.fields.subject,
+            SearchField::Series => self.fields.series,
+            SearchField::Publisher => self.fields.publisher,
+            SearchField::Notes => self.fields.notes,
+            SearchField::Isbn => self.fields.isbn,
+            SearchField::Issn => self.fields.issn,
+            SearchField::Lccn => self.fields.lccn,
+            SearchField::CallNumber => self.fields.callnumber,
+        }
+    }
+
+    /// `None`: the part matches nothing that can be searched (punctuation only) and is left out.
+    fn translate(&self, q: &Query) -> Option<Box<dyn TantivyQuery>> {
+        match q {
+            Query::All => Some(Box::new(AllQuery)),
+            Query::Word { field, text } | Query::Phrase { field, text } => match field {
+                None => self.keyword(text),
+                Some(f) => self.in_field(*f, text),
+            },
+            Query::Years { from, to } => {
+                let bound = |y: &Option<i32>, inclusive: fn(Term) -> Bound<Term>| match y {
+                    Some(y) => inclusive(Term::from_field_i64(self.fields.year, *y as i64)),
+                    None => Bound::Unbounded,
+                };
+                Some(Box::new(RangeQuery::new(bound(from, Bound::Included), bound(to, Bound::Included))))
+            }
+            Query::And(parts) => {
+                let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+                for p in parts {
+                    match p {
+                        Query::Not(inner) => {
+                            if let Some(t) = self.translate(inner) {
+                                clauses.push((Occur::MustNot, t));
+                            }
+                        }
+                        _ => {
+                            if let Some(t) = self.translate(p) {
+                                clauses.push((Occur::Must, t));
+                            }
+                        }
+                    }
+                }
+                if clauses.is_empty() {
+                    return None;
+                }
+                if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Some(Box::new(BooleanQuery::new(clauses)))
+            }
+            Query::Or(parts) => {
+                let alternatives: Vec<Box<dyn TantivyQuery>> = parts.iter().filter_map(|p| self.translate(p)).collect();
+                if alternatives.is_empty() {
+                    return None;
+                }
+                Some(Box::new(BooleanQuery::union(alternatives)))
+            }
+            Query::Not(inner) => {
+                let excluded = self.translate(inner)?;
+                Some(Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, excluded)])))
+            }
+        }
+    }
+
+    /// A word or phrase in the keyword fields, each with its weight (the best field counts, the
+    /// others a little), and as an ISBN or ISSN when it looks like one.
+    fn keyword(&self, text: &str) -> Option<Box<dyn TantivyQuery>> {
+        let mut disjuncts: Vec<Box<dyn TantivyQuery>> = Vec::new();
+        for (field, weight) in KEYWORD_FIELDS {
+            if let Some(q) = self.text_query(self.field(field), text) {
+                disjuncts.push(Box::new(BoostQuery::new(q, weight)));
+            }
+        }
+        if catalog::Isbn::parse(text).is_ok() {
+            if let Some(q) = self.in_field(SearchField::Isbn, text) {
+                disjuncts.push(Box::new(BoostQuery::new(q, 10.0)));
+            }
+        }
+        if catalog::Issn::parse(text).is_ok() {
+            if let Some(q) = self.in_field(SearchField::Issn, text) {
+                disjuncts.push(Box::new(BoostQuery::new(q, 10.0)));
+            }
+        }
+        match disjuncts.len() {
+            0 => None,
+            1 => disjuncts.pop(),
+            _ => Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(disjuncts, 0.2))),
+        }
+    }
+
+    fn in_field(&self, f: SearchField, text: &str) -> Option<Box<dyn TantivyQuery>> {
+        let field = self.field(f);
+        let key = match f {
+            SearchField::Isbn => analysis::isbn_key(text).unwrap_or_else(|| analysis::identifier_key(text)),
+            SearchField::Issn | SearchField::Lccn => match f {
+                SearchField::Lccn => catalog::Lccn::parse(text)
+                    .map(|l| analysis::identifier_key(l.as_str()))
+                    .unwrap_or_else(|_| analysis::identifier_key(text)),
+                _ => analysis::identifier_key(text),
+            },
+            SearchField::CallNumber => {
+                // A prefix: `QA76` finds `QA76.73.R87 K53 2018`.
+                let key = analysis::call_number_key(text);
+                if key.is_empty() {
+                    return None;
+                }
+                let mut end = key.clone();
+                end.push(char::MAX);
+                return Some(Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_text(field, &key)),
+                    Bound::Excluded(Term::from_field_text(field, &end)),
+                )));
+            }
+            _ => {
+                return self.text_query(field, text).map(|q| Box::new(BoostQuery::new(q, 1.0)) as Box<dyn TantivyQuery>)
+            }
+        };
+        if key.is_empty() {
+            return None;
+        }
+        Some(Box::new(TermQuery::new(Term::from_field_text(field, &key), IndexRecordOption::Basic)))
+    }
+
+    /// A word is a term; text that analyzes to several terms (a phrase, `Jean-Paul`, a run of
+    /// Chinese) must match them in order.
+    fn text_query(&self, field: Field, text: &str) -> Option<Box<dyn TantivyQuery>> {
+        let terms = analysis::analyze(text);
+        match terms.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(
+                Term::from_field_text(field, &terms[0].text),
+                IndexRecordOption::WithFreqs,
+            ))),
+            _ => Some(Box::new(PhraseQuery::new_with_offset(
+                terms.iter().map(|t| (t.position, Term::from_field_text(field, &t.text))).collect(),
+            ))),
+        }
+    }
+
+    /// Ranks a title that is exactly the query, then one that starts with it, above the rest.
+    fn with_title_boosts(&self, main: Box<dyn TantivyQuery>, text: &str) -> Box<dyn TantivyQuery> {
+        let normal = analysis::normalize(text);
+        if normal.is_empty() {
+            return main;
+        }
+        let field = self.fields.title_exact;
+        let exact = TermQuery::new(Term::from_field_text(field, &normal), IndexRecordOption::Basic);
+        let starts = RangeQuery::new(
+            Bound::Included(Term::from_field_text(field, &format!("{normal} "))),
+            Bound::Excluded(Term::from_field_text(field, &format!("{normal} {}", char::MAX))),
+        );
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, main),
+            (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(exact), EXACT_TITLE_BOOST))),
+            (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(starts), TITLE_STARTS_WITH_BOOST))),
+        ]))
+    }
+}
+
+fn next_generation_name(root: &Path) -> Result<String, SearchError> {
+    let mut highest = 0u64;
+    let entries = std::fs::read_dir(root).map_err(|e| SearchError::io(root, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(n) = name.strip_prefix("gen-").and_then(|n| n.parse::<u64>().ok()) {
+            highest = highest.max(n);
+        }
+    }
+    Ok(format!("gen-{:06}", highest + 1))
+}
+
+fn write_current(root: &Path, name: &str) -> Result<(), SearchError> {
+    let tmp = root.join("CURRENT.tmp");
+    std::fs::write(&tmp, name).map_err(|e| SearchError::io(&tmp, e))?;
+    // Make the new generation's name durable before it replaces the old one.
+    if let Ok(f) = std::fs::File::open(&tmp) {
+        let _ = f.sync_all();
+    }
+    std::fs::rename(&tmp, root.join(CURRENT)).map_err(|e| SearchError::io(&root.join(CURRENT), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relevance_ties_go_to_the_preferred_format() {
+        let close = relevance_bucket(10.0) == relevance_bucket(10.05);
+        assert!(close);
+        assert!(relevance_bucket(10.0) < relevance_bucket(12.0));
+        let ranks = format_ranks(&IndexSettings::default().format_preference);
+        let book = ranks[format_code(Format::Book) as usize].0;
+        let large = ranks[format_code(Format::LargePrint) as usize].0;
+        let audio = ranks[format_code(Format::AudiobookCd) as usize].0;
+        assert!(book < large && large < audio);
+        // Same bucket: the book wins over a slightly higher-scoring large-print record.
+        assert!(RelevanceKey::new(5, book, 10.0, 2) > RelevanceKey::new(5, large, 10.1, 1));
+        // Same everything: the smaller id first.
+        assert!(RelevanceKey::new(5, book, 10.0, 1) > RelevanceKey::new(5, book, 10.0, 2));
+    }
+}
