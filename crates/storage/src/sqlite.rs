@@ -60,7 +60,11 @@ impl SqliteDatabase {
         std::fs::create_dir_all(&options.data_dir).map_err(|e| {
             StorageError::Other(format!("cannot create data directory {}: {e}", options.data_dir.display()))
         })?;
-        Self::open_file(options.database_file(), options.readers)
+        let db = Self::open_file(options.database_file(), options.readers)?;
+        if options.synchronous_full {
+            db.writer.lock().unwrap_or_else(|e| e.into_inner()).execute_batch("PRAGMA synchronous = FULL")?;
+        }
+        Ok(db)
     }
 
     /// Opens (creating if missing) and migrates one database file.
