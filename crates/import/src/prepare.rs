@@ -1,6 +1,6 @@
 //! A MARC record becomes a storable bibliographic record here, and only here.
 
-use storage::NewRecord;
+use storage::{NewRecord, RowValues};
 
 /// Why a record cannot be stored: the catalog refuses it, or it cannot be written as ISO 2709.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,5 +29,7 @@ pub fn prepare_record(mut record: marc::Record) -> Result<NewRecord, PrepareErro
     let derived = catalog::derive(&record);
     let mut marc = Vec::with_capacity(2048);
     marc::iso2709::write_record(&record, &mut marc).map_err(|e| PrepareError::Unwritable(e.to_string()))?;
-    Ok(NewRecord { marc, derived })
+    // The row's computed columns too, here rather than on the thread that holds the database.
+    let row = Some(RowValues::of(&marc, &derived));
+    Ok(NewRecord { marc, derived, row })
 }

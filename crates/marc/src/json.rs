@@ -44,7 +44,7 @@ pub fn to_json(record: &Record) -> Value {
                         .iter()
                         .map(|s| {
                             let mut sf = Map::with_capacity(1);
-                            sf.insert(s.code.to_string(), Value::String(s.value.clone()));
+                            sf.insert(s.code.to_string(), Value::String(s.value.to_string()));
                             Value::Object(sf)
                         })
                         .collect();
@@ -151,7 +151,7 @@ fn parse_field(i: usize, value: &Value) -> Result<Field, JsonError> {
         let Value::String(value) = value else {
             return Err(err(format!("{sf_path}.{code}"), "a subfield value is a string"));
         };
-        field.subfields.push(Subfield { code, value: value.clone() });
+        field.subfields.push(Subfield { code, value: value.as_str().into() });
     }
     Ok(Field::Data(field))
 }

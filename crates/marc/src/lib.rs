@@ -13,7 +13,7 @@ mod record;
 mod text;
 pub mod xml;
 
-pub use record::{ControlField, DataField, Field, Leader, Record, Subfield, Tag, TagError};
+pub use record::{ControlField, DataField, Field, Leader, Record, Subfield, SubfieldValue, Tag, TagError};
 
 pub use detect::{FileFormat, MarcReader};
 pub use iso2709::{parse_record, to_iso2709, Reader as Iso2709Reader, Writer as Iso2709Writer};

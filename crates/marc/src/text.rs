@@ -1,6 +1,8 @@
 //! Small text helpers shared by the readers: NFC normalisation with an allocation-free fast
 //! path, and what counts as a valid indicator or subfield code.
 
+use std::borrow::Cow;
+
 use unicode_normalization::char::compose;
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
@@ -11,12 +13,37 @@ fn below_combining_marks(s: &str) -> bool {
     s.bytes().fold(0, u8::max) < 0xCC
 }
 
-/// `s` in Unicode Normalization Form C. Already-NFC text is copied as it is.
-pub(crate) fn nfc(s: &str) -> String {
+/// `s` in Unicode Normalization Form C, borrowed when it certainly is already (so that the
+/// caller copies it only once, into whatever it keeps).
+pub(crate) fn nfc(s: &str) -> Cow<'_, str> {
     if below_combining_marks(s) {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
-    nfc_by_segments(s)
+    Cow::Owned(nfc_by_segments(s))
+}
+
+/// True for characters that NFC leaves alone wherever they stand: below U+0300, or in a range of
+/// letters that are starters (combining class 0) with NFC quick check Yes, so that none of
+/// them is reordered, decomposed or composed with the character before it (the characters that
+/// can be the second half of a composition are exactly those whose quick check is Maybe). The
+/// ranges are the scripts that fill LC's vernacular fields (Cyrillic, Hebrew, Arabic, kana,
+/// CJK ideographs, Hangul syllables); a range check is cheaper than the normaliser's quick check
+/// (a table look-up per character). A Hangul syllable may take a following trailing jamo, and a
+/// kana a following voicing mark, but those are not in these ranges, so text containing them
+/// goes to the normaliser.
+fn is_inert(c: char) -> bool {
+    matches!(c,
+        '\0'..='\u{2ff}'
+        | '\u{400}'..='\u{482}'
+        | '\u{48a}'..='\u{4ff}'
+        | '\u{5d0}'..='\u{5ea}'
+        | '\u{621}'..='\u{63a}'
+        | '\u{641}'..='\u{64a}'
+        | '\u{3041}'..='\u{3096}'
+        | '\u{30a1}'..='\u{30fa}'
+        | '\u{3400}'..='\u{4dbf}'
+        | '\u{4e00}'..='\u{9fff}'
+        | '\u{ac00}'..='\u{d7a3}')
 }
 
 /// Like [`nfc`] but takes ownership, so already-normal text is not copied.
@@ -70,7 +97,7 @@ fn nfc_by_segments(s: &str) -> String {
             continue;
         }
         out.push_str(&s[done..start]);
-        if !marks && is_nfc_quick(piece.chars()) == IsNormalized::Yes {
+        if !marks && (piece.chars().all(is_inert) || is_nfc_quick(piece.chars()) == IsNormalized::Yes) {
             out.push_str(piece);
         } else {
             out.extend(piece.nfc());
@@ -193,6 +220,24 @@ mod tests {
                 assert_eq!(nfc(&s), expected, "{s:?}");
             }
         }
+    }
+
+    /// Every character `is_inert` lets through is a starter with NFC quick check Yes (so it is
+    /// never the second half of a composition), and text of them is its own NFC.
+    #[test]
+    fn inert_characters_are_nfc_starters() {
+        let mut count = 0;
+        for c in (0..=0x10ffff).filter_map(char::from_u32).filter(|&c| is_inert(c)) {
+            assert_eq!(unicode_normalization::char::canonical_combining_class(c), 0, "{c:?}");
+            assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            let pair: String = ['a', c, c].into_iter().collect();
+            assert_eq!(pair.nfc().collect::<String>(), pair, "{c:?}");
+            count += 1;
+        }
+        assert!(count > 30_000);
+        assert_eq!(nfc("Москва 北京 서울 ひらがな"), "Москва 北京 서울 ひらがな");
+        assert_eq!(nfc("\u{ac00}\u{11a8}"), "\u{ac01}");
+        assert_eq!(nfc("\u{304b}\u{3099}"), "\u{304c}");
     }
 
     #[test]

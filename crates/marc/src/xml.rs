@@ -43,8 +43,8 @@ use quick_xml::XmlVersion;
 
 use crate::iso2709::repair_leader_structure;
 use crate::problem::{show_bytes, Problem, ReadRecord, RecordError, WriteError};
-use crate::record::{ControlField, DataField, Field, Leader, Record, Subfield, Tag};
-use crate::text::{is_acceptable_code, is_valid_indicator, is_xml_char, nfc_owned};
+use crate::record::{ControlField, DataField, Field, Leader, Record, Subfield, SubfieldValue, Tag};
+use crate::text::{is_acceptable_code, is_valid_indicator, is_xml_char, nfc, nfc_owned};
 
 /// The MARC 21 slim namespace.
 pub const MARCXML_NAMESPACE: &str = "http://www.loc.gov/MARC21/slim";
@@ -863,7 +863,10 @@ fn close_element(
         }
         Some(Open::Subfield) => {
             if let Some(field) = datafield.as_mut() {
-                let text = nfc_owned(std::mem::take(value));
+                // Copied out of `value`, whose buffer is kept for the next subfield: most
+                // subfields fit inline in a `SubfieldValue` and need no allocation of their own.
+                let text = SubfieldValue::from(nfc(value));
+                value.clear();
                 match code {
                     Some(code) => field.subfields.push(Subfield { code, value: text }),
                     None => w.push(Problem::XmlContent {

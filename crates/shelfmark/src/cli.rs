@@ -102,6 +102,9 @@ enum Command {
         #[arg(long)]
         status: Option<String>,
     },
+    /// Rebuild the search index from the database (a running server keeps searching the old
+    /// one until the new one is ready, then switches).
+    Reindex,
     /// Inventory (shelf reading): start one, upload scans, print the report.
     Inventory {
         #[command(subcommand)]
@@ -283,6 +286,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = storage::open(&storage_config)
         .with_context(|| format!("cannot open the database ({})", storage_config.describe()))?;
     let library_name = file.library_name.clone();
+    // The search index lives in the data folder whichever database holds the catalog: it is
+    // rebuilt from the database, one per server.
+    let index_dir = cli.data.join("index");
     let bind = |args: &ServeArgs| args.bind.or(file.bind).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
 
     match cli.command {
@@ -290,7 +296,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 create_demo(&*db, 3000)?;
             }
-            serve_http(db, bind(&serve), library_name, file.desk()?)?;
+            serve_http(db, bind(&serve), library_name, file.desk()?, &index_dir)?;
         }
         Command::Demo { serve, records, no_serve } => {
             create_demo(&*db, records)?;
@@ -302,7 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if !no_serve {
                 let name = library_name.or(Some(crate::demo::LIBRARY_NAME.to_string()));
-                serve_http(db, bind(&serve), name, file.desk()?)?;
+                serve_http(db, bind(&serve), name, file.desk()?, &index_dir)?;
             }
         }
         Command::Import { files, on_match, items, encoding, batch_size, rejects } => {
@@ -398,6 +404,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let pdf = web::labels::render(&*db, &name, &request)?;
             std::fs::write(&output, pdf).with_context(|| format!("cannot write {}", output.display()))?;
             eprintln!("{} labels written to {}", request.barcodes.len(), output.display());
+        }
+        Command::Reindex => {
+            let index = search::SearchIndex::open(&index_dir, search::IndexSettings::default())
+                .with_context(|| format!("cannot open the search index in {}", index_dir.display()))?;
+            let progress = bar(db.count_records()?, "indexing [{bar:40}] {pos}/{len} records, eta {eta}");
+            let started = Instant::now();
+            let report = index.rebuild(&*db, &mut |p| {
+                progress.set_length(p.total);
+                progress.set_position(p.done);
+            })?;
+            progress.finish_and_clear();
+            eprintln!(
+                "indexed {} records in {:.1} s into {} (following changes after {})",
+                report.records,
+                started.elapsed().as_secs_f64(),
+                report.generation,
+                report.checkpoint
+            );
         }
         Command::Inventory { command } => match command {
             InventoryCommand::Start { shelf } => {
@@ -559,7 +583,10 @@ fn serve_http(
     bind: SocketAddr,
     library_name: Option<String>,
     desk: desk::Desk,
+    index_dir: &Path,
 ) -> anyhow::Result<()> {
+    let search = web::Search::start(index_dir, db.clone(), search::IndexSettings::default())
+        .with_context(|| format!("cannot open the search index in {}", index_dir.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
@@ -568,7 +595,7 @@ fn serve_http(
             config.library_name = name;
         }
         eprintln!("Shelfmark is serving {} on http://{}", config.library_name, listener.local_addr()?);
-        web::serve(listener, web::router(db, config, desk)).await?;
+        web::serve(listener, web::router(db, config, desk, Some(search))).await?;
         anyhow::Ok(())
     })
 }

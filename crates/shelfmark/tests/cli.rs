@@ -72,6 +72,23 @@ fn demo_library_is_served_with_its_records() {
         .replace('"', "&quot;")
         .replace('\'', "&#39;");
     assert!(page.contains(&escaped), "the record page shows {title:?}");
+    // The server indexes the demo catalog from the change feed: the title is found by search.
+    let started = std::time::Instant::now();
+    loop {
+        let q = format!("title:\"{}\"", title.replace('"', " "));
+        let r: serde_json::Value = client
+            .get(format!("{url}/api/v1/search"))
+            .query(&[("q", q.as_str())])
+            .send()
+            .expect("search")
+            .json()
+            .expect("json");
+        if r["results"]["hits"].as_array().is_some_and(|h| h.iter().any(|h| h["record_id"] == id)) {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 30, "the demo record is not searchable: {r}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     drop(server);
 }
 
@@ -101,6 +118,9 @@ fn import_reports_rejects_and_export_reads_back() {
         .output()
         .expect("export");
     assert!(String::from_utf8_lossy(&out.stderr).contains("exported 435 records and 958 items"));
+    let out = shelfmark(&dir.path().join("db2")).arg("reindex").output().expect("reindex");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.contains("indexed 435 records"), "{said}");
     let text = std::fs::read(&exported).expect("exported file");
     let back: Vec<_> = marc::XmlReader::new(&text[..]).collect::<Result<_, _>>().expect("reads back");
     assert_eq!(back.len(), 435);

@@ -57,8 +57,13 @@ fn main() -> Result<(), Error> {
         }
     }
     let tsv = std::fs::read_to_string(&tsv_path).map_err(|e| format!("{tsv_path}: {e}"))?;
-    let call_numbers: Vec<String> =
-        tsv.lines().skip(1).filter_map(|l| l.split('\t').nth(7)).filter(|c| !c.trim().is_empty()).map(String::from).collect();
+    let call_numbers: Vec<String> = tsv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(7))
+        .filter(|c| !c.trim().is_empty())
+        .map(String::from)
+        .collect();
 
     let dir = tempfile::tempdir()?;
     let config = match &url {
@@ -110,7 +115,8 @@ fn main() -> Result<(), Error> {
     }
     eprintln!("loaded {items} items in {:.1} s ({})", started.elapsed().as_secs_f64(), db.backend());
 
-    let query = ShelfQuery { branch: code("MAIN")?, location: Some(code("STACKS")?), from: None, to: None, status: None };
+    let query =
+        ShelfQuery { branch: code("MAIN")?, location: Some(code("STACKS")?), from: None, to: None, status: None };
     // Walk the whole location once, keeping a cursor every 1,000 items for the deep pages.
     let started = Instant::now();
     let mut cursors: Vec<ShelfCursor> = Vec::new();

@@ -1351,7 +1351,6 @@ impl Database for PostgresDatabase {
     }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Circulation. `SELECT ... FOR UPDATE` on the copy's row is the lock: a second desk checking
 // out the same copy waits for the first to commit, then reads the copy on loan.

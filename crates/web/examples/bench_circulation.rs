@@ -101,7 +101,7 @@ fn main() -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base = format!("http://{}", listener.local_addr()?);
-    runtime.spawn(web::serve(listener, web::router(db.clone(), web::WebConfig::default(), desk)));
+    runtime.spawn(web::serve(listener, web::router(db.clone(), web::WebConfig::default(), desk, None)));
 
     let client = reqwest::blocking::Client::new();
     let post = |path: &str, body: serde_json::Value, want: u16| -> Result<Duration, Error> {

@@ -21,6 +21,7 @@
 //! | `/api/v1/checkouts`, `/api/v1/checkins`, `/api/v1/renewals` | POST |
 //! | `/api/v1/patrons/{card}/loans` | GET |
 //! | `/api/v1/circulation/rule` | GET (which rule applies and why) |
+//! | `/api/v1/search` | GET (the catalog's full-text search with facets) |
 //! | `/api/v1/inventories`, `/api/v1/inventories/{id}` | POST / GET |
 //! | `/api/v1/inventories/{id}/scans`, `/api/v1/inventories/{id}/report` | POST / GET |
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
@@ -71,31 +72,59 @@ impl Default for WebConfig {
     }
 }
 
-/// The server's database handle. The PostgreSQL client blocks on its own small runtime, and
-/// doing that on a tokio worker panics, so when the server stops, the last handle is dropped on
-/// a plain thread instead.
-pub(crate) struct DbHandle(Option<Arc<dyn Database>>);
+/// Something the server holds that must not be dropped on a tokio worker: the PostgreSQL client
+/// blocks on its own small runtime, and doing that on a worker panics. When the server stops,
+/// the value is dropped on a plain thread instead.
+pub(crate) struct OffRuntime<T: Send + 'static>(Option<T>);
 
-impl DbHandle {
-    fn get(&self) -> Option<&Arc<dyn Database>> {
+impl<T: Send + 'static> OffRuntime<T> {
+    fn new(value: T) -> Self {
+        OffRuntime(Some(value))
+    }
+
+    fn get(&self) -> Option<&T> {
         self.0.as_ref()
     }
 }
 
-impl Drop for DbHandle {
+impl<T: Send + 'static> Drop for OffRuntime<T> {
     fn drop(&mut self) {
-        if let Some(db) = self.0.take() {
-            let _ = std::thread::spawn(move || drop(db)).join();
+        if let Some(value) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(value)).join();
         }
+    }
+}
+
+/// The catalog's search index and the follower that keeps it in step with the database.
+pub struct Search {
+    pub index: Arc<search::SearchIndex>,
+    pub follower: search::Follower,
+    pub handle: search::FollowerHandle,
+}
+
+impl Search {
+    /// Opens (or creates) the index in `dir` and starts following the database's change feed,
+    /// polling every quarter second so that a change is searchable within a second.
+    pub fn start(
+        dir: &std::path::Path,
+        db: Arc<dyn Database>,
+        settings: search::IndexSettings,
+    ) -> Result<Search, search::SearchError> {
+        let index = Arc::new(search::SearchIndex::open(dir, settings)?);
+        let follower = search::Follower::new(index.clone(), db);
+        let handle = follower.clone().spawn(std::time::Duration::from_millis(250))?;
+        Ok(Search { index, follower, handle })
     }
 }
 
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub db: Arc<DbHandle>,
+    pub db: Arc<OffRuntime<Arc<dyn Database>>>,
     pub config: Arc<WebConfig>,
     /// Checkout, check-in and renewal, with the library's circulation settings.
     pub desk: Arc<desk::Desk>,
+    /// `None` serves without search (`/api/v1/search` answers 503).
+    pub search: Option<Arc<OffRuntime<Search>>>,
 }
 
 impl AppState {
@@ -115,8 +144,13 @@ impl AppState {
 }
 
 /// The whole application: API, health check and pages, with the desk's circulation settings.
-pub fn router(db: Arc<dyn Database>, config: WebConfig, desk: desk::Desk) -> Router {
-    let state = AppState { db: Arc::new(DbHandle(Some(db))), config: Arc::new(config), desk: Arc::new(desk) };
+pub fn router(db: Arc<dyn Database>, config: WebConfig, desk: desk::Desk, search: Option<Search>) -> Router {
+    let state = AppState {
+        db: Arc::new(OffRuntime::new(db)),
+        config: Arc::new(config),
+        desk: Arc::new(desk),
+        search: search.map(|s| Arc::new(OffRuntime::new(s))),
+    };
     Router::new()
         .route("/health", get(api::health))
         .nest("/api/v1", api::routes())

@@ -43,7 +43,15 @@ async fn spawn_app_on(storage_config: storage::StorageConfig, dir: tempfile::Tem
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let desk = desk::Desk::new(desk::CirculationSettings::default().build().expect("default circulation settings"));
-    tokio::spawn(web::serve(listener, web::router(db.clone(), config, desk)));
+    let index_dir = dir.path().join("index");
+    let search_db = db.clone();
+    let search = tokio::task::spawn_blocking(move || {
+        web::Search::start(&index_dir, search_db, search::IndexSettings::default())
+    })
+    .await
+    .expect("join")
+    .expect("search index");
+    tokio::spawn(web::serve(listener, web::router(db.clone(), config, desk, Some(search))));
     App { base: format!("http://{addr}"), client: Client::new(), db, _dir: dir }
 }
 
@@ -716,4 +724,34 @@ async fn one_copy_eight_desks_postgresql() {
         // The PostgreSQL client must not be dropped on a runtime thread.
         tokio::task::spawn_blocking(move || drop(app)).await.expect("join");
     }
+}
+
+/// A record created over the API is searchable within a second or two (the follower polls the
+/// change feed), and `/health` reports the index's lag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_record_becomes_searchable() {
+    let app = spawn_app().await;
+    app.organisation().await;
+    app.record("Zyzzyva and the Quillwort", 2019).await;
+    let started = std::time::Instant::now();
+    let found = loop {
+        let r: Value = app.get("/api/v1/search?q=quillwort").await.json().await.expect("json");
+        if r["results"]["total"] == 1 {
+            break r;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "not searchable after 10 s: {r}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(found["results"]["hits"][0]["title"], "Zyzzyva and the Quillwort");
+    let health: Value = app.get("/health").await.json().await.expect("json");
+    assert_eq!(health["search"]["lag"], 0, "{health}");
+    let none: Value = app.get("/api/v1/search?q=quillwort&format=dvd").await.json().await.expect("json");
+    assert_eq!(none["results"]["total"], 0);
+    assert_error(
+        app.get("/api/v1/search?q=x&sort=sideways").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        Some("sort"),
+    )
+    .await;
 }

@@ -6,6 +6,7 @@ mod items;
 pub mod labels;
 mod org;
 pub(crate) mod records;
+mod search;
 mod shelf;
 
 use crate::error::{ApiError, ErrorCode};
@@ -41,6 +42,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/renewals", axum::routing::post(circulation::renew))
         .route("/patrons/{card}/loans", get(circulation::loans))
         .route("/circulation/rule", get(circulation::explain_rule))
+        .route("/search", get(search::search))
         .route("/inventories", axum::routing::post(shelf::start_inventory))
         .route("/inventories/{id}", get(shelf::get_inventory))
         .route("/inventories/{id}/scans", axum::routing::post(shelf::add_scans))
@@ -61,6 +63,25 @@ async fn method_not_allowed() -> ApiError {
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
     let backend = state.backend();
     let counts = state.db(|db| Ok((db.count_records()?, db.count_items()?))).await;
+    let search = match &state.search {
+        None => json!(null),
+        Some(s) => {
+            let s = s.clone();
+            let lag = tokio::task::spawn_blocking(move || {
+                s.get().map(|s| (s.follower.lag(), s.handle.last_error(), s.index.generation()))
+            })
+            .await;
+            match lag {
+                Ok(Some((Ok(lag), error, generation))) => json!({
+                    "lag": lag.pending, "applied": lag.applied, "database": lag.database,
+                    "generation": generation, "error": error,
+                }),
+                Ok(Some((Err(e), _, _))) => json!({"error": e.to_string()}),
+                Ok(None) => json!({"error": "the search index is closed"}),
+                Err(e) => json!({"error": e.to_string()}),
+            }
+        }
+    };
     let version = env!("CARGO_PKG_VERSION");
     match counts {
         Ok((records, items)) => Json(json!({
@@ -68,6 +89,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
             "backend": backend,
             "records": records,
             "items": items,
+            "search": search,
             "version": version,
         }))
         .into_response(),
