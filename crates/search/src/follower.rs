@@ -207,19 +207,7 @@ fn reindex_record(
 
 /// The last change id after `after`, and how many changes follow `after`.
 fn last_change_after(db: &dyn Database, after: i64) -> Result<(i64, u64), SearchError> {
-    let mut last = after;
-    let mut count = 0u64;
-    loop {
-        let page = db.changes(last, 10_000)?;
-        count += page.len() as u64;
-        match page.last() {
-            Some(c) => last = c.id,
-            None => return Ok((last, count)),
-        }
-        if page.len() < 10_000 {
-            return Ok((last, count));
-        }
-    }
+    Ok(db.changes_after(after)?)
 }
 
 /// Where a rebuild is.

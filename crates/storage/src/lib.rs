@@ -511,6 +511,9 @@ pub trait Database: Send + Sync + 'static {
 
     /// The change feed: changes with id greater than `after`, oldest first, at most `limit`.
     fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+    /// Where the change feed stands relative to `after`: the last change id (`after` when none
+    /// follow) and how many changes follow `after`. One indexed read: how far a follower lags.
+    fn changes_after(&self, after: i64) -> Result<(i64, u64)>;
 
     // The shelf.
     /// A page of a shelf list, in shelf order (sort key, then item id).

@@ -1216,6 +1216,13 @@ impl Database for PostgresDatabase {
         })
     }
 
+    fn changes_after(&self, after: i64) -> Result<(i64, u64)> {
+        self.read(|cx| {
+            let row = cx.query_one("SELECT coalesce(max(id), $1), count(*) FROM changes WHERE id > $1", &[&after])?;
+            Ok((row.try_get(0)?, u64::try_from(row.try_get::<_, i64>(1)?).unwrap_or(0)))
+        })
+    }
+
     fn shelf_list(&self, query: &ShelfQuery, page: &ShelfPage) -> Result<Vec<ShelfItem>> {
         let q = shelf_query(Dialect::Postgres, query, page.after.as_ref(), Some(page.limit));
         let params = boxed(&q.params);

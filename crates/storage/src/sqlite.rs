@@ -1049,6 +1049,15 @@ impl Database for SqliteDatabase {
         })
     }
 
+    fn changes_after(&self, after: i64) -> Result<(i64, u64)> {
+        self.read(|tx| {
+            let (last, count): (i64, i64) = tx
+                .prepare_cached("SELECT coalesce(max(id), ?1), count(*) FROM changes WHERE id > ?1")?
+                .query_row([after], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok((last, u64::try_from(count).unwrap_or(0)))
+        })
+    }
+
     fn shelf_list(&self, query: &ShelfQuery, page: &ShelfPage) -> Result<Vec<ShelfItem>> {
         let q = shelf_query(Dialect::Sqlite, query, page.after.as_ref(), Some(page.limit));
         self.read(|tx| query_shelf(tx, &q))

@@ -906,6 +906,11 @@ fn change_feed(db: &dyn Database) {
     // Branch and patron writes are not in the feed (only records and items are indexed).
     db.upsert_branch(&Branch { code: code("WEST"), name: "West".into() }).expect("branch");
     assert_eq!(db.changes(changes[5].id, 10).expect("changes"), vec![]);
+    // Where the feed stands, as a follower asks it.
+    let last = changes.last().expect("changes").id;
+    assert_eq!(db.changes_after(0).expect("position"), (last, changes.len() as u64));
+    assert_eq!(db.changes_after(changes[3].id).expect("position"), (last, (changes.len() - 4) as u64));
+    assert_eq!(db.changes_after(last).expect("position"), (last, 0));
 }
 
 fn concurrent_writers(db: &dyn Database) {
