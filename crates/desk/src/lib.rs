@@ -7,16 +7,16 @@
 //! its pure decision, and storage writes what the decision allows, or nothing. Refusals come
 //! back with their stable codes and the sentence a clerk reads out.
 //!
-//! Not here yet (issue 4): holds (the queue is empty, so a check-in never traps), blocks other
-//! than expiry, fines and overdues (no stored blocks), staff accounts (an override takes the
-//! acting [`circulation::Staff`] from the caller, and the HTTP edge offers none until staff log
-//! in), lost items, notices.
+//! Not here yet (issue 4): holds (the queue is empty, so a check-in never traps), stored blocks
+//! (an expired card, fines over the limit and too many overdue loans do block), staff accounts
+//! (an override takes the acting [`circulation::Staff`] from the caller, and the HTTP edge offers
+//! none until staff log in), payments and waivers, lost items, notices.
 
 mod settings;
 
 pub use settings::{BranchCalendar, Circulation, CirculationSettings, RuleSettingsText, SettingsError, Week};
 
-use catalog::{Barcode, Code, ItemStatus, Money};
+use catalog::{Barcode, Code, ItemStatus};
 use chrono::{DateTime, Utc};
 use circulation::{
     BranchContext, CalendarError, CheckIn, CheckInError, CheckInRequest, CheckoutRequest, DueDate, FineTerms,
@@ -330,9 +330,4 @@ impl Desk {
             None => Err(DeskError::Storage(StorageError::Other("the check-in decision was not asked".to_string()))),
         }
     }
-}
-
-/// Money as the desk says it: `1.50`.
-pub fn amount(m: Money) -> String {
-    m.to_string()
 }
