@@ -1325,7 +1325,42 @@ impl Database for PostgresDatabase {
         now: DateTime<Utc>,
         decide: &mut dyn FnMut(&CheckoutContext) -> Option<LoanWrite>,
     ) -> Result<Option<Loan>> {
-        self.checkout_impl(card_number, barcode, now, decide)
+        let card = card_number.trim();
+        self.write(|w| {
+            let patron = account_by_card(&mut w.cx, card)?
+                .ok_or_else(|| StorageError::NotFound { what: "patron card", key: card.to_string() })?;
+            let (item, loanable) = lock_item(&mut w.cx, barcode)?;
+            let counts = w.cx.query_one(
+                "SELECT coalesce(sum(open_loans), 0)::int8, \
+                        coalesce(sum(CASE WHEN item_type = $2 THEN open_loans END), 0)::int8 \
+                 FROM patron_loan_counts WHERE patron_id = $1",
+                &[&patron.id, &item.item.item_type.as_str()],
+            )?;
+            let context = CheckoutContext {
+                open_loan: open_loan(&mut w.cx, item.id)?,
+                loans_total: u32::try_from(counts.try_get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                loans_of_item_type: u32::try_from(counts.try_get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?,
+                patron,
+                item,
+                loanable,
+            };
+            let Some(write) = decide(&context) else { return Ok(None) };
+            let (patron, item) = (&context.patron, &context.item);
+            let id: LoanId =
+                w.cx.query_one(
+                    "INSERT INTO loans (item_id, patron_id, checkout_branch, checked_out_at, due_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[&item.id, &patron.id, &write.checkout_branch.as_str(), &now, &write.due_at],
+                )?
+                .try_get(0)?;
+            count_loan(w, patron.id, &item.item.item_type, 1)?;
+            set_item_status(w, item.id, ItemStatus::CheckedOut, &write.checkout_branch)?;
+            if let Some(o) = &write.override_entry {
+                log_override(w, now, "checkout", patron.id, o)?;
+            }
+            Ok(Some(get_loan(&mut w.cx, id)?))
+        })
     }
 
     fn renew(
@@ -1334,7 +1369,23 @@ impl Database for PostgresDatabase {
         now: DateTime<Utc>,
         decide: &mut dyn FnMut(&RenewalContext) -> Option<RenewalWrite>,
     ) -> Result<Option<Loan>> {
-        self.renew_impl(barcode, now, decide)
+        self.write(|w| {
+            let (item, _) = lock_item(&mut w.cx, barcode)?;
+            let loan = open_loan(&mut w.cx, item.id)?
+                .ok_or_else(|| StorageError::NotFound { what: "loan of item", key: barcode.to_string() })?;
+            let patron = account_by_id(&mut w.cx, loan.patron_id)?;
+            let context =
+                RenewalContext { overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?, patron, item, loan };
+            let Some(write) = decide(&context) else { return Ok(None) };
+            w.cx.execute(
+                "UPDATE loans SET due_at = $1, renewals = renewals + 1 WHERE id = $2",
+                &[&write.due_at, &context.loan.id],
+            )?;
+            if let Some(o) = &write.override_entry {
+                log_override(w, now, "renew", context.patron.id, o)?;
+            }
+            Ok(Some(get_loan(&mut w.cx, context.loan.id)?))
+        })
     }
 
     fn check_in(
@@ -1343,7 +1394,47 @@ impl Database for PostgresDatabase {
         now: DateTime<Utc>,
         decide: &mut dyn FnMut(&CheckinContext) -> Option<CheckinWrite>,
     ) -> Result<bool> {
-        self.check_in_impl(barcode, now, decide)
+        self.write(|w| {
+            let (item, _) = lock_item(&mut w.cx, barcode)?;
+            let loan = match open_loan(&mut w.cx, item.id)? {
+                None => None,
+                Some(loan) => {
+                    let patron = account_by_id(&mut w.cx, loan.patron_id)?;
+                    Some((loan, patron))
+                }
+            };
+            let already: i64 = match &loan {
+                None => 0,
+                Some((l, _)) => w
+                    .cx
+                    .query_one(
+                        "SELECT coalesce(sum(amount), 0)::int8 FROM ledger_entries WHERE loan_id = $1 AND kind = 'overdue'",
+                        &[&l.id],
+                    )?
+                    .try_get(0)?,
+            };
+            let context = CheckinContext { item, loan, already_charged: Money::from_minor(already) };
+            let Some(write) = decide(&context) else { return Ok(false) };
+            if let Some((loan, patron)) = &context.loan {
+                w.cx.execute(
+                    "UPDATE loans SET returned_at = $1, return_branch = $2 WHERE id = $3",
+                    &[&write.returned_at, &write.return_branch.as_str(), &loan.id],
+                )?;
+                count_loan(w, patron.id, &context.item.item.item_type, -1)?;
+                let charge = write.overdue_charge.minor();
+                if charge > 0 {
+                    let note = format!("overdue, returned {}", common::rfc3339(write.returned_at));
+                    w.cx.execute(
+                        "INSERT INTO ledger_entries (patron_id, kind, amount, loan_id, at, note) \
+                         VALUES ($1, 'overdue', $2, $3, $4, $5)",
+                        &[&patron.id, &charge, &loan.id, &now, &note],
+                    )?;
+                    w.cx.execute("UPDATE patrons SET balance = balance + $1 WHERE id = $2", &[&charge, &patron.id])?;
+                }
+            }
+            set_item_status(w, context.item.id, write.status, &write.holding_branch)?;
+            Ok(true)
+        })
     }
 
     fn patron_account(&self, card_number: &str) -> Result<Option<PatronAccount>> {
@@ -1465,127 +1556,6 @@ fn set_item_status(w: &mut Tx<'_, '_>, id: ItemId, status: ItemStatus, holding: 
 
 fn get_loan<C: GenericClient>(cx: &mut Cx<'_, C>, id: LoanId) -> Result<Loan> {
     loan_from_row(&cx.query_one(&format!("SELECT {LOAN_COLUMNS} FROM loans l WHERE l.id = $1"), &[&id])?)
-}
-
-impl PostgresDatabase {
-    pub(crate) fn checkout_impl(
-        &self,
-        card_number: &str,
-        barcode: &Barcode,
-        now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&CheckoutContext) -> Option<LoanWrite>,
-    ) -> Result<Option<Loan>> {
-        let card = card_number.trim();
-        self.write(|w| {
-            let patron = account_by_card(&mut w.cx, card)?
-                .ok_or_else(|| StorageError::NotFound { what: "patron card", key: card.to_string() })?;
-            let (item, loanable) = lock_item(&mut w.cx, barcode)?;
-            let counts = w.cx.query_one(
-                "SELECT coalesce(sum(open_loans), 0)::int8, \
-                        coalesce(sum(CASE WHEN item_type = $2 THEN open_loans END), 0)::int8 \
-                 FROM patron_loan_counts WHERE patron_id = $1",
-                &[&patron.id, &item.item.item_type.as_str()],
-            )?;
-            let context = CheckoutContext {
-                open_loan: open_loan(&mut w.cx, item.id)?,
-                loans_total: u32::try_from(counts.try_get::<_, i64>(0)?).unwrap_or(u32::MAX),
-                loans_of_item_type: u32::try_from(counts.try_get::<_, i64>(1)?).unwrap_or(u32::MAX),
-                overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?,
-                patron,
-                item,
-                loanable,
-            };
-            let Some(write) = decide(&context) else { return Ok(None) };
-            let (patron, item) = (&context.patron, &context.item);
-            let id: LoanId =
-                w.cx.query_one(
-                    "INSERT INTO loans (item_id, patron_id, checkout_branch, checked_out_at, due_at) \
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                    &[&item.id, &patron.id, &write.checkout_branch.as_str(), &now, &write.due_at],
-                )?
-                .try_get(0)?;
-            count_loan(w, patron.id, &item.item.item_type, 1)?;
-            set_item_status(w, item.id, ItemStatus::CheckedOut, &write.checkout_branch)?;
-            if let Some(o) = &write.override_entry {
-                log_override(w, now, "checkout", patron.id, o)?;
-            }
-            Ok(Some(get_loan(&mut w.cx, id)?))
-        })
-    }
-
-    pub(crate) fn renew_impl(
-        &self,
-        barcode: &Barcode,
-        now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&RenewalContext) -> Option<RenewalWrite>,
-    ) -> Result<Option<Loan>> {
-        self.write(|w| {
-            let (item, _) = lock_item(&mut w.cx, barcode)?;
-            let loan = open_loan(&mut w.cx, item.id)?
-                .ok_or_else(|| StorageError::NotFound { what: "loan of item", key: barcode.to_string() })?;
-            let patron = account_by_id(&mut w.cx, loan.patron_id)?;
-            let context =
-                RenewalContext { overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?, patron, item, loan };
-            let Some(write) = decide(&context) else { return Ok(None) };
-            w.cx.execute(
-                "UPDATE loans SET due_at = $1, renewals = renewals + 1 WHERE id = $2",
-                &[&write.due_at, &context.loan.id],
-            )?;
-            if let Some(o) = &write.override_entry {
-                log_override(w, now, "renew", context.patron.id, o)?;
-            }
-            Ok(Some(get_loan(&mut w.cx, context.loan.id)?))
-        })
-    }
-
-    pub(crate) fn check_in_impl(
-        &self,
-        barcode: &Barcode,
-        now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&CheckinContext) -> Option<CheckinWrite>,
-    ) -> Result<bool> {
-        self.write(|w| {
-            let (item, _) = lock_item(&mut w.cx, barcode)?;
-            let loan = match open_loan(&mut w.cx, item.id)? {
-                None => None,
-                Some(loan) => {
-                    let patron = account_by_id(&mut w.cx, loan.patron_id)?;
-                    Some((loan, patron))
-                }
-            };
-            let already: i64 = match &loan {
-                None => 0,
-                Some((l, _)) => w
-                    .cx
-                    .query_one(
-                        "SELECT coalesce(sum(amount), 0)::int8 FROM ledger_entries WHERE loan_id = $1 AND kind = 'overdue'",
-                        &[&l.id],
-                    )?
-                    .try_get(0)?,
-            };
-            let context = CheckinContext { item, loan, already_charged: Money::from_minor(already) };
-            let Some(write) = decide(&context) else { return Ok(false) };
-            if let Some((loan, patron)) = &context.loan {
-                w.cx.execute(
-                    "UPDATE loans SET returned_at = $1, return_branch = $2 WHERE id = $3",
-                    &[&write.returned_at, &write.return_branch.as_str(), &loan.id],
-                )?;
-                count_loan(w, patron.id, &context.item.item.item_type, -1)?;
-                let charge = write.overdue_charge.minor();
-                if charge > 0 {
-                    let note = format!("overdue, returned {}", common::rfc3339(write.returned_at));
-                    w.cx.execute(
-                        "INSERT INTO ledger_entries (patron_id, kind, amount, loan_id, at, note) \
-                         VALUES ($1, 'overdue', $2, $3, $4, $5)",
-                        &[&patron.id, &charge, &loan.id, &now, &note],
-                    )?;
-                    w.cx.execute("UPDATE patrons SET balance = balance + $1 WHERE id = $2", &[&charge, &patron.id])?;
-                }
-            }
-            set_item_status(w, context.item.id, write.status, &write.holding_branch)?;
-            Ok(true)
-        })
-    }
 }
 
 #[cfg(test)]

@@ -84,16 +84,21 @@ impl SqliteDatabase {
         &self.path
     }
 
-    /// One write transaction on the writer connection.
+    /// One write transaction on the writer connection, stamped now.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>, &str) -> Result<T>) -> Result<T> {
+        self.write_at(common::now(), f)
+    }
+
+    /// One write transaction stamped `now`: circulation passes the caller's clock (tests, a
+    /// backdated desk).
+    fn write_at<T>(&self, now: DateTime<Utc>, f: impl FnOnce(&Transaction<'_>, &str) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         // A panic in an earlier call may have left a transaction open: end it.
         if conn.transaction_state(None::<&str>)? != TransactionState::None {
             conn.execute_batch("ROLLBACK")?;
         }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = common::rfc3339(common::now());
-        let value = f(&tx, &now)?;
+        let value = f(&tx, &common::rfc3339(now))?;
         tx.commit()?;
         Ok(value)
     }
@@ -438,9 +443,9 @@ const INSERT_ITEM_SKIP_EXISTING: &str = "INSERT INTO items (bib_id, barcode, hom
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16) \
      ON CONFLICT (barcode) DO NOTHING";
 
-/// The record's call numbers, read only when an item has none of its own.
-fn record_call_numbers(tx: &Connection, bib_id: BibId, item: &NewItem) -> Result<RecordCallNumbers> {
-    if common::has_own_call_number(item.call_number.as_deref()) {
+/// The record's call numbers, read (once) only when some of its items have none of their own.
+fn record_call_numbers(tx: &Connection, bib_id: BibId, items: &[NewItem]) -> Result<RecordCallNumbers> {
+    if items.iter().all(|i| common::has_own_call_number(i.call_number.as_deref())) {
         return Ok(RecordCallNumbers::default());
     }
     Ok(tx
@@ -540,6 +545,7 @@ fn insert_item(
     tx: &Connection,
     now: &str,
     bib_id: BibId,
+    record: &RecordCallNumbers,
     item: &NewItem,
     skip_existing: bool,
 ) -> Result<Option<ItemId>> {
@@ -547,7 +553,7 @@ fn insert_item(
     let sql = if skip_existing { INSERT_ITEM_SKIP_EXISTING } else { INSERT_ITEM };
     let location = item.location.as_ref().map(Code::as_str);
     let price = item.price.map(Money::minor);
-    let key = shelf_sort_key(item.call_number.as_deref(), &record_call_numbers(tx, bib_id, item)?);
+    let key = shelf_sort_key(item.call_number.as_deref(), record);
     let result = tx.prepare_cached(sql)?.execute(params![
         bib_id,
         item.barcode.as_str(),
@@ -690,8 +696,9 @@ impl BatchWriter for SqliteBatch<'_> {
 
     fn attach_items(&mut self, bib_id: BibId, items: &[NewItem]) -> Result<(u32, u32)> {
         let (mut added, mut existing) = (0, 0);
+        let record = record_call_numbers(self.tx, bib_id, items)?;
         for item in items {
-            match insert_item(self.tx, self.now, bib_id, item, true)? {
+            match insert_item(self.tx, self.now, bib_id, &record, item, true)? {
                 Some(_) => added += 1,
                 None => existing += 1,
             }
@@ -923,7 +930,8 @@ impl Database for SqliteDatabase {
 
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
         self.write(|tx, now| {
-            insert_item(tx, now, bib_id, item, false)?
+            let record = record_call_numbers(tx, bib_id, std::slice::from_ref(item))?;
+            insert_item(tx, now, bib_id, &record, item, false)?
                 .ok_or_else(|| StorageError::Other("item insert wrote no row".to_string()))
         })
     }
@@ -948,7 +956,10 @@ impl Database for SqliteDatabase {
             let Some(bib_id) = bib_id else {
                 return Err(StorageError::NotFound { what: "item", key: id.to_string() });
             };
-            let key = shelf_sort_key(item.call_number.as_deref(), &record_call_numbers(tx, bib_id, item)?);
+            let key = shelf_sort_key(
+                item.call_number.as_deref(),
+                &record_call_numbers(tx, bib_id, std::slice::from_ref(item))?,
+            );
             let result = tx
                 .prepare_cached(
                     "UPDATE items SET barcode = ?1, home_branch = ?2, holding_branch = ?3, location = ?4, \
@@ -1150,7 +1161,40 @@ impl Database for SqliteDatabase {
         now: DateTime<Utc>,
         decide: &mut dyn FnMut(&CheckoutContext) -> Option<LoanWrite>,
     ) -> Result<Option<Loan>> {
-        self.checkout_impl(card_number, barcode, now, decide)
+        self.write_at(now, |tx, now_text| {
+            let patron = account_where(tx, "card_number = ?1", &card_number.trim())?
+                .ok_or_else(|| StorageError::NotFound { what: "patron card", key: card_number.trim().to_string() })?;
+            let (item, loanable) = circulating_item(tx, barcode)?;
+            let (total, of_type): (i64, i64) = tx
+                .prepare_cached(
+                    "SELECT coalesce(sum(open_loans), 0), coalesce(sum(CASE WHEN item_type = ?2 THEN open_loans END), 0) \
+                     FROM patron_loan_counts WHERE patron_id = ?1",
+                )?
+                .query_row(params![patron.id, item.item.item_type.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let context = CheckoutContext {
+                open_loan: open_loan(tx, item.id)?,
+                loans_total: u32::try_from(total).unwrap_or(u32::MAX),
+                loans_of_item_type: u32::try_from(of_type).unwrap_or(u32::MAX),
+                overdue_loans: overdue_loans(tx, patron.id, now_text)?,
+                patron,
+                item,
+                loanable,
+            };
+            let Some(write) = decide(&context) else { return Ok(None) };
+            let (patron, item) = (&context.patron, &context.item);
+            tx.prepare_cached(
+                "INSERT INTO loans (item_id, patron_id, checkout_branch, checked_out_at, due_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![item.id, patron.id, write.checkout_branch.as_str(), now_text, common::rfc3339(write.due_at)])?;
+            let loan_id = tx.last_insert_rowid();
+            count_loan(tx, patron.id, &item.item.item_type, 1)?;
+            set_item_status(tx, now_text, item.id, ItemStatus::CheckedOut, Some(&write.checkout_branch))?;
+            if let Some(o) = &write.override_entry {
+                log_override(tx, now_text, "checkout", patron.id, o)?;
+            }
+            Ok(Some(get_loan(tx, loan_id)?))
+        })
     }
 
     fn renew(
@@ -1159,7 +1203,21 @@ impl Database for SqliteDatabase {
         now: DateTime<Utc>,
         decide: &mut dyn FnMut(&RenewalContext) -> Option<RenewalWrite>,
     ) -> Result<Option<Loan>> {
-        self.renew_impl(barcode, now, decide)
+        self.write_at(now, |tx, now_text| {
+            let (item, _) = circulating_item(tx, barcode)?;
+            let loan = open_loan(tx, item.id)?
+                .ok_or_else(|| StorageError::NotFound { what: "loan of item", key: barcode.to_string() })?;
+            let patron = account_where(tx, "id = ?1", &loan.patron_id)?
+                .ok_or_else(|| StorageError::Other(format!("loan {} names no patron", loan.id)))?;
+            let context = RenewalContext { overdue_loans: overdue_loans(tx, patron.id, now_text)?, patron, item, loan };
+            let Some(write) = decide(&context) else { return Ok(None) };
+            tx.prepare_cached("UPDATE loans SET due_at = ?1, renewals = renewals + 1 WHERE id = ?2")?
+                .execute(params![common::rfc3339(write.due_at), context.loan.id])?;
+            if let Some(o) = &write.override_entry {
+                log_override(tx, now_text, "renew", context.patron.id, o)?;
+            }
+            Ok(Some(get_loan(tx, context.loan.id)?))
+        })
     }
 
     fn check_in(
@@ -1168,7 +1226,49 @@ impl Database for SqliteDatabase {
         now: DateTime<Utc>,
         decide: &mut dyn FnMut(&CheckinContext) -> Option<CheckinWrite>,
     ) -> Result<bool> {
-        self.check_in_impl(barcode, now, decide)
+        self.write_at(now, |tx, now_text| {
+            let (item, _) = circulating_item(tx, barcode)?;
+            let loan = match open_loan(tx, item.id)? {
+                None => None,
+                Some(loan) => {
+                    let patron = account_where(tx, "id = ?1", &loan.patron_id)?
+                        .ok_or_else(|| StorageError::Other(format!("loan {} names no patron", loan.id)))?;
+                    Some((loan, patron))
+                }
+            };
+            let already: i64 = match &loan {
+                None => 0,
+                Some((l, _)) => tx
+                    .prepare_cached(
+                        "SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE loan_id = ?1 AND kind = 'overdue'",
+                    )?
+                    .query_row([l.id], |r| r.get(0))?,
+            };
+            let context = CheckinContext { item, loan, already_charged: Money::from_minor(already) };
+            let Some(write) = decide(&context) else { return Ok(false) };
+            if let Some((loan, patron)) = &context.loan {
+                tx.prepare_cached("UPDATE loans SET returned_at = ?1, return_branch = ?2 WHERE id = ?3")?
+                    .execute(params![common::rfc3339(write.returned_at), write.return_branch.as_str(), loan.id])?;
+                count_loan(tx, patron.id, &context.item.item.item_type, -1)?;
+                if write.overdue_charge.minor() > 0 {
+                    tx.prepare_cached(
+                        "INSERT INTO ledger_entries (patron_id, kind, amount, loan_id, at, note) \
+                         VALUES (?1, 'overdue', ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        patron.id,
+                        write.overdue_charge.minor(),
+                        loan.id,
+                        now_text,
+                        format!("overdue, returned {}", common::rfc3339(write.returned_at))
+                    ])?;
+                    tx.prepare_cached("UPDATE patrons SET balance = balance + ?1 WHERE id = ?2")?
+                        .execute(params![write.overdue_charge.minor(), patron.id])?;
+                }
+            }
+            set_item_status(tx, now_text, context.item.id, write.status, Some(&write.holding_branch))?;
+            Ok(true)
+        })
     }
 
     fn patron_account(&self, card_number: &str) -> Result<Option<PatronAccount>> {
@@ -1176,7 +1276,18 @@ impl Database for SqliteDatabase {
     }
 
     fn open_loans(&self, patron: PatronId) -> Result<Vec<Loan>> {
-        self.open_loans_impl(patron)
+        let sql = format!(
+            "SELECT {LOAN_COLUMNS} FROM loans l WHERE l.patron_id = ?1 AND l.returned_at IS NULL ORDER BY l.due_at, l.id"
+        );
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(&sql)?;
+            let mut rows = st.query([patron])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(loan_from_row(r)?);
+            }
+            Ok(out)
+        })
     }
 }
 
@@ -1281,150 +1392,4 @@ fn set_item_status(conn: &Connection, now: &str, id: ItemId, status: ItemStatus,
 fn get_loan(conn: &Connection, id: LoanId) -> Result<Loan> {
     let sql = format!("SELECT {LOAN_COLUMNS} FROM loans l WHERE l.id = ?1");
     conn.prepare_cached(&sql)?.query_row([id], |r| Ok(loan_from_row(r)))?
-}
-
-impl SqliteDatabase {
-    /// A circulation write at the caller's `now` (tests and backdated desks pass their clock).
-    fn circulate<T>(&self, now: DateTime<Utc>, f: impl FnOnce(&Transaction<'_>, &str) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if conn.transaction_state(None::<&str>)? != TransactionState::None {
-            conn.execute_batch("ROLLBACK")?;
-        }
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx, &common::rfc3339(now))?;
-        tx.commit()?;
-        Ok(value)
-    }
-
-    pub(crate) fn checkout_impl(
-        &self,
-        card_number: &str,
-        barcode: &Barcode,
-        now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&CheckoutContext) -> Option<LoanWrite>,
-    ) -> Result<Option<Loan>> {
-        self.circulate(now, |tx, now_text| {
-            let patron = account_where(tx, "card_number = ?1", &card_number.trim())?
-                .ok_or_else(|| StorageError::NotFound { what: "patron card", key: card_number.trim().to_string() })?;
-            let (item, loanable) = circulating_item(tx, barcode)?;
-            let (total, of_type): (i64, i64) = tx
-                .prepare_cached(
-                    "SELECT coalesce(sum(open_loans), 0), coalesce(sum(CASE WHEN item_type = ?2 THEN open_loans END), 0) \
-                     FROM patron_loan_counts WHERE patron_id = ?1",
-                )?
-                .query_row(params![patron.id, item.item.item_type.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            let context = CheckoutContext {
-                open_loan: open_loan(tx, item.id)?,
-                loans_total: u32::try_from(total).unwrap_or(u32::MAX),
-                loans_of_item_type: u32::try_from(of_type).unwrap_or(u32::MAX),
-                overdue_loans: overdue_loans(tx, patron.id, now_text)?,
-                patron,
-                item,
-                loanable,
-            };
-            let Some(write) = decide(&context) else { return Ok(None) };
-            let (patron, item) = (&context.patron, &context.item);
-            tx.prepare_cached(
-                "INSERT INTO loans (item_id, patron_id, checkout_branch, checked_out_at, due_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![item.id, patron.id, write.checkout_branch.as_str(), now_text, common::rfc3339(write.due_at)])?;
-            let loan_id = tx.last_insert_rowid();
-            count_loan(tx, patron.id, &item.item.item_type, 1)?;
-            set_item_status(tx, now_text, item.id, ItemStatus::CheckedOut, Some(&write.checkout_branch))?;
-            if let Some(o) = &write.override_entry {
-                log_override(tx, now_text, "checkout", patron.id, o)?;
-            }
-            Ok(Some(get_loan(tx, loan_id)?))
-        })
-    }
-
-    pub(crate) fn renew_impl(
-        &self,
-        barcode: &Barcode,
-        now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&RenewalContext) -> Option<RenewalWrite>,
-    ) -> Result<Option<Loan>> {
-        self.circulate(now, |tx, now_text| {
-            let (item, _) = circulating_item(tx, barcode)?;
-            let loan = open_loan(tx, item.id)?
-                .ok_or_else(|| StorageError::NotFound { what: "loan of item", key: barcode.to_string() })?;
-            let patron = account_where(tx, "id = ?1", &loan.patron_id)?
-                .ok_or_else(|| StorageError::Other(format!("loan {} names no patron", loan.id)))?;
-            let context = RenewalContext { overdue_loans: overdue_loans(tx, patron.id, now_text)?, patron, item, loan };
-            let Some(write) = decide(&context) else { return Ok(None) };
-            tx.prepare_cached("UPDATE loans SET due_at = ?1, renewals = renewals + 1 WHERE id = ?2")?
-                .execute(params![common::rfc3339(write.due_at), context.loan.id])?;
-            if let Some(o) = &write.override_entry {
-                log_override(tx, now_text, "renew", context.patron.id, o)?;
-            }
-            Ok(Some(get_loan(tx, context.loan.id)?))
-        })
-    }
-
-    pub(crate) fn check_in_impl(
-        &self,
-        barcode: &Barcode,
-        now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&CheckinContext) -> Option<CheckinWrite>,
-    ) -> Result<bool> {
-        self.circulate(now, |tx, now_text| {
-            let (item, _) = circulating_item(tx, barcode)?;
-            let loan = match open_loan(tx, item.id)? {
-                None => None,
-                Some(loan) => {
-                    let patron = account_where(tx, "id = ?1", &loan.patron_id)?
-                        .ok_or_else(|| StorageError::Other(format!("loan {} names no patron", loan.id)))?;
-                    Some((loan, patron))
-                }
-            };
-            let already: i64 = match &loan {
-                None => 0,
-                Some((l, _)) => tx
-                    .prepare_cached(
-                        "SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE loan_id = ?1 AND kind = 'overdue'",
-                    )?
-                    .query_row([l.id], |r| r.get(0))?,
-            };
-            let context = CheckinContext { item, loan, already_charged: Money::from_minor(already) };
-            let Some(write) = decide(&context) else { return Ok(false) };
-            if let Some((loan, patron)) = &context.loan {
-                tx.prepare_cached("UPDATE loans SET returned_at = ?1, return_branch = ?2 WHERE id = ?3")?
-                    .execute(params![common::rfc3339(write.returned_at), write.return_branch.as_str(), loan.id])?;
-                count_loan(tx, patron.id, &context.item.item.item_type, -1)?;
-                if write.overdue_charge.minor() > 0 {
-                    tx.prepare_cached(
-                        "INSERT INTO ledger_entries (patron_id, kind, amount, loan_id, at, note) \
-                         VALUES (?1, 'overdue', ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![
-                        patron.id,
-                        write.overdue_charge.minor(),
-                        loan.id,
-                        now_text,
-                        format!("overdue, returned {}", common::rfc3339(write.returned_at))
-                    ])?;
-                    tx.prepare_cached("UPDATE patrons SET balance = balance + ?1 WHERE id = ?2")?
-                        .execute(params![write.overdue_charge.minor(), patron.id])?;
-                }
-            }
-            set_item_status(tx, now_text, context.item.id, write.status, Some(&write.holding_branch))?;
-            Ok(true)
-        })
-    }
-
-    pub(crate) fn open_loans_impl(&self, patron: PatronId) -> Result<Vec<Loan>> {
-        let sql = format!(
-            "SELECT {LOAN_COLUMNS} FROM loans l WHERE l.patron_id = ?1 AND l.returned_at IS NULL ORDER BY l.due_at, l.id"
-        );
-        self.read(|tx| {
-            let mut st = tx.prepare_cached(&sql)?;
-            let mut rows = st.query([patron])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(loan_from_row(r)?);
-            }
-            Ok(out)
-        })
-    }
 }
