@@ -131,7 +131,7 @@ pub(crate) async fn check_in(
     let receipt = state
         .db(move |db| {
             desk.check_in(db, &item, &branch, returned_at, Utc::now())
-                .map_err(|e| desk_error(e, ErrorCode::CheckoutRefused))
+                .map_err(|e| desk_error(e, ErrorCode::InvalidCheckIn))
         })
         .await?;
     let d = &receipt.decision;

@@ -9,20 +9,6 @@ use axum::Json;
 use search::{FacetFilter, FacetName, SearchRequest, Sort};
 use serde_json::{json, Value};
 
-/// Facet names a request may filter on, as query parameters (`format=book,large_print`).
-const FACETS: [FacetName; 10] = [
-    FacetName::Format,
-    FacetName::Availability,
-    FacetName::Branch,
-    FacetName::Location,
-    FacetName::Language,
-    FacetName::Decade,
-    FacetName::Year,
-    FacetName::Subject,
-    FacetName::Author,
-    FacetName::Audience,
-];
-
 /// `GET /search?q=&sort=&offset=&limit=&<facet>=value[,value]`: hits, facet counts, and a
 /// message when the query had to be read as plain words.
 pub(crate) async fn search(
@@ -53,7 +39,8 @@ pub(crate) async fn search(
             format!("limit must be between 1 and {max}"),
         ));
     }
-    for facet in FACETS {
+    // Each facet filters as a query parameter of its name (`format=book,large_print`).
+    for facet in FacetName::ALL {
         if let Some(values) = params.take(facet.as_str())? {
             for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
                 request.filters.push(FacetFilter { facet, value: value.to_string() });
