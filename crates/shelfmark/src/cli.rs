@@ -385,14 +385,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 LabelKindArg::Spine => web::labels::LabelKind::Spine,
                 LabelKindArg::Barcode => web::labels::LabelKind::Barcode,
             };
-            let layout_name = layout.unwrap_or_else(|| kind.default_layout().to_string());
             let request = web::labels::LabelRequest {
                 kind,
                 barcodes,
-                layout: labels::SheetLayout::named(&layout_name).with_context(|| {
-                    let known: Vec<&str> = labels::SheetLayout::NAMED.iter().map(|(n, _)| *n).collect();
-                    format!("--layout {layout_name:?} is not one of {}", known.join(", "))
-                })?,
+                layout: kind.layout(layout.as_deref()).map_err(|m| anyhow::anyhow!("--layout: {m}"))?,
                 offset,
                 symbology: match symbology {
                     SymbologyArg::Codabar => labels::Symbology::Codabar,

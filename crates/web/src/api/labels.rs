@@ -35,6 +35,15 @@ impl LabelKind {
             LabelKind::Barcode => "avery-5160",
         }
     }
+
+    /// The named sheet layout, or this kind's default; the error names the layouts there are.
+    pub fn layout(self, name: Option<&str>) -> Result<SheetLayout, String> {
+        let name = name.unwrap_or(self.default_layout());
+        SheetLayout::named(name).ok_or_else(|| {
+            let known: Vec<&str> = SheetLayout::NAMED.iter().map(|(n, _)| *n).collect();
+            format!("layout {name:?} is not one of {}", known.join(", "))
+        })
+    }
 }
 
 /// A chosen set of items on a label sheet.
@@ -107,15 +116,9 @@ pub(crate) async fn print(
             ))
         }
     };
-    let layout_name = body.string("layout")?.unwrap_or_else(|| kind.default_layout().to_string());
-    let layout = SheetLayout::named(&layout_name).ok_or_else(|| {
-        let known: Vec<&str> = SheetLayout::NAMED.iter().map(|(n, _)| *n).collect();
-        ApiError::field(
-            ErrorCode::InvalidParameter,
-            "layout",
-            format!("layout {layout_name:?} is not one of {}", known.join(", ")),
-        )
-    })?;
+    let layout = kind
+        .layout(body.string("layout")?.as_deref())
+        .map_err(|m| ApiError::field(ErrorCode::InvalidParameter, "layout", m))?;
     let offset = match body.raw("offset") {
         None => 0,
         Some(v) => v.as_u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| {
