@@ -60,13 +60,23 @@ use std::collections::HashMap;
 
 mod common;
 mod config;
+pub mod holds;
+pub mod ledger;
 pub mod loans;
 mod migrate;
+pub mod notices;
+pub mod patrons;
 mod pool;
 pub mod postgres;
 pub mod sqlite;
+pub mod staff;
 
 pub use config::{open, PostgresOptions, SqliteOptions, StorageConfig};
+pub use holds::HoldStore;
+pub use ledger::LedgerStore;
+pub use notices::NoticeStore;
+pub use patrons::PatronStore;
+pub use staff::StaffStore;
 
 pub type BibId = i64;
 pub type ItemId = i64;
@@ -442,8 +452,10 @@ pub fn inventory_report(db: &dyn Database, id: InventoryId) -> Result<(Inventory
 }
 
 /// The seam in front of SQLite and PostgreSQL. Methods are synchronous (the server calls them
-/// from blocking tasks); each is exactly one transaction.
-pub trait Database: Send + Sync + 'static {
+/// from blocking tasks); each is exactly one transaction. The catalog, the shelf and loans are
+/// here; each other concern has a trait of its own in its module (staff, patrons, holds, ledger,
+/// notices), and `Database` requires them all, so a `dyn Database` offers every method.
+pub trait Database: StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + Send + Sync + 'static {
     /// "sqlite" or "postgresql", for `/health` and logs.
     fn backend(&self) -> &'static str;
 

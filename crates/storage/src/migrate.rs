@@ -16,12 +16,22 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../migrations/sqlite/0001_initial.sql") },
     Migration { version: 2, name: "shelf", sql: include_str!("../migrations/sqlite/0002_shelf.sql") },
     Migration { version: 3, name: "loans", sql: include_str!("../migrations/sqlite/0003_loans.sql") },
+    Migration { version: 4, name: "staff", sql: include_str!("../migrations/sqlite/0004_staff.sql") },
+    Migration { version: 5, name: "patrons", sql: include_str!("../migrations/sqlite/0005_patrons.sql") },
+    Migration { version: 6, name: "holds", sql: include_str!("../migrations/sqlite/0006_holds.sql") },
+    Migration { version: 7, name: "ledger", sql: include_str!("../migrations/sqlite/0007_ledger.sql") },
+    Migration { version: 8, name: "notices", sql: include_str!("../migrations/sqlite/0008_notices.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../migrations/postgres/0001_initial.sql") },
     Migration { version: 2, name: "shelf", sql: include_str!("../migrations/postgres/0002_shelf.sql") },
     Migration { version: 3, name: "loans", sql: include_str!("../migrations/postgres/0003_loans.sql") },
+    Migration { version: 4, name: "staff", sql: include_str!("../migrations/postgres/0004_staff.sql") },
+    Migration { version: 5, name: "patrons", sql: include_str!("../migrations/postgres/0005_patrons.sql") },
+    Migration { version: 6, name: "holds", sql: include_str!("../migrations/postgres/0006_holds.sql") },
+    Migration { version: 7, name: "ledger", sql: include_str!("../migrations/postgres/0007_ledger.sql") },
+    Migration { version: 8, name: "notices", sql: include_str!("../migrations/postgres/0008_notices.sql") },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.

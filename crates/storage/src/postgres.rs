@@ -13,6 +13,12 @@
 //! commit: change ids are handed out in commit order. Export reads in one REPEATABLE READ, READ
 //! ONLY transaction through a portal (a server-side cursor), a chunk of records at a time.
 
+mod holds;
+mod ledger;
+mod notices;
+mod patrons;
+mod staff;
+
 use crate::common::{
     self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, item_acquired_on, item_refs,
     items_query, no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items,

@@ -10,6 +10,12 @@
 //! a power cut may lose the last commits but never corrupts the file), `foreign_keys=ON`,
 //! `busy_timeout=5s` (another process, such as a backup, may hold the lock briefly).
 
+mod holds;
+mod ledger;
+mod notices;
+mod patrons;
+mod staff;
+
 use crate::common::{
     self, branch_has_items, branch_has_patrons, change_from, distinct, item_acquired_on, item_refs, items_query,
     no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items, records_query,

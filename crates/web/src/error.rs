@@ -83,6 +83,11 @@ error_codes! {
     UnknownCard => NOT_FOUND, "unknown_card";
     /// The copy is not on loan (a renewal).
     NotOnLoan => CONFLICT, "not_on_loan";
+    /// No valid session or API token came with a request that needs one.
+    Unauthenticated => UNAUTHORIZED, "unauthenticated";
+    /// The staff member signed in lacks the permission the action needs (or may not act at
+    /// that branch); the message names the permission.
+    Forbidden => FORBIDDEN, "forbidden";
     RouteNotFound => NOT_FOUND, "route_not_found";
     BranchNotFound => NOT_FOUND, "branch_not_found";
     RecordNotFound => NOT_FOUND, "record_not_found";

@@ -28,6 +28,7 @@
 
 mod api;
 pub use api::labels;
+mod auth;
 pub mod error;
 mod html;
 mod marcio;

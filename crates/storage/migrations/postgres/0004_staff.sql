@@ -1,0 +1,2 @@
+-- staff: reserved for the staff work (issue 4).
+SELECT 1;

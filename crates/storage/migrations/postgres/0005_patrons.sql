@@ -1,0 +1,2 @@
+-- patrons: reserved for the patrons work (issue 4).
+SELECT 1;

@@ -1,0 +1,2 @@
+-- ledger: reserved for the ledger work (issue 4).
+SELECT 1;

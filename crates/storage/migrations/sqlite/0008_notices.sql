@@ -1,0 +1,2 @@
+-- notices: reserved for the notices work (issue 4).
+SELECT 1;

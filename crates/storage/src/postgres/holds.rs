@@ -1,0 +1,4 @@
+use super::PostgresDatabase;
+use crate::holds::HoldStore;
+
+impl HoldStore for PostgresDatabase {}

@@ -1,0 +1,4 @@
+use super::PostgresDatabase;
+use crate::ledger::LedgerStore;
+
+impl LedgerStore for PostgresDatabase {}

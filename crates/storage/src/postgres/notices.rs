@@ -1,0 +1,4 @@
+use super::PostgresDatabase;
+use crate::notices::NoticeStore;
+
+impl NoticeStore for PostgresDatabase {}

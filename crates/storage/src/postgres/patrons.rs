@@ -1,0 +1,4 @@
+use super::PostgresDatabase;
+use crate::patrons::PatronStore;
+
+impl PatronStore for PostgresDatabase {}

@@ -1,0 +1,4 @@
+use super::PostgresDatabase;
+use crate::staff::StaffStore;
+
+impl StaffStore for PostgresDatabase {}

@@ -1,0 +1,4 @@
+use super::SqliteDatabase;
+use crate::holds::HoldStore;
+
+impl HoldStore for SqliteDatabase {}

@@ -1,0 +1,4 @@
+use super::SqliteDatabase;
+use crate::ledger::LedgerStore;
+
+impl LedgerStore for SqliteDatabase {}

@@ -1,0 +1,4 @@
+use super::SqliteDatabase;
+use crate::notices::NoticeStore;
+
+impl NoticeStore for SqliteDatabase {}

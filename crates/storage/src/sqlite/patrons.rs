@@ -1,0 +1,4 @@
+use super::SqliteDatabase;
+use crate::patrons::PatronStore;
+
+impl PatronStore for SqliteDatabase {}

@@ -1,0 +1,4 @@
+use super::SqliteDatabase;
+use crate::staff::StaffStore;
+
+impl StaffStore for SqliteDatabase {}

@@ -1,0 +1,159 @@
+//! The test harness every web test binary shares: the real server on 127.0.0.1:0 over a real
+//! database (SQLite in a temporary directory, or PostgreSQL in a schema of its own), spoken to
+//! over HTTP with reqwest, and the fixtures the tests build on.
+
+#![allow(dead_code)] // each test binary uses its own part of the harness
+
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+pub struct App {
+    pub base: String,
+    pub client: Client,
+    pub db: std::sync::Arc<dyn storage::Database>,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_str().expect("utf-8 temp path").to_string();
+    spawn_app_on(storage::StorageConfig::parse(&path), dir).await
+}
+
+/// The server over PostgreSQL in a schema of its own, when `SHELFMARK_TEST_DATABASE_URL` names
+/// a server; `None` otherwise, except under `CI`, where PostgreSQL must be tested.
+pub async fn spawn_app_on_postgres(test: &str) -> Option<App> {
+    let url = match std::env::var("SHELFMARK_TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => panic!("CI is set but SHELFMARK_TEST_DATABASE_URL is not"),
+        _ => {
+            eprintln!("skipping PostgreSQL: SHELFMARK_TEST_DATABASE_URL is not set");
+            return None;
+        }
+    };
+    let mut options = storage::PostgresOptions::new(url);
+    options.schema = Some(format!("web_{test}_{}", std::process::id()));
+    Some(spawn_app_on(storage::StorageConfig::Postgres(options), tempfile::tempdir().expect("temp dir")).await)
+}
+
+pub async fn spawn_app_on(storage_config: storage::StorageConfig, dir: tempfile::TempDir) -> App {
+    let db = tokio::task::spawn_blocking(move || storage::open(&storage_config))
+        .await
+        .expect("join")
+        .expect("open database");
+    let config = web::WebConfig { library_name: "Riverton <Test> Library".into(), ..Default::default() };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let desk = desk::Desk::new(desk::CirculationSettings::default().build().expect("default circulation settings"));
+    let index_dir = dir.path().join("index");
+    let search_db = db.clone();
+    let search = tokio::task::spawn_blocking(move || {
+        web::Search::start(&index_dir, search_db, search::IndexSettings::default())
+    })
+    .await
+    .expect("join")
+    .expect("search index");
+    tokio::spawn(web::serve(listener, web::router(db.clone(), config, desk, Some(search))));
+    App { base: format!("http://{addr}"), client: Client::new(), db, _dir: dir }
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("POST")
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        self.client.put(self.url(path)).json(body).send().await.expect("PUT")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client.delete(self.url(path)).send().await.expect("DELETE")
+    }
+
+    /// Branches CEN and OAK, locations AF and REF, item types BK and REF.
+    pub async fn organisation(&self) {
+        for (code, name) in [("CEN", "Central Library"), ("OAK", "Oak Hill Branch")] {
+            let r = self.post("/api/v1/branches", &json!({"code": code, "name": name})).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        for (code, name) in [("AF", "Adult Fiction"), ("REF", "Reference")] {
+            let r = self.put(&format!("/api/v1/locations/{code}"), &json!({"name": name})).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        let r = self.put("/api/v1/item-types/BK", &json!({"name": "Book"})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = self.put("/api/v1/item-types/REF", &json!({"name": "Reference", "loanable": false})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+
+    /// Creates a record; returns its id.
+    pub async fn record(&self, title: &str, year: u32) -> i64 {
+        let r = self.post("/api/v1/records", &marc_json(title, year)).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+        let body: Value = r.json().await.expect("json");
+        body["id"].as_i64().expect("id")
+    }
+}
+
+pub fn marc_json(title: &str, year: u32) -> Value {
+    json!({
+        "leader": "00000nam a2200000 i 4500",
+        "fields": [
+            {"008": format!("200101s{year}    nyu           000 1 eng d")},
+            {"020": {"ind1": " ", "ind2": " ", "subfields": [{"a": "0-306-40615-2"}]}},
+            {"100": {"ind1": "1", "ind2": " ", "subfields": [{"a": "Bradbury, Ray,"}, {"e": "author."}]}},
+            {"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": format!("{title} /")}, {"c": "Ray Bradbury."}]}},
+            {"264": {"ind1": " ", "ind2": "1", "subfields": [{"a": "New York :"}, {"b": "Ballantine,"}, {"c": year.to_string()}]}},
+            {"650": {"ind1": " ", "ind2": "0", "subfields": [{"a": "Censorship"}, {"v": "Fiction."}]}}
+        ]
+    })
+}
+
+pub fn item_json(barcode: &str) -> Value {
+    json!({"barcode": barcode, "home_branch": "CEN", "location": "AF", "item_type": "BK",
+           "call_number": "FIC BRADBURY", "price": "24.95", "acquired_on": "2024-03-01"})
+}
+
+/// Asserts an error response: status, `error.code` and `error.field`.
+pub async fn assert_error(r: Response, status: StatusCode, code: &str, field: Option<&str>) -> Value {
+    assert_eq!(r.status(), status);
+    assert!(r.headers()[CONTENT_TYPE].to_str().unwrap_or("").starts_with("application/json"));
+    let body: Value = r.json().await.expect("error body is JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert_eq!(body["error"]["field"].as_str(), field, "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    body
+}
+
+impl App {
+    /// Registers patrons (the patron API comes with issue 4's registration work).
+    pub async fn patrons(&self, cards: &[&str]) {
+        let db = self.db.clone();
+        let cards: Vec<String> = cards.iter().map(|c| c.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            for card in cards {
+                db.upsert_patron(&storage::Patron {
+                    card_number: card.clone(),
+                    surname: "Reader".into(),
+                    first_name: card,
+                    category: catalog::Code::parse("ADULT").expect("code"),
+                    home_branch: catalog::Code::parse("CEN").expect("code"),
+                    expiry_date: "2099-12-31".into(),
+                    email: None,
+                })
+                .expect("patron");
+            }
+        })
+        .await
+        .expect("join");
+    }
+}
