@@ -24,6 +24,7 @@
 //! | `/api/v1/search` | GET (the catalog's full-text search with facets) |
 //! | `/api/v1/inventories`, `/api/v1/inventories/{id}` | POST / GET |
 //! | `/api/v1/inventories/{id}/scans`, `/api/v1/inventories/{id}/report` | POST / GET |
+//! | `/api/v1/openapi.json` | GET (this table, as OpenAPI 3.1) |
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
 
 mod api;
@@ -32,6 +33,7 @@ mod auth;
 pub mod error;
 mod html;
 mod marcio;
+mod openapi;
 mod pages;
 
 use axum::routing::get;

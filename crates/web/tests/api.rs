@@ -608,3 +608,39 @@ async fn a_new_record_becomes_searchable() {
     )
     .await;
 }
+
+/// The served OpenAPI document passes `openapi-spec-validator` (PyPI; `scripts/test` installs
+/// it into the test venv and sets `SHELFMARK_PYTHON`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_is_valid_openapi() {
+    let app = spawn_app().await;
+    let r = app.get("/api/v1/openapi.json").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.expect("json");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let python = std::env::var("SHELFMARK_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_validator = std::process::Command::new(&python)
+        .args(["-c", "import openapi_spec_validator"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_validator {
+        assert!(std::env::var_os("CI").is_none(), "CI is set but {python} has no openapi_spec_validator");
+        eprintln!("skipping the OpenAPI validation: {python} has no openapi_spec_validator");
+        return;
+    }
+    let file = app._dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).expect("write");
+    let out = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))",
+        ])
+        .arg(&file)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator refused the document:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

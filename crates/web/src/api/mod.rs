@@ -47,8 +47,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/inventories/{id}", get(shelf::get_inventory))
         .route("/inventories/{id}/scans", axum::routing::post(shelf::add_scans))
         .route("/inventories/{id}/report", get(shelf::report))
+        .route("/openapi.json", get(openapi))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// `GET /api/v1/openapi.json`: the API described in OpenAPI 3.1.
+async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
 }
 
 async fn route_not_found() -> ApiError {

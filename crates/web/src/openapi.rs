@@ -1,0 +1,676 @@
+//! The API's OpenAPI 3.1 description, served at `GET /api/v1/openapi.json`.
+//!
+//! Written as one table, [`OPERATIONS`], instead of annotations on the handlers: the handlers
+//! parse their bodies by hand (so that every error names its field), and a table a person reads
+//! top to bottom is the documentation. It cannot drift from the router: a unit test reads the
+//! routes out of `api/mod.rs` and fails when a route and the table disagree, and `scripts/test`
+//! checks the served document with `openapi-spec-validator`.
+
+use crate::error::ErrorCode;
+use serde_json::{json, Map, Value};
+
+/// A JSON body member or query parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field {
+    pub name: &'static str,
+    /// `string`, `integer`, `boolean`, `object`, `array`, or one of the string formats this API
+    /// uses: `money` (a decimal string such as "12.50"), `date` (YYYY-MM-DD), `date-time` (RFC 3339).
+    pub ty: &'static str,
+    pub required: bool,
+    pub about: &'static str,
+}
+
+const fn req(name: &'static str, ty: &'static str, about: &'static str) -> Field {
+    Field { name, ty, required: true, about }
+}
+
+const fn opt(name: &'static str, ty: &'static str, about: &'static str) -> Field {
+    Field { name, ty, required: false, about }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Body {
+    None,
+    Json(&'static [Field]),
+    /// Another media type (MARCXML, text/plain barcodes, CSV), described in words.
+    Other(&'static str, &'static str),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Operation {
+    pub method: &'static str,
+    /// Under `/api/v1`, with `{name}` path parameters as the router writes them.
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// The permission the signed-in staff member needs; `None`: public (the OPAC's reads).
+    pub permission: Option<&'static str>,
+    pub query: &'static [Field],
+    pub body: Body,
+    pub status: u16,
+    /// What a successful answer holds.
+    pub answer: &'static str,
+}
+
+const PAGE: &[Field] = &[
+    opt("after", "integer", "keyset paging: the last id of the previous page"),
+    opt("limit", "integer", "page size (default 50, at most the server's maximum)"),
+];
+
+const ITEM_FIELDS: &[Field] = &[
+    req("barcode", "string", "the copy's barcode (unique)"),
+    req("home_branch", "string", "branch code"),
+    opt("holding_branch", "string", "branch code; defaults to the home branch"),
+    opt("location", "string", "shelving location code"),
+    req("item_type", "string", "item type code"),
+    opt("call_number", "string", "the copy's own call number; else the record's is used"),
+    opt("collection", "string", ""),
+    opt(
+        "status",
+        "string",
+        "available, checked_out, in_transit, on_hold_shelf, lost, missing, damaged, in_repair, withdrawn, on_order",
+    ),
+    opt("price", "money", "replacement price"),
+    opt("acquired_on", "date", ""),
+    opt("materials_specified", "string", "parts to count at checkout and check-in"),
+    opt("public_note", "string", ""),
+    opt("staff_note", "string", ""),
+];
+
+const MARC_BODY: Body = Body::Other(
+    "application/json",
+    "the record as MARC-in-JSON (`leader`, `fields`); `application/marcxml+xml` is accepted too",
+);
+
+/// Every operation of the API.
+pub(crate) const OPERATIONS: &[Operation] = &[
+    Operation {
+        method: "get",
+        path: "/branches",
+        summary: "List branches",
+        permission: None,
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "`branches`: code and name of each",
+    },
+    Operation {
+        method: "post",
+        path: "/branches",
+        summary: "Create a branch",
+        permission: Some("configure"),
+        query: &[],
+        body: Body::Json(&[req("code", "string", "1-32 letters, digits, -, _ or ."), req("name", "string", "")]),
+        status: 201,
+        answer: "the branch",
+    },
+    Operation {
+        method: "get",
+        path: "/branches/{code}",
+        summary: "One branch",
+        permission: None,
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "the branch",
+    },
+    Operation {
+        method: "put",
+        path: "/branches/{code}",
+        summary: "Create or rename a branch",
+        permission: Some("configure"),
+        query: &[],
+        body: Body::Json(&[opt("code", "string", "must equal the path's code"), req("name", "string", "")]),
+        status: 200,
+        answer: "the branch (201 when created)",
+    },
+    Operation {
+        method: "delete",
+        path: "/branches/{code}",
+        summary: "Delete a branch no item or patron names",
+        permission: Some("configure"),
+        query: &[],
+        body: Body::None,
+        status: 204,
+        answer: "nothing",
+    },
+    Operation {
+        method: "get",
+        path: "/locations",
+        summary: "List shelving locations",
+        permission: None,
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "`locations`",
+    },
+    Operation {
+        method: "put",
+        path: "/locations/{code}",
+        summary: "Create or rename a shelving location",
+        permission: Some("configure"),
+        query: &[],
+        body: Body::Json(&[opt("code", "string", "must equal the path's code"), req("name", "string", "")]),
+        status: 200,
+        answer: "the location (201 when created)",
+    },
+    Operation {
+        method: "get",
+        path: "/item-types",
+        summary: "List item types",
+        permission: None,
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "`item_types`",
+    },
+    Operation {
+        method: "put",
+        path: "/item-types/{code}",
+        summary: "Create or change an item type",
+        permission: Some("configure"),
+        query: &[],
+        body: Body::Json(&[
+            opt("code", "string", "must equal the path's code"),
+            req("name", "string", ""),
+            opt("loanable", "boolean", "false: reference only"),
+        ]),
+        status: 200,
+        answer: "the item type (201 when created)",
+    },
+    Operation {
+        method: "get",
+        path: "/records",
+        summary: "List and filter bibliographic records",
+        permission: None,
+        query: &[
+            opt("title", "string", "substring, any case"),
+            opt("author", "string", "substring, any case"),
+            opt("isbn", "string", "ISBN-10 or -13"),
+            opt("year_from", "integer", ""),
+            opt("year_to", "integer", ""),
+            opt("format", "string", "book, serial, ..."),
+            opt("branch", "string", "records with a copy at this branch"),
+            PAGE[0],
+            PAGE[1],
+        ],
+        body: Body::None,
+        status: 200,
+        answer: "`records` and `next` (the cursor of the next page, or null)",
+    },
+    Operation {
+        method: "post",
+        path: "/records",
+        summary: "Catalog a record",
+        permission: Some("catalog"),
+        query: &[],
+        body: MARC_BODY,
+        status: 201,
+        answer: "the stored record with its derived fields; `Location` names it",
+    },
+    Operation {
+        method: "get",
+        path: "/records/{id}",
+        summary: "One record (JSON, MARC-in-JSON, MARCXML or ISO 2709 by `Accept`)",
+        permission: None,
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "the record",
+    },
+    Operation {
+        method: "put",
+        path: "/records/{id}",
+        summary: "Replace a record's MARC",
+        permission: Some("catalog"),
+        query: &[],
+        body: MARC_BODY,
+        status: 200,
+        answer: "the stored record",
+    },
+    Operation {
+        method: "delete",
+        path: "/records/{id}",
+        summary: "Delete a record without items",
+        permission: Some("catalog"),
+        query: &[],
+        body: Body::None,
+        status: 204,
+        answer: "nothing",
+    },
+    Operation {
+        method: "get",
+        path: "/records/{id}/items",
+        summary: "A record's copies",
+        permission: None,
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "`items`",
+    },
+    Operation {
+        method: "post",
+        path: "/records/{id}/items",
+        summary: "Add a copy to a record",
+        permission: Some("catalog"),
+        query: &[],
+        body: Body::Json(ITEM_FIELDS),
+        status: 201,
+        answer: "the item, with `warnings` (call_number_unparsed)",
+    },
+    Operation {
+        method: "get",
+        path: "/items",
+        summary: "List and filter copies",
+        permission: None,
+        query: &[
+            opt("barcode", "string", "exact"),
+            opt("bib_id", "integer", ""),
+            opt("branch", "string", "home branch"),
+            opt("holding_branch", "string", ""),
+            opt("location", "string", ""),
+            opt("item_type", "string", ""),
+            opt("status", "string", ""),
+            PAGE[0],
+            PAGE[1],
+        ],
+        body: Body::None,
+        status: 200,
+        answer: "`items` and `next`",
+    },
+    Operation {
+        method: "post",
+        path: "/items",
+        summary: "Add a copy (the body names its record)",
+        permission: Some("catalog"),
+        query: &[],
+        body: Body::Json(&[
+            req("bib_id", "integer", "the record"),
+            ITEM_FIELDS[0],
+            ITEM_FIELDS[1],
+            ITEM_FIELDS[2],
+            ITEM_FIELDS[3],
+            ITEM_FIELDS[4],
+            ITEM_FIELDS[5],
+            ITEM_FIELDS[6],
+            ITEM_FIELDS[7],
+            ITEM_FIELDS[8],
+            ITEM_FIELDS[9],
+            ITEM_FIELDS[10],
+            ITEM_FIELDS[11],
+            ITEM_FIELDS[12],
+        ]),
+        status: 201,
+        answer: "the item, with `warnings`",
+    },
+    Operation {
+        method: "get",
+        path: "/items/{id}",
+        summary: "One copy",
+        permission: None,
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "the item",
+    },
+    Operation {
+        method: "put",
+        path: "/items/{id}",
+        summary: "Change a copy",
+        permission: Some("catalog"),
+        query: &[],
+        body: Body::Json(ITEM_FIELDS),
+        status: 200,
+        answer: "the item, with `warnings`",
+    },
+    Operation {
+        method: "delete",
+        path: "/items/{id}",
+        summary: "Delete a copy that is not on loan",
+        permission: Some("catalog"),
+        query: &[],
+        body: Body::None,
+        status: 204,
+        answer: "nothing",
+    },
+    Operation {
+        method: "get",
+        path: "/shelf-list",
+        summary: "A branch's copies in shelf order",
+        permission: Some("check_in"),
+        query: &[
+            req("branch", "string", ""),
+            opt("location", "string", ""),
+            opt("from", "string", "call number"),
+            opt("to", "string", "call number; includes everything that begins like it"),
+            opt("status", "string", ""),
+            opt("after", "string", "the `next` token of the previous page"),
+            opt("limit", "integer", ""),
+        ],
+        body: Body::None,
+        status: 200,
+        answer: "`items` (each with `shelved_under` and `spine`) and `next`",
+    },
+    Operation {
+        method: "post",
+        path: "/labels",
+        summary: "A PDF sheet of spine or barcode labels",
+        permission: Some("catalog"),
+        query: &[],
+        body: Body::Json(&[
+            req("kind", "string", "spine or barcode"),
+            req("barcodes", "array", "the copies, in print order"),
+            opt("layout", "string", "avery-5160 or demco-ws14942260"),
+            opt("offset", "integer", "labels already used on the sheet"),
+            opt("symbology", "string", "code39 or codabar"),
+            opt("align", "string", ""),
+        ]),
+        status: 200,
+        answer: "application/pdf",
+    },
+    Operation {
+        method: "post",
+        path: "/checkouts",
+        summary: "Check a copy out to a patron",
+        permission: Some("circulate"),
+        query: &[],
+        body: Body::Json(&[
+            req("card_number", "string", ""),
+            req("barcode", "string", ""),
+            req("branch", "string", "where the desk is"),
+            opt("override", "object", "`reason`: go past overridable refusals (needs override)"),
+        ]),
+        status: 201,
+        answer: "`loan` (due in UTC and local time) and `due_note`; 409 checkout_refused lists `refusals`",
+    },
+    Operation {
+        method: "post",
+        path: "/checkins",
+        summary: "Check a copy in",
+        permission: Some("check_in"),
+        query: &[],
+        body: Body::Json(&[
+            req("barcode", "string", ""),
+            req("branch", "string", "where the desk is"),
+            opt("returned_at", "date-time", "backdate (the book drop)"),
+        ]),
+        status: 200,
+        answer: "`loan_closed`, `status`, `fine`, `routing` (shelf, hold shelf, transit) and `prompts`",
+    },
+    Operation {
+        method: "post",
+        path: "/renewals",
+        summary: "Renew a loan",
+        permission: Some("circulate"),
+        query: &[],
+        body: Body::Json(&[req("barcode", "string", ""), opt("override", "object", "`reason` (needs override)")]),
+        status: 200,
+        answer: "`loan` and `due_note`; 409 renewal_refused lists `refusals`",
+    },
+    Operation {
+        method: "get",
+        path: "/patrons/{card}/loans",
+        summary: "A patron's open loans",
+        permission: Some("circulate"),
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "`card_number`, `balance`, `loans`",
+    },
+    Operation {
+        method: "get",
+        path: "/circulation/rule",
+        summary: "Which circulation rule applies, and why",
+        permission: Some("circulate"),
+        query: &[
+            req("branch", "string", ""),
+            req("category", "string", "patron category"),
+            req("item_type", "string", ""),
+        ],
+        body: Body::None,
+        status: 200,
+        answer: "the rule and, per parameter, the matrix row it came from",
+    },
+    Operation {
+        method: "get",
+        path: "/search",
+        summary: "Full-text catalog search with facets",
+        permission: None,
+        query: &[
+            req("q", "string", "the query"),
+            opt("sort", "string", "relevance, title, author, year"),
+            opt("offset", "integer", ""),
+            opt("limit", "integer", ""),
+            opt("format", "string", "facet filter (also: language, subject, author, branch, year)"),
+        ],
+        body: Body::None,
+        status: 200,
+        answer: "`total`, `hits`, `facets`",
+    },
+    Operation {
+        method: "post",
+        path: "/inventories",
+        summary: "Start an inventory of a stretch of shelf",
+        permission: Some("check_in"),
+        query: &[],
+        body: Body::Json(&[
+            req("branch", "string", ""),
+            opt("location", "string", ""),
+            opt("call_number_from", "string", ""),
+            opt("call_number_to", "string", ""),
+        ]),
+        status: 201,
+        answer: "the inventory",
+    },
+    Operation {
+        method: "get",
+        path: "/inventories/{id}",
+        summary: "One inventory",
+        permission: Some("check_in"),
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "the inventory",
+    },
+    Operation {
+        method: "post",
+        path: "/inventories/{id}/scans",
+        summary: "Add scanned barcodes, in scan order",
+        permission: Some("check_in"),
+        query: &[],
+        body: Body::Json(&[req("barcodes", "array", "also accepted as text/plain, one per line")]),
+        status: 200,
+        answer: "the inventory",
+    },
+    Operation {
+        method: "get",
+        path: "/inventories/{id}/report",
+        summary: "The inventory report: missing, misplaced, wrong status, wrong place, unknown",
+        permission: Some("check_in"),
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "the report",
+    },
+    Operation {
+        method: "get",
+        path: "/openapi.json",
+        summary: "This document",
+        permission: None,
+        query: &[],
+        body: Body::None,
+        status: 200,
+        answer: "OpenAPI 3.1",
+    },
+];
+
+fn schema(ty: &str) -> Value {
+    match ty {
+        "money" => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,2})?$", "description": "exact decimal"}),
+        "date" => json!({"type": "string", "format": "date"}),
+        "date-time" => json!({"type": "string", "format": "date-time"}),
+        "array" => json!({"type": "array", "items": {}}),
+        other => json!({"type": other}),
+    }
+}
+
+fn described(mut s: Value, about: &str) -> Value {
+    if !about.is_empty() {
+        s["description"] = json!(about);
+    }
+    s
+}
+
+fn operation(op: &Operation) -> Value {
+    let mut parameters: Vec<Value> = op
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    parameters.extend(op.query.iter().map(
+        |f| json!({"name": f.name, "in": "query", "required": f.required, "schema": described(schema(f.ty), f.about)}),
+    ));
+    let mut o = json!({
+        "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-', '.'], "_")),
+        "summary": op.summary,
+        "parameters": parameters,
+        "responses": {
+            op.status.to_string(): {"description": op.answer},
+            "default": {"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        },
+    });
+    match op.permission {
+        None => o["security"] = json!([]),
+        Some(p) => {
+            o["description"] = json!(format!("Needs the `{p}` permission."));
+            o["x-permission"] = json!(p);
+        }
+    }
+    match op.body {
+        Body::None => {}
+        Body::Json(fields) => {
+            let properties: Map<String, Value> =
+                fields.iter().map(|f| (f.name.to_string(), described(schema(f.ty), f.about))).collect();
+            let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name).collect();
+            o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "properties": properties, "required": required, "additionalProperties": false,
+            }}}});
+        }
+        Body::Other(media, about) => {
+            o["requestBody"] = json!({"required": true, "description": about, "content": {media: {"schema": {}}}});
+        }
+    }
+    o
+}
+
+/// The whole document.
+pub(crate) fn document() -> Value {
+    let mut paths = Map::new();
+    for op in OPERATIONS {
+        let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
+        entry[op.method] = operation(op);
+    }
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Shelfmark API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The integrated library system's JSON API. Every error is a JSON body \
+                `{\"error\": {\"code\", \"field\", \"message\"}}` with a stable code. Staff sign in \
+                with POST /session and send the token as `Authorization: Bearer`.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "a session or API token"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "shelfmark_session"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {
+                            "code": {"type": "string", "enum": codes},
+                            "field": {"type": ["string", "null"], "description": "the body member or parameter at fault"},
+                            "message": {"type": "string", "description": "a sentence for a person"},
+                        },
+                    }},
+                },
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The `(method, path)` pairs `api/mod.rs` routes, read from its source.
+    fn routed() -> BTreeSet<(String, String)> {
+        let source = include_str!("api/mod.rs");
+        let mut found = BTreeSet::new();
+        for (start, _) in source.match_indices(".route(\"") {
+            let rest = &source[start + ".route(\"".len()..];
+            let Some(end) = rest.find('"') else { continue };
+            let path = &rest[..end];
+            // The handler expression runs to the parenthesis that closes `.route(`.
+            let mut depth = 1;
+            let mut stop = rest.len();
+            for (i, c) in rest[end..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            stop = end + i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let handlers = &rest[end..stop];
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let called = handlers
+                    .match_indices(&format!("{method}("))
+                    .any(|(i, _)| i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+                if called {
+                    found.insert((method.to_string(), path.to_string()));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_operation_is_routed() {
+        let routed = routed();
+        assert!(routed.len() > 30, "the route reader found only {routed:?}");
+        let documented: BTreeSet<(String, String)> =
+            OPERATIONS.iter().map(|o| (o.method.to_string(), o.path.to_string())).collect();
+        assert_eq!(documented.len(), OPERATIONS.len(), "an operation is in the table twice");
+        let undocumented: Vec<_> = routed.difference(&documented).collect();
+        let unrouted: Vec<_> = documented.difference(&routed).collect();
+        assert!(undocumented.is_empty(), "routed but not in OPERATIONS: {undocumented:?}");
+        assert!(unrouted.is_empty(), "in OPERATIONS but not routed: {unrouted:?}");
+    }
+
+    #[test]
+    fn the_document_lists_every_error_code_and_marks_public_operations() {
+        let doc = document();
+        let codes = &doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"];
+        assert_eq!(codes.as_array().map(Vec::len), Some(ErrorCode::ALL.len()));
+        assert_eq!(doc["paths"]["/search"]["get"]["security"], json!([]));
+        assert_eq!(doc["paths"]["/checkouts"]["post"]["x-permission"], "circulate");
+        let params = &doc["paths"]["/records/{id}/items"]["post"]["parameters"];
+        assert_eq!(params[0]["name"], "id");
+        assert_eq!(params[0]["in"], "path");
+    }
+}
