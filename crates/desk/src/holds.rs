@@ -156,9 +156,10 @@ impl Desk {
     /// The rule's say on whether each hold may take `item`.
     pub(crate) fn hold_allowed<'a>(&'a self, holds: &'a [StoredHold], item: &'a Item) -> impl Fn(&Hold) -> bool + 'a {
         move |h: &Hold| {
-            holds.iter().find(|s| s.id == h.id.0).is_some_and(|s| {
-                self.hold_rule(s, &item.item.item_type, &item.item.home_branch).hold_allowed
-            })
+            holds
+                .iter()
+                .find(|s| s.id == h.id.0)
+                .is_some_and(|s| self.hold_rule(s, &item.item.item_type, &item.item.home_branch).hold_allowed)
         }
     }
 
@@ -168,7 +169,9 @@ impl Desk {
         queue
             .claim_on(ItemId(item.id), today, allowed)
             .and_then(|c| holds.iter().find(|s| s.id == c.hold.0))
-            .map_or(DEFAULT_SHELF_DAYS, |s| self.hold_rule(s, &item.item.item_type, &item.item.home_branch).hold_shelf_days)
+            .map_or(DEFAULT_SHELF_DAYS, |s| {
+                self.hold_rule(s, &item.item.item_type, &item.item.home_branch).hold_shelf_days
+            })
     }
 
     /// Routes a copy freed from the hold shelf where it sits, as a check-in there would: the
@@ -308,9 +311,10 @@ impl Desk {
     ) -> Result<StoredHold, DeskError> {
         let hold = Self::open_hold(db, id)?;
         self.with_queue(db, hold.bib_id, now, |ctx, queue, write| {
-            let was_on_shelf =
-                ctx.holds.iter().find(|h| h.id == id).map(|h| h.status == HoldStatus::OnShelf);
-            let Some(on_shelf) = was_on_shelf else { return Err(circulation::HoldError::WrongState(HoldId(id)).into()) };
+            let was_on_shelf = ctx.holds.iter().find(|h| h.id == id).map(|h| h.status == HoldStatus::OnShelf);
+            let Some(on_shelf) = was_on_shelf else {
+                return Err(circulation::HoldError::WrongState(HoldId(id)).into());
+            };
             let freed = queue.cancel(HoldId(id), now)?;
             if let (Some(item), true) = (freed, on_shelf) {
                 if let Some(copy) = ctx.trapped_items.iter().find(|i| i.id == item.0) {
@@ -400,7 +404,12 @@ impl Desk {
     /// hold could take, in shelf order, each with the hold it would fill. Each hold is matched
     /// to one copy only (the first on the shelf), so a branch never pulls two copies for one
     /// patron; a hold another branch could fill appears on that branch's list too.
-    pub fn pull_list(&self, db: &dyn Database, branch: &Code, now: DateTime<Utc>) -> Result<Vec<PullListEntry>, DeskError> {
+    pub fn pull_list(
+        &self,
+        db: &dyn Database,
+        branch: &Code,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PullListEntry>, DeskError> {
         let (items, holds) = db.pull_candidates(branch)?;
         let today = self.circulation.calendar(branch).local_date(now);
         let mut by_record: BTreeMap<BibId, Vec<StoredHold>> = BTreeMap::new();

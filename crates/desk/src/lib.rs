@@ -25,8 +25,8 @@ use catalog::{Barcode, Code, ItemStatus};
 use chrono::{DateTime, Utc};
 use circulation::{
     BranchContext, CalendarError, CheckIn, CheckInError, CheckInRequest, CheckoutRequest, DueDate, FineTerms,
-    ItemSnapshot, ItemState, LoanCounts, OpenLoan, OverrideError, PatronSnapshot, Refusal, RenewalRequest,
-    Routing, Staff,
+    ItemSnapshot, ItemState, LoanCounts, OpenLoan, OverrideError, PatronSnapshot, Refusal, RenewalRequest, Routing,
+    Staff,
 };
 use storage::holds::{NewTransit, StoredHold};
 use storage::loans::{CheckinWrite, Loan, LoanWrite, OverrideEntry, PatronAccount, RenewalWrite};
@@ -188,8 +188,7 @@ impl Desk {
                     return None;
                 }
             };
-            let claim =
-                queue.claim_on(item.id, calendar.local_date(now), self.hold_allowed(&ctx.holds, &ctx.item));
+            let claim = queue.claim_on(item.id, calendar.local_date(now), self.hold_allowed(&ctx.holds, &ctx.item));
             let request = CheckoutRequest {
                 patron: &patron,
                 item: &item,
@@ -389,9 +388,7 @@ impl Desk {
                         ),
                     };
                     let holds = holds::changed(&ctx.holds, &queue);
-                    let hold = to_hold.and_then(|id| {
-                        holds.iter().chain(&ctx.holds).find(|h| h.id == id.0).cloned()
-                    });
+                    let hold = to_hold.and_then(|id| holds.iter().chain(&ctx.holds).find(|h| h.id == id.0).cloned());
                     let write = CheckinWrite {
                         return_branch: branch.clone(),
                         returned_at: request.returned_at,

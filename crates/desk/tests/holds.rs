@@ -178,7 +178,10 @@ fn a_hold_trapped_at_another_branch_travels_is_received_and_filled() {
 
     // Wednesday: D1 comes back at MAIN: trapped for P1 and sent to EAST.
     let back = desk.check_in(db, &barcode("D1"), &main, None, local(2026, 3, 4, 9, 30)).unwrap();
-    assert_eq!(back.decision.routing, Routing::Transit { to: east.clone(), hold: Some(circulation::HoldId(placed.id)) });
+    assert_eq!(
+        back.decision.routing,
+        Routing::Transit { to: east.clone(), hold: Some(circulation::HoldId(placed.id)) }
+    );
     assert_eq!(back.hold.as_ref().map(|h| h.card_number.as_str()), Some("P1"));
     assert_eq!(copy(db, "D1"), (ItemStatus::InTransit, "MAIN".into()));
     assert_eq!(queue(db, lib.dune), vec![("P1".into(), HoldStatus::InTransit, 1, Some("D1".into()), None)]);
@@ -333,7 +336,10 @@ fn an_item_level_hold_takes_only_its_copy() {
     // D2 (home EAST) comes back at MAIN: trapped for P1 here rather than sent home.
     let d2 = desk.check_in(db, &barcode("D2"), &main, None, local(2026, 3, 4, 9, 5)).unwrap();
     assert!(matches!(d2.decision.routing, Routing::HoldShelf { .. }));
-    assert_eq!(queue(db, lib.dune), vec![("P1".into(), HoldStatus::OnShelf, 1, Some("D2".into()), Some(local(2026, 3, 11, 23, 59)))]);
+    assert_eq!(
+        queue(db, lib.dune),
+        vec![("P1".into(), HoldStatus::OnShelf, 1, Some("D2".into()), Some(local(2026, 3, 11, 23, 59)))]
+    );
     desk.checkout(db, "P2", &barcode("D1"), &main, local(2026, 3, 4, 10, 0), None).unwrap();
 }
 
@@ -425,10 +431,7 @@ fn the_pull_list_is_in_shelf_order_one_copy_per_hold() {
         .iter()
         .map(|e| (e.shelf.item.item.barcode.as_str(), e.shelf.call_number.as_deref(), e.hold.card_number.as_str()))
         .collect();
-    assert_eq!(
-        got,
-        vec![("B1", Some("005 BIT"), "P2"), ("C1", Some("500 CEL"), "P1"), ("D1", Some("813 HER"), "P1")]
-    );
+    assert_eq!(got, vec![("B1", Some("005 BIT"), "P2"), ("C1", Some("500 CEL"), "P1"), ("D1", Some("813 HER"), "P1")]);
     // EAST has D2 on its shelf for the same hold.
     let east = desk.pull_list(db, &code("EAST"), now).unwrap();
     assert_eq!(east.iter().map(|e| e.shelf.item.item.barcode.as_str()).collect::<Vec<_>>(), vec!["D2"]);

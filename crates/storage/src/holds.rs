@@ -30,7 +30,8 @@ pub enum HoldStatus {
 }
 
 impl HoldStatus {
-    pub const OPEN: [HoldStatus; 4] = [HoldStatus::Waiting, HoldStatus::Suspended, HoldStatus::InTransit, HoldStatus::OnShelf];
+    pub const OPEN: [HoldStatus; 4] =
+        [HoldStatus::Waiting, HoldStatus::Suspended, HoldStatus::InTransit, HoldStatus::OnShelf];
 
     pub fn as_str(self) -> &'static str {
         match self {

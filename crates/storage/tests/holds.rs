@@ -6,9 +6,7 @@ mod common;
 
 use catalog::{Barcode, Branch, Code, ItemStatus, ItemType, NewItem, ShelvingLocation};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use storage::holds::{
-    HoldStatus, HoldTarget, ItemMove, NewHold, NewTransit, QueueWrite, StoredHold, TransitReason,
-};
+use storage::holds::{HoldStatus, HoldTarget, ItemMove, NewHold, NewTransit, QueueWrite, StoredHold, TransitReason};
 use storage::loans::{CheckinWrite, LoanWrite};
 use storage::{BibId, Database, NewRecord, Patron, StorageError};
 
@@ -180,7 +178,10 @@ fn queue_writes_are_all_or_nothing(db: &dyn Database) {
     assert_eq!(d1_now.item.status, ItemStatus::InTransit);
     let transits = db.transits(d1).expect("transits");
     assert_eq!(transits.len(), 1);
-    assert_eq!((transits[0].reason, transits[0].sent_at, transits[0].received_at), (TransitReason::Hold, at(3, 9), None));
+    assert_eq!(
+        (transits[0].reason, transits[0].sent_at, transits[0].received_at),
+        (TransitReason::Hold, at(3, 9), None)
+    );
 
     // The next queue read carries the trapped copy. A write that fails half-way (a transit to
     // a branch that does not exist) leaves nothing: the hold is not cancelled either.
@@ -216,7 +217,12 @@ fn check_in_and_checkout_carry_the_queue(db: &dyn Database) {
         Some(QueueWrite {
             holds: vec![],
             items: vec![ItemMove { item_id: d1, status: ItemStatus::InTransit, holding_branch: code("EAST") }],
-            transits: vec![NewTransit { item_id: d1, from_branch: code("EAST"), to_branch: code("MAIN"), hold_id: None }],
+            transits: vec![NewTransit {
+                item_id: d1,
+                from_branch: code("EAST"),
+                to_branch: code("MAIN"),
+                hold_id: None,
+            }],
         })
     })
     .expect("write");
@@ -229,7 +235,10 @@ fn check_in_and_checkout_carry_the_queue(db: &dyn Database) {
     let done = db
         .check_in(&barcode("D1"), at(3, 9), &mut |ctx| {
             assert_eq!(ctx.holds, vec![p1.clone()]);
-            assert_eq!(ctx.transit.as_ref().map(|t| (t.to_branch.as_str(), t.reason)), Some(("MAIN", TransitReason::Home)));
+            assert_eq!(
+                ctx.transit.as_ref().map(|t| (t.to_branch.as_str(), t.reason)),
+                Some(("MAIN", TransitReason::Home))
+            );
             Some(CheckinWrite {
                 return_branch: code("MAIN"),
                 returned_at: at(3, 9),

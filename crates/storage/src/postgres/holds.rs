@@ -115,7 +115,11 @@ fn get_hold<C: GenericClient>(cx: &mut Cx<'_, C>, id: HoldId) -> Result<Option<S
     cx.query_opt(&format!("{HOLD_SELECT} WHERE h.id = $1"), &[&id])?.map(|r| hold_from_row(&r)).transpose()
 }
 
-fn count<C: GenericClient>(cx: &mut Cx<'_, C>, sql: &str, keys: &[&(dyn ::postgres::types::ToSql + Sync)]) -> Result<u32> {
+fn count<C: GenericClient>(
+    cx: &mut Cx<'_, C>,
+    sql: &str,
+    keys: &[&(dyn ::postgres::types::ToSql + Sync)],
+) -> Result<u32> {
     let n: i64 = cx.query_one(sql, keys)?.try_get(0)?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
@@ -218,9 +222,8 @@ impl HoldStore for PostgresDatabase {
     ) -> Result<Option<QueueContext>> {
         self.write(|w| {
             // Copies first, then the queue: the order check-in takes them in.
-            let trapped_items = w
-                .cx
-                .query(
+            let trapped_items =
+                w.cx.query(
                     &format!(
                         "SELECT {ITEM_COLUMNS} FROM items i WHERE i.id IN (SELECT h.trapped_item_id FROM holds h \
                          WHERE h.bib_id = $1 AND h.status IN ('in_transit', 'on_shelf')) ORDER BY i.id FOR UPDATE OF i"
@@ -288,13 +291,16 @@ impl HoldStore for PostgresDatabase {
                  AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.item_id = i.id AND l.returned_at IS NULL) \
                  ORDER BY i.call_number_sort, i.id"
             );
-            let items = cx.query(&sql, &[&branch.as_str()])?.iter().map(shelf_item_from_row).collect::<Result<Vec<_>>>()?;
+            let items =
+                cx.query(&sql, &[&branch.as_str()])?.iter().map(shelf_item_from_row).collect::<Result<Vec<_>>>()?;
             let mut bibs: Vec<BibId> = items.iter().map(|i| i.item.bib_id).collect();
             bibs.sort_unstable();
             bibs.dedup();
             let holds = cx
                 .query(
-                    &format!("{HOLD_SELECT} WHERE h.bib_id = ANY($1) AND {OPEN} ORDER BY h.bib_id, h.queue_position, h.id"),
+                    &format!(
+                        "{HOLD_SELECT} WHERE h.bib_id = ANY($1) AND {OPEN} ORDER BY h.bib_id, h.queue_position, h.id"
+                    ),
                     &[&bibs],
                 )?
                 .iter()

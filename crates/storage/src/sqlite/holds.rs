@@ -197,7 +197,9 @@ impl HoldStore for SqliteDatabase {
                 return Ok(None);
             }
             let position: i64 = tx
-                .prepare_cached(&format!("SELECT coalesce(max(h.queue_position), 0) + 1 FROM holds h WHERE h.bib_id = ?1 AND {OPEN}"))?
+                .prepare_cached(&format!(
+                    "SELECT coalesce(max(h.queue_position), 0) + 1 FROM holds h WHERE h.bib_id = ?1 AND {OPEN}"
+                ))?
                 .query_row([bib_id], |r| r.get(0))?;
             tx.prepare_cached(
                 "INSERT INTO holds (patron_id, bib_id, item_id, pickup_branch, placed_at, queue_position, \
