@@ -215,6 +215,15 @@ impl HoldQueue {
         }
     }
 
+    /// Breaks a hold's trap (staff lent the copy to someone else): the hold waits again, keeping
+    /// its place; returns the item it had.
+    pub fn release(&mut self, id: HoldId) -> Result<ItemId, HoldError> {
+        let hold = self.hold_mut(id)?;
+        let item = hold.state.trapped_item().ok_or(HoldError::WrongState(id))?;
+        hold.state = HoldState::Waiting;
+        Ok(item)
+    }
+
     /// Cancels a hold; returns the item that was trapped for it, which must be routed again.
     pub fn cancel(&mut self, id: HoldId, at: DateTime<Utc>) -> Result<Option<ItemId>, HoldError> {
         let hold = self.hold_mut(id)?;
@@ -449,6 +458,23 @@ mod tests {
         );
         // A closure after the deadline changes nothing.
         assert!(q.extend_pickup_deadlines(date(2026, 3, 20), date(2026, 3, 5), |_| Some(&snowed)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_released_trap_waits_again_in_its_place() {
+        let cal = branch_calendar();
+        let mut q = queue(&cal);
+        let now = local(&cal, 2026, 3, 4, 11, 0);
+        q.trap(ItemId(5), &code("CPL"), now, &cal, 7, |_| true).unwrap();
+        assert_eq!(q.release(HoldId(1)), Ok(ItemId(5)));
+        assert_eq!(q.get(HoldId(1)).unwrap().state, HoldState::Waiting);
+        assert_eq!(q.holds()[0].id, HoldId(1));
+        assert_eq!(q.release(HoldId(1)), Err(HoldError::WrongState(HoldId(1))));
+        // The next copy back is trapped for it again, first in line.
+        assert!(matches!(
+            q.trap(ItemId(6), &code("CPL"), now, &cal, 7, |_| true).unwrap(),
+            Some(TrapDecision::HoldShelf { hold: HoldId(1), .. })
+        ));
     }
 
     #[test]

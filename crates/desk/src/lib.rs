@@ -7,22 +7,28 @@
 //! its pure decision, and storage writes what the decision allows, or nothing. Refusals come
 //! back with their stable codes and the sentence a clerk reads out.
 //!
-//! Not here yet (issue 4): holds (the queue is empty, so a check-in never traps), stored blocks
+//! Holds (`holds.rs`): placing and changing holds, the pull list, the nightly hold-shelf sweep;
+//! check-in traps for the queue, checkout fills the patron's hold, renewal yields to one.
+//!
+//! Not here yet (issue 4): stored blocks
 //! (an expired card, fines over the limit and too many overdue loans do block), staff accounts
 //! (an override takes the acting [`circulation::Staff`] from the caller, and the HTTP edge offers
 //! none until staff log in), payments and waivers, lost items, notices.
 
+mod holds;
 mod settings;
 
+pub use holds::{HoldChange, PullListEntry, ShelfSweep};
 pub use settings::{BranchCalendar, Circulation, CirculationSettings, RuleSettingsText, SettingsError, Week};
 
 use catalog::{Barcode, Code, ItemStatus};
 use chrono::{DateTime, Utc};
 use circulation::{
     BranchContext, CalendarError, CheckIn, CheckInError, CheckInRequest, CheckoutRequest, DueDate, FineTerms,
-    HoldQueue, ItemSnapshot, ItemState, LoanCounts, OpenLoan, OverrideError, PatronSnapshot, Refusal, RenewalRequest,
-    Routing, Staff,
+    ItemSnapshot, ItemState, LoanCounts, OpenLoan, OverrideError, PatronSnapshot, Refusal, RenewalRequest, Routing,
+    Staff,
 };
+use storage::holds::{NewTransit, StoredHold};
 use storage::loans::{CheckinWrite, Loan, LoanWrite, OverrideEntry, PatronAccount, RenewalWrite};
 use storage::{Database, StorageError};
 
@@ -39,6 +45,9 @@ pub enum DeskError {
     Calendar(#[from] CalendarError),
     #[error(transparent)]
     CheckIn(#[from] CheckInError),
+    /// A hold change the hold's state does not allow (resuming a hold that is not suspended).
+    #[error(transparent)]
+    Hold(#[from] circulation::HoldError),
     #[error(transparent)]
     Storage(StorageError),
 }
@@ -75,6 +84,8 @@ pub struct CheckinReceipt {
     pub loan_closed: bool,
     pub decision: CheckIn,
     pub status: ItemStatus,
+    /// Holds: the hold the copy goes to (hold shelf or transit), with its patron's card.
+    pub hold: Option<storage::holds::StoredHold>,
 }
 
 /// The desk's services over a database, with the library's circulation settings.
@@ -169,12 +180,21 @@ impl Desk {
                 patron_home_branch: ctx.patron.home_branch.clone(),
             };
             let resolution = c.matrix.resolve_for(&where_, &ctx.patron.category, &ctx.item.item.item_type);
+            // Holds: the hold with a claim on this copy (trapped for it, or first in line).
+            let queue = match holds::queue_of(ctx.item.bib_id, &ctx.holds) {
+                Ok(q) => q,
+                Err(e) => {
+                    outcome = Some(Err(e));
+                    return None;
+                }
+            };
+            let claim = queue.claim_on(item.id, calendar.local_date(now), self.hold_allowed(&ctx.holds, &ctx.item));
             let request = CheckoutRequest {
                 patron: &patron,
                 item: &item,
                 resolution: &resolution,
                 loans: LoanCounts { total: ctx.loans_total, of_item_type: ctx.loans_of_item_type },
-                claim: None,
+                claim,
                 policy: &c.policy,
                 calendar,
                 now,
@@ -185,8 +205,36 @@ impl Desk {
             match decided {
                 Ok((plan, entry)) => {
                     let overridden = entry.as_ref().map(|e| e.overridden.clone()).unwrap_or_default();
+                    // Holds: the patron's own hold is filled; another patron's trap broken by an
+                    // override waits again for the next copy.
+                    let mut queue = queue.clone();
+                    let own = plan.fills_hold.or_else(|| {
+                        queue.holds().iter().find(|h| h.patron == patron.id && !h.state.is_finished()).map(|h| h.id)
+                    });
+                    let mut update = || -> Result<(), circulation::HoldError> {
+                        if let Some(h) = own {
+                            queue.fill(h, now)?;
+                        }
+                        match claim {
+                            Some(cl) if cl.trapped && Some(cl.hold) != own => queue.release(cl.hold).map(|_| ()),
+                            _ => Ok(()),
+                        }
+                    };
+                    if let Err(e) = update() {
+                        outcome = Some(Err(e.into()));
+                        return None;
+                    }
+                    let mut holds = holds::changed(&ctx.holds, &queue);
+                    for h in holds.iter_mut().filter(|h| Some(circulation::HoldId(h.id)) == own) {
+                        h.trapped_item_id = Some(ctx.item.id);
+                    }
                     outcome = Some(Ok((plan.due, overridden)));
-                    Some(LoanWrite { checkout_branch: branch.clone(), due_at: plan.due.at, override_entry: entry })
+                    Some(LoanWrite {
+                        checkout_branch: branch.clone(),
+                        due_at: plan.due.at,
+                        override_entry: entry,
+                        holds,
+                    })
                 }
                 Err(e) => {
                     outcome = Some(Err(e));
@@ -227,7 +275,14 @@ impl Desk {
                     renewals_used: ctx.loan.renewals,
                 },
                 resolution: &resolution,
-                wanted_by_others: false,
+                // Holds: refused when a hold of another patron could take this copy.
+                wanted_by_others: holds::queue_of(ctx.item.bib_id, &ctx.holds)
+                    .map(|q| {
+                        let today = c.calendar(&ctx.loan.checkout_branch).local_date(now);
+                        q.claim_on(circulation::ItemId(ctx.item.id), today, self.hold_allowed(&ctx.holds, &ctx.item))
+                            .is_some_and(|cl| cl.patron != circulation::PatronId(ctx.patron.id))
+                    })
+                    .unwrap_or(true),
                 policy: &c.policy,
                 calendar: c.calendar(&ctx.loan.checkout_branch),
                 now,
@@ -263,7 +318,7 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<CheckinReceipt, DeskError> {
         let c = &self.circulation;
-        let mut outcome: Option<Result<(CheckIn, ItemStatus, bool), DeskError>> = None;
+        let mut outcome: Option<Result<(CheckIn, ItemStatus, bool, Option<StoredHold>), DeskError>> = None;
         db.check_in(barcode, now, &mut |ctx| {
             let item = item_snapshot(&ctx.item, true, ctx.loan.as_ref().map(|(l, _)| l.patron_id));
             let loan = ctx.loan.as_ref().map(|(l, p)| {
@@ -288,32 +343,62 @@ impl Desk {
                 )
             });
             let fine_branch = loan.as_ref().map_or(branch, |(_, g, _)| g);
+            // Holds (begin): the record's queue, read under the copy's lock; the hold-shelf days
+            // are those of the rule of the hold with a claim on the copy.
+            let calendar = c.calendar(branch);
+            let mut queue = match holds::queue_of(ctx.item.bib_id, &ctx.holds) {
+                Ok(q) => q,
+                Err(e) => {
+                    outcome = Some(Err(e));
+                    return None;
+                }
+            };
+            let shelf_days = self.shelf_days(&ctx.holds, &queue, &ctx.item, calendar.local_date(now));
+            // Holds (end).
             let request = CheckInRequest {
                 item: &item,
                 loan: loan.as_ref().map(|(l, _, _)| *l),
                 here: branch,
-                calendar: c.calendar(branch),
+                calendar,
                 fine_calendar: c.calendar(fine_branch),
                 returned_at: returned_at.unwrap_or(now),
                 now,
-                hold_shelf_days: loan.as_ref().map_or(7, |(_, _, d)| *d),
+                hold_shelf_days: shelf_days,
             };
-            let mut queue = HoldQueue::new(circulation::RecordId(ctx.item.bib_id));
-            match circulation::check_in(&request, &mut queue, |_| true) {
+            match circulation::check_in(&request, &mut queue, self.hold_allowed(&ctx.holds, &ctx.item)) {
                 Ok(decision) => {
                     let (status, holding) = match &decision.routing {
                         Routing::Shelve => (ItemStatus::Available, branch.clone()),
                         Routing::HoldShelf { .. } => (ItemStatus::OnHoldShelf, branch.clone()),
                         Routing::Transit { .. } => (ItemStatus::InTransit, branch.clone()),
                     };
+                    // Holds: the trap (or arrival) to write, the transit to start, and the hold
+                    // the copy goes to, for the receipt.
+                    let (to_hold, transit) = match &decision.routing {
+                        Routing::Shelve => (None, None),
+                        Routing::HoldShelf { hold, .. } => (Some(*hold), None),
+                        Routing::Transit { to, hold } => (
+                            *hold,
+                            Some(NewTransit {
+                                item_id: ctx.item.id,
+                                from_branch: branch.clone(),
+                                to_branch: to.clone(),
+                                hold_id: hold.map(|h| h.0),
+                            }),
+                        ),
+                    };
+                    let holds = holds::changed(&ctx.holds, &queue);
+                    let hold = to_hold.and_then(|id| holds.iter().chain(&ctx.holds).find(|h| h.id == id.0).cloned());
                     let write = CheckinWrite {
                         return_branch: branch.clone(),
                         returned_at: request.returned_at,
                         overdue_charge: decision.charge,
                         status,
                         holding_branch: holding,
+                        holds,
+                        transit,
                     };
-                    outcome = Some(Ok((decision, status, ctx.loan.is_some())));
+                    outcome = Some(Ok((decision, status, ctx.loan.is_some(), hold)));
                     Some(write)
                 }
                 Err(e) => {
@@ -323,8 +408,8 @@ impl Desk {
             }
         })?;
         match outcome {
-            Some(Ok((decision, status, loan_closed))) => {
-                Ok(CheckinReceipt { barcode: barcode.clone(), loan_closed, decision, status })
+            Some(Ok((decision, status, loan_closed, hold))) => {
+                Ok(CheckinReceipt { barcode: barcode.clone(), loan_closed, decision, status, hold })
             }
             Some(Err(e)) => Err(e),
             None => Err(DeskError::Storage(StorageError::Other("the check-in decision was not asked".to_string()))),

@@ -7,6 +7,7 @@
 //! two desks checking out the same copy cannot both win: the second waits for the first's lock
 //! and then sees the copy on loan (and a unique index on open loans backs this up).
 
+use crate::holds::{NewTransit, StoredHold, Transit};
 use crate::{ItemId, LoanId, PatronId};
 use catalog::{Code, Item, ItemStatus, Money};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -49,6 +50,8 @@ pub struct CheckoutContext {
     pub loans_of_item_type: u32,
     /// The patron's overdue loans, counted up to `overdue_limit` + 1 (enough to decide).
     pub overdue_loans: u32,
+    /// Holds: the open holds of the copy's record, queue order, read under the copy's lock.
+    pub holds: Vec<StoredHold>,
 }
 
 /// A staff override of refusals: logged with who, what and why.
@@ -65,6 +68,8 @@ pub struct LoanWrite {
     pub checkout_branch: Code,
     pub due_at: DateTime<Utc>,
     pub override_entry: Option<OverrideEntry>,
+    /// Holds: holds in their new state (the one this checkout fills; one whose trap it broke).
+    pub holds: Vec<StoredHold>,
 }
 
 /// What a renewal decision looks at.
@@ -74,6 +79,8 @@ pub struct RenewalContext {
     pub item: Item,
     pub loan: Loan,
     pub overdue_loans: u32,
+    /// Holds: the open holds of the copy's record, queue order.
+    pub holds: Vec<StoredHold>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +97,10 @@ pub struct CheckinContext {
     pub loan: Option<(Loan, PatronAccount)>,
     /// Overdue charges already posted for that loan.
     pub already_charged: Money,
+    /// Holds: the open holds of the copy's record, queue order, read under the copy's lock;
+    /// and the copy's open transit (checking it in receives it).
+    pub holds: Vec<StoredHold>,
+    pub transit: Option<Transit>,
 }
 
 /// What a check-in decision says: when the item came back, where it goes, what to charge.
@@ -101,6 +112,9 @@ pub struct CheckinWrite {
     pub overdue_charge: Money,
     pub status: ItemStatus,
     pub holding_branch: Code,
+    /// Holds: holds in their new state (trapped, arrived) and the transit to start, if any.
+    pub holds: Vec<StoredHold>,
+    pub transit: Option<NewTransit>,
 }
 
 /// The scale of `overdue_loans`: counting stops here, so a check costs the same for a patron

@@ -1347,6 +1347,7 @@ impl Database for PostgresDatabase {
                 loans_total: u32::try_from(counts.try_get::<_, i64>(0)?).unwrap_or(u32::MAX),
                 loans_of_item_type: u32::try_from(counts.try_get::<_, i64>(1)?).unwrap_or(u32::MAX),
                 overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?,
+                holds: holds::open_holds(&mut w.cx, item.bib_id, true)?,
                 patron,
                 item,
                 loanable,
@@ -1365,6 +1366,7 @@ impl Database for PostgresDatabase {
             if let Some(o) = &write.override_entry {
                 log_override(w, now, "checkout", patron.id, o)?;
             }
+            holds::write_holds(w, &write.holds)?;
             Ok(Some(get_loan(&mut w.cx, id)?))
         })
     }
@@ -1380,8 +1382,13 @@ impl Database for PostgresDatabase {
             let loan = open_loan(&mut w.cx, item.id)?
                 .ok_or_else(|| StorageError::NotFound { what: "loan of item", key: barcode.to_string() })?;
             let patron = account_by_id(&mut w.cx, loan.patron_id)?;
-            let context =
-                RenewalContext { overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?, patron, item, loan };
+            let context = RenewalContext {
+                overdue_loans: overdue_loans(&mut w.cx, patron.id, now)?,
+                holds: holds::open_holds(&mut w.cx, item.bib_id, false)?,
+                patron,
+                item,
+                loan,
+            };
             let Some(write) = decide(&context) else { return Ok(None) };
             w.cx.execute(
                 "UPDATE loans SET due_at = $1, renewals = renewals + 1 WHERE id = $2",
@@ -1419,7 +1426,13 @@ impl Database for PostgresDatabase {
                     )?
                     .try_get(0)?,
             };
-            let context = CheckinContext { item, loan, already_charged: Money::from_minor(already) };
+            let context = CheckinContext {
+                holds: holds::open_holds(&mut w.cx, item.bib_id, true)?,
+                transit: holds::open_transit(&mut w.cx, item.id)?,
+                item,
+                loan,
+                already_charged: Money::from_minor(already),
+            };
             let Some(write) = decide(&context) else { return Ok(false) };
             if let Some((loan, patron)) = &context.loan {
                 w.cx.execute(
@@ -1439,6 +1452,12 @@ impl Database for PostgresDatabase {
                 }
             }
             set_item_status(w, context.item.id, write.status, &write.holding_branch)?;
+            // Holds: checking the copy in receives its transit; then the trap, and a new transit.
+            holds::close_transit(w, context.item.id, now)?;
+            holds::write_holds(w, &write.holds)?;
+            if let Some(t) = &write.transit {
+                holds::start_transit(w, t, now)?;
+            }
             Ok(true)
         })
     }

@@ -1182,6 +1182,7 @@ impl Database for SqliteDatabase {
                 loans_total: u32::try_from(total).unwrap_or(u32::MAX),
                 loans_of_item_type: u32::try_from(of_type).unwrap_or(u32::MAX),
                 overdue_loans: overdue_loans(tx, patron.id, now_text)?,
+                holds: holds::open_holds(tx, item.bib_id)?,
                 patron,
                 item,
                 loanable,
@@ -1199,6 +1200,7 @@ impl Database for SqliteDatabase {
             if let Some(o) = &write.override_entry {
                 log_override(tx, now_text, "checkout", patron.id, o)?;
             }
+            holds::write_holds(tx, &write.holds)?;
             Ok(Some(get_loan(tx, loan_id)?))
         })
     }
@@ -1215,7 +1217,13 @@ impl Database for SqliteDatabase {
                 .ok_or_else(|| StorageError::NotFound { what: "loan of item", key: barcode.to_string() })?;
             let patron = account_where(tx, "id = ?1", &loan.patron_id)?
                 .ok_or_else(|| StorageError::Other(format!("loan {} names no patron", loan.id)))?;
-            let context = RenewalContext { overdue_loans: overdue_loans(tx, patron.id, now_text)?, patron, item, loan };
+            let context = RenewalContext {
+                overdue_loans: overdue_loans(tx, patron.id, now_text)?,
+                holds: holds::open_holds(tx, item.bib_id)?,
+                patron,
+                item,
+                loan,
+            };
             let Some(write) = decide(&context) else { return Ok(None) };
             tx.prepare_cached("UPDATE loans SET due_at = ?1, renewals = renewals + 1 WHERE id = ?2")?
                 .execute(params![common::rfc3339(write.due_at), context.loan.id])?;
@@ -1250,7 +1258,13 @@ impl Database for SqliteDatabase {
                     )?
                     .query_row([l.id], |r| r.get(0))?,
             };
-            let context = CheckinContext { item, loan, already_charged: Money::from_minor(already) };
+            let context = CheckinContext {
+                holds: holds::open_holds(tx, item.bib_id)?,
+                transit: holds::open_transit(tx, item.id)?,
+                item,
+                loan,
+                already_charged: Money::from_minor(already),
+            };
             let Some(write) = decide(&context) else { return Ok(false) };
             if let Some((loan, patron)) = &context.loan {
                 tx.prepare_cached("UPDATE loans SET returned_at = ?1, return_branch = ?2 WHERE id = ?3")?
@@ -1273,6 +1287,12 @@ impl Database for SqliteDatabase {
                 }
             }
             set_item_status(tx, now_text, context.item.id, write.status, Some(&write.holding_branch))?;
+            // Holds: checking the copy in receives its transit; then the trap, and a new transit.
+            holds::close_transit(tx, context.item.id, now_text)?;
+            holds::write_holds(tx, &write.holds)?;
+            if let Some(t) = &write.transit {
+                holds::start_transit(tx, t, now_text)?;
+            }
             Ok(true)
         })
     }

@@ -78,6 +78,11 @@ error_codes! {
     /// A checkout the rules refuse; `refusals` lists each reason with its own code and sentence.
     CheckoutRefused => CONFLICT, "checkout_refused";
     RenewalRefused => CONFLICT, "renewal_refused";
+    /// A hold the rules refuse; `refusals` lists each reason with its own code and sentence.
+    HoldRefused => CONFLICT, "hold_refused";
+    /// A hold change its state does not allow (resuming a hold that is not suspended, cancelling
+    /// a filled one).
+    HoldWrongState => CONFLICT, "hold_wrong_state";
     /// A check-in dated in the future or before the checkout.
     InvalidCheckIn => BAD_REQUEST, "invalid_check_in";
     UnknownCard => NOT_FOUND, "unknown_card";
@@ -93,6 +98,7 @@ error_codes! {
     RecordNotFound => NOT_FOUND, "record_not_found";
     ItemNotFound => NOT_FOUND, "item_not_found";
     InventoryNotFound => NOT_FOUND, "inventory_not_found";
+    HoldNotFound => NOT_FOUND, "hold_not_found";
     MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed";
     /// `Accept` asks for a representation the resource does not have.
     NotAcceptable => NOT_ACCEPTABLE, "not_acceptable";

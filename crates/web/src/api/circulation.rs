@@ -46,7 +46,7 @@ fn due_note(due: &DueDate) -> Value {
 }
 
 /// A desk error as the API answers it: refusals with every reason and its own code.
-fn desk_error(e: DeskError, refused: ErrorCode) -> ApiError {
+pub(super) fn desk_error(e: DeskError, refused: ErrorCode) -> ApiError {
     match e {
         DeskError::Refused(refusals) => {
             let message = refusals.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join(" ");
@@ -140,6 +140,9 @@ pub(crate) async fn check_in(
         Routing::HoldShelf { pickup_by, .. } => json!({"to": "hold_shelf", "pickup_by": when(&state, *pickup_by)}),
         Routing::Transit { to, .. } => json!({"to": "transit", "branch": to.as_str()}),
     };
+    // Holds: for whom the copy goes to the hold shelf or travels.
+    let mut routing = routing;
+    routing["hold"] = receipt.hold.as_ref().map_or(Value::Null, |h| super::holds::hold_json(&state, h));
     let prompts: Vec<Value> = d
         .prompts
         .iter()

@@ -2,6 +2,7 @@
 //! and JSON bodies are read by hand (not by serde derive) so that every refusal names its field.
 
 mod circulation;
+mod holds;
 mod items;
 pub mod labels;
 mod org;
@@ -42,6 +43,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/renewals", axum::routing::post(circulation::renew))
         .route("/patrons/{card}/loans", get(circulation::loans))
         .route("/circulation/rule", get(circulation::explain_rule))
+        .route("/holds", axum::routing::post(holds::place))
+        .route("/holds/{id}", axum::routing::patch(holds::change).delete(holds::cancel))
+        .route("/records/{id}/holds", get(holds::for_record))
+        .route("/patrons/{card}/holds", get(holds::for_patron))
+        .route("/branches/{code}/pull-list", get(holds::pull_list))
         .route("/search", get(search::search))
         .route("/inventories", axum::routing::post(shelf::start_inventory))
         .route("/inventories/{id}", get(shelf::get_inventory))

@@ -75,6 +75,10 @@ impl App {
         self.client.put(self.url(path)).json(body).send().await.expect("PUT")
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.client.patch(self.url(path)).json(body).send().await.expect("PATCH")
+    }
+
     pub async fn delete(&self, path: &str) -> Response {
         self.client.delete(self.url(path)).send().await.expect("DELETE")
     }
