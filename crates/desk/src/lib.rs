@@ -12,6 +12,7 @@
 //! (an override takes the acting [`circulation::Staff`] from the caller, and the HTTP edge offers
 //! none until staff log in), payments and waivers, lost items, notices.
 
+pub mod patrons;
 mod settings;
 
 pub use settings::{BranchCalendar, Circulation, CirculationSettings, RuleSettingsText, SettingsError, Week};
@@ -39,6 +40,9 @@ pub enum DeskError {
     Calendar(#[from] CalendarError),
     #[error(transparent)]
     CheckIn(#[from] CheckInError),
+    /// The card was replaced by a new one: its number no longer works.
+    #[error("card {card} was replaced on {} and no longer works", .replaced_at.format("%Y-%m-%d"))]
+    CardReplaced { card: String, replaced_at: DateTime<Utc> },
     #[error(transparent)]
     Storage(StorageError),
 }
@@ -81,6 +85,7 @@ pub struct CheckinReceipt {
 #[derive(Debug, Clone)]
 pub struct Desk {
     circulation: Circulation,
+    patron_rules: patrons::PatronRules,
 }
 
 fn patron_snapshot(p: &PatronAccount, overdue_loans: u32) -> PatronSnapshot {
@@ -89,7 +94,7 @@ fn patron_snapshot(p: &PatronAccount, overdue_loans: u32) -> PatronSnapshot {
         category: p.category.clone(),
         home_branch: p.home_branch.clone(),
         card_expiry: p.expiry_date,
-        blocks: Vec::new(),
+        blocks: p.blocks.iter().map(patrons::block).collect(),
         balance: p.balance,
         overdue_loans,
     }
@@ -140,7 +145,16 @@ fn override_entry<T>(
 
 impl Desk {
     pub fn new(circulation: Circulation) -> Desk {
-        Desk { circulation }
+        Desk { circulation, patron_rules: patrons::PatronRules::default() }
+    }
+
+    /// The desk with the library's `[patrons]` settings (card numbers, categories).
+    pub fn with_patron_rules(self, patron_rules: patrons::PatronRules) -> Desk {
+        Desk { patron_rules, ..self }
+    }
+
+    pub fn patron_rules(&self) -> &patrons::PatronRules {
+        &self.patron_rules
     }
 
     pub fn circulation(&self) -> &Circulation {
@@ -193,7 +207,8 @@ impl Desk {
                     None
                 }
             }
-        })?;
+        })
+        .map_err(|e| patrons::card_error(db, e))?;
         match (loan, outcome) {
             (Some(loan), Some(Ok((due, overridden)))) => Ok(CheckoutReceipt { loan, due, overridden }),
             (_, Some(Err(e))) => Err(e),

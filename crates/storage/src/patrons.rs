@@ -245,6 +245,8 @@ pub trait PatronStore {
         confirmed: bool,
         now: DateTime<Utc>,
     ) -> Result<Registration>;
+    /// The patrons sharing `details`' name key or email key (what registration would refuse).
+    fn duplicate_candidates(&self, details: &PatronDetails) -> Result<Vec<DuplicateCandidate>>;
     /// The patron with this current card.
     fn patron_record(&self, card: &str) -> Result<Option<PatronRecord>>;
     fn card_status(&self, card: &str) -> Result<CardStatus>;

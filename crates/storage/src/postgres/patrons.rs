@@ -219,6 +219,10 @@ impl PatronStore for PostgresDatabase {
         })
     }
 
+    fn duplicate_candidates(&self, details: &PatronDetails) -> Result<Vec<DuplicateCandidate>> {
+        self.read(|cx| duplicates(cx, details))
+    }
+
     fn patron_record(&self, card: &str) -> Result<Option<PatronRecord>> {
         self.read(|cx| match by_card(cx, card) {
             Ok(r) => Ok(Some(r)),

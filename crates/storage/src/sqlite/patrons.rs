@@ -213,6 +213,10 @@ impl PatronStore for SqliteDatabase {
         })
     }
 
+    fn duplicate_candidates(&self, details: &PatronDetails) -> Result<Vec<DuplicateCandidate>> {
+        self.read(|tx| duplicates(tx, details))
+    }
+
     fn patron_record(&self, card: &str) -> Result<Option<PatronRecord>> {
         self.read(|tx| match by_card(tx, card) {
             Ok(r) => Ok(Some(r)),
