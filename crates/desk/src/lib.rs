@@ -16,6 +16,7 @@
 //! none until staff log in), payments and waivers, lost items, notices.
 
 mod holds;
+pub mod patrons;
 mod settings;
 
 pub use holds::{HoldChange, PullListEntry, ShelfSweep};
@@ -48,6 +49,9 @@ pub enum DeskError {
     /// A hold change the hold's state does not allow (resuming a hold that is not suspended).
     #[error(transparent)]
     Hold(#[from] circulation::HoldError),
+    /// The card was replaced by a new one: its number no longer works.
+    #[error("card {card} was replaced on {} and no longer works", .replaced_at.format("%Y-%m-%d"))]
+    CardReplaced { card: String, replaced_at: DateTime<Utc> },
     #[error(transparent)]
     Storage(StorageError),
 }
@@ -92,6 +96,7 @@ pub struct CheckinReceipt {
 #[derive(Debug, Clone)]
 pub struct Desk {
     circulation: Circulation,
+    patron_rules: patrons::PatronRules,
 }
 
 fn patron_snapshot(p: &PatronAccount, overdue_loans: u32) -> PatronSnapshot {
@@ -100,7 +105,7 @@ fn patron_snapshot(p: &PatronAccount, overdue_loans: u32) -> PatronSnapshot {
         category: p.category.clone(),
         home_branch: p.home_branch.clone(),
         card_expiry: p.expiry_date,
-        blocks: Vec::new(),
+        blocks: p.blocks.iter().map(patrons::block).collect(),
         balance: p.balance,
         overdue_loans,
     }
@@ -151,7 +156,16 @@ fn override_entry<T>(
 
 impl Desk {
     pub fn new(circulation: Circulation) -> Desk {
-        Desk { circulation }
+        Desk { circulation, patron_rules: patrons::PatronRules::default() }
+    }
+
+    /// The desk with the library's `[patrons]` settings (card numbers, categories).
+    pub fn with_patron_rules(self, patron_rules: patrons::PatronRules) -> Desk {
+        Desk { patron_rules, ..self }
+    }
+
+    pub fn patron_rules(&self) -> &patrons::PatronRules {
+        &self.patron_rules
     }
 
     pub fn circulation(&self) -> &Circulation {
@@ -241,7 +255,8 @@ impl Desk {
                     None
                 }
             }
-        })?;
+        })
+        .map_err(|e| patrons::card_error(db, e))?;
         match (loan, outcome) {
             (Some(loan), Some(Ok((due, overridden)))) => Ok(CheckoutReceipt { loan, due, overridden }),
             (_, Some(Err(e))) => Err(e),

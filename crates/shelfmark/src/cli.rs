@@ -105,6 +105,11 @@ enum Command {
     /// Rebuild the search index from the database (a running server keeps searching the old
     /// one until the new one is ready, then switches).
     Reindex,
+    /// Patrons: import a school's list (CSV).
+    Patrons {
+        #[command(subcommand)]
+        command: PatronsCommand,
+    },
     /// Inventory (shelf reading): start one, upload scans, print the report.
     Inventory {
         #[command(subcommand)]
@@ -172,6 +177,19 @@ impl ShelfArgs {
             call_number_to: self.to.clone(),
         })
     }
+}
+
+#[derive(Debug, Subcommand)]
+enum PatronsCommand {
+    /// Register patrons from a CSV file with a header row (surname, first_name, birth_date,
+    /// email, phone, address, category, home_branch, guarantor, card_number, notice_preference,
+    /// reading_history): one report line per row. Exits 2 when rows were refused or duplicates.
+    Import {
+        file: PathBuf,
+        /// Check every row (against the database too) and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -418,6 +436,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report.generation,
                 report.checkpoint
             );
+        }
+        Command::Patrons { command: PatronsCommand::Import { file: csv, dry_run } } => {
+            if crate::patrons::import(&*db, &file.desk()?, &csv, dry_run)? {
+                return Ok(ExitCode::from(2));
+            }
         }
         Command::Inventory { command } => match command {
             InventoryCommand::Start { shelf } => {

@@ -17,6 +17,9 @@ pub struct FileConfig {
     /// Loan rules, calendars and blocking limits (`[circulation]`); the defaults of
     /// [`desk::CirculationSettings`] when absent.
     pub circulation: Option<desk::CirculationSettings>,
+    /// Card numbers and patron categories (`[patrons]`); the defaults of
+    /// [`desk::patrons::PatronSettings`] when absent.
+    pub patrons: Option<desk::patrons::PatronSettings>,
 }
 
 impl FileConfig {
@@ -24,7 +27,8 @@ impl FileConfig {
     /// settings stops the server at start-up, naming the row and field.
     pub fn desk(&self) -> anyhow::Result<desk::Desk> {
         let settings = self.circulation.clone().unwrap_or_default();
-        Ok(desk::Desk::new(settings.build().context("the [circulation] settings")?))
+        let patrons = self.patrons.clone().unwrap_or_default().build().context("the [patrons] settings")?;
+        Ok(desk::Desk::new(settings.build().context("the [circulation] settings")?).with_patron_rules(patrons))
     }
 }
 

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod demo;
+mod patrons;
 mod shelf;
 
 // Import moves records from a parsing thread to a storing thread by the hundred thousand; glibc's

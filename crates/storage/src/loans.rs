@@ -22,6 +22,9 @@ pub struct PatronAccount {
     pub expiry_date: NaiveDate,
     /// The sum of the patron's ledger entries.
     pub balance: Money,
+    /// The patron's blocks not lifted yet (a manual block past its end date included: the
+    /// decision compares the date).
+    pub blocks: Vec<crate::patrons::PatronBlock>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

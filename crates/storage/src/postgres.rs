@@ -1502,20 +1502,27 @@ fn account_from_row(row: &Row) -> Result<PatronAccount> {
         home_branch: parse_code(row.try_get(3)?)?,
         expiry_date: row.try_get(4)?,
         balance: Money::from_minor(row.try_get(5)?),
+        blocks: Vec::new(),
     })
 }
 
 const ACCOUNT_SQL: &str = "SELECT id, card_number, category, home_branch, expiry_date, balance FROM patrons";
 
 fn account_by_card<C: GenericClient>(cx: &mut Cx<'_, C>, card: &str) -> Result<Option<PatronAccount>> {
-    cx.query_opt(&format!("{ACCOUNT_SQL} WHERE card_number = $1"), &[&card])?.map(|r| account_from_row(&r)).transpose()
+    let row = cx.query_opt(&format!("{ACCOUNT_SQL} WHERE card_number = $1"), &[&card])?;
+    let Some(mut account) = row.map(|r| account_from_row(&r)).transpose()? else { return Ok(None) };
+    account.blocks = patrons::active_blocks(cx, account.id)?;
+    Ok(Some(account))
 }
 
 fn account_by_id<C: GenericClient>(cx: &mut Cx<'_, C>, id: PatronId) -> Result<PatronAccount> {
     let row = cx.query_opt(&format!("{ACCOUNT_SQL} WHERE id = $1"), &[&id])?;
-    row.map(|r| account_from_row(&r))
+    let mut account = row
+        .map(|r| account_from_row(&r))
         .transpose()?
-        .ok_or_else(|| StorageError::Other(format!("a loan names patron {id}, who does not exist")))
+        .ok_or_else(|| StorageError::Other(format!("a loan names patron {id}, who does not exist")))?;
+    account.blocks = patrons::active_blocks(cx, account.id)?;
+    Ok(account)
 }
 
 /// The copy with this barcode, locked for the rest of the transaction, and whether its type lends.

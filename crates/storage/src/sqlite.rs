@@ -1351,6 +1351,7 @@ fn account_from_row(row: &Row<'_>) -> Result<PatronAccount> {
         home_branch: parse_code(row.get(3)?)?,
         expiry_date: common::parse_date("expiry date", &row.get::<_, String>(4)?)?,
         balance: Money::from_minor(row.get(5)?),
+        blocks: Vec::new(),
     })
 }
 
@@ -1359,7 +1360,11 @@ const ACCOUNT_SQL: &str = "SELECT id, card_number, category, home_branch, expiry
 fn account_where(conn: &Connection, condition: &str, key: &dyn ToSql) -> Result<Option<PatronAccount>> {
     let mut st = conn.prepare_cached(&format!("{ACCOUNT_SQL} WHERE {condition}"))?;
     let mut rows = st.query([key])?;
-    rows.next()?.map(account_from_row).transpose()
+    let mut account = rows.next()?.map(account_from_row).transpose()?;
+    if let Some(a) = account.as_mut() {
+        a.blocks = patrons::active_blocks(conn, a.id)?;
+    }
+    Ok(account)
 }
 
 /// The item with this barcode and whether its type lends.

@@ -115,6 +115,32 @@ error_codes! {
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type";
     /// Well-formed MARC that the catalog refuses (no 245, ...): the reason is in the message.
     RecordRejected => UNPROCESSABLE_ENTITY, "record_rejected";
+    /// Patrons (issue 4): a registration or update field the library's rules refuse; `field`
+    /// names it, and `problems` lists every problem of the form with its own code.
+    InvalidCardNumber => BAD_REQUEST, "invalid_card_number";
+    InvalidEmail => BAD_REQUEST, "invalid_email";
+    UnknownCategory => BAD_REQUEST, "unknown_category";
+    AgeOutsideCategory => BAD_REQUEST, "age_outside_category";
+    GuarantorRequired => BAD_REQUEST, "guarantor_required";
+    /// The guarantor's card is no patron's, or is the patron's own.
+    UnknownGuarantor => BAD_REQUEST, "unknown_guarantor";
+    InvalidGuarantor => BAD_REQUEST, "invalid_guarantor";
+    InvalidNoticePreference => BAD_REQUEST, "invalid_notice_preference";
+    InvalidReadingHistory => BAD_REQUEST, "invalid_reading_history";
+    InvalidBlockKind => BAD_REQUEST, "invalid_block_kind";
+    /// A CSV upload whose header cannot be used (an unknown or missing column).
+    InvalidCsv => BAD_REQUEST, "invalid_csv";
+    /// Probably a patron already registered (same name and birth date, or same email):
+    /// `duplicates` names them; send `confirm_duplicate: true` if it is someone else.
+    DuplicatePatron => CONFLICT, "duplicate_patron";
+    CardNumberTaken => CONFLICT, "card_number_taken";
+    /// A number once issued and replaced is never issued again.
+    CardNumberReplaced => CONFLICT, "card_number_replaced";
+    /// The card was replaced by a new one and no longer works.
+    CardReplaced => GONE, "card_replaced";
+    /// The patron did not choose to keep their reading history.
+    HistoryNotKept => NOT_FOUND, "history_not_kept";
+    BlockNotFound => NOT_FOUND, "block_not_found";
     Internal => INTERNAL_SERVER_ERROR, "internal";
     /// The database cannot be reached (`/health` only).
     Unavailable => SERVICE_UNAVAILABLE, "unavailable";

@@ -66,6 +66,7 @@ pub(super) fn desk_error(e: DeskError, refused: ErrorCode) -> ApiError {
             ApiError::field(ErrorCode::NotOnLoan, "barcode", format!("item {key} is not on loan"))
         }
         DeskError::CheckIn(e) => ApiError::field(ErrorCode::InvalidCheckIn, "returned_at", e.to_string()),
+        e @ DeskError::CardReplaced { .. } => ApiError::field(ErrorCode::CardReplaced, "card_number", e.to_string()),
         other => ApiError::internal(other),
     }
 }

@@ -6,6 +6,7 @@ mod holds;
 mod items;
 pub mod labels;
 mod org;
+mod patrons;
 pub(crate) mod records;
 mod search;
 mod shelf;
@@ -42,6 +43,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/checkins", axum::routing::post(circulation::check_in))
         .route("/renewals", axum::routing::post(circulation::renew))
         .route("/patrons/{card}/loans", get(circulation::loans))
+        .route("/patrons", get(patrons::find).post(patrons::register))
+        .route("/patrons/import", axum::routing::post(patrons::import_csv))
+        .route("/patrons/{card}", get(patrons::get_one).put(patrons::update))
+        .route("/patrons/{card}/renewal", axum::routing::post(patrons::renew))
+        .route("/patrons/{card}/replacement", axum::routing::post(patrons::replace))
+        .route("/patrons/{card}/blocks", get(patrons::blocks).post(patrons::add_block))
+        .route("/patrons/{card}/blocks/{id}", axum::routing::delete(patrons::lift_block))
+        .route("/patrons/{card}/history", get(patrons::history))
         .route("/circulation/rule", get(circulation::explain_rule))
         .route("/holds", axum::routing::post(holds::place))
         .route("/holds/{id}", axum::routing::patch(holds::change).delete(holds::cancel))

@@ -79,6 +79,11 @@ impl App {
         self.client.patch(self.url(path)).json(body).send().await.expect("PATCH")
     }
 
+    /// A body that is not JSON (a CSV upload), with its content type.
+    pub async fn post_body(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Response {
+        self.client.post(self.url(path)).header(CONTENT_TYPE, content_type).body(body).send().await.expect("POST")
+    }
+
     pub async fn delete(&self, path: &str) -> Response {
         self.client.delete(self.url(path)).send().await.expect("DELETE")
     }
