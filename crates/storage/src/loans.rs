@@ -101,6 +101,9 @@ pub struct CheckinWrite {
     pub overdue_charge: Money,
     pub status: ItemStatus,
     pub holding_branch: Code,
+    /// Ledger: the copy was declared lost and is back: reverse its lost charges on the
+    /// borrower's account under this policy, in the check-in's transaction.
+    pub found: Option<circulation::FoundPolicy>,
 }
 
 /// The scale of `overdue_loans`: counting stops here, so a check costs the same for a patron
