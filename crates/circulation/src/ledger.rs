@@ -9,7 +9,8 @@
 //! Credits and where they go:
 //! * a **payment** (cash or card), a **waiver** and a **write-off** are applied to charges: to
 //!   the ones the clerk picks, or oldest first. They never exceed what is outstanding, so a
-//!   patron is never silently in credit (the clerk gives change instead).
+//!   patron is never silently in credit (the clerk gives change instead). Only a payment taken
+//!   with [`Ledger::pay_keeping_credit`] may be more than is owed: the rest is account credit.
 //! * a **refund** gives back money the patron *paid* on a charge (a lost item that turned up).
 //!   It is not applied to any charge; it leaves the account in credit until it is handed back
 //!   as a **payout** (a debit).
@@ -40,12 +41,61 @@ pub enum ChargeKind {
     CardReplacement,
     Printing,
     EventFee,
+    /// A charge the clerk describes in the note (a manual charge).
+    Other,
+}
+
+impl ChargeKind {
+    pub const ALL: [ChargeKind; 8] = [
+        ChargeKind::Overdue,
+        ChargeKind::Lost,
+        ChargeKind::Damage,
+        ChargeKind::Processing,
+        ChargeKind::CardReplacement,
+        ChargeKind::Printing,
+        ChargeKind::EventFee,
+        ChargeKind::Other,
+    ];
+
+    /// The stable name, as stored and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeKind::Overdue => "overdue",
+            ChargeKind::Lost => "lost",
+            ChargeKind::Damage => "damage",
+            ChargeKind::Processing => "processing",
+            ChargeKind::CardReplacement => "card_replacement",
+            ChargeKind::Printing => "printing",
+            ChargeKind::EventFee => "event_fee",
+            ChargeKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChargeKind> {
+        ChargeKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaymentMethod {
     Cash,
     Card,
+}
+
+impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 2] = [PaymentMethod::Cash, PaymentMethod::Card];
+
+    /// The stable name, as stored and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Card => "card",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentMethod> {
+        PaymentMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,6 +107,8 @@ pub enum CreditKind {
     Refund {
         charge: EntryId,
     },
+    /// Money paid beyond what was owed, kept as account credit until paid out.
+    Deposit(PaymentMethod),
 }
 
 /// The part of a credit applied to one charge.
@@ -250,6 +302,33 @@ impl Ledger {
         self.settle(posting, CreditKind::Payment(method), amount, apply)
     }
 
+    /// Takes a payment that may be more than is owed: what is owed is paid as [`Ledger::pay`]
+    /// would, and the rest becomes account credit (handed back by a payout).
+    pub fn pay_keeping_credit(
+        &mut self,
+        posting: Posting,
+        method: PaymentMethod,
+        amount: Money,
+        apply: Apply,
+    ) -> Result<EntryId, LedgerError> {
+        positive(amount)?;
+        let owed: i64 = self.order(apply.clone())?.iter().map(|(_, o)| o.minor()).sum();
+        let paid = amount.minor().min(owed);
+        let mut draft = self.clone();
+        let mut first = None;
+        if paid > 0 {
+            first = Some(draft.settle(posting.clone(), CreditKind::Payment(method), Money::from_minor(paid), apply)?);
+        }
+        if amount.minor() > paid {
+            let rest = Money::from_minor(amount.minor() - paid);
+            let kind = EntryKind::Credit { kind: CreditKind::Deposit(method), amount: rest, applied: Vec::new() };
+            let deposit = draft.post(posting, kind)?;
+            first.get_or_insert(deposit);
+        }
+        *self = draft;
+        first.ok_or(LedgerError::NotPositive(amount))
+    }
+
     /// Forgives charges (a staff decision, with a reason).
     pub fn waive(&mut self, posting: Posting, amount: Money, apply: Apply) -> Result<EntryId, LedgerError> {
         self.settle(posting, CreditKind::Waiver, amount, apply)
@@ -278,19 +357,7 @@ impl Ledger {
         apply: Apply,
     ) -> Result<EntryId, LedgerError> {
         positive(amount)?;
-        let order: Vec<(EntryId, Money)> = match apply {
-            Apply::OldestFirst => self.open_charges(),
-            Apply::Charges(ids) => {
-                let mut picked: Vec<(EntryId, Money)> = Vec::with_capacity(ids.len());
-                for id in ids {
-                    let outstanding = self.outstanding(id).ok_or(LedgerError::NotACharge(id))?;
-                    if !picked.iter().any(|(p, _)| *p == id) {
-                        picked.push((id, outstanding));
-                    }
-                }
-                picked
-            }
-        };
+        let order = self.order(apply)?;
         let mut left = amount.minor();
         let mut applied = Vec::new();
         for (charge, outstanding) in order {
@@ -308,6 +375,23 @@ impl Ledger {
             return Err(LedgerError::ExceedsOutstanding { amount, outstanding });
         }
         self.post(posting, EntryKind::Credit { kind, amount, applied })
+    }
+
+    /// The charges a credit goes to, in order, with what is outstanding on each.
+    fn order(&self, apply: Apply) -> Result<Vec<(EntryId, Money)>, LedgerError> {
+        Ok(match apply {
+            Apply::OldestFirst => self.open_charges(),
+            Apply::Charges(ids) => {
+                let mut picked: Vec<(EntryId, Money)> = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let outstanding = self.outstanding(id).ok_or(LedgerError::NotACharge(id))?;
+                    if !picked.iter().any(|(p, _)| *p == id) {
+                        picked.push((id, outstanding));
+                    }
+                }
+                picked
+            }
+        })
     }
 
     fn post(&mut self, posting: Posting, kind: EntryKind) -> Result<EntryId, LedgerError> {
@@ -332,7 +416,7 @@ impl Ledger {
             }
             EntryKind::Credit { kind, amount, applied } => {
                 positive(*amount)?;
-                if !matches!(kind, CreditKind::Payment(_)) && entry.note.trim().is_empty() {
+                if !matches!(kind, CreditKind::Payment(_) | CreditKind::Deposit(_)) && entry.note.trim().is_empty() {
                     return Err(LedgerError::ReasonRequired);
                 }
                 match kind {
@@ -343,6 +427,11 @@ impl Ledger {
                         let refundable = self.refundable(*charge).ok_or(LedgerError::NotACharge(*charge))?;
                         if *amount > refundable {
                             return Err(LedgerError::ExceedsPaid { amount: *amount, refundable });
+                        }
+                    }
+                    CreditKind::Deposit(_) => {
+                        if !applied.is_empty() {
+                            return Err(LedgerError::BadAllocation);
                         }
                     }
                     _ => self.check_allocations(*amount, applied)?,
@@ -364,6 +453,7 @@ impl Ledger {
                 }
                 self.credit += amount.minor();
             }
+            EntryKind::Credit { kind: CreditKind::Deposit(_), amount, .. } => self.credit += amount.minor(),
             EntryKind::Credit { kind, applied, .. } => {
                 for a in applied {
                     if let Some(Some(c)) = self.charges.get_mut(a.charge.0 as usize) {
@@ -486,6 +576,41 @@ mod tests {
     }
 
     #[test]
+    fn an_overpayment_taken_as_credit_is_paid_out_later() {
+        let mut l = Ledger::new();
+        let a = l.post_charge(at(1), ChargeKind::Overdue, money(300), None).unwrap();
+        let p = l.pay_keeping_credit(at(2), PaymentMethod::Cash, money(500), Apply::OldestFirst).unwrap();
+        assert_eq!(l.outstanding(a), Some(Money::ZERO));
+        assert_eq!((l.balance(), l.credit()), (money(-200), money(200)));
+        // Only what went to the charge can be refunded on it; the rest is credit, paid out.
+        assert_eq!(l.refundable(a), Some(money(300)));
+        assert!(matches!(l.payout(at(3), PaymentMethod::Cash, money(201)), Err(LedgerError::ExceedsCredit { .. })));
+        l.payout(at(3), PaymentMethod::Cash, money(200)).unwrap();
+        assert_eq!(l.balance(), Money::ZERO);
+        assert_eq!(Ledger::from_entries(l.entries().to_vec()), Ok(l.clone()));
+        // A waiver's parts must still add up to its amount: only payments keep credit.
+        let mut tampered = l.entries().to_vec();
+        tampered[p.0 as usize].kind = EntryKind::Credit {
+            kind: CreditKind::Waiver,
+            amount: money(500),
+            applied: vec![Allocation { charge: a, amount: money(300) }],
+        };
+        tampered[p.0 as usize].note = "reason".into();
+        assert_eq!(Ledger::from_entries(tampered), Err(LedgerError::BadAllocation));
+    }
+
+    #[test]
+    fn kind_and_method_names_round_trip() {
+        for k in ChargeKind::ALL {
+            assert_eq!(ChargeKind::parse(k.as_str()), Some(k));
+        }
+        for m in PaymentMethod::ALL {
+            assert_eq!(PaymentMethod::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(ChargeKind::parse("Overdue"), None);
+    }
+
+    #[test]
     fn stored_entries_are_checked_when_read_back() {
         let mut l = Ledger::new();
         l.post_charge(at(1), ChargeKind::Overdue, money(300), None).unwrap();
@@ -505,6 +630,7 @@ mod tests {
     enum Op {
         Charge(u8, i64),
         PayOldest(i64),
+        PayKeepingCredit(i64),
         PayPicked(Vec<u32>, i64),
         Waive(i64),
         WriteOff(Vec<u32>, i64),
@@ -518,6 +644,7 @@ mod tests {
         prop_oneof![
             3 => (0u8..7, amount.clone()).prop_map(|(k, a)| Op::Charge(k, a)),
             2 => amount.clone().prop_map(Op::PayOldest),
+            1 => amount.clone().prop_map(Op::PayKeepingCredit),
             1 => (picks.clone(), amount.clone()).prop_map(|(p, a)| Op::PayPicked(p, a)),
             1 => amount.clone().prop_map(Op::Waive),
             1 => (picks, amount.clone()).prop_map(|(p, a)| Op::WriteOff(p, a)),
@@ -571,6 +698,7 @@ mod tests {
                 let result = match op.clone() {
                     Op::Charge(k, a) => l.post_charge(posting, KINDS[k as usize], money(a), None),
                     Op::PayOldest(a) => l.pay(posting, PaymentMethod::Cash, money(a), Apply::OldestFirst),
+                    Op::PayKeepingCredit(a) => l.pay_keeping_credit(posting, PaymentMethod::Card, money(a), Apply::OldestFirst),
                     Op::PayPicked(p, a) => l.pay(posting, PaymentMethod::Card, money(a), Apply::Charges(p.into_iter().map(EntryId).collect())),
                     Op::Waive(a) => l.waive(posting, money(a), Apply::OldestFirst),
                     Op::WriteOff(p, a) => l.write_off(posting, money(a), Apply::Charges(p.into_iter().map(EntryId).collect())),
@@ -583,8 +711,10 @@ mod tests {
                     Ok(id) => {
                         // Append-only: what was there is still there, unchanged, and one entry was added.
                         prop_assert_eq!(&l.entries()[..before.entries().len()], before.entries());
-                        prop_assert_eq!(l.entries().len(), before.entries().len() + 1);
-                        prop_assert_eq!(l.entries().last().map(|e| e.id), Some(id));
+                        // One entry; a payment keeping credit may add a deposit after its payment.
+                        let added = l.entries().len() - before.entries().len();
+                        prop_assert!(added == 1 || (matches!(op, Op::PayKeepingCredit(_)) && added == 2));
+                        prop_assert_eq!(id.0 as usize, before.entries().len());
                         if let (Op::PayOldest(_), EntryKind::Credit { applied, .. }) = (&op, &l.entries()[id.0 as usize].kind) {
                             // Oldest first: the charges paid are a prefix of the open charges in
                             // age order, and all but the last are now settled.

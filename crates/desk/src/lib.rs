@@ -13,10 +13,12 @@
 //! Not here yet (issue 4): stored blocks
 //! (an expired card, fines over the limit and too many overdue loans do block), staff accounts
 //! (an override takes the acting [`circulation::Staff`] from the caller, and the HTTP edge offers
-//! none until staff log in), payments and waivers, lost items, notices.
+//! none until staff log in), notices. The patron's account, lost items, claims returned and
+//! damage inspection are in [`ledger`].
 
 mod holds;
 pub mod patrons;
+pub mod ledger;
 mod settings;
 
 pub use holds::{HoldChange, PullListEntry, ShelfSweep};
@@ -54,6 +56,9 @@ pub enum DeskError {
     CardReplaced { card: String, replaced_at: DateTime<Utc> },
     #[error(transparent)]
     Storage(StorageError),
+    /// The ledger, a lost or claims-returned stop, an inspection or a repair refused; nothing was written.
+    #[error(transparent)]
+    Ledger(#[from] storage::ledger::LedgerRefusal),
 }
 
 impl From<StorageError> for DeskError {
@@ -336,6 +341,11 @@ impl Desk {
         let mut outcome: Option<Result<(CheckIn, ItemStatus, bool, Option<StoredHold>), DeskError>> = None;
         db.check_in(barcode, now, &mut |ctx| {
             let item = item_snapshot(&ctx.item, true, ctx.loan.as_ref().map(|(l, _)| l.patron_id));
+            // Ledger: a loan declared lost or claimed returned stopped accruing then (its fine to
+            // that day was posted), so its check-in charges nothing more; a lost copy back
+            // reverses its lost charges (`found`).
+            let stopped = matches!(ctx.item.item.status, ItemStatus::Lost | ItemStatus::Missing);
+            let found = (ctx.item.item.status == ItemStatus::Lost && ctx.loan.is_some()).then_some(c.found);
             let loan = ctx.loan.as_ref().map(|(l, p)| {
                 let where_ = BranchContext {
                     checkout_branch: l.checkout_branch.clone(),
@@ -350,7 +360,11 @@ impl Desk {
                         patron: circulation::PatronId(p.id),
                         checked_out_at: l.checked_out_at,
                         due: l.due_at,
-                        fine_terms: FineTerms::from(&rule),
+                        fine_terms: if stopped {
+                            FineTerms { rate: circulation::FineRate::free(), ..FineTerms::from(&rule) }
+                        } else {
+                            FineTerms::from(&rule)
+                        },
                         already_charged: ctx.already_charged,
                     },
                     governing,
@@ -412,6 +426,7 @@ impl Desk {
                         holding_branch: holding,
                         holds,
                         transit,
+                        found,
                     };
                     outcome = Some(Ok((decision, status, ctx.loan.is_some(), hold)));
                     Some(write)

@@ -8,8 +8,8 @@ use catalog::{Code, Money};
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use circulation::{
-    Calendar, CirculationPolicy, ClosedDay, FineRate, GoverningBranch, Limit, OpeningHours, Period, RuleKey,
-    RuleMatrix, RuleRow, RuleSettings, Scope, TimeUnit,
+    Calendar, CirculationPolicy, ClosedDay, FineRate, FoundPolicy, GoverningBranch, Limit, OpeningHours, Period,
+    RuleKey, RuleMatrix, RuleRow, RuleSettings, Scope, TimeUnit,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -34,6 +34,10 @@ pub struct CirculationSettings {
     #[serde(default)]
     pub branches: BTreeMap<String, BranchCalendar>,
     pub rules: Vec<RuleSettingsText>,
+    /// When a lost item comes back, reverse its processing fee too (the replacement charge is
+    /// always reversed: the unpaid part waived, the paid part refunded).
+    #[serde(default)]
+    pub refund_processing_fee_when_found: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +137,7 @@ impl Default for CirculationSettings {
                 hold_shelf_days: Some(7),
                 hard_due_date: Some("none".into()),
             }],
+            refund_processing_fee_when_found: false,
         }
     }
 }
@@ -145,6 +150,8 @@ pub struct Circulation {
     pub time_zone: Tz,
     pub library_calendar: Calendar,
     pub branch_calendars: BTreeMap<Code, Calendar>,
+    /// What a lost item's return reverses.
+    pub found: FoundPolicy,
 }
 
 impl CirculationSettings {
@@ -176,7 +183,8 @@ impl CirculationSettings {
             branch_calendars
                 .insert(branch, calendar(time_zone, b.hours.as_ref().unwrap_or(&self.hours), &closed, &place)?);
         }
-        Ok(Circulation { matrix, policy, time_zone, library_calendar, branch_calendars })
+        let found = FoundPolicy { refund_processing_fee: self.refund_processing_fee_when_found };
+        Ok(Circulation { matrix, policy, time_zone, library_calendar, branch_calendars, found })
     }
 }
 

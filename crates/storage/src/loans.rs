@@ -118,6 +118,9 @@ pub struct CheckinWrite {
     /// Holds: holds in their new state (trapped, arrived) and the transit to start, if any.
     pub holds: Vec<StoredHold>,
     pub transit: Option<NewTransit>,
+    /// Ledger: the copy was declared lost and is back: reverse its lost charges on the
+    /// borrower's account under this policy, in the check-in's transaction.
+    pub found: Option<circulation::FoundPolicy>,
 }
 
 /// The scale of `overdue_loans`: counting stops here, so a check costs the same for a patron

@@ -1450,6 +1450,10 @@ impl Database for PostgresDatabase {
                     )?;
                     w.cx.execute("UPDATE patrons SET balance = balance + $1 WHERE id = $2", &[&charge, &patron.id])?;
                 }
+                // Ledger: a lost copy is back; reverse its lost charges.
+                if let Some(policy) = write.found {
+                    ledger::found_at_check_in(w, patron.id, context.item.id, now, policy)?;
+                }
             }
             set_item_status(w, context.item.id, write.status, &write.holding_branch)?;
             // Holds: checking the copy in receives its transit; then the trap, and a new transit.

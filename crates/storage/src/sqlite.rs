@@ -1285,6 +1285,10 @@ impl Database for SqliteDatabase {
                     tx.prepare_cached("UPDATE patrons SET balance = balance + ?1 WHERE id = ?2")?
                         .execute(params![write.overdue_charge.minor(), patron.id])?;
                 }
+                // Ledger: a lost copy is back; reverse its lost charges.
+                if let Some(policy) = write.found {
+                    ledger::found_at_check_in(tx, patron.id, context.item.id, now, policy)?;
+                }
             }
             set_item_status(tx, now_text, context.item.id, write.status, Some(&write.holding_branch))?;
             // Holds: checking the copy in receives its transit; then the trap, and a new transit.

@@ -1224,6 +1224,7 @@ fn checkout_renew_and_check_in(db: &dyn Database) {
                 overdue_charge: Money::from_minor(150),
                 status: ItemStatus::Available,
                 holding_branch: code("MAIN"),
+                found: None,
             })
         })
         .expect("check in");

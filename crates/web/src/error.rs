@@ -141,6 +141,27 @@ error_codes! {
     /// The patron did not choose to keep their reading history.
     HistoryNotKept => NOT_FOUND, "history_not_kept";
     BlockNotFound => NOT_FOUND, "block_not_found";
+    // Ledger: the patron's account, claims returned, inspections, repairs.
+    /// Money that does not parse, or is not more than 0.00.
+    InvalidAmount => BAD_REQUEST, "invalid_amount";
+    /// A member that must be one of a few names (a charge kind, a payment method, a condition).
+    InvalidChoice => BAD_REQUEST, "invalid_choice";
+    /// An entry id that is not a charge on this patron's account.
+    UnknownCharge => BAD_REQUEST, "unknown_charge";
+    /// More than is owed (on the charges picked, or on the account): give change, or pay with
+    /// `keep_credit`.
+    ExceedsOutstanding => CONFLICT, "exceeds_outstanding";
+    /// A refund of more than was paid on the charge and not yet refunded.
+    ExceedsPaid => CONFLICT, "exceeds_paid";
+    /// A payout of more than the account's credit.
+    ExceedsCredit => CONFLICT, "exceeds_credit";
+    /// The loan was already declared lost or claimed returned.
+    LoanAlreadyStopped => CONFLICT, "loan_already_stopped";
+    /// An inspection of a copy still on loan: check it in first.
+    ItemOnLoan => CONFLICT, "item_on_loan";
+    /// A damage charge for a copy never lent: there is no borrower to charge.
+    NoBorrower => CONFLICT, "no_borrower";
+    NotInRepair => CONFLICT, "not_in_repair";
     Internal => INTERNAL_SERVER_ERROR, "internal";
     /// The database cannot be reached (`/health` only).
     Unavailable => SERVICE_UNAVAILABLE, "unavailable";

@@ -5,6 +5,7 @@ mod circulation;
 mod holds;
 mod items;
 pub mod labels;
+mod ledger;
 mod org;
 mod patrons;
 pub(crate) mod records;
@@ -63,6 +64,18 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/inventories/{id}/scans", axum::routing::post(shelf::add_scans))
         .route("/inventories/{id}/report", get(shelf::report))
         .route("/openapi.json", get(openapi))
+        // Ledger: the patron's account, claims returned, inspections and repairs.
+        .route("/patrons/{card}/account", get(ledger::account))
+        .route("/patrons/{card}/charges", axum::routing::post(ledger::charge))
+        .route("/patrons/{card}/payments", axum::routing::post(ledger::pay))
+        .route("/patrons/{card}/waivers", axum::routing::post(ledger::waive))
+        .route("/patrons/{card}/write-offs", axum::routing::post(ledger::write_off))
+        .route("/patrons/{card}/refunds", axum::routing::post(ledger::refund))
+        .route("/patrons/{card}/payouts", axum::routing::post(ledger::payout))
+        .route("/claims-returned", axum::routing::post(ledger::claims_returned))
+        .route("/inspections", axum::routing::post(ledger::inspect))
+        .route("/branches/{code}/repairs", get(ledger::repairs))
+        .route("/items/{id}/repaired", axum::routing::post(ledger::repaired))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
