@@ -17,8 +17,8 @@
 //! damage inspection are in [`ledger`].
 
 mod holds;
-pub mod patrons;
 pub mod ledger;
+pub mod patrons;
 mod settings;
 
 pub use holds::{HoldChange, PullListEntry, ShelfSweep};
@@ -190,78 +190,79 @@ impl Desk {
         let c = &self.circulation;
         let calendar = c.calendar(branch);
         let mut outcome: Option<Result<(DueDate, Vec<String>), DeskError>> = None;
-        let loan = db.checkout(card_number, barcode, now, &mut |ctx| {
-            let patron = patron_snapshot(&ctx.patron, ctx.overdue_loans);
-            let item = item_snapshot(&ctx.item, ctx.loanable, ctx.open_loan.as_ref().map(|l| l.patron_id));
-            let where_ = BranchContext {
-                checkout_branch: branch.clone(),
-                item_home_branch: ctx.item.item.home_branch.clone(),
-                patron_home_branch: ctx.patron.home_branch.clone(),
-            };
-            let resolution = c.matrix.resolve_for(&where_, &ctx.patron.category, &ctx.item.item.item_type);
-            // Holds: the hold with a claim on this copy (trapped for it, or first in line).
-            let queue = match holds::queue_of(ctx.item.bib_id, &ctx.holds) {
-                Ok(q) => q,
-                Err(e) => {
-                    outcome = Some(Err(e));
-                    return None;
-                }
-            };
-            let claim = queue.claim_on(item.id, calendar.local_date(now), self.hold_allowed(&ctx.holds, &ctx.item));
-            let request = CheckoutRequest {
-                patron: &patron,
-                item: &item,
-                resolution: &resolution,
-                loans: LoanCounts { total: ctx.loans_total, of_item_type: ctx.loans_of_item_type },
-                claim,
-                policy: &c.policy,
-                calendar,
-                now,
-            };
-            let decided = circulation::decide_checkout(&request)
-                .map_err(DeskError::from)
-                .and_then(|decision| override_entry(decision, with));
-            match decided {
-                Ok((plan, entry)) => {
-                    let overridden = entry.as_ref().map(|e| e.overridden.clone()).unwrap_or_default();
-                    // Holds: the patron's own hold is filled; another patron's trap broken by an
-                    // override waits again for the next copy.
-                    let mut queue = queue.clone();
-                    let own = plan.fills_hold.or_else(|| {
-                        queue.holds().iter().find(|h| h.patron == patron.id && !h.state.is_finished()).map(|h| h.id)
-                    });
-                    let mut update = || -> Result<(), circulation::HoldError> {
-                        if let Some(h) = own {
-                            queue.fill(h, now)?;
-                        }
-                        match claim {
-                            Some(cl) if cl.trapped && Some(cl.hold) != own => queue.release(cl.hold).map(|_| ()),
-                            _ => Ok(()),
-                        }
-                    };
-                    if let Err(e) = update() {
-                        outcome = Some(Err(e.into()));
+        let loan = db
+            .checkout(card_number, barcode, now, &mut |ctx| {
+                let patron = patron_snapshot(&ctx.patron, ctx.overdue_loans);
+                let item = item_snapshot(&ctx.item, ctx.loanable, ctx.open_loan.as_ref().map(|l| l.patron_id));
+                let where_ = BranchContext {
+                    checkout_branch: branch.clone(),
+                    item_home_branch: ctx.item.item.home_branch.clone(),
+                    patron_home_branch: ctx.patron.home_branch.clone(),
+                };
+                let resolution = c.matrix.resolve_for(&where_, &ctx.patron.category, &ctx.item.item.item_type);
+                // Holds: the hold with a claim on this copy (trapped for it, or first in line).
+                let queue = match holds::queue_of(ctx.item.bib_id, &ctx.holds) {
+                    Ok(q) => q,
+                    Err(e) => {
+                        outcome = Some(Err(e));
                         return None;
                     }
-                    let mut holds = holds::changed(&ctx.holds, &queue);
-                    for h in holds.iter_mut().filter(|h| Some(circulation::HoldId(h.id)) == own) {
-                        h.trapped_item_id = Some(ctx.item.id);
+                };
+                let claim = queue.claim_on(item.id, calendar.local_date(now), self.hold_allowed(&ctx.holds, &ctx.item));
+                let request = CheckoutRequest {
+                    patron: &patron,
+                    item: &item,
+                    resolution: &resolution,
+                    loans: LoanCounts { total: ctx.loans_total, of_item_type: ctx.loans_of_item_type },
+                    claim,
+                    policy: &c.policy,
+                    calendar,
+                    now,
+                };
+                let decided = circulation::decide_checkout(&request)
+                    .map_err(DeskError::from)
+                    .and_then(|decision| override_entry(decision, with));
+                match decided {
+                    Ok((plan, entry)) => {
+                        let overridden = entry.as_ref().map(|e| e.overridden.clone()).unwrap_or_default();
+                        // Holds: the patron's own hold is filled; another patron's trap broken by an
+                        // override waits again for the next copy.
+                        let mut queue = queue.clone();
+                        let own = plan.fills_hold.or_else(|| {
+                            queue.holds().iter().find(|h| h.patron == patron.id && !h.state.is_finished()).map(|h| h.id)
+                        });
+                        let mut update = || -> Result<(), circulation::HoldError> {
+                            if let Some(h) = own {
+                                queue.fill(h, now)?;
+                            }
+                            match claim {
+                                Some(cl) if cl.trapped && Some(cl.hold) != own => queue.release(cl.hold).map(|_| ()),
+                                _ => Ok(()),
+                            }
+                        };
+                        if let Err(e) = update() {
+                            outcome = Some(Err(e.into()));
+                            return None;
+                        }
+                        let mut holds = holds::changed(&ctx.holds, &queue);
+                        for h in holds.iter_mut().filter(|h| Some(circulation::HoldId(h.id)) == own) {
+                            h.trapped_item_id = Some(ctx.item.id);
+                        }
+                        outcome = Some(Ok((plan.due, overridden)));
+                        Some(LoanWrite {
+                            checkout_branch: branch.clone(),
+                            due_at: plan.due.at,
+                            override_entry: entry,
+                            holds,
+                        })
                     }
-                    outcome = Some(Ok((plan.due, overridden)));
-                    Some(LoanWrite {
-                        checkout_branch: branch.clone(),
-                        due_at: plan.due.at,
-                        override_entry: entry,
-                        holds,
-                    })
+                    Err(e) => {
+                        outcome = Some(Err(e));
+                        None
+                    }
                 }
-                Err(e) => {
-                    outcome = Some(Err(e));
-                    None
-                }
-            }
-        })
-        .map_err(|e| patrons::card_error(db, e))?;
+            })
+            .map_err(|e| patrons::card_error(db, e))?;
         match (loan, outcome) {
             (Some(loan), Some(Ok((due, overridden)))) => Ok(CheckoutReceipt { loan, due, overridden }),
             (_, Some(Err(e))) => Err(e),

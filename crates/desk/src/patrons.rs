@@ -107,7 +107,10 @@ impl PatronSettings {
         if pattern.issue(1).is_err() {
             return Err(err(
                 "card_length",
-                format!("{} digits leave no room for a sequence after the prefix {}", self.card_length, self.card_prefix),
+                format!(
+                    "{} digits leave no room for a sequence after the prefix {}",
+                    self.card_length, self.card_prefix
+                ),
             ));
         }
         let mut categories = BTreeMap::new();
@@ -402,10 +405,7 @@ impl Desk {
     pub fn patron(&self, db: &dyn Database, card: &str) -> Result<PatronRecord, PatronError> {
         match db.patron_record(card).map_err(|e| patron_error(db, e))? {
             Some(p) => Ok(p),
-            None => Err(patron_error(
-                db,
-                StorageError::NotFound { what: "patron card", key: card.trim().to_string() },
-            )),
+            None => Err(patron_error(db, StorageError::NotFound { what: "patron card", key: card.trim().to_string() })),
         }
     }
 
@@ -438,20 +438,18 @@ impl Desk {
         let categories = &self.patron_rules().registration.categories;
         let mut refused = None;
         let renewed = db
-            .renew_card(card, now, &mut |p| {
-                match categories.get(&p.details.category) {
-                    Some(rules) => registration::renewed_expiry(p.details.expiry_date, rules, today),
-                    None => {
-                        refused = Some(problem(
-                            "category",
-                            "unknown_category",
-                            format!(
-                                "patron category {} has no rules: change the patron's category first",
-                                p.details.category
-                            ),
-                        ));
-                        None
-                    }
+            .renew_card(card, now, &mut |p| match categories.get(&p.details.category) {
+                Some(rules) => registration::renewed_expiry(p.details.expiry_date, rules, today),
+                None => {
+                    refused = Some(problem(
+                        "category",
+                        "unknown_category",
+                        format!(
+                            "patron category {} has no rules: change the patron's category first",
+                            p.details.category
+                        ),
+                    ));
+                    None
                 }
             })
             .map_err(|e| patron_error(db, e))?;
@@ -567,11 +565,15 @@ pub struct RowReport {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowOutcome {
-    Registered { card_number: String },
+    Registered {
+        card_number: String,
+    },
     /// A dry run: the row would be registered.
     WouldRegister,
     /// Probably a patron already registered: not registered again.
-    Duplicate { card_number: String },
+    Duplicate {
+        card_number: String,
+    },
     /// Probably the same person as an earlier row of a dry run.
     DuplicateOfRow(u64),
     Refused(Vec<FormProblem>),
@@ -728,7 +730,12 @@ impl Desk {
                 }]),
                 Ok(record) => {
                     let get = |name: &str| -> Option<String> {
-                        index.get(name).and_then(|i| record.get(*i)).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+                        index
+                            .get(name)
+                            .and_then(|i| record.get(*i))
+                            .map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_string)
                     };
                     match row_input(&get) {
                         Err(problems) => RowOutcome::Refused(problems),
@@ -768,11 +775,9 @@ impl Desk {
             Ok(_) => Vec::new(),
             Err(p) => p,
         };
-        let refused = |e: StorageError| RowOutcome::Refused(vec![FormProblem {
-            field: "row",
-            code: "not_checked",
-            message: e.to_string(),
-        }]);
+        let refused = |e: StorageError| {
+            RowOutcome::Refused(vec![FormProblem { field: "row", code: "not_checked", message: e.to_string() }])
+        };
         if let Some(g) = clean(&input.guarantor) {
             match db.patron_record(&g) {
                 Ok(Some(_)) => {}

@@ -54,9 +54,8 @@ fn on_each_backend(name: &str, test: impl Fn(&dyn Database)) {
 fn setup(db: Arc<dyn Database>) -> Arc<dyn Database> {
     db.upsert_branch(&Branch { code: code("MAIN"), name: "Main".into() }).unwrap();
     db.upsert_item_type(&ItemType { code: code("BK"), name: "Book".into(), loanable: true }).unwrap();
-    let bib = db
-        .create_record(&NewRecord { marc: b"patrons\x1d".to_vec(), derived: Default::default(), row: None })
-        .unwrap();
+    let bib =
+        db.create_record(&NewRecord { marc: b"patrons\x1d".to_vec(), derived: Default::default(), row: None }).unwrap();
     for bc in ["B1", "B2", "B3"] {
         db.create_item(
             bib,
@@ -109,7 +108,9 @@ fn registration_issues_cards_refuses_duplicates_and_applies_the_guarantor_rule()
     on_each_backend("registration", |db| {
         let desk = desk();
         let now = at(2026, 3, 2, 15);
-        let ana = desk.register_patron(db, &adult("Lopez", "Ana", "1980-02-03", Some("ana@example.org")), false, now).unwrap();
+        let ana = desk
+            .register_patron(db, &adult("Lopez", "Ana", "1980-02-03", Some("ana@example.org")), false, now)
+            .unwrap();
         assert_eq!(ana.card_number, issued(1));
         assert!(CardNumberPattern::default().validate(&ana.card_number).is_ok());
         // ADULT cards last 36 months from registration.
@@ -134,20 +135,32 @@ fn registration_issues_cards_refuses_duplicates_and_applies_the_guarantor_rule()
         let body = "2123400000999";
         let wrong = format!("{body}{}", (luhn_digit(body) as u8 - b'0' + 1) % 10);
         let typed = PatronInput { card_number: Some(wrong), ..adult("Kim", "Joon", "1990-01-01", None) };
-        assert_eq!(problem_codes(desk.register_patron(db, &typed, false, now).unwrap_err()), [("card_number", "invalid_card_number")]);
+        assert_eq!(
+            problem_codes(desk.register_patron(db, &typed, false, now).unwrap_err()),
+            [("card_number", "invalid_card_number")]
+        );
         let taken = PatronInput { card_number: Some(issued(1)), ..adult("Kim", "Joon", "1990-01-01", None) };
-        assert_eq!(problem_codes(desk.register_patron(db, &taken, false, now).unwrap_err()), [("card_number", "card_number_taken")]);
+        assert_eq!(
+            problem_codes(desk.register_patron(db, &taken, false, now).unwrap_err()),
+            [("card_number", "card_number_taken")]
+        );
 
         // Children need a guarantor: by category, and under 16 in any category.
         let child = PatronInput { category: Some(code("CHILD")), ..adult("Lopez", "Maria", "2018-04-02", None) };
-        assert_eq!(problem_codes(desk.register_patron(db, &child, false, now).unwrap_err()), [("guarantor", "guarantor_required")]);
+        assert_eq!(
+            problem_codes(desk.register_patron(db, &child, false, now).unwrap_err()),
+            [("guarantor", "guarantor_required")]
+        );
         let young_adult = adult("Lopez", "Teo", "2012-01-01", None);
         assert_eq!(
             problem_codes(desk.register_patron(db, &young_adult, false, now).unwrap_err()),
             [("guarantor", "guarantor_required")]
         );
         let unknown = PatronInput { guarantor: Some(issued(9)), ..child.clone() };
-        assert_eq!(problem_codes(desk.register_patron(db, &unknown, false, now).unwrap_err()), [("guarantor", "unknown_guarantor")]);
+        assert_eq!(
+            problem_codes(desk.register_patron(db, &unknown, false, now).unwrap_err()),
+            [("guarantor", "unknown_guarantor")]
+        );
         let maria = desk.register_patron(db, &PatronInput { guarantor: Some(issued(1)), ..child }, false, now).unwrap();
         assert_eq!(maria.details.guarantor, Some(issued(1)));
         assert_eq!(maria.details.expiry_date, day("2028-03-02"));
@@ -155,7 +168,12 @@ fn registration_issues_cards_refuses_duplicates_and_applies_the_guarantor_rule()
         let blank = PatronInput { category: Some(code("NOPE")), ..PatronInput::default() };
         assert_eq!(
             problem_codes(desk.register_patron(db, &blank, false, now).unwrap_err()),
-            [("surname", "missing_field"), ("first_name", "missing_field"), ("home_branch", "missing_field"), ("category", "unknown_category")]
+            [
+                ("surname", "missing_field"),
+                ("first_name", "missing_field"),
+                ("home_branch", "missing_field"),
+                ("category", "unknown_category")
+            ]
         );
     });
 }
@@ -167,7 +185,11 @@ fn a_blocked_patron_is_refused_at_checkout_with_the_code_and_reason() {
         let main = code("MAIN");
         let p = desk.register_patron(db, &adult("Hart", "Jo", "1970-01-01", None), false, at(2026, 5, 1, 10)).unwrap();
         let card = p.card_number.as_str();
-        let block = BlockRequest { kind: BlockKind::Manual, reason: "Three damaged books".into(), until: Some(day("2026-05-10")) };
+        let block = BlockRequest {
+            kind: BlockKind::Manual,
+            reason: "Three damaged books".into(),
+            until: Some(day("2026-05-10")),
+        };
         let placed = desk.add_block(db, card, &block, "alice", at(2026, 5, 1, 11)).unwrap();
 
         let refused = desk.checkout(db, card, &barcode("B1"), &main, at(2026, 5, 4, 15), None).unwrap_err();
@@ -190,17 +212,29 @@ fn a_blocked_patron_is_refused_at_checkout_with_the_code_and_reason() {
             DeskError::Refused(r) => r.into_iter().map(|r| (r.code, r.message)).collect::<Vec<_>>(),
             other => panic!("{other}"),
         };
-        assert_eq!(codes, [(RefusalCode::PatronBlocked, "The patron's address must be updated: Mail returned.".to_string())]);
+        assert_eq!(
+            codes,
+            [(RefusalCode::PatronBlocked, "The patron's address must be updated: Mail returned.".to_string())]
+        );
         desk.lift_block(db, card, lost.id, "carol", at(2026, 5, 13, 10)).unwrap();
         desk.checkout(db, card, &barcode("B2"), &main, at(2026, 5, 13, 15), None).unwrap();
         let all = desk.blocks(db, card).unwrap();
-        assert_eq!(all.iter().map(|b| (b.id, b.lifted.is_some())).collect::<Vec<_>>(), [(placed.id, false), (lost.id, true)]);
+        assert_eq!(
+            all.iter().map(|b| (b.id, b.lifted.is_some())).collect::<Vec<_>>(),
+            [(placed.id, false), (lost.id, true)]
+        );
 
         // A manual block needs a reason; an end date in the past is refused.
         let no_reason = BlockRequest { kind: BlockKind::Manual, reason: " ".into(), until: None };
-        assert_eq!(problem_codes(desk.add_block(db, card, &no_reason, "a", at(2026, 5, 13, 10)).unwrap_err()), [("reason", "missing_field")]);
+        assert_eq!(
+            problem_codes(desk.add_block(db, card, &no_reason, "a", at(2026, 5, 13, 10)).unwrap_err()),
+            [("reason", "missing_field")]
+        );
         let past = BlockRequest { kind: BlockKind::Manual, reason: "x".into(), until: Some(day("2026-05-01")) };
-        assert_eq!(problem_codes(desk.add_block(db, card, &past, "a", at(2026, 5, 13, 10)).unwrap_err()), [("until", "invalid_date")]);
+        assert_eq!(
+            problem_codes(desk.add_block(db, card, &past, "a", at(2026, 5, 13, 10)).unwrap_err()),
+            [("until", "invalid_date")]
+        );
     });
 }
 
@@ -223,7 +257,9 @@ fn a_replaced_card_is_refused_and_the_new_card_has_the_loans_and_balance() {
         assert_eq!(replaced.id, p.id);
 
         match desk.checkout(db, &old, &barcode("B3"), &main, at(2026, 2, 6, 15), None).unwrap_err() {
-            DeskError::CardReplaced { card, replaced_at } => assert_eq!((card, replaced_at), (old.clone(), at(2026, 2, 6, 10))),
+            DeskError::CardReplaced { card, replaced_at } => {
+                assert_eq!((card, replaced_at), (old.clone(), at(2026, 2, 6, 10)))
+            }
             other => panic!("{other}"),
         }
         assert!(matches!(desk.patron(db, &old), Err(PatronError::CardReplaced { .. })));
@@ -236,10 +272,15 @@ fn a_replaced_card_is_refused_and_the_new_card_has_the_loans_and_balance() {
         desk.checkout(db, &replaced.card_number, &barcode("B3"), &main, at(2026, 2, 6, 15), None).unwrap();
         assert!(desk.check_in(db, &barcode("B2"), &main, None, at(2026, 2, 7, 12)).unwrap().loan_closed);
         let cards = desk.replaced_cards(db, &replaced.card_number).unwrap();
-        assert_eq!(cards.iter().map(|c| (c.card_number.as_str(), c.reason.as_deref())).collect::<Vec<_>>(), [(old.as_str(), Some("card lost"))]);
+        assert_eq!(
+            cards.iter().map(|c| (c.card_number.as_str(), c.reason.as_deref())).collect::<Vec<_>>(),
+            [(old.as_str(), Some("card lost"))]
+        );
         // A number given by staff is checked against the pattern.
         assert_eq!(
-            problem_codes(desk.replace_card(db, &replaced.card_number, Some("123"), "a", None, at(2026, 2, 8, 10)).unwrap_err()),
+            problem_codes(
+                desk.replace_card(db, &replaced.card_number, Some("123"), "a", None, at(2026, 2, 8, 10)).unwrap_err()
+            ),
             [("card_number", "invalid_card_number")]
         );
     });
@@ -249,7 +290,8 @@ fn a_replaced_card_is_refused_and_the_new_card_has_the_loans_and_balance() {
 fn card_renewal_runs_from_the_later_of_today_and_the_old_expiry() {
     on_each_backend("renewal", |db| {
         let desk = desk();
-        let p = desk.register_patron(db, &adult("Long", "Ada", "1950-01-01", None), false, at(2026, 1, 10, 10)).unwrap();
+        let p =
+            desk.register_patron(db, &adult("Long", "Ada", "1950-01-01", None), false, at(2026, 1, 10, 10)).unwrap();
         assert_eq!(p.details.expiry_date, day("2029-01-10"));
         // Early: from the old expiry, so renewing early never shortens the card.
         let early = desk.renew_card(db, &p.card_number, at(2028, 12, 1, 10)).unwrap();
@@ -269,7 +311,8 @@ fn anonymising_returned_loans_twice_changes_nothing() {
         let main = code("MAIN");
         let keeper = PatronInput { reading_history: HistoryChoice::Keep, ..adult("Keep", "Kay", "1990-01-01", None) };
         let kay = desk.register_patron(db, &keeper, false, at(2026, 4, 1, 10)).unwrap();
-        let dee = desk.register_patron(db, &adult("Default", "Dee", "1991-01-01", None), false, at(2026, 4, 1, 10)).unwrap();
+        let dee =
+            desk.register_patron(db, &adult("Default", "Dee", "1991-01-01", None), false, at(2026, 4, 1, 10)).unwrap();
         desk.checkout(db, &kay.card_number, &barcode("B1"), &main, at(2026, 4, 1, 15), None).unwrap();
         desk.checkout(db, &dee.card_number, &barcode("B2"), &main, at(2026, 4, 1, 15), None).unwrap();
         desk.checkout(db, &dee.card_number, &barcode("B3"), &main, at(2026, 4, 1, 15), None).unwrap();
@@ -279,7 +322,9 @@ fn anonymising_returned_loans_twice_changes_nothing() {
         let night = at(2026, 4, 9, 2);
         assert_eq!(desk.anonymise_returned_loans(db, night, night).unwrap(), 1);
         assert_eq!(desk.anonymise_returned_loans(db, night, night).unwrap(), 0);
-        assert!(matches!(desk.reading_history(db, &kay.card_number, Page::default()).unwrap(), ReadingHistory::Kept(h) if h.len() == 1));
+        assert!(
+            matches!(desk.reading_history(db, &kay.card_number, Page::default()).unwrap(), ReadingHistory::Kept(h) if h.len() == 1)
+        );
         assert_eq!(desk.reading_history(db, &dee.card_number, Page::default()).unwrap(), ReadingHistory::NotKept);
         // Dee's open loan is untouched and still returns to her.
         assert_eq!(db.open_loans(dee.id).unwrap().len(), 1);
@@ -336,10 +381,7 @@ fn a_school_list_is_imported_row_by_row() {
         let mut seen = Vec::new();
         let dry = desk.import_patrons_csv(db, csv.as_bytes(), true, now, &mut |row| seen.push(row)).unwrap();
         assert_eq!(seen, [2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(
-            dry.iter().map(|r| r.outcome.clone()).collect::<Vec<_>>()[..1],
-            [RowOutcome::WouldRegister]
-        );
+        assert_eq!(dry.iter().map(|r| r.outcome.clone()).collect::<Vec<_>>()[..1], [RowOutcome::WouldRegister]);
         assert_eq!(dry[2].outcome, RowOutcome::DuplicateOfRow(2));
         assert_eq!(dry[6].outcome, RowOutcome::WouldRegister);
         assert!(db.find_patrons(&Default::default(), Page::default()).unwrap().is_empty(), "a dry run writes nothing");
@@ -347,7 +389,10 @@ fn a_school_list_is_imported_row_by_row() {
         let report = desk.import_patrons_csv(db, csv.as_bytes(), false, now, &mut |_| {}).unwrap();
         assert_eq!(report.iter().map(ToString::to_string).collect::<Vec<_>>(), expected);
         let lena = desk.patron(db, &issued(2)).unwrap();
-        assert_eq!((lena.details.first_name.as_str(), lena.details.email.as_deref()), ("Lena, Marie", Some("lena.schmidt@school.example")));
+        assert_eq!(
+            (lena.details.first_name.as_str(), lena.details.email.as_deref()),
+            ("Lena, Marie", Some("lena.schmidt@school.example"))
+        );
 
         // Loading the same list again registers no one twice.
         let again = desk.import_patrons_csv(db, csv.as_bytes(), false, now, &mut |_| {}).unwrap();
@@ -356,7 +401,8 @@ fn a_school_list_is_imported_row_by_row() {
         assert_eq!(db.find_patrons(&Default::default(), Page::default()).unwrap().len(), 2);
 
         // A header the import does not know stops the file before any row.
-        let e = desk.import_patrons_csv(db, "surname,first_name,shoe_size\nA,B,9\n".as_bytes(), false, now, &mut |_| {});
+        let e =
+            desk.import_patrons_csv(db, "surname,first_name,shoe_size\nA,B,9\n".as_bytes(), false, now, &mut |_| {});
         assert!(e.unwrap_err().to_string().contains("shoe_size"));
     });
 }

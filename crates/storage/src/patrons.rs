@@ -145,7 +145,10 @@ pub enum Registration {
 pub enum CardStatus {
     Current(PatronId),
     /// The number was replaced by another card: it no longer works.
-    Replaced { patron: PatronId, replaced_at: DateTime<Utc> },
+    Replaced {
+        patron: PatronId,
+        replaced_at: DateTime<Utc>,
+    },
     Unknown,
 }
 

@@ -168,7 +168,10 @@ fn register_find_and_update(db: &dyn Database) {
     .expect("upsert");
     assert_eq!(db.patrons(Page::default()).expect("list").len(), 3);
     let legacy = db.patron_record("L-1").expect("read").expect("L-1");
-    assert_eq!((legacy.details.reading_history, legacy.details.notice_preference), (HistoryChoice::Default, NoticePreference::Email));
+    assert_eq!(
+        (legacy.details.reading_history, legacy.details.notice_preference),
+        (HistoryChoice::Default, NoticePreference::Email)
+    );
 
     // Finding: by card, by the start of the name (any case), keyset paged.
     let find = |card: Option<&str>, name: Option<&str>, page: Page| {
@@ -214,7 +217,10 @@ fn duplicates_are_found_by_either_key(db: &dyn Database) {
     match db.register_patron(&same_name, CardChoice::Given("C2"), false, now).expect("register") {
         Registration::Duplicates(d) => {
             assert_eq!(d.len(), 1);
-            assert_eq!((d[0].card_number.as_str(), d[0].surname.as_str(), d[0].first_name.as_str()), ("C1", "Lopez", "Ana"));
+            assert_eq!(
+                (d[0].card_number.as_str(), d[0].surname.as_str(), d[0].first_name.as_str()),
+                ("C1", "Lopez", "Ana")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -239,8 +245,11 @@ fn issued_cards_skip_numbers_in_use(db: &dyn Database) {
     register(db, "29990002", &details("Typed", "In", None, None));
     let now = at("2026-03-03T10:00:00Z");
     let issue = |surname: &str| {
-        registered(db.register_patron(&details(surname, "X", None, None), CardChoice::Issue(&make), false, now).expect("issue"))
-            .card_number
+        registered(
+            db.register_patron(&details(surname, "X", None, None), CardChoice::Issue(&make), false, now)
+                .expect("issue"),
+        )
+        .card_number
     };
     assert_eq!(issue("A"), "29990001");
     assert_eq!(issue("B"), "29990003");
@@ -255,9 +264,13 @@ fn blocks_reach_the_checkout_context(db: &dyn Database) {
     register(db, "B1", &details("Blocked", "Bo", None, None));
     book(db, "Dune", "I1");
     let now = at("2026-05-01T10:00:00Z");
-    let block = NewBlock { kind: BlockKind::Manual, reason: "Damaged three books".into(), until: Some(day("2026-05-31")) };
+    let block =
+        NewBlock { kind: BlockKind::Manual, reason: "Damaged three books".into(), until: Some(day("2026-05-31")) };
     let placed = db.add_block("B1", &block, "alice", now).expect("block");
-    assert_eq!((placed.kind, placed.reason.as_str(), placed.until, placed.placed_by.as_str()), (BlockKind::Manual, "Damaged three books", Some(day("2026-05-31")), "alice"));
+    assert_eq!(
+        (placed.kind, placed.reason.as_str(), placed.until, placed.placed_by.as_str()),
+        (BlockKind::Manual, "Damaged three books", Some(day("2026-05-31")), "alice")
+    );
     assert_eq!((placed.placed_at, placed.lifted.clone()), (now, None));
     let lost = db
         .add_block("B1", &NewBlock { kind: BlockKind::AddressUnknown, reason: String::new(), until: None }, "bob", now)

@@ -76,6 +76,37 @@ const ITEM_FIELDS: &[Field] = &[
     opt("staff_note", "string", ""),
 ];
 
+const PATRON_FIELDS: &[Field] = &[
+    opt("surname", "string", ""),
+    opt("first_name", "string", ""),
+    opt("birth_date", "date", ""),
+    opt("email", "string", ""),
+    opt("phone", "string", ""),
+    opt("address", "string", ""),
+    opt("category", "string", "patron category code"),
+    opt("home_branch", "string", "branch code"),
+    opt("guarantor", "string", "the guarantor's card number"),
+    opt("notice_preference", "string", "email, sms or print"),
+    opt("reading_history", "string", "keep, default or never"),
+    opt("card_number", "string", "may repeat the path's card, never change it"),
+];
+
+const PATRON_FIELDS_NEW: &[Field] = &[
+    req("surname", "string", ""),
+    req("first_name", "string", ""),
+    opt("birth_date", "date", ""),
+    opt("email", "string", ""),
+    opt("phone", "string", ""),
+    opt("address", "string", ""),
+    req("category", "string", "patron category code"),
+    req("home_branch", "string", "branch code"),
+    opt("guarantor", "string", "the guarantor's card number"),
+    opt("notice_preference", "string", "email, sms or print"),
+    opt("reading_history", "string", "keep, default or never"),
+    opt("card_number", "string", "else the next number of the library's pattern is issued"),
+    opt("confirm_duplicate", "boolean", "register a probable duplicate after checking it is someone else"),
+];
+
 const MARC_BODY: Body = Body::Other(
     "application/json",
     "the record as MARC-in-JSON (`leader`, `fields`); `application/marcxml+xml` is accepted too",
@@ -491,6 +522,37 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         status: 200,
         answer: "the report",
     },
+    // Patrons.
+    Operation { method: "post", path: "/patrons", summary: "Register a patron", permission: Some("manage_patrons"), query: &[], body: Body::Json(PATRON_FIELDS_NEW), status: 201, answer: "the patron with the issued card number; 409 duplicate_patron names the probable duplicates" },
+    Operation { method: "get", path: "/patrons", summary: "Find patrons by card or by the start of their name", permission: Some("manage_patrons"), query: &[opt("card", "string", ""), opt("name", "string", "the start of \"surname first name\""), PAGE[0], PAGE[1]], body: Body::None, status: 200, answer: "`patrons` and `next`" },
+    Operation { method: "get", path: "/patrons/{card}", summary: "One patron, with unlifted blocks and earlier cards", permission: Some("manage_patrons"), query: &[], body: Body::None, status: 200, answer: "the patron; 410 card_replaced for a replaced card" },
+    Operation { method: "put", path: "/patrons/{card}", summary: "Change a patron's details", permission: Some("manage_patrons"), query: &[], body: Body::Json(PATRON_FIELDS), status: 200, answer: "the patron" },
+    Operation { method: "post", path: "/patrons/{card}/renewal", summary: "Renew the card by its category's validity", permission: Some("manage_patrons"), query: &[], body: Body::None, status: 200, answer: "the patron with the new expiry date" },
+    Operation { method: "post", path: "/patrons/{card}/replacement", summary: "Replace a lost card: the old number stops working, loans and fines follow", permission: Some("manage_patrons"), query: &[], body: Body::Json(&[opt("card_number", "string", "else the next number is issued"), opt("reason", "string", "")]), status: 200, answer: "the patron with the new card" },
+    Operation { method: "get", path: "/patrons/{card}/blocks", summary: "Every block, lifted ones too", permission: Some("manage_patrons"), query: &[], body: Body::None, status: 200, answer: "`blocks`" },
+    Operation { method: "post", path: "/patrons/{card}/blocks", summary: "Block a patron", permission: Some("manage_patrons"), query: &[], body: Body::Json(&[req("kind", "string", "manual, lost_card or address_unknown"), opt("reason", "string", ""), opt("until", "date", "last day of a manual block")]), status: 201, answer: "the block" },
+    Operation { method: "delete", path: "/patrons/{card}/blocks/{id}", summary: "Lift a block (kept on record, lifted)", permission: Some("manage_patrons"), query: &[], body: Body::None, status: 200, answer: "the lifted block" },
+    Operation { method: "get", path: "/patrons/{card}/history", summary: "Reading history, only for a patron who chose to keep it", permission: Some("manage_patrons"), query: &[opt("after", "integer", "the last loan_id of the previous page"), opt("limit", "integer", "")], body: Body::None, status: 200, answer: "`loans`, newest first; 404 history_not_kept" },
+    Operation { method: "post", path: "/patrons/import", summary: "Register patrons from a CSV file (a school's student list)", permission: Some("manage_patrons"), query: &[opt("dry_run", "boolean", "check every row, register nobody")], body: Body::Other("text/csv", "a header row naming the columns (surname, first_name, birth_date, email, category, home_branch, card_number, ...), then one patron per row"), status: 200, answer: "a report per row: registered (with the card), duplicate (of which card) or refused (field and reason)" },
+    // Holds.
+    Operation { method: "post", path: "/holds", summary: "Place a hold on a title or a copy", permission: Some("circulate"), query: &[], body: Body::Json(&[req("card_number", "string", ""), req("pickup_branch", "string", ""), opt("record_id", "integer", "a title-level hold"), opt("barcode", "string", "an item-level hold"), opt("not_needed_after", "date", "")]), status: 201, answer: "the hold with its queue position; refusals with their codes" },
+    Operation { method: "patch", path: "/holds/{id}", summary: "Suspend, resume, reorder or change a hold", permission: Some("circulate"), query: &[], body: Body::Json(&[opt("suspended", "boolean", "true suspends, false resumes"), opt("suspended_until", "date", ""), opt("position", "integer", "1 is first"), opt("not_needed_after", "date", "or null")]), status: 200, answer: "the hold" },
+    Operation { method: "delete", path: "/holds/{id}", summary: "Cancel a hold (a copy on the shelf for it passes to the next patron)", permission: Some("circulate"), query: &[], body: Body::None, status: 200, answer: "the cancelled hold" },
+    Operation { method: "get", path: "/records/{id}/holds", summary: "A title's hold queue in order", permission: Some("circulate"), query: &[], body: Body::None, status: 200, answer: "`holds`" },
+    Operation { method: "get", path: "/patrons/{card}/holds", summary: "A patron's holds", permission: Some("circulate"), query: &[], body: Body::None, status: 200, answer: "`holds`, newest first" },
+    Operation { method: "get", path: "/branches/{code}/pull-list", summary: "Copies to fetch from this branch's shelves for holds, in shelf order", permission: Some("circulate"), query: &[], body: Body::None, status: 200, answer: "`items` with title, call number and the hold each is for" },
+    // The patron's account, lost and damaged copies.
+    Operation { method: "get", path: "/patrons/{card}/account", summary: "The patron's ledger: every charge and credit, what is outstanding, the balance", permission: Some("handle_money"), query: &[], body: Body::None, status: 200, answer: "`balance`, `entries`" },
+    Operation { method: "post", path: "/patrons/{card}/charges", summary: "Post a charge", permission: Some("handle_money"), query: &[], body: Body::Json(&[req("kind", "string", "overdue, lost, processing, damage, ..."), req("amount", "money", ""), req("note", "string", ""), opt("item_id", "integer", "")]), status: 201, answer: "the entry" },
+    Operation { method: "post", path: "/patrons/{card}/payments", summary: "Take a payment (oldest charges first unless `charges` says which)", permission: Some("handle_money"), query: &[], body: Body::Json(&[req("amount", "money", ""), req("method", "string", "cash or card"), opt("charges", "array", "entry ids, paid in that order"), opt("keep_credit", "boolean", "an overpayment becomes credit"), opt("note", "string", "")]), status: 201, answer: "the entry and how it was allocated" },
+    Operation { method: "post", path: "/patrons/{card}/waivers", summary: "Waive charges, with the reason", permission: Some("handle_money"), query: &[], body: Body::Json(&[req("amount", "money", ""), req("note", "string", "the reason"), opt("charges", "array", "entry ids")]), status: 201, answer: "the entry" },
+    Operation { method: "post", path: "/patrons/{card}/write-offs", summary: "Write charges off, with the reason", permission: Some("handle_money"), query: &[], body: Body::Json(&[req("amount", "money", ""), req("note", "string", "the reason"), opt("charges", "array", "entry ids")]), status: 201, answer: "the entry" },
+    Operation { method: "post", path: "/patrons/{card}/refunds", summary: "Refund what was paid on a charge, as account credit", permission: Some("handle_money"), query: &[], body: Body::Json(&[req("charge", "integer", "entry id"), req("amount", "money", ""), opt("note", "string", "the reason")]), status: 201, answer: "the entry" },
+    Operation { method: "post", path: "/patrons/{card}/payouts", summary: "Hand account credit back", permission: Some("handle_money"), query: &[], body: Body::Json(&[req("amount", "money", ""), req("method", "string", "cash or card"), opt("note", "string", "")]), status: 201, answer: "the entry" },
+    Operation { method: "post", path: "/claims-returned", summary: "The patron says the copy came back: the fine stops, the copy goes missing", permission: Some("circulate"), query: &[], body: Body::Json(&[req("barcode", "string", ""), opt("note", "string", "")]), status: 200, answer: "the loan and the patron's count of claims" },
+    Operation { method: "post", path: "/inspections", summary: "Record a copy's condition at check-in, with an optional damage charge and repair", permission: Some("check_in"), query: &[], body: Body::Json(&[req("barcode", "string", ""), req("branch", "string", ""), req("condition", "string", "good, worn, damaged or unusable"), req("note", "string", ""), opt("damage_charge", "money", "to the last borrower (needs handle_money)"), opt("repair", "boolean", "to the branch's repair queue")]), status: 201, answer: "the inspection" },
+    Operation { method: "get", path: "/branches/{code}/repairs", summary: "The branch's repair queue, longest waiting first", permission: Some("catalog"), query: &[], body: Body::None, status: 200, answer: "`items`" },
+    Operation { method: "post", path: "/items/{id}/repaired", summary: "Back from repair, available again", permission: Some("catalog"), query: &[], body: Body::None, status: 200, answer: "the item" },
     Operation {
         method: "get",
         path: "/openapi.json",

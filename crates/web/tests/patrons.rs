@@ -57,18 +57,26 @@ async fn patron_lifecycle(app: &App) {
     let p = created(app.post("/api/v1/patrons", &ana).await).await;
     let card = issued(1);
     assert_eq!(p["card_number"], card.as_str());
-    assert_eq!((p["surname"].as_str(), p["phone"].as_str(), p["balance"].as_str()), (Some("Lopez"), Some("555-0101"), Some("0.00")));
+    assert_eq!(
+        (p["surname"].as_str(), p["phone"].as_str(), p["balance"].as_str()),
+        (Some("Lopez"), Some("555-0101"), Some("0.00"))
+    );
     assert_eq!((p["notice_preference"].as_str(), p["reading_history"].as_str()), (Some("email"), Some("default")));
 
     // A duplicate is refused naming who it duplicates, then registered once staff confirm.
     let twin = json!({"surname": "lopez", "first_name": "ANA", "birth_date": "1980-02-03",
                       "category": "ADULT", "home_branch": "CEN"});
-    let e = assert_error(app.post("/api/v1/patrons", &twin).await, StatusCode::CONFLICT, "duplicate_patron", None).await;
-    assert_eq!(e["error"]["duplicates"], json!([{"card_number": card, "name": "Ana Lopez", "reason": "same_name_and_birth_date"}]));
+    let e =
+        assert_error(app.post("/api/v1/patrons", &twin).await, StatusCode::CONFLICT, "duplicate_patron", None).await;
+    assert_eq!(
+        e["error"]["duplicates"],
+        json!([{"card_number": card, "name": "Ana Lopez", "reason": "same_name_and_birth_date"}])
+    );
     let mut confirmed = twin.clone();
     confirmed["confirm_duplicate"] = json!(true);
     confirmed["reading_history"] = json!("keep");
-    let twin_card = created(app.post("/api/v1/patrons", &confirmed).await).await["card_number"].as_str().unwrap().to_string();
+    let twin_card =
+        created(app.post("/api/v1/patrons", &confirmed).await).await["card_number"].as_str().unwrap().to_string();
     assert_eq!(twin_card, issued(2));
 
     // Field errors: each names its field; a form with several problems lists them all.
@@ -77,17 +85,72 @@ async fn patron_lifecycle(app: &App) {
         b[k] = v;
         b
     };
-    assert_error(app.post("/api/v1/patrons", &body_with("birth_date", json!("1990-02-30"))).await, StatusCode::BAD_REQUEST, "invalid_date", Some("birth_date")).await;
+    assert_error(
+        app.post("/api/v1/patrons", &body_with("birth_date", json!("1990-02-30"))).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_date",
+        Some("birth_date"),
+    )
+    .await;
     let wrong = format!("2123400000999{}", (luhn_digit("2123400000999") as u8 - b'0' + 1) % 10);
-    assert_error(app.post("/api/v1/patrons", &body_with("card_number", json!(wrong))).await, StatusCode::BAD_REQUEST, "invalid_card_number", Some("card_number")).await;
-    assert_error(app.post("/api/v1/patrons", &body_with("card_number", json!(card))).await, StatusCode::CONFLICT, "card_number_taken", Some("card_number")).await;
-    assert_error(app.post("/api/v1/patrons", &body_with("category", json!("CHILD"))).await, StatusCode::BAD_REQUEST, "guarantor_required", Some("guarantor")).await;
-    assert_error(app.post("/api/v1/patrons", &body_with("guarantor", json!("21234999999999"))).await, StatusCode::BAD_REQUEST, "unknown_guarantor", Some("guarantor")).await;
-    assert_error(app.post("/api/v1/patrons", &body_with("home_branch", json!("NOWHERE"))).await, StatusCode::BAD_REQUEST, "unknown_branch", Some("home_branch")).await;
-    assert_error(app.post("/api/v1/patrons", &body_with("notice_preference", json!("pigeon"))).await, StatusCode::BAD_REQUEST, "invalid_notice_preference", Some("notice_preference")).await;
-    assert_error(app.post("/api/v1/patrons", &body_with("shoe_size", json!(9))).await, StatusCode::BAD_REQUEST, "unknown_field", Some("shoe_size")).await;
-    let e = assert_error(app.post("/api/v1/patrons", &json!({"email": "not-an-email", "category": "ADULT", "home_branch": "CEN"})).await, StatusCode::BAD_REQUEST, "missing_field", Some("surname")).await;
-    let fields: Vec<&str> = e["error"]["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
+    assert_error(
+        app.post("/api/v1/patrons", &body_with("card_number", json!(wrong))).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_card_number",
+        Some("card_number"),
+    )
+    .await;
+    assert_error(
+        app.post("/api/v1/patrons", &body_with("card_number", json!(card))).await,
+        StatusCode::CONFLICT,
+        "card_number_taken",
+        Some("card_number"),
+    )
+    .await;
+    assert_error(
+        app.post("/api/v1/patrons", &body_with("category", json!("CHILD"))).await,
+        StatusCode::BAD_REQUEST,
+        "guarantor_required",
+        Some("guarantor"),
+    )
+    .await;
+    assert_error(
+        app.post("/api/v1/patrons", &body_with("guarantor", json!("21234999999999"))).await,
+        StatusCode::BAD_REQUEST,
+        "unknown_guarantor",
+        Some("guarantor"),
+    )
+    .await;
+    assert_error(
+        app.post("/api/v1/patrons", &body_with("home_branch", json!("NOWHERE"))).await,
+        StatusCode::BAD_REQUEST,
+        "unknown_branch",
+        Some("home_branch"),
+    )
+    .await;
+    assert_error(
+        app.post("/api/v1/patrons", &body_with("notice_preference", json!("pigeon"))).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_notice_preference",
+        Some("notice_preference"),
+    )
+    .await;
+    assert_error(
+        app.post("/api/v1/patrons", &body_with("shoe_size", json!(9))).await,
+        StatusCode::BAD_REQUEST,
+        "unknown_field",
+        Some("shoe_size"),
+    )
+    .await;
+    let e = assert_error(
+        app.post("/api/v1/patrons", &json!({"email": "not-an-email", "category": "ADULT", "home_branch": "CEN"})).await,
+        StatusCode::BAD_REQUEST,
+        "missing_field",
+        Some("surname"),
+    )
+    .await;
+    let fields: Vec<&str> =
+        e["error"]["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["surname", "first_name", "email"]);
 
     // Finding.
@@ -99,7 +162,8 @@ async fn patron_lifecycle(app: &App) {
     let next = page["next_after"].as_i64().unwrap();
     let page2 = body(app.get(&format!("/api/v1/patrons?limit=1&after={next}")).await).await;
     assert_eq!(page2["patrons"][0]["card_number"], twin_card.as_str());
-    assert_error(app.get("/api/v1/patrons?nmae=x").await, StatusCode::BAD_REQUEST, "invalid_parameter", Some("nmae")).await;
+    assert_error(app.get("/api/v1/patrons?nmae=x").await, StatusCode::BAD_REQUEST, "invalid_parameter", Some("nmae"))
+        .await;
 
     // Reading and updating: the GET body goes back with a change.
     let mut got = body(app.get(&format!("/api/v1/patrons/{card}")).await).await;
@@ -111,8 +175,15 @@ async fn patron_lifecycle(app: &App) {
     let updated = body(r).await;
     assert_eq!((updated["address"].as_str(), updated["notice_preference"].as_str()), (Some("4 Elm St"), Some("sms")));
     got["card_number"] = json!(issued(7));
-    assert_error(app.put(&format!("/api/v1/patrons/{card}"), &got).await, StatusCode::BAD_REQUEST, "read_only_field", Some("card_number")).await;
-    assert_error(app.get("/api/v1/patrons/21234999999999").await, StatusCode::NOT_FOUND, "unknown_card", Some("card")).await;
+    assert_error(
+        app.put(&format!("/api/v1/patrons/{card}"), &got).await,
+        StatusCode::BAD_REQUEST,
+        "read_only_field",
+        Some("card_number"),
+    )
+    .await;
+    assert_error(app.get("/api/v1/patrons/21234999999999").await, StatusCode::NOT_FOUND, "unknown_card", Some("card"))
+        .await;
 
     // Renewal: 36 months from the later of today and the expiry.
     let expiry = NaiveDate::parse_from_str(p["expiry_date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
@@ -125,18 +196,39 @@ async fn patron_lifecycle(app: &App) {
     for bc in ["31234000000001", "31234000000002"] {
         created(app.post(&format!("/api/v1/records/{bib}/items"), &item_json(bc)).await).await;
     }
-    let block = created(app.post(&format!("/api/v1/patrons/{card}/blocks"), &json!({"kind": "manual", "reason": "Damaged books"})).await).await;
-    assert_eq!((block["kind"].as_str(), block["placed_by"].as_str(), block["lifted_at"].as_str()), (Some("manual"), Some("admin"), None));
+    let block = created(
+        app.post(&format!("/api/v1/patrons/{card}/blocks"), &json!({"kind": "manual", "reason": "Damaged books"}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (block["kind"].as_str(), block["placed_by"].as_str(), block["lifted_at"].as_str()),
+        (Some("manual"), Some("admin"), None)
+    );
     let checkout = json!({"card_number": card, "barcode": "31234000000001", "branch": "CEN"});
-    let e = assert_error(app.post("/api/v1/checkouts", &checkout).await, StatusCode::CONFLICT, "checkout_refused", None).await;
+    let e =
+        assert_error(app.post("/api/v1/checkouts", &checkout).await, StatusCode::CONFLICT, "checkout_refused", None)
+            .await;
     assert_eq!(e["error"]["refusals"][0]["code"], "patron_blocked");
     assert_eq!(e["error"]["refusals"][0]["message"], "The patron is blocked: Damaged books.");
-    assert_error(app.post(&format!("/api/v1/patrons/{card}/blocks"), &json!({"kind": "banned"})).await, StatusCode::BAD_REQUEST, "invalid_block_kind", Some("kind")).await;
+    assert_error(
+        app.post(&format!("/api/v1/patrons/{card}/blocks"), &json!({"kind": "banned"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_block_kind",
+        Some("kind"),
+    )
+    .await;
     let id = block["id"].as_i64().unwrap();
     let r = app.delete(&format!("/api/v1/patrons/{card}/blocks/{id}")).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(body(r).await["lifted_at"].is_string());
-    assert_error(app.delete(&format!("/api/v1/patrons/{card}/blocks/999999")).await, StatusCode::NOT_FOUND, "block_not_found", Some("id")).await;
+    assert_error(
+        app.delete(&format!("/api/v1/patrons/{card}/blocks/999999")).await,
+        StatusCode::NOT_FOUND,
+        "block_not_found",
+        Some("id"),
+    )
+    .await;
     created(app.post("/api/v1/checkouts", &checkout).await).await;
     let all = body(app.get(&format!("/api/v1/patrons/{card}/blocks")).await).await;
     assert_eq!(all["blocks"].as_array().unwrap().len(), 1);
@@ -146,15 +238,28 @@ async fn patron_lifecycle(app: &App) {
     let new_card = new["card_number"].as_str().unwrap().to_string();
     assert_eq!(new_card, issued(3));
     let old_checkout = json!({"card_number": card, "barcode": "31234000000002", "branch": "CEN"});
-    assert_error(app.post("/api/v1/checkouts", &old_checkout).await, StatusCode::GONE, "card_replaced", Some("card_number")).await;
-    assert_error(app.get(&format!("/api/v1/patrons/{card}")).await, StatusCode::GONE, "card_replaced", Some("card")).await;
+    assert_error(
+        app.post("/api/v1/checkouts", &old_checkout).await,
+        StatusCode::GONE,
+        "card_replaced",
+        Some("card_number"),
+    )
+    .await;
+    assert_error(app.get(&format!("/api/v1/patrons/{card}")).await, StatusCode::GONE, "card_replaced", Some("card"))
+        .await;
     let loans = body(app.get(&format!("/api/v1/patrons/{new_card}/loans")).await).await;
     assert_eq!(loans["loans"].as_array().unwrap().len(), 1);
     let got = body(app.get(&format!("/api/v1/patrons/{new_card}")).await).await;
     assert_eq!(got["replaced_cards"][0]["card_number"], card.as_str());
 
     // History: refused for a patron who did not choose to keep it; shown for one who did.
-    assert_error(app.get(&format!("/api/v1/patrons/{new_card}/history")).await, StatusCode::NOT_FOUND, "history_not_kept", None).await;
+    assert_error(
+        app.get(&format!("/api/v1/patrons/{new_card}/history")).await,
+        StatusCode::NOT_FOUND,
+        "history_not_kept",
+        None,
+    )
+    .await;
     let twin_checkout = json!({"card_number": twin_card, "barcode": "31234000000002", "branch": "CEN"});
     created(app.post("/api/v1/checkouts", &twin_checkout).await).await;
     let r = app.post("/api/v1/checkins", &json!({"barcode": "31234000000002", "branch": "CEN"})).await;
@@ -207,7 +312,10 @@ async fn csv_import(app: &App) {
     let r = app.post_body("/api/v1/patrons/import?dry_run=true", "text/csv", csv.clone()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let dry = body(r).await;
-    assert_eq!((dry["dry_run"].as_bool(), dry["registered"].as_u64(), dry["duplicates"].as_u64(), dry["refused"].as_u64()), (Some(true), Some(0), Some(1), Some(4)));
+    assert_eq!(
+        (dry["dry_run"].as_bool(), dry["registered"].as_u64(), dry["duplicates"].as_u64(), dry["refused"].as_u64()),
+        (Some(true), Some(0), Some(1), Some(4))
+    );
     assert_eq!(dry["rows"][2]["report"], "row 4: duplicate of row 2");
     assert_eq!(body(app.get("/api/v1/patrons").await).await["patrons"], json!([]), "a dry run writes nothing");
 
@@ -216,11 +324,29 @@ async fn csv_import(app: &App) {
     let done = body(r).await;
     let lines: Vec<&str> = done["rows"].as_array().unwrap().iter().map(|r| r["report"].as_str().unwrap()).collect();
     assert_eq!(lines, expected);
-    assert_eq!((done["registered"].as_u64(), done["duplicates"].as_u64(), done["refused"].as_u64()), (Some(2), Some(1), Some(4)));
-    assert_eq!(done["rows"][1]["problems"], json!([{"field": "birth_date", "code": "invalid_date", "message": expected[1].trim_start_matches("row 3: refused: field birth_date: ")}]));
+    assert_eq!(
+        (done["registered"].as_u64(), done["duplicates"].as_u64(), done["refused"].as_u64()),
+        (Some(2), Some(1), Some(4))
+    );
+    assert_eq!(
+        done["rows"][1]["problems"],
+        json!([{"field": "birth_date", "code": "invalid_date", "message": expected[1].trim_start_matches("row 3: refused: field birth_date: ")}])
+    );
     let lena = body(app.get(&format!("/api/v1/patrons/{}", issued(2))).await).await;
     assert_eq!((lena["first_name"].as_str(), lena["home_branch"].as_str()), (Some("Lena, Marie"), Some("OAK")));
 
-    assert_error(app.post_body("/api/v1/patrons/import", "application/json", "{}").await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None).await;
-    assert_error(app.post_body("/api/v1/patrons/import", "text/csv", "surname,first_name,shoe_size\nA,B,9\n").await, StatusCode::BAD_REQUEST, "invalid_csv", None).await;
+    assert_error(
+        app.post_body("/api/v1/patrons/import", "application/json", "{}").await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        None,
+    )
+    .await;
+    assert_error(
+        app.post_body("/api/v1/patrons/import", "text/csv", "surname,first_name,shoe_size\nA,B,9\n").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_csv",
+        None,
+    )
+    .await;
 }

@@ -98,11 +98,12 @@ fn choose_card<C: GenericClient>(cx: &mut Cx<'_, C>, choice: CardChoice<'_>) -> 
             None => Ok(n.trim().to_string()),
         },
         CardChoice::Issue(make) => loop {
-            let next: i64 =
-                cx.query_one("UPDATE patron_card_sequence SET next = next + 1 WHERE id = 1 RETURNING next - 1", &[])?
-                    .try_get(0)?;
-            let number = make(u64::try_from(next).unwrap_or(0))
-                .ok_or_else(|| StorageError::Other(format!("the card number pattern has no number after {}", next - 1)))?;
+            let next: i64 = cx
+                .query_one("UPDATE patron_card_sequence SET next = next + 1 WHERE id = 1 RETURNING next - 1", &[])?
+                .try_get(0)?;
+            let number = make(u64::try_from(next).unwrap_or(0)).ok_or_else(|| {
+                StorageError::Other(format!("the card number pattern has no number after {}", next - 1))
+            })?;
             // Cards imported or typed in may already use numbers of the sequence: skip them.
             if taken(cx, &number)?.is_none() {
                 return Ok(number);
@@ -152,8 +153,7 @@ fn block_from_row(r: &Row) -> Result<PatronBlock> {
 
 /// The patron's unlifted blocks, for the circulation context (read under its transaction).
 pub(super) fn active_blocks<C: GenericClient>(cx: &mut Cx<'_, C>, patron: PatronId) -> Result<Vec<PatronBlock>> {
-    let rows =
-        cx.query(&format!("{BLOCK_SQL} WHERE patron_id = $1 AND lifted_at IS NULL ORDER BY id"), &[&patron])?;
+    let rows = cx.query(&format!("{BLOCK_SQL} WHERE patron_id = $1 AND lifted_at IS NULL ORDER BY id"), &[&patron])?;
     rows.iter().map(block_from_row).collect()
 }
 
@@ -188,9 +188,8 @@ impl PatronStore for PostgresDatabase {
             }
             let guarantor = guarantor_id(&mut w.cx, d)?;
             let number = choose_card(&mut w.cx, card)?;
-            let row = w
-                .cx
-                .query_one(
+            let row =
+                w.cx.query_one(
                     "INSERT INTO patrons (card_number, surname, first_name, category, home_branch, expiry_date, \
                      email, created_at, updated_at, birth_date, address, phone, guarantor_id, notice_preference, \
                      reading_history, name_key, email_key) \
@@ -374,7 +373,8 @@ impl PatronStore for PostgresDatabase {
                  WHERE id = $1 AND patron_id = $2 AND lifted_at IS NULL",
                 &[&block, &patron.id, &now, &staff],
             )?;
-            let row = w.cx.query_opt(&format!("{BLOCK_SQL} WHERE id = $1 AND patron_id = $2"), &[&block, &patron.id])?;
+            let row =
+                w.cx.query_opt(&format!("{BLOCK_SQL} WHERE id = $1 AND patron_id = $2"), &[&block, &patron.id])?;
             row.map(|r| block_from_row(&r))
                 .transpose()?
                 .ok_or_else(|| StorageError::NotFound { what: "block", key: block.to_string() })
@@ -438,7 +438,8 @@ impl PatronStore for PostgresDatabase {
         const DUE: &str = "l.returned_at IS NOT NULL AND l.returned_at < $1 AND l.patron_id IN \
              (SELECT id FROM patrons WHERE reading_history <> 'keep' AND card_number <> '')";
         self.write(|w| {
-            let branch = w.cx.query_opt(&format!("SELECT l.checkout_branch FROM loans l WHERE {DUE} LIMIT 1"), &[&before])?;
+            let branch =
+                w.cx.query_opt(&format!("SELECT l.checkout_branch FROM loans l WHERE {DUE} LIMIT 1"), &[&before])?;
             let Some(branch) = branch else { return Ok(0) };
             let branch: String = branch.try_get(0)?;
             // Two daily jobs at once must not both create the anonymous patron.
@@ -447,9 +448,8 @@ impl PatronStore for PostgresDatabase {
             let anonymous: PatronId = match existing {
                 Some(r) => r.try_get(0)?,
                 None => {
-                    let id: PatronId = w
-                        .cx
-                        .query_one(
+                    let id: PatronId =
+                        w.cx.query_one(
                             "INSERT INTO patrons (card_number, surname, first_name, category, home_branch, \
                              expiry_date, created_at, updated_at, reading_history) \
                              VALUES ($1, 'Anonymous', '', 'ANONYMOUS', $2, DATE '1970-01-01', $3, $3, 'never') \

@@ -92,8 +92,9 @@ fn choose_card(conn: &Connection, choice: CardChoice<'_>) -> Result<String> {
             let next: i64 = conn
                 .prepare_cached("UPDATE patron_card_sequence SET next = next + 1 WHERE id = 1 RETURNING next - 1")?
                 .query_row([], |r| r.get(0))?;
-            let number = make(u64::try_from(next).unwrap_or(0))
-                .ok_or_else(|| StorageError::Other(format!("the card number pattern has no number after {}", next - 1)))?;
+            let number = make(u64::try_from(next).unwrap_or(0)).ok_or_else(|| {
+                StorageError::Other(format!("the card number pattern has no number after {}", next - 1))
+            })?;
             // Cards imported or typed in may already use numbers of the sequence: skip them.
             if taken(&number)?.is_none() {
                 return Ok(number);
@@ -293,9 +294,8 @@ impl PatronStore for SqliteDatabase {
         self.write_at(now, |tx, now_text| {
             let current = by_card(tx, card)?;
             let Some(expiry) = decide(&current) else { return Ok(None) };
-            tx.prepare_cached("UPDATE patrons SET expiry_date = ?2, updated_at = ?3 WHERE id = ?1")?.execute(
-                params![current.id, common::date_str(expiry), now_text],
-            )?;
+            tx.prepare_cached("UPDATE patrons SET expiry_date = ?2, updated_at = ?3 WHERE id = ?1")?
+                .execute(params![current.id, common::date_str(expiry), now_text])?;
             record_where(tx, "p.id = ?1", &current.id)
         })
     }

@@ -20,7 +20,9 @@ use circulation::registration::FormProblem;
 use circulation::Permission;
 use desk::patrons::{BlockRequest, PatronError, PatronInput, RowOutcome};
 use serde_json::{json, Value};
-use storage::patrons::{BlockKind, HistoryChoice, NoticePreference, PatronBlock, PatronQuery, PatronRecord, ReadingHistory};
+use storage::patrons::{
+    BlockKind, HistoryChoice, NoticePreference, PatronBlock, PatronQuery, PatronRecord, ReadingHistory,
+};
 
 fn utc(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -121,7 +123,9 @@ fn patron_error(e: PatronError) -> ApiError {
         PatronError::NotFound { what: "block", key } => {
             ApiError::field(ErrorCode::BlockNotFound, "id", format!("the patron has no block {key}"))
         }
-        PatronError::NotFound { what, key } => ApiError::new(ErrorCode::RouteNotFound, format!("{what} {key} does not exist")),
+        PatronError::NotFound { what, key } => {
+            ApiError::new(ErrorCode::RouteNotFound, format!("{what} {key} does not exist"))
+        }
         PatronError::Storage(e) => e.into(),
     }
 }
@@ -150,7 +154,11 @@ fn input(body: &mut Body) -> Result<PatronInput, ApiError> {
     let reading_history = match body.string("reading_history")? {
         None => HistoryChoice::default(),
         Some(v) => HistoryChoice::parse(&v).ok_or_else(|| {
-            ApiError::field(ErrorCode::InvalidReadingHistory, "reading_history", format!("{v:?} is not keep, default or never"))
+            ApiError::field(
+                ErrorCode::InvalidReadingHistory,
+                "reading_history",
+                format!("{v:?} is not keep, default or never"),
+            )
         })?,
     };
     Ok(PatronInput {
@@ -183,9 +191,7 @@ pub(crate) async fn register(
     let input = PatronInput { card_number, ..input(&mut body)? };
     body.finish()?;
     let desk = state.desk.clone();
-    let p = state
-        .db(move |db| desk.register_patron(db, &input, confirmed, Utc::now()).map_err(patron_error))
-        .await?;
+    let p = state.db(move |db| desk.register_patron(db, &input, confirmed, Utc::now()).map_err(patron_error)).await?;
     Ok((StatusCode::CREATED, Json(patron_json(&p))).into_response())
 }
 
@@ -371,10 +377,9 @@ pub(crate) async fn history(
     let desk = state.desk.clone();
     let history = state.db(move |db| desk.reading_history(db, &card, page).map_err(patron_error)).await?;
     match history {
-        ReadingHistory::NotKept => Err(ApiError::new(
-            ErrorCode::HistoryNotKept,
-            "the patron did not choose to keep their reading history",
-        )),
+        ReadingHistory::NotKept => {
+            Err(ApiError::new(ErrorCode::HistoryNotKept, "the patron did not choose to keep their reading history"))
+        }
         ReadingHistory::Kept(entries) => {
             let last = entries.last().map(|e| e.loan_id);
             let rows = entries
@@ -409,7 +414,11 @@ pub(crate) async fn import_csv(
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
-            return Err(ApiError::field(ErrorCode::InvalidParameter, "dry_run", format!("{other:?} is not true or false")))
+            return Err(ApiError::field(
+                ErrorCode::InvalidParameter,
+                "dry_run",
+                format!("{other:?} is not true or false"),
+            ))
         }
     };
     params.finish()?;
