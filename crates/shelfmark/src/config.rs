@@ -17,6 +17,9 @@ pub struct FileConfig {
     /// Loan rules, calendars and blocking limits (`[circulation]`); the defaults of
     /// [`desk::CirculationSettings`] when absent.
     pub circulation: Option<desk::CirculationSettings>,
+    /// The password `shelfmark demo` gives the demo's `admin` account (default: a new random
+    /// one, printed).
+    pub admin_password: Option<String>,
 }
 
 impl FileConfig {

@@ -1,6 +1,8 @@
 //! `POST /labels`: a PDF sheet of spine or barcode labels for a chosen set of items.
 
 use super::{body_bytes, Body};
+use crate::auth::Acting;
+use circulation::Permission;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -88,8 +90,10 @@ pub fn render(db: &dyn storage::Database, library_name: &str, request: &LabelReq
 /// `application/pdf`.
 pub(crate) async fn print(
     State(state): State<AppState>,
+    acting: Acting,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Catalog)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let kind = body.required_string("kind")?;
     let kind = LabelKind::parse(&kind)
