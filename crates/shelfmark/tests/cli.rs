@@ -275,7 +275,8 @@ fn shelf_list_and_inventory_of_real_items() {
     add.stdin.take().expect("stdin").write_all(b"a long cataloging password\n").expect("write");
     let added = add.wait_with_output().expect("staff add");
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
-    let out = shelfmark(&data).args(["staff", "token", "--login", "cat", "--name", "cli test"]).output().expect("token");
+    let out =
+        shelfmark(&data).args(["staff", "token", "--login", "cat", "--name", "cli test"]).output().expect("token");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(token.starts_with("smk_"), "{token}");

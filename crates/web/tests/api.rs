@@ -105,7 +105,12 @@ async fn records_crud_and_content_negotiation() {
     assert_eq!(f245["ind1"], "1");
 
     // MARCXML by Accept header and by ?format=.
-    let r = app.request(reqwest::Method::GET, &location).header(ACCEPT, "application/marcxml+xml").send().await.expect("GET");
+    let r = app
+        .request(reqwest::Method::GET, &location)
+        .header(ACCEPT, "application/marcxml+xml")
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()[CONTENT_TYPE].to_str().expect("ct").starts_with("application/marcxml+xml"));
     let xml = r.text().await.expect("text");
@@ -127,7 +132,8 @@ async fn records_crud_and_content_negotiation() {
 
     // POST the MARCXML back (a second record), and PUT an edited MARC-in-JSON.
     let edited = xml.replace("Fahrenheit 451 /", "The Martian Chronicles /");
-    let r = app.request(reqwest::Method::POST, "/api/v1/records")
+    let r = app
+        .request(reqwest::Method::POST, "/api/v1/records")
         .header(CONTENT_TYPE, "application/marcxml+xml")
         .body(edited)
         .send()
@@ -155,14 +161,16 @@ async fn records_crud_and_content_negotiation() {
     let no_title = json!({"leader": "00000nam a2200000 i 4500", "fields": [{"001": "x1"}]});
     let r = app.post("/api/v1/records", &no_title).await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "record_rejected", Some("245")).await;
-    let r = app.request(reqwest::Method::POST, "/api/v1/records")
+    let r = app
+        .request(reqwest::Method::POST, "/api/v1/records")
         .header(CONTENT_TYPE, "text/plain")
         .body("hi")
         .send()
         .await
         .expect("POST");
     assert_error(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None).await;
-    let r = app.request(reqwest::Method::POST, "/api/v1/records")
+    let r = app
+        .request(reqwest::Method::POST, "/api/v1/records")
         .header(CONTENT_TYPE, "application/marcxml+xml")
         .body("<nonsense/>")
         .send()

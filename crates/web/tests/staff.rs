@@ -35,7 +35,8 @@ async fn without_credentials_staff_routes_are_401_and_the_catalog_stays_public()
     let app = spawn_app().await;
     library(&app).await;
     app.act_as(None);
-    for path in ["/api/v1/items", "/api/v1/session", "/api/v1/staff", "/api/v1/audit", "/api/v1/shelf-list?branch=CEN"] {
+    for path in ["/api/v1/items", "/api/v1/session", "/api/v1/staff", "/api/v1/audit", "/api/v1/shelf-list?branch=CEN"]
+    {
         assert_error(app.get(path).await, StatusCode::UNAUTHORIZED, "unauthenticated", None).await;
     }
     let r = app.post("/api/v1/checkouts", &checkout("CEN")).await;
@@ -43,7 +44,8 @@ async fn without_credentials_staff_routes_are_401_and_the_catalog_stays_public()
     let r = app.post("/api/v1/branches", &json!({"code": "NEW", "name": "New"})).await;
     assert_error(r, StatusCode::UNAUTHORIZED, "unauthenticated", None).await;
     // What the OPAC shows without a login.
-    for path in ["/health", "/api/v1/records", "/api/v1/branches", "/api/v1/branches/CEN", "/api/v1/search?q=lathe", "/"]
+    for path in
+        ["/health", "/api/v1/records", "/api/v1/branches", "/api/v1/branches/CEN", "/api/v1/search?q=lathe", "/"]
     {
         let r = app.get(path).await;
         assert!(r.status().is_success(), "{path}: {}", r.status());
@@ -103,7 +105,10 @@ async fn a_clerk_limited_to_a_branch_is_refused_at_another() {
     assert_eq!(app.post("/api/v1/checkouts", &checkout("OAK")).await.status(), StatusCode::CREATED);
     let r = app.post("/api/v1/checkins", &json!({"barcode": BARCODE, "branch": "CEN"})).await;
     assert_error(r, StatusCode::FORBIDDEN, "forbidden", Some("branch")).await;
-    assert_eq!(app.post("/api/v1/checkins", &json!({"barcode": BARCODE, "branch": "OAK"})).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post("/api/v1/checkins", &json!({"barcode": BARCODE, "branch": "OAK"})).await.status(),
+        StatusCode::OK
+    );
 }
 
 /// A patron whose card has expired: an overridable refusal.
@@ -141,22 +146,31 @@ async fn an_override_needs_the_permission_and_is_logged_with_login_and_reason() 
     let supervisor = app.staff("super1", &["supervisor"], &[]).await;
 
     app.act_as(Some(&clerk));
-    let body = assert_error(app.post("/api/v1/checkouts", &lapsed).await, StatusCode::CONFLICT, "checkout_refused", None)
-        .await;
+    let body =
+        assert_error(app.post("/api/v1/checkouts", &lapsed).await, StatusCode::CONFLICT, "checkout_refused", None)
+            .await;
     assert_eq!(body["error"]["refusals"][0]["code"], "card_expired", "{body}");
     let r = app.post("/api/v1/checkouts", &with_override("renewing at the desk today")).await;
     let body = assert_error(r, StatusCode::FORBIDDEN, "forbidden", Some("override")).await;
     assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("override")), "{body}");
 
     app.act_as(Some(&supervisor));
-    let r = app.post("/api/v1/checkouts", &json!({"card_number": "21234000000999", "barcode": BARCODE,
-                                                    "branch": "CEN", "override": {}})).await;
+    let r = app
+        .post(
+            "/api/v1/checkouts",
+            &json!({"card_number": "21234000000999", "barcode": BARCODE,
+                                                    "branch": "CEN", "override": {}}),
+        )
+        .await;
     assert_error(r, StatusCode::BAD_REQUEST, "missing_field", Some("override.reason")).await;
     let r = app.post("/api/v1/checkouts", &with_override("renewing at the desk today")).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
 
     let overrides = override_log(&app).await;
-    assert_eq!(overrides, vec![("super1".to_string(), "card_expired".to_string(), "renewing at the desk today".to_string())]);
+    assert_eq!(
+        overrides,
+        vec![("super1".to_string(), "card_expired".to_string(), "renewing at the desk today".to_string())]
+    );
 }
 
 /// (staff, overridden, reason) of every override_log row, read straight from the SQLite file.
@@ -264,8 +278,11 @@ async fn the_stored_password_is_an_argon2id_phc_string_and_never_sent() {
     assert!(!body.to_string().contains("argon2"), "{body}");
     assert_eq!(body["permissions"], json!(["catalog", "shelve"]));
     let db = app.db.clone();
-    let (_, hash) =
-        tokio::task::spawn_blocking(move || db.staff_credentials("cat")).await.expect("join").expect("read").expect("cat");
+    let (_, hash) = tokio::task::spawn_blocking(move || db.staff_credentials("cat"))
+        .await
+        .expect("join")
+        .expect("read")
+        .expect("cat");
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
     assert!(!hash.contains("a long enough phrase"));
     assert!(accounts::verify_password("a long enough phrase", &hash));
@@ -313,7 +330,8 @@ async fn a_checkout_leaves_an_audit_entry_without_the_item_or_patron() {
     let first: Value = app.get("/api/v1/audit?limit=2").await.json().await.expect("json");
     let after = first["next_after"].as_i64().expect("a next page");
     let second: Value = app.get(&format!("/api/v1/audit?limit=2&after={after}")).await.json().await.expect("json");
-    let first_ids: Vec<i64> = first["entries"].as_array().expect("entries").iter().filter_map(|e| e["id"].as_i64()).collect();
+    let first_ids: Vec<i64> =
+        first["entries"].as_array().expect("entries").iter().filter_map(|e| e["id"].as_i64()).collect();
     let second_ids: Vec<i64> =
         second["entries"].as_array().expect("entries").iter().filter_map(|e| e["id"].as_i64()).collect();
     assert_eq!(first_ids.len(), 2);
@@ -354,7 +372,10 @@ async fn administrators_manage_accounts() {
         .await;
     assert_error(r, StatusCode::BAD_REQUEST, "invalid_role", Some("roles")).await;
     let r = app
-        .post("/api/v1/staff", &json!({"login": "j", "name": "x", "roles": [], "branches": ["ZZZ"], "password": "long enough pw"}))
+        .post(
+            "/api/v1/staff",
+            &json!({"login": "j", "name": "x", "roles": [], "branches": ["ZZZ"], "password": "long enough pw"}),
+        )
         .await;
     assert_error(r, StatusCode::BAD_REQUEST, "unknown_branch", Some("branches")).await;
     app.staff("jo", &["clerk"], &["CEN"]).await;
@@ -367,7 +388,8 @@ async fn administrators_manage_accounts() {
     assert_eq!(jo["roles"], json!(["supervisor"]));
     assert_eq!(jo["branches"], json!([]));
     let all: Value = app.get("/api/v1/staff").await.json().await.expect("json");
-    let logins: Vec<&str> = all["staff"].as_array().expect("staff").iter().filter_map(|s| s["login"].as_str()).collect();
+    let logins: Vec<&str> =
+        all["staff"].as_array().expect("staff").iter().filter_map(|s| s["login"].as_str()).collect();
     assert_eq!(logins, vec!["admin", "jo"]);
     assert_error(app.get("/api/v1/staff/nobody").await, StatusCode::NOT_FOUND, "staff_not_found", None).await;
     let r = app.put("/api/v1/staff/admin", &json!({"active": false})).await;

@@ -132,7 +132,9 @@ impl StaffStore for PostgresDatabase {
     }
 
     fn staff_accounts(&self) -> Result<Vec<StaffAccount>> {
-        self.read(|cx| cx.query(&format!("{ACCOUNT_SQL} ORDER BY s.login"), &[])?.iter().map(account_from_row).collect())
+        self.read(|cx| {
+            cx.query(&format!("{ACCOUNT_SQL} ORDER BY s.login"), &[])?.iter().map(account_from_row).collect()
+        })
     }
 
     fn staff_credentials(&self, login: &str) -> Result<Option<(StaffAccount, String)>> {
@@ -148,7 +150,10 @@ impl StaffStore for PostgresDatabase {
     fn set_staff_password(&self, login: &str, password_hash: &str, now: DateTime<Utc>) -> Result<()> {
         self.write(|w| {
             let id = staff_id(&mut w.cx, login)?;
-            w.cx.execute("UPDATE staff SET password_hash = $2, updated_at = $3 WHERE id = $1", &[&id, &password_hash, &now])?;
+            w.cx.execute(
+                "UPDATE staff SET password_hash = $2, updated_at = $3 WHERE id = $1",
+                &[&id, &password_hash, &now],
+            )?;
             w.cx.execute("DELETE FROM staff_sessions WHERE staff_id = $1", &[&id])?;
             Ok(())
         })

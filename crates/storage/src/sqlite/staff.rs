@@ -199,7 +199,10 @@ impl StaffStore for SqliteDatabase {
                 .optional()?;
             if let Some((login, expires, last)) = session {
                 let a = account(tx, &login)?.ok_or_else(|| unknown_staff(&login))?;
-                return Ok(Some((Authenticated { account: a, credential: Credential::Session { expires_at: time(&expires)? } }, last < stale)));
+                return Ok(Some((
+                    Authenticated { account: a, credential: Credential::Session { expires_at: time(&expires)? } },
+                    last < stale,
+                )));
             }
             let token = tx
                 .prepare_cached(
@@ -208,7 +211,12 @@ impl StaffStore for SqliteDatabase {
                      WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND s.active = 1",
                 )?
                 .query_row([token_hash], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
                 })
                 .optional()?;
             match token {
@@ -252,8 +260,9 @@ impl StaffStore for SqliteDatabase {
     fn api_tokens(&self, login: &str) -> Result<Vec<ApiToken>> {
         self.read(|tx| {
             let id = staff_id(tx, login)?;
-            let mut st = tx
-                .prepare_cached(&format!("SELECT {TOKEN_COLUMNS} FROM staff_api_tokens WHERE staff_id = ?1 ORDER BY id"))?;
+            let mut st = tx.prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM staff_api_tokens WHERE staff_id = ?1 ORDER BY id"
+            ))?;
             let rows = st.query_map([id], token_from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })

@@ -9,7 +9,6 @@
 
 use super::{body_bytes, Body, Params};
 use crate::auth::Acting;
-use circulation::Permission;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -20,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::Barcode;
 use chrono::{DateTime, Utc};
+use circulation::Permission;
 use circulation::{DueDate, Routing};
 use desk::DeskError;
 use serde_json::{json, Value};
@@ -92,9 +92,9 @@ fn override_from(body: &mut Body, acting: &Acting) -> Result<Option<desk::Overri
         return Err(ApiError::field(ErrorCode::InvalidType, "override", "override must be an object with a reason"));
     };
     let mut inner = Body(map);
-    let reason = inner.string("reason")?.ok_or_else(|| {
-        ApiError::field(ErrorCode::MissingField, "override.reason", "an override needs a reason")
-    })?;
+    let reason = inner
+        .string("reason")?
+        .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "override.reason", "an override needs a reason"))?;
     inner.finish().map_err(|e| ApiError { field: e.field.map(|f| format!("override.{f}")), ..e })?;
     acting.require(Permission::Override).map_err(|e| ApiError { field: Some("override".into()), ..e })?;
     Ok(Some(desk::Override { staff: acting.staff.clone(), staff_name: acting.name.clone(), reason }))
@@ -203,7 +203,11 @@ pub(crate) async fn check_in(
 }
 
 /// `GET /patrons/{card}/loans`: the patron's open loans, soonest due first.
-pub(crate) async fn loans(State(state): State<AppState>, acting: Acting, Path(card): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn loans(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(card): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     acting.require_any(&[Permission::Circulate, Permission::ManagePatrons])?;
     let loans = state
         .db(move |db| {

@@ -4,7 +4,6 @@
 use super::{body_bytes, page_json, parse_id, Body, Params};
 use crate::api::records::record_not_found;
 use crate::auth::Acting;
-use circulation::Permission;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -14,6 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::{Barcode, Item, ItemStatus, Money, NewItem};
+use circulation::Permission;
 use serde_json::{json, Value};
 use storage::{Database, ItemFilter, StorageError};
 
@@ -307,7 +307,11 @@ pub(crate) async fn list_for_record(
     list_filtered(state, params, Some(id)).await
 }
 
-pub(crate) async fn get_one(State(state): State<AppState>, _acting: Acting, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    _acting: Acting,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id, "id")?;
     let item = state.db(move |db| db.item(id)?.ok_or_else(|| item_not_found(id))).await?;
     Ok(Json(item_json(&item)))
@@ -404,7 +408,11 @@ pub(crate) async fn update(
     Ok(Json(with_warnings(&stored)))
 }
 
-pub(crate) async fn delete(State(state): State<AppState>, acting: Acting, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     acting.require(Permission::Catalog)?;
     let id = parse_id(&id, "id")?;
     state

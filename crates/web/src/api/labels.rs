@@ -2,7 +2,6 @@
 
 use super::{body_bytes, Body};
 use crate::auth::Acting;
-use circulation::Permission;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -11,6 +10,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use catalog::Barcode;
+use circulation::Permission;
 use labels::{Align, ItemLabel, Sheet, SheetLayout, Symbology};
 use serde_json::Value;
 

@@ -2,7 +2,6 @@
 
 use super::{body_bytes, path_code, Body, Params};
 use crate::auth::Acting;
-use circulation::Permission;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -12,6 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::{Branch, ItemType, ShelvingLocation};
+use circulation::Permission;
 use serde_json::{json, Value};
 use storage::StorageError;
 

@@ -4,7 +4,6 @@
 
 use super::{body_bytes, page_json, parse_id, Params};
 use crate::auth::Acting;
-use circulation::Permission;
 use crate::error::{ApiError, ErrorCode};
 use crate::marcio;
 use crate::AppState;
@@ -14,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use circulation::Permission;
 use serde_json::{json, Value};
 use storage::{RecordFilter, StorageError, StoredRecord};
 
@@ -247,7 +247,11 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /records/{id}`: 204; 409 `record_has_items` while items are attached.
-pub(crate) async fn delete(State(state): State<AppState>, acting: Acting, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     acting.require(Permission::Catalog)?;
     let id = parse_id(&id, "id")?;
     state

@@ -3,7 +3,6 @@
 use super::items::item_json;
 use super::{body_bytes, parse_id, Body, Params};
 use crate::auth::Acting;
-use circulation::Permission;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -14,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::inventory::ShelfItem;
 use catalog::ItemStatus;
+use circulation::Permission;
 use serde_json::{json, Value};
 use storage::{Inventory, NewInventory, ShelfCursor, ShelfPage, ShelfQuery, StorageError};
 
@@ -193,7 +193,11 @@ pub(crate) async fn add_scans(
 
 /// `GET /inventories/{id}/report`: missing, misplaced, wrong status, wrong place, unknown and
 /// duplicate scans, computed now from what is stored.
-pub(crate) async fn report(State(state): State<AppState>, acting: Acting, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     acting.require(Permission::Shelve)?;
     let id = parse_id(&id, "id")?;
     let (inventory, report) =

@@ -173,8 +173,7 @@ pub(crate) async fn log_in(
 /// `GET /session`: who the request acts as.
 pub(crate) async fn who_am_i(State(state): State<AppState>, acting: Acting) -> Result<Json<Value>, ApiError> {
     let login = acting.name.clone();
-    let account =
-        state.db(move |db| db.staff_account(&login)?.ok_or_else(|| not_found(&login))).await?;
+    let account = state.db(move |db| db.staff_account(&login)?.ok_or_else(|| not_found(&login))).await?;
     let credential = match &acting.credential {
         Credential::Session { expires_at } => {
             json!({"kind": "session", "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)})
@@ -246,8 +245,7 @@ pub(crate) async fn get_one(
     if !acting.is(&login) {
         acting.require(Permission::Admin)?;
     }
-    let account =
-        state.db(move |db| db.staff_account(&login)?.ok_or_else(|| not_found(&login))).await?;
+    let account = state.db(move |db| db.staff_account(&login)?.ok_or_else(|| not_found(&login))).await?;
     Ok(Json(staff_json(&account)))
 }
 
@@ -272,7 +270,9 @@ pub(crate) async fn update(
         active: body.bool("active")?,
     };
     body.finish()?;
-    if acting.is(&login) && (change.active == Some(false) || change.roles.as_ref().is_some_and(|r| !r.iter().any(|r| r == "admin"))) {
+    if acting.is(&login)
+        && (change.active == Some(false) || change.roles.as_ref().is_some_and(|r| !r.iter().any(|r| r == "admin")))
+    {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
             "an administrator cannot disable their own account or take away their own admin role",
