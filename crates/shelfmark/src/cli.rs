@@ -115,6 +115,11 @@ enum Command {
         #[command(subcommand)]
         command: InventoryCommand,
     },
+    /// Staff accounts and API tokens.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Print a PDF sheet of spine or barcode labels for the items with these barcodes.
     Labels {
         #[arg(long, value_enum)]
@@ -189,6 +194,33 @@ enum PatronsCommand {
         /// Check every row (against the database too) and write nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Create a staff account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        login: String,
+        /// The name shown to colleagues.
+        #[arg(long)]
+        name: String,
+        /// admin, clerk, supervisor, cataloger or volunteer (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Limit the account to this branch (repeat for several; default: every branch).
+        #[arg(long = "branch")]
+        branches: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create a named API token for an account and print it (it is shown this once).
+    Token {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -313,11 +345,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { serve, demo } => {
             if demo {
                 create_demo(&*db, 3000)?;
+                announce_demo_admin(&*db, file.admin_password.as_deref())?;
             }
             serve_http(db, bind(&serve), library_name, file.desk()?, &index_dir)?;
         }
         Command::Demo { serve, records, no_serve } => {
             create_demo(&*db, records)?;
+            announce_demo_admin(&*db, file.admin_password.as_deref())?;
             // So that a later `shelfmark serve` on this data folder shows the demo library's name.
             let settings = cli.data.join("shelfmark.toml");
             if cli.config.is_none() && !settings.exists() && std::fs::create_dir_all(&cli.data).is_ok() {
@@ -374,6 +408,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             export(&*db, &options, output.as_deref())?;
         }
         Command::Callnumber { .. } => unreachable!("handled above"),
+        Command::Staff { command: StaffCommand::Add { login, name, roles, branches, password_stdin } } => {
+            crate::staff::add(&*db, &login, &name, &roles, &branches, password_stdin)?;
+        }
+        Command::Staff { command: StaffCommand::Token { login, name } } => {
+            println!("{}", crate::staff::token(&*db, &login, &name)?);
+        }
         Command::ShelfList { shelf, status } => {
             let mut query = shelf.scope()?.shelf_query();
             query.status = status
@@ -543,6 +583,18 @@ fn export(db: &dyn Database, options: &import::ExportOptions, output: Option<&Pa
         }
     };
     eprintln!("exported {records} records and {items} items in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Makes the demo's `admin` account if there is none, and says how to log in.
+fn announce_demo_admin(db: &dyn Database, configured: Option<&str>) -> anyhow::Result<()> {
+    match crate::staff::demo_admin(db, configured)? {
+        Some(_) if configured.is_some() => {
+            eprintln!("staff log-in: admin, with admin_password from the settings file")
+        }
+        Some(password) => eprintln!("staff log-in: admin / {password}  (POST /api/v1/session)"),
+        None => eprintln!("staff log-in: the existing admin account"),
+    }
     Ok(())
 }
 

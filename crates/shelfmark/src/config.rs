@@ -20,6 +20,9 @@ pub struct FileConfig {
     /// Card numbers and patron categories (`[patrons]`); the defaults of
     /// [`desk::patrons::PatronSettings`] when absent.
     pub patrons: Option<desk::patrons::PatronSettings>,
+    /// The password `shelfmark demo` gives the demo's `admin` account (default: a new random
+    /// one, printed).
+    pub admin_password: Option<String>,
 }
 
 impl FileConfig {

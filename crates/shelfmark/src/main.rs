@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod patrons;
 mod shelf;
+mod staff;
 
 // Import moves records from a parsing thread to a storing thread by the hundred thousand; glibc's
 // allocator spent a quarter of the import's time on that hand-over (measured with perf).

@@ -58,6 +58,18 @@ fn demo_library_is_served_with_its_records() {
     assert_eq!(health["records"], 300, "{health}");
     let home = client.get(&url).send().expect("home").text().expect("text");
     assert!(home.contains("Riverton Public Library"), "the home page names the library");
+    // The demo made an administrator and printed the password: it logs in.
+    let password = said
+        .lines()
+        .find_map(|l| l.strip_prefix("staff log-in: admin / "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the demo prints the admin password: {said}"));
+    let login = client
+        .post(format!("{url}/api/v1/session"))
+        .json(&serde_json::json!({"login": "admin", "password": password}))
+        .send()
+        .expect("log in");
+    assert_eq!(login.status(), reqwest::StatusCode::CREATED);
     let list: serde_json::Value =
         client.get(format!("{url}/api/v1/records?limit=5")).send().expect("records").json().expect("json");
     let records = list["records"].as_array().expect("records array");
@@ -253,9 +265,30 @@ fn shelf_list_and_inventory_of_real_items() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{} scans received", 2 * third)));
 
+    // A cataloger's account and an API token for the requests below.
+    let mut add = shelfmark(&data)
+        .args(["staff", "add", "--login", "cat", "--name", "Cat Aloger", "--role", "cataloger", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("staff add");
+    add.stdin.take().expect("stdin").write_all(b"a long cataloging password\n").expect("write");
+    let added = add.wait_with_output().expect("staff add");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let out =
+        shelfmark(&data).args(["staff", "token", "--login", "cat", "--name", "cli test"]).output().expect("token");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(token.starts_with("smk_"), "{token}");
+
     // The rest over the API, after the desk checked one item out (recorded, but on the shelf).
     let (server, url) = serve(&data);
-    let client = reqwest::blocking::Client::new();
+    let anonymous = reqwest::blocking::Client::new();
+    let r = anonymous.get(format!("{url}/api/v1/items?barcode={}", shelf[checked_out].barcode)).send().expect("get");
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
+    let client = reqwest::blocking::Client::builder().default_headers(headers).build().expect("client");
     let found: serde_json::Value = client
         .get(format!("{url}/api/v1/items?barcode={}", shelf[checked_out].barcode))
         .send()

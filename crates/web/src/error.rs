@@ -93,6 +93,17 @@ error_codes! {
     /// The staff member signed in lacks the permission the action needs (or may not act at
     /// that branch); the message names the permission.
     Forbidden => FORBIDDEN, "forbidden";
+    /// A password the policy refuses (too short, the login, one character repeated).
+    InvalidPassword => BAD_REQUEST, "invalid_password";
+    /// A staff login that is not 1-64 of `a-z 0-9 . - _`.
+    InvalidLogin => BAD_REQUEST, "invalid_login";
+    /// A role that is not one of the built-in roles.
+    InvalidRole => BAD_REQUEST, "invalid_role";
+    StaffNotFound => NOT_FOUND, "staff_not_found";
+    TokenNotFound => NOT_FOUND, "token_not_found";
+    LoginTaken => CONFLICT, "login_taken";
+    /// `DELETE /session` with an API token: tokens are revoked, not signed out.
+    NotASession => CONFLICT, "not_a_session";
     RouteNotFound => NOT_FOUND, "route_not_found";
     BranchNotFound => NOT_FOUND, "branch_not_found";
     RecordNotFound => NOT_FOUND, "record_not_found";

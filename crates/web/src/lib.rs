@@ -25,7 +25,14 @@
 //! | `/api/v1/inventories`, `/api/v1/inventories/{id}` | POST / GET |
 //! | `/api/v1/inventories/{id}/scans`, `/api/v1/inventories/{id}/report` | POST / GET |
 //! | `/api/v1/openapi.json` | GET (this table, as OpenAPI 3.1) |
+//! | `/api/v1/session` | POST (log in), GET (who am I), DELETE (log out) |
+//! | `/api/v1/staff`, `/api/v1/staff/{login}` | GET, POST / GET, PUT |
+//! | `/api/v1/staff/{login}/password` | PUT |
+//! | `/api/v1/staff/{login}/tokens`, `/api/v1/staff/{login}/tokens/{id}` | GET, POST / DELETE |
+//! | `/api/v1/audit` | GET (the audit log of staff actions) |
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
+//!
+//! Which routes need a login and which permission each needs: see `auth.rs`.
 
 mod api;
 pub use api::labels;
@@ -61,6 +68,8 @@ pub struct WebConfig {
     pub max_page_size: u32,
     /// How many of the newest records the home page shows.
     pub latest_records: usize,
+    /// How long a staff session lasts after log-in, in minutes.
+    pub session_minutes: u32,
 }
 
 impl Default for WebConfig {
@@ -71,6 +80,7 @@ impl Default for WebConfig {
             default_page_size: 50,
             max_page_size: 500,
             latest_records: 10,
+            session_minutes: 12 * 60,
         }
     }
 }
@@ -154,9 +164,10 @@ pub fn router(db: Arc<dyn Database>, config: WebConfig, desk: desk::Desk, search
         desk: Arc::new(desk),
         search: search.map(|s| Arc::new(OffRuntime::new(s))),
     };
+    let authenticate = axum::middleware::from_fn_with_state(state.clone(), auth::authenticate);
     Router::new()
         .route("/health", get(api::health))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())
         .fallback(pages::not_found)
         .with_state(state)

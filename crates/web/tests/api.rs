@@ -40,7 +40,7 @@ async fn branches_locations_and_item_types() {
     assert_error(r, StatusCode::BAD_REQUEST, "unknown_field", Some("nmae")).await;
     let r = app.post("/api/v1/branches", &json!({"code": "NEW", "name": 5})).await;
     assert_error(r, StatusCode::BAD_REQUEST, "invalid_type", Some("name")).await;
-    let r = app.client.post(app.url("/api/v1/branches")).body("{not json").send().await.expect("POST");
+    let r = app.request(reqwest::Method::POST, "/api/v1/branches").body("{not json").send().await.expect("POST");
     assert_error(r, StatusCode::BAD_REQUEST, "malformed_body", None).await;
 
     // PUT renames (200) or creates (201); a different code in the body is refused.
@@ -77,7 +77,7 @@ async fn branches_locations_and_item_types() {
 
     // Unknown routes and methods answer in JSON too.
     assert_error(app.get("/api/v1/nothing-here").await, StatusCode::NOT_FOUND, "route_not_found", None).await;
-    let r = app.client.patch(app.url("/api/v1/branches")).send().await.expect("PATCH");
+    let r = app.request(reqwest::Method::PATCH, "/api/v1/branches").send().await.expect("PATCH");
     assert_error(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None).await;
 }
 
@@ -105,7 +105,12 @@ async fn records_crud_and_content_negotiation() {
     assert_eq!(f245["ind1"], "1");
 
     // MARCXML by Accept header and by ?format=.
-    let r = app.client.get(app.url(&location)).header(ACCEPT, "application/marcxml+xml").send().await.expect("GET");
+    let r = app
+        .request(reqwest::Method::GET, &location)
+        .header(ACCEPT, "application/marcxml+xml")
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()[CONTENT_TYPE].to_str().expect("ct").starts_with("application/marcxml+xml"));
     let xml = r.text().await.expect("text");
@@ -115,7 +120,7 @@ async fn records_crud_and_content_negotiation() {
     assert_eq!(by_param, xml);
     let iso = app.get(&format!("{location}?format=iso2709")).await.bytes().await.expect("bytes");
     assert_eq!(iso.last(), Some(&0x1d));
-    let r = app.client.get(app.url(&location)).header(ACCEPT, "text/html").send().await.expect("GET");
+    let r = app.request(reqwest::Method::GET, &location).header(ACCEPT, "text/html").send().await.expect("GET");
     assert_error(r, StatusCode::NOT_ACCEPTABLE, "not_acceptable", None).await;
     assert_error(
         app.get(&format!("{location}?format=pdf")).await,
@@ -128,8 +133,7 @@ async fn records_crud_and_content_negotiation() {
     // POST the MARCXML back (a second record), and PUT an edited MARC-in-JSON.
     let edited = xml.replace("Fahrenheit 451 /", "The Martian Chronicles /");
     let r = app
-        .client
-        .post(app.url("/api/v1/records"))
+        .request(reqwest::Method::POST, "/api/v1/records")
         .header(CONTENT_TYPE, "application/marcxml+xml")
         .body(edited)
         .send()
@@ -158,8 +162,7 @@ async fn records_crud_and_content_negotiation() {
     let r = app.post("/api/v1/records", &no_title).await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "record_rejected", Some("245")).await;
     let r = app
-        .client
-        .post(app.url("/api/v1/records"))
+        .request(reqwest::Method::POST, "/api/v1/records")
         .header(CONTENT_TYPE, "text/plain")
         .body("hi")
         .send()
@@ -167,8 +170,7 @@ async fn records_crud_and_content_negotiation() {
         .expect("POST");
     assert_error(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None).await;
     let r = app
-        .client
-        .post(app.url("/api/v1/records"))
+        .request(reqwest::Method::POST, "/api/v1/records")
         .header(CONTENT_TYPE, "application/marcxml+xml")
         .body("<nonsense/>")
         .send()
@@ -536,8 +538,7 @@ async fn one_copy_eight_desks(app: &App) {
     let r = app.post(&format!("/api/v1/records/{bib}/items"), &item_json("31234000000777")).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let requests = cards.iter().map(|card| {
-        app.client
-            .post(app.url("/api/v1/checkouts"))
+        app.request(reqwest::Method::POST, "/api/v1/checkouts")
             .json(&json!({"card_number": card, "barcode": "31234000000777", "branch": "CEN"}))
             .send()
     });

@@ -2,10 +2,13 @@
 //! and why". Each call is one `desk` service call, the same one the staff client, the OPAC and
 //! the SIP2 server make. Times go out in UTC (RFC 3339) and in the library's time zone.
 //!
-//! Not yet behind a staff login (issue 4's accounts and permissions come next): so overrides
-//! are not offered here, since an override must name a staff member who may give it.
+//! Checkout needs Circulate at the desk's branch, check-in CheckIn at its branch, renewal
+//! Circulate. A checkout or renewal body may carry `"override": {"reason": "..."}` to go past
+//! overridable refusals: that needs the Override permission, and the override is logged with
+//! the staff login and the reason (`override_log`).
 
 use super::{body_bytes, Body, Params};
+use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -16,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::Barcode;
 use chrono::{DateTime, Utc};
+use circulation::Permission;
 use circulation::{DueDate, Routing};
 use desk::DeskError;
 use serde_json::{json, Value};
@@ -65,10 +69,36 @@ pub(super) fn desk_error(e: DeskError, refused: ErrorCode) -> ApiError {
         DeskError::NotFound { what: "loan of item", key } => {
             ApiError::field(ErrorCode::NotOnLoan, "barcode", format!("item {key} is not on loan"))
         }
+        DeskError::Override(e @ circulation::OverrideError::NoPermission(_)) => {
+            ApiError::field(ErrorCode::Forbidden, "override", e.to_string())
+        }
+        DeskError::Override(e @ circulation::OverrideError::ReasonRequired) => {
+            ApiError::field(ErrorCode::MissingField, "override.reason", e.to_string())
+        }
+        DeskError::Override(circulation::OverrideError::NotOverridable(refusals)) => {
+            let e = desk_error(DeskError::Refused(refusals), refused);
+            ApiError { message: format!("not even an override can go past this: {}", e.message), ..e }
+        }
         DeskError::CheckIn(e) => ApiError::field(ErrorCode::InvalidCheckIn, "returned_at", e.to_string()),
         e @ DeskError::CardReplaced { .. } => ApiError::field(ErrorCode::CardReplaced, "card_number", e.to_string()),
         other => ApiError::internal(other),
     }
+}
+
+/// `"override": {"reason": "..."}`: going past overridable refusals, which needs the Override
+/// permission (checked here, before the desk is asked).
+fn override_from(body: &mut Body, acting: &Acting) -> Result<Option<desk::Override>, ApiError> {
+    let Some(value) = body.raw("override") else { return Ok(None) };
+    let Value::Object(map) = value else {
+        return Err(ApiError::field(ErrorCode::InvalidType, "override", "override must be an object with a reason"));
+    };
+    let mut inner = Body(map);
+    let reason = inner
+        .string("reason")?
+        .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "override.reason", "an override needs a reason"))?;
+    inner.finish().map_err(|e| ApiError { field: e.field.map(|f| format!("override.{f}")), ..e })?;
+    acting.require(Permission::Override).map_err(|e| ApiError { field: Some("override".into()), ..e })?;
+    Ok(Some(desk::Override { staff: acting.staff.clone(), staff_name: acting.name.clone(), reason }))
 }
 
 fn barcode(body: &mut Body) -> Result<Barcode, ApiError> {
@@ -79,17 +109,21 @@ fn barcode(body: &mut Body) -> Result<Barcode, ApiError> {
 /// `POST /checkouts` with `card_number`, `barcode` and `branch` (the desk's branch).
 pub(crate) async fn checkout(
     State(state): State<AppState>,
+    acting: Acting,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Circulate)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let card = body.required_string("card_number")?;
     let item = barcode(&mut body)?;
     let branch = body.required_code("branch")?;
+    let with = override_from(&mut body, &acting)?;
     body.finish()?;
+    acting.require_at(Permission::Circulate, &branch)?;
     let desk = state.desk.clone();
     let receipt = state
         .db(move |db| {
-            desk.checkout(db, &card, &item, &branch, Utc::now(), None)
+            desk.checkout(db, &card, &item, &branch, Utc::now(), with.as_ref())
                 .map_err(|e| desk_error(e, ErrorCode::CheckoutRefused))
         })
         .await?;
@@ -100,14 +134,19 @@ pub(crate) async fn checkout(
 /// `POST /renewals` with `barcode`.
 pub(crate) async fn renew(
     State(state): State<AppState>,
+    acting: Acting,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    acting.require(Permission::Circulate)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let item = barcode(&mut body)?;
+    let with = override_from(&mut body, &acting)?;
     body.finish()?;
     let desk = state.desk.clone();
     let (loan, due) = state
-        .db(move |db| desk.renew(db, &item, Utc::now(), None).map_err(|e| desk_error(e, ErrorCode::RenewalRefused)))
+        .db(move |db| {
+            desk.renew(db, &item, Utc::now(), with.as_ref()).map_err(|e| desk_error(e, ErrorCode::RenewalRefused))
+        })
         .await?;
     Ok(Json(json!({"loan": loan_json(&state, &loan), "due_note": due_note(&due)})))
 }
@@ -116,11 +155,14 @@ pub(crate) async fn renew(
 /// book-drop return back.
 pub(crate) async fn check_in(
     State(state): State<AppState>,
+    acting: Acting,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    acting.require(Permission::CheckIn)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let item = barcode(&mut body)?;
     let branch = body.required_code("branch")?;
+    acting.require_at(Permission::CheckIn, &branch)?;
     let returned_at = match body.string("returned_at")? {
         None => None,
         Some(t) => Some(DateTime::parse_from_rfc3339(&t).map(|t| t.with_timezone(&Utc)).map_err(|_| {
@@ -165,7 +207,12 @@ pub(crate) async fn check_in(
 }
 
 /// `GET /patrons/{card}/loans`: the patron's open loans, soonest due first.
-pub(crate) async fn loans(State(state): State<AppState>, Path(card): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn loans(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(card): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    acting.require_any(&[Permission::Circulate, Permission::ManagePatrons])?;
     let loans = state
         .db(move |db| {
             let account = db
@@ -187,6 +234,7 @@ pub(crate) async fn loans(State(state): State<AppState>, Path(card): Path<String
 /// for each parameter the row its value came from.
 pub(crate) async fn explain_rule(
     State(state): State<AppState>,
+    _acting: Acting,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let mut params = Params::new(query)?;

@@ -3,6 +3,7 @@
 
 use super::{body_bytes, page_json, parse_id, Body, Params};
 use crate::api::records::record_not_found;
+use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -12,6 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::{Barcode, Item, ItemStatus, Money, NewItem};
+use circulation::Permission;
 use serde_json::{json, Value};
 use storage::{Database, ItemFilter, StorageError};
 
@@ -283,6 +285,7 @@ async fn list_filtered(state: AppState, mut params: Params, bib_id: Option<i64>)
 /// `branch` is the home branch. With `barcode` the list has at most one item.
 pub(crate) async fn list(
     State(state): State<AppState>,
+    _acting: Acting,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::new(query)?;
@@ -292,6 +295,7 @@ pub(crate) async fn list(
 /// `GET /records/{id}/items`: 404 when the record does not exist.
 pub(crate) async fn list_for_record(
     State(state): State<AppState>,
+    _acting: Acting,
     Path(id): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -303,7 +307,11 @@ pub(crate) async fn list_for_record(
     list_filtered(state, params, Some(id)).await
 }
 
-pub(crate) async fn get_one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    _acting: Acting,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id, "id")?;
     let item = state.db(move |db| db.item(id)?.ok_or_else(|| item_not_found(id))).await?;
     Ok(Json(item_json(&item)))
@@ -312,8 +320,10 @@ pub(crate) async fn get_one(State(state): State<AppState>, Path(id): Path<String
 /// `POST /items` with the item and its `bib_id`.
 pub(crate) async fn create(
     State(state): State<AppState>,
+    acting: Acting,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Catalog)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let bib_id = body.id("bib_id")?.ok_or_else(|| {
         ApiError::field(ErrorCode::MissingField, "bib_id", "bib_id (the record the item belongs to) is required")
@@ -328,9 +338,11 @@ pub(crate) async fn create(
 /// `POST /records/{id}/items` with the item (a `bib_id` in the body must be this record's).
 pub(crate) async fn create_for_record(
     State(state): State<AppState>,
+    acting: Acting,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Catalog)?;
     let bib_id = parse_id(&id, "id")?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     if let Some(other) = body.id("bib_id")?.filter(|b| *b != bib_id) {
@@ -350,9 +362,11 @@ pub(crate) async fn create_for_record(
 /// a GET but not changed.
 pub(crate) async fn update(
     State(state): State<AppState>,
+    acting: Acting,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    acting.require(Permission::Catalog)?;
     let id = parse_id(&id, "id")?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     if let Some(other) = body.id("id")?.filter(|i| *i != id) {
@@ -394,7 +408,12 @@ pub(crate) async fn update(
     Ok(Json(with_warnings(&stored)))
 }
 
-pub(crate) async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    acting.require(Permission::Catalog)?;
     let id = parse_id(&id, "id")?;
     state
         .db(move |db| {

@@ -1,6 +1,7 @@
 //! `POST /labels`: a PDF sheet of spine or barcode labels for a chosen set of items.
 
 use super::{body_bytes, Body};
+use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -9,6 +10,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use catalog::Barcode;
+use circulation::Permission;
 use labels::{Align, ItemLabel, Sheet, SheetLayout, Symbology};
 use serde_json::Value;
 
@@ -88,8 +90,10 @@ pub fn render(db: &dyn storage::Database, library_name: &str, request: &LabelReq
 /// `application/pdf`.
 pub(crate) async fn print(
     State(state): State<AppState>,
+    acting: Acting,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Catalog)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let kind = body.required_string("kind")?;
     let kind = LabelKind::parse(&kind)

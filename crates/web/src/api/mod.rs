@@ -11,6 +11,7 @@ mod patrons;
 pub(crate) mod records;
 mod search;
 mod shelf;
+mod staff;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
@@ -76,6 +77,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/inspections", axum::routing::post(ledger::inspect))
         .route("/branches/{code}/repairs", get(ledger::repairs))
         .route("/items/{id}/repaired", axum::routing::post(ledger::repaired))
+        .route("/session", get(staff::who_am_i).post(staff::log_in).delete(staff::log_out))
+        .route("/staff", get(staff::list).post(staff::create))
+        .route("/staff/{login}", get(staff::get_one).put(staff::update))
+        .route("/staff/{login}/password", axum::routing::put(staff::set_password))
+        .route("/staff/{login}/tokens", get(staff::list_tokens).post(staff::create_token))
+        .route("/staff/{login}/tokens/{id}", axum::routing::delete(staff::revoke_token))
+        .route("/audit", get(staff::audit_log))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -248,7 +256,7 @@ pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, A
 }
 
 /// A JSON object body, taken member by member; members left over at [`Body::finish`] are refused.
-pub(crate) struct Body(Map<String, Value>);
+pub(crate) struct Body(pub(crate) Map<String, Value>);
 
 impl Body {
     pub fn parse(bytes: &[u8]) -> Result<Body, ApiError> {

@@ -1,6 +1,7 @@
 //! Branches, shelving locations and item types.
 
 use super::{body_bytes, path_code, Body, Params};
+use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -10,6 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::{Branch, ItemType, ShelvingLocation};
+use circulation::Permission;
 use serde_json::{json, Value};
 use storage::StorageError;
 
@@ -56,8 +58,10 @@ pub(crate) async fn get_branch(
 /// `POST /branches` with `{"code": ..., "name": ...}`: 201, or 409 `branch_exists`.
 pub(crate) async fn create_branch(
     State(state): State<AppState>,
+    acting: Acting,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Configure)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let code = body.required_code("code")?;
     let name = body.name()?;
@@ -87,9 +91,11 @@ pub(crate) async fn create_branch(
 /// `PUT /branches/{code}` with `{"name": ...}`: creates (201) or renames (200).
 pub(crate) async fn put_branch(
     State(state): State<AppState>,
+    acting: Acting,
     Path(code): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Configure)?;
     let code = path_code(&code)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     body.matching_code(&code)?;
@@ -111,8 +117,10 @@ pub(crate) async fn put_branch(
 /// `DELETE /branches/{code}`: 204; 404 if unknown; 409 `branch_in_use` while items name it.
 pub(crate) async fn delete_branch(
     State(state): State<AppState>,
+    acting: Acting,
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    acting.require(Permission::Configure)?;
     let code = path_code(&code)?;
     state
         .db(move |db| {
@@ -149,9 +157,11 @@ pub(crate) async fn list_locations(
 /// `PUT /locations/{code}` with `{"name": ...}`.
 pub(crate) async fn put_location(
     State(state): State<AppState>,
+    acting: Acting,
     Path(code): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Configure)?;
     let code = path_code(&code)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     body.matching_code(&code)?;
@@ -182,9 +192,11 @@ pub(crate) async fn list_item_types(
 /// `PUT /item-types/{code}` with `{"name": ..., "loanable": true}` (`loanable` defaults to true).
 pub(crate) async fn put_item_type(
     State(state): State<AppState>,
+    acting: Acting,
     Path(code): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Configure)?;
     let code = path_code(&code)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     body.matching_code(&code)?;

@@ -3,6 +3,7 @@
 //! delete.
 
 use super::{body_bytes, page_json, parse_id, Params};
+use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::marcio;
 use crate::AppState;
@@ -12,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use circulation::Permission;
 use serde_json::{json, Value};
 use storage::{RecordFilter, StorageError, StoredRecord};
 
@@ -211,9 +213,11 @@ async fn stored_json(state: &AppState, id: i64) -> Result<Value, ApiError> {
 /// the catalog refuses.
 pub(crate) async fn create(
     State(state): State<AppState>,
+    acting: Acting,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Catalog)?;
     let record = record_from_body(&headers, &body_bytes(body)?)?;
     let new = marcio::prepare(record)?;
     let id = state.db(move |db| Ok(db.create_record(&new)?)).await?;
@@ -224,10 +228,12 @@ pub(crate) async fn create(
 /// `PUT /records/{id}`: replaces the MARC (items stay attached).
 pub(crate) async fn update(
     State(state): State<AppState>,
+    acting: Acting,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    acting.require(Permission::Catalog)?;
     let id = parse_id(&id, "id")?;
     let record = record_from_body(&headers, &body_bytes(body)?)?;
     let new = marcio::prepare(record)?;
@@ -241,7 +247,12 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /records/{id}`: 204; 409 `record_has_items` while items are attached.
-pub(crate) async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    acting.require(Permission::Catalog)?;
     let id = parse_id(&id, "id")?;
     state
         .db(move |db| {

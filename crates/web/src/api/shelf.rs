@@ -2,6 +2,7 @@
 
 use super::items::item_json;
 use super::{body_bytes, parse_id, Body, Params};
+use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::Bytes;
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::inventory::ShelfItem;
 use catalog::ItemStatus;
+use circulation::Permission;
 use serde_json::{json, Value};
 use storage::{Inventory, NewInventory, ShelfCursor, ShelfPage, ShelfQuery, StorageError};
 
@@ -35,12 +37,15 @@ pub(crate) fn shelf_json(s: &ShelfItem) -> Value {
 /// `after` is the `next_after` token of the previous page.
 pub(crate) async fn shelf_list(
     State(state): State<AppState>,
+    acting: Acting,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    acting.require(Permission::Shelve)?;
     let mut params = Params::new(query)?;
     let branch = params
         .code("branch")?
         .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "branch", "branch is required"))?;
+    acting.require_at(Permission::Shelve, &branch)?;
     let status = match params.take("status")? {
         None => None,
         Some(s) => Some(ItemStatus::parse(&s).ok_or_else(|| {
@@ -105,8 +110,10 @@ fn storage_error(e: StorageError, id: Option<i64>) -> ApiError {
 /// `call_number_to`: starts a shelf reading.
 pub(crate) async fn start_inventory(
     State(state): State<AppState>,
+    acting: Acting,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    acting.require(Permission::Shelve)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let scope = NewInventory {
         branch: body.required_code("branch")?,
@@ -115,6 +122,7 @@ pub(crate) async fn start_inventory(
         call_number_to: body.string("call_number_to")?,
     };
     body.finish()?;
+    acting.require_at(Permission::Shelve, &scope.branch)?;
     let inventory = state.db(move |db| db.start_inventory(&scope).map_err(|e| storage_error(e, None))).await?;
     Ok((
         StatusCode::CREATED,
@@ -126,8 +134,10 @@ pub(crate) async fn start_inventory(
 
 pub(crate) async fn get_inventory(
     State(state): State<AppState>,
+    acting: Acting,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    acting.require(Permission::Shelve)?;
     let id = parse_id(&id, "id")?;
     let inventory = state.db(move |db| db.inventory(id)?.ok_or_else(|| inventory_not_found(id))).await?;
     Ok(Json(inventory_json(&inventory)))
@@ -138,10 +148,12 @@ pub(crate) async fn get_inventory(
 /// scanner's file holds).
 pub(crate) async fn add_scans(
     State(state): State<AppState>,
+    acting: Acting,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    acting.require(Permission::Shelve)?;
     let id = parse_id(&id, "id")?;
     let bytes = body_bytes(body)?;
     let plain = headers
@@ -181,7 +193,12 @@ pub(crate) async fn add_scans(
 
 /// `GET /inventories/{id}/report`: missing, misplaced, wrong status, wrong place, unknown and
 /// duplicate scans, computed now from what is stored.
-pub(crate) async fn report(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    acting.require(Permission::Shelve)?;
     let id = parse_id(&id, "id")?;
     let (inventory, report) =
         state.db(move |db| storage::inventory_report(db, id).map_err(|e| storage_error(e, Some(id)))).await?;

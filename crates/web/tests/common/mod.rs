@@ -13,7 +13,16 @@ pub struct App {
     pub client: Client,
     pub db: std::sync::Arc<dyn storage::Database>,
     pub _dir: tempfile::TempDir,
+    /// The token every request sends as `Authorization: Bearer`; `None`: anonymous. Starts as
+    /// the administrator's session ([`ADMIN_LOGIN`]); [`App::act_as`] switches it.
+    pub token: std::sync::Mutex<Option<String>>,
+    /// The administrator's session token.
+    pub admin_token: String,
 }
+
+/// The administrator every test server starts with.
+pub const ADMIN_LOGIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
 pub async fn spawn_app() -> App {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -55,7 +64,31 @@ pub async fn spawn_app_on(storage_config: storage::StorageConfig, dir: tempfile:
     .expect("join")
     .expect("search index");
     tokio::spawn(web::serve(listener, web::router(db.clone(), config, desk, Some(search))));
-    App { base: format!("http://{addr}"), client: Client::new(), db, _dir: dir }
+    let admin_db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        let password_hash = accounts::hash_password(ADMIN_PASSWORD).expect("hash");
+        let admin = storage::staff::NewStaff {
+            login: ADMIN_LOGIN.into(),
+            name: "Administrator".into(),
+            roles: vec!["admin".into()],
+            branches: vec![],
+            password_hash,
+        };
+        admin_db.create_staff(&admin, chrono::Utc::now()).expect("admin account");
+    })
+    .await
+    .expect("join");
+    let mut app = App {
+        base: format!("http://{addr}"),
+        client: Client::new(),
+        db,
+        _dir: dir,
+        token: std::sync::Mutex::new(None),
+        admin_token: String::new(),
+    };
+    app.admin_token = app.login(ADMIN_LOGIN, ADMIN_PASSWORD).await.expect("the administrator logs in");
+    app.act_as(Some(&app.admin_token.clone()));
+    app
 }
 
 impl App {
@@ -63,16 +96,25 @@ impl App {
         format!("{}{path}", self.base)
     }
 
+    /// A request to `path` carrying the current token (see [`App::act_as`]).
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.client.request(method, self.url(path));
+        match self.token.lock().unwrap_or_else(|e| e.into_inner()).as_deref() {
+            Some(token) => r.bearer_auth(token),
+            None => r,
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
+        self.request(reqwest::Method::GET, path).send().await.expect("GET")
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("POST")
+        self.request(reqwest::Method::POST, path).json(body).send().await.expect("POST")
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> Response {
-        self.client.put(self.url(path)).json(body).send().await.expect("PUT")
+        self.request(reqwest::Method::PUT, path).json(body).send().await.expect("PUT")
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
@@ -85,7 +127,51 @@ impl App {
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.client.delete(self.url(path)).send().await.expect("DELETE")
+        self.request(reqwest::Method::DELETE, path).send().await.expect("DELETE")
+    }
+
+    /// Logs in (without switching who the app acts as); the session token, or the error body.
+    pub async fn login(&self, login: &str, password: &str) -> Result<String, Value> {
+        let r = self
+            .client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await
+            .expect("POST /session");
+        let ok = r.status() == StatusCode::CREATED;
+        let body: Value = r.json().await.expect("json");
+        if ok {
+            Ok(body["token"].as_str().expect("token").to_string())
+        } else {
+            Err(body)
+        }
+    }
+
+    /// Sends `token` with every request from now on; `None`: anonymous.
+    pub fn act_as(&self, token: Option<&str>) {
+        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = token.map(str::to_string);
+    }
+
+    /// Acts as the administrator again.
+    pub fn act_as_admin(&self) {
+        self.act_as(Some(&self.admin_token));
+    }
+
+    /// Creates a staff account (as the administrator) and logs it in; its session token. The
+    /// app goes on acting as whoever it acted as before.
+    pub async fn staff(&self, login: &str, roles: &[&str], branches: &[&str]) -> String {
+        let password = format!("{login} has a long password");
+        let r = self
+            .client
+            .post(self.url("/api/v1/staff"))
+            .bearer_auth(&self.admin_token)
+            .json(&json!({"login": login, "name": login, "roles": roles, "branches": branches, "password": password}))
+            .send()
+            .await
+            .expect("POST /staff");
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+        self.login(login, &password).await.expect("the new account logs in")
     }
 
     /// Branches CEN and OAK, locations AF and REF, item types BK and REF.
