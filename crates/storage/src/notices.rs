@@ -180,8 +180,9 @@ pub trait NoticeStore {
         render: &mut dyn FnMut(&[usize]) -> Option<NewNotice>,
     ) -> crate::Result<Option<NoticeId>>;
     fn mark_notice(&self, id: NoticeId, delivery: &Delivery, now: DateTime<Utc>) -> crate::Result<()>;
-    /// Email notices stored but not yet delivered (or that failed), oldest first.
-    fn pending_notices(&self, limit: u32) -> crate::Result<Vec<NoticeRecord>>;
+    /// Email notices stored but not yet delivered (or that failed), oldest first, with id
+    /// greater than `after`.
+    fn pending_notices(&self, after: NoticeId, limit: u32) -> crate::Result<Vec<NoticeRecord>>;
     /// The print batch of a library day, by patron.
     fn print_notices(&self, day: NaiveDate) -> crate::Result<Vec<NoticeRecord>>;
     /// The log, newest last, keyset paged by id.

@@ -205,9 +205,9 @@ impl NoticeStore for PostgresDatabase {
         })
     }
 
-    fn pending_notices(&self, limit: u32) -> Result<Vec<NoticeRecord>> {
-        let sql = format!("{NOTICE_SQL} WHERE n.status IN ('pending', 'failed') ORDER BY n.id LIMIT $1");
-        self.read(|cx| query_notices(cx, &sql, &[&i64::from(limit)]))
+    fn pending_notices(&self, after: NoticeId, limit: u32) -> Result<Vec<NoticeRecord>> {
+        let sql = format!("{NOTICE_SQL} WHERE n.status IN ('pending', 'failed') AND n.id > $1 ORDER BY n.id LIMIT $2");
+        self.read(|cx| query_notices(cx, &sql, &[&after, &i64::from(limit)]))
     }
 
     fn print_notices(&self, day: NaiveDate) -> Result<Vec<NoticeRecord>> {
