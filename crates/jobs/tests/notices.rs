@@ -333,8 +333,8 @@ fn a_run_that_dies_half_way_is_finished_by_the_next_without_a_second_copy() {
     assert!(matches!(&second[2].outcome, Outcome::Ran { summary } if summary == "1 email notices sent, 0 failed"));
     assert_eq!(smtp.messages().len(), 1);
 
-    // Even with the day's job_runs row gone (a crash before it was written), deciding again
-    // finds the notice's key taken: no second copy.
+    // The next day decides afresh (no job_runs row covers it): the loan is still overdue, but
+    // its 1st overdue notice's key is taken, so nothing new goes out.
     let next_day = jobs::run_day(db, &circulation, &online, date(2026, 3, 21), local(2026, 3, 21, 6, 0), &[]).unwrap();
     assert!(next_day.iter().all(|r| matches!(r.outcome, Outcome::Ran { .. })), "{next_day:?}");
     assert_eq!(smtp.messages().len(), 1);

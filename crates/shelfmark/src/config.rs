@@ -17,6 +17,9 @@ pub struct FileConfig {
     /// Loan rules, calendars and blocking limits (`[circulation]`); the defaults of
     /// [`desk::CirculationSettings`] when absent.
     pub circulation: Option<desk::CirculationSettings>,
+    /// Notices and the daily jobs (`[notices]`: SMTP, run time, courtesy and overdue
+    /// intervals); the defaults of [`jobs::NoticeSettings`] when absent.
+    pub notices: Option<jobs::NoticeSettings>,
 }
 
 impl FileConfig {
@@ -25,6 +28,14 @@ impl FileConfig {
     pub fn desk(&self) -> anyhow::Result<desk::Desk> {
         let settings = self.circulation.clone().unwrap_or_default();
         Ok(desk::Desk::new(settings.build().context("the [circulation] settings")?))
+    }
+}
+
+impl FileConfig {
+    /// The `[notices]` settings, checked now so a mistake stops the server at start-up.
+    pub fn notices(&self, library_name: &str) -> anyhow::Result<jobs::Notices> {
+        let settings = self.notices.clone().unwrap_or_default();
+        settings.build(library_name).context("the [notices] settings")
     }
 }
 

@@ -90,6 +90,8 @@ pub struct NoticeRecord {
     pub status: String,
     pub error: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// First name and surname, for the print batch's address line.
+    pub patron_name: String,
 }
 
 /// A patron as a notice addresses them.

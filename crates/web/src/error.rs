@@ -109,6 +109,13 @@ error_codes! {
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type";
     /// Well-formed MARC that the catalog refuses (no 245, ...): the reason is in the message.
     RecordRejected => UNPROCESSABLE_ENTITY, "record_rejected";
+    /// A notice template that cannot be saved (an unknown placeholder, an unclosed brace): the
+    /// message names the placeholder, `field` is `subject` or `body`.
+    InvalidTemplate => UNPROCESSABLE_ENTITY, "invalid_template";
+    /// No notice of that kind (`courtesy`, `overdue_1`, ...).
+    NoticeKindNotFound => NOT_FOUND, "notice_kind_not_found";
+    /// No daily job by that name.
+    JobNotFound => NOT_FOUND, "job_not_found";
     Internal => INTERNAL_SERVER_ERROR, "internal";
     /// The database cannot be reached (`/health` only).
     Unavailable => SERVICE_UNAVAILABLE, "unavailable";

@@ -34,7 +34,7 @@ fn template_from_row(row: &Row) -> Result<StoredTemplate> {
 const TEMPLATE_SQL: &str = "SELECT kind, channel, subject, body, updated_at, updated_by FROM notice_templates";
 
 const NOTICE_SQL: &str = "SELECT n.id, n.patron_id, p.card_number, n.kind, n.channel, n.recipient, n.subject, \
-     n.body, n.day, n.created_at, n.status, n.error, n.delivered_at FROM notices n JOIN patrons p ON p.id = n.patron_id";
+     n.body, n.day, n.created_at, n.status, n.error, n.delivered_at, p.first_name || ' ' || p.surname FROM notices n JOIN patrons p ON p.id = n.patron_id";
 
 fn notice_from_row(row: &Row) -> Result<NoticeRecord> {
     Ok(NoticeRecord {
@@ -51,6 +51,7 @@ fn notice_from_row(row: &Row) -> Result<NoticeRecord> {
         status: row.try_get(10)?,
         error: row.try_get(11)?,
         delivered_at: row.try_get(12)?,
+        patron_name: row.try_get(13)?,
     })
 }
 

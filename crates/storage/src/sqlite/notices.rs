@@ -35,7 +35,7 @@ fn template_from_row(row: &Row<'_>) -> Result<StoredTemplate> {
 const TEMPLATE_SQL: &str = "SELECT kind, channel, subject, body, updated_at, updated_by FROM notice_templates";
 
 const NOTICE_SQL: &str = "SELECT n.id, n.patron_id, p.card_number, n.kind, n.channel, n.recipient, n.subject, \
-     n.body, n.day, n.created_at, n.status, n.error, n.delivered_at FROM notices n JOIN patrons p ON p.id = n.patron_id";
+     n.body, n.day, n.created_at, n.status, n.error, n.delivered_at, p.first_name || ' ' || p.surname FROM notices n JOIN patrons p ON p.id = n.patron_id";
 
 fn notice_from_row(row: &Row<'_>) -> Result<NoticeRecord> {
     Ok(NoticeRecord {
@@ -52,6 +52,7 @@ fn notice_from_row(row: &Row<'_>) -> Result<NoticeRecord> {
         status: row.get(10)?,
         error: row.get(11)?,
         delivered_at: row.get::<_, Option<String>>(12)?.map(|t| time(&t)).transpose()?,
+        patron_name: row.get(13)?,
     })
 }
 

@@ -4,6 +4,7 @@
 mod circulation;
 mod items;
 pub mod labels;
+mod notices;
 mod org;
 pub(crate) mod records;
 mod search;
@@ -47,6 +48,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/inventories/{id}", get(shelf::get_inventory))
         .route("/inventories/{id}/scans", axum::routing::post(shelf::add_scans))
         .route("/inventories/{id}/report", get(shelf::report))
+        .route("/notice-templates", get(notices::list_templates))
+        .route("/notice-templates/{kind}", get(notices::get_template).put(notices::put_template))
+        .route("/notices", get(notices::log))
+        .route("/notices/print", get(notices::print_batch))
+        .route("/jobs/{name}/run", axum::routing::post(notices::run_job))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
