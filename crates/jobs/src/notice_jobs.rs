@@ -14,6 +14,9 @@ use storage::notices::{due_occasion, Delivery, LoanCursor, LoanDue, NewNotice, N
 
 const PAGE: u32 = 500;
 
+/// A notice's key and the item line it adds (none for a card).
+type Entry = (NoticeKey, Option<NoticeItem>);
+
 /// The library's templates, read once per run: its own for the channel, else its own for email,
 /// else the default.
 struct Templates(BTreeMap<(String, String), Template>);
@@ -153,7 +156,7 @@ fn patron_loans(
     tally: &mut Tally,
     loans: &[LoanDue],
 ) -> storage::Result<()> {
-    let mut by_kind: BTreeMap<&'static str, (NoticeKind, Vec<(NoticeKey, Option<NoticeItem>)>)> = BTreeMap::new();
+    let mut by_kind: BTreeMap<&'static str, (NoticeKind, Vec<Entry>)> = BTreeMap::new();
     for loan in loans {
         let sent: Vec<NoticeKind> = loan.sent.iter().filter_map(|s| parse_kind(s)).collect();
         let Some(kind) =

@@ -109,12 +109,12 @@ fn pieces<'a>(part: &'static str, text: &'a str) -> Result<Vec<Piece<'a>>, Templ
     while let Some(at) = rest.find(['{', '}']) {
         out.push(Piece::Text(&rest[..at]));
         let tail = &rest[at..];
-        if tail.starts_with("{{") {
+        if let Some(after) = tail.strip_prefix("{{") {
             out.push(Piece::Brace('{'));
-            rest = &tail[2..];
-        } else if tail.starts_with("}}") {
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("}}") {
             out.push(Piece::Brace('}'));
-            rest = &tail[2..];
+            rest = after;
         } else if tail.starts_with('}') {
             return Err(TemplateError::Unopened { part });
         } else {
