@@ -120,6 +120,12 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// The daily jobs (notices, ...): each runs once per library day; `serve` runs them at the
+    /// `[notices] run_at` time.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Print a PDF sheet of spine or barcode labels for the items with these barcodes.
     Labels {
         #[arg(long, value_enum)]
@@ -144,6 +150,20 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Run the day's jobs now (all, or those named); a job that already ran that day is skipped.
+    Run {
+        /// The library day (YYYY-MM-DD) to run for; default today in the library's time zone.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// Jobs to run (default: all, in order).
+        jobs: Vec<String>,
+    },
+    /// List the jobs in the order they run.
+    List,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -347,7 +367,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 create_demo(&*db, 3000)?;
                 announce_demo_admin(&*db, file.admin_password.as_deref())?;
             }
-            serve_http(db, bind(&serve), library_name, file.desk()?, &index_dir)?;
+            let notices = file.notices(&display_name(&library_name))?;
+            serve_http(db, bind(&serve), library_name, file.desk()?, notices, &index_dir)?;
         }
         Command::Demo { serve, records, no_serve } => {
             create_demo(&*db, records)?;
@@ -360,7 +381,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if !no_serve {
                 let name = library_name.or(Some(crate::demo::LIBRARY_NAME.to_string()));
-                serve_http(db, bind(&serve), name, file.desk()?, &index_dir)?;
+                let notices = file.notices(&display_name(&name))?;
+                serve_http(db, bind(&serve), name, file.desk()?, notices, &index_dir)?;
             }
         }
         Command::Import { files, on_match, items, encoding, batch_size, rejects } => {
@@ -458,6 +480,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let pdf = web::labels::render(&*db, &name, &request)?;
             std::fs::write(&output, pdf).with_context(|| format!("cannot write {}", output.display()))?;
             eprintln!("{} labels written to {}", request.barcodes.len(), output.display());
+        }
+        Command::Jobs { command: JobsCommand::List } => {
+            for job in jobs::JOBS {
+                println!("{:<16} {}", job.name, job.about);
+            }
+        }
+        Command::Jobs { command: JobsCommand::Run { date, jobs: names } } => {
+            let desk = file.desk()?;
+            let notices = file.notices(&display_name(&library_name))?;
+            let now = chrono::Utc::now();
+            let today = jobs::library_day(desk.circulation(), now);
+            let day = date.unwrap_or(today);
+            if day > today {
+                anyhow::bail!("{day} has not begun yet in the library's time zone (today is {today})");
+            }
+            let reports = jobs::run_day(&*db, desk.circulation(), &notices, day, now, &names)?;
+            let mut failed = false;
+            for r in reports {
+                match r.outcome {
+                    jobs::Outcome::Ran { summary } => println!("{} {}: {summary}", r.day, r.job),
+                    jobs::Outcome::AlreadyRan { summary } => {
+                        println!("{} {}: already ran that day ({summary})", r.day, r.job)
+                    }
+                    jobs::Outcome::Failed { error } => {
+                        failed = true;
+                        eprintln!("{} {}: FAILED: {error}", r.day, r.job);
+                    }
+                }
+            }
+            if failed {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Reindex => {
             let index = search::SearchIndex::open(&index_dir, search::IndexSettings::default())
@@ -654,8 +708,18 @@ fn serve_http(
     bind: SocketAddr,
     library_name: Option<String>,
     desk: desk::Desk,
+    notices: jobs::Notices,
     index_dir: &Path,
 ) -> anyhow::Result<()> {
+    // The daily jobs run on a thread of their own, checking the clock each minute; dropping
+    // the scheduler when the server stops ends it.
+    let _scheduler = jobs::Scheduler::start(
+        db.clone(),
+        desk.circulation().clone(),
+        notices.clone(),
+        std::time::Duration::from_secs(60),
+    )
+    .context("cannot start the daily jobs")?;
     let search = web::Search::start(index_dir, db.clone(), search::IndexSettings::default())
         .with_context(|| format!("cannot open the search index in {}", index_dir.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -666,9 +730,14 @@ fn serve_http(
             config.library_name = name;
         }
         eprintln!("Shelfmark is serving {} on http://{}", config.library_name, listener.local_addr()?);
-        web::serve(listener, web::router(db, config, desk, Some(search))).await?;
+        web::serve(listener, web::router_with_notices(db, config, desk, Some(search), notices)).await?;
         anyhow::Ok(())
     })
+}
+
+/// The library's name as notices sign it.
+fn display_name(name: &Option<String>) -> String {
+    name.clone().unwrap_or_else(|| web::WebConfig::default().library_name)
 }
 
 fn callnumber(command: &CallnumberCommand) -> anyhow::Result<ExitCode> {

@@ -23,6 +23,9 @@ pub struct FileConfig {
     /// The password `shelfmark demo` gives the demo's `admin` account (default: a new random
     /// one, printed).
     pub admin_password: Option<String>,
+    /// Notices and the daily jobs (`[notices]`: SMTP, run time, courtesy and overdue
+    /// intervals); the defaults of [`jobs::NoticeSettings`] when absent.
+    pub notices: Option<jobs::NoticeSettings>,
 }
 
 impl FileConfig {
@@ -32,6 +35,14 @@ impl FileConfig {
         let settings = self.circulation.clone().unwrap_or_default();
         let patrons = self.patrons.clone().unwrap_or_default().build().context("the [patrons] settings")?;
         Ok(desk::Desk::new(settings.build().context("the [circulation] settings")?).with_patron_rules(patrons))
+    }
+}
+
+impl FileConfig {
+    /// The `[notices]` settings, checked now so a mistake stops the server at start-up.
+    pub fn notices(&self, library_name: &str) -> anyhow::Result<jobs::Notices> {
+        let settings = self.notices.clone().unwrap_or_default();
+        settings.build(library_name).context("the [notices] settings")
     }
 }
 

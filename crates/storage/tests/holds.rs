@@ -247,6 +247,7 @@ fn check_in_and_checkout_carry_the_queue(db: &dyn Database) {
                 holding_branch: code("MAIN"),
                 holds: vec![on_shelf.clone()],
                 transit: None,
+                found: None,
             })
         })
         .expect("check in");

@@ -82,7 +82,7 @@ fn register(db: &dyn Database, card: &str, d: &PatronDetails) -> storage::patron
 }
 
 fn lend(due: &str) -> LoanWrite {
-    LoanWrite { checkout_branch: code("MAIN"), due_at: at(due), override_entry: None }
+    LoanWrite { checkout_branch: code("MAIN"), due_at: at(due), override_entry: None, holds: Vec::new() }
 }
 
 fn give_back(at_: &str) -> CheckinWrite {
@@ -92,6 +92,9 @@ fn give_back(at_: &str) -> CheckinWrite {
         overdue_charge: Money::ZERO,
         status: ItemStatus::Available,
         holding_branch: code("MAIN"),
+        holds: Vec::new(),
+        transit: None,
+        found: None,
     }
 }
 

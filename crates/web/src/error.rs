@@ -173,6 +173,13 @@ error_codes! {
     /// A damage charge for a copy never lent: there is no borrower to charge.
     NoBorrower => CONFLICT, "no_borrower";
     NotInRepair => CONFLICT, "not_in_repair";
+    /// A notice template that cannot be saved (an unknown placeholder, an unclosed brace): the
+    /// message names the placeholder, `field` is `subject` or `body`.
+    InvalidTemplate => UNPROCESSABLE_ENTITY, "invalid_template";
+    /// No notice of that kind (`courtesy`, `overdue_1`, ...).
+    NoticeKindNotFound => NOT_FOUND, "notice_kind_not_found";
+    /// No daily job by that name.
+    JobNotFound => NOT_FOUND, "job_not_found";
     Internal => INTERNAL_SERVER_ERROR, "internal";
     /// The database cannot be reached (`/health` only).
     Unavailable => SERVICE_UNAVAILABLE, "unavailable";

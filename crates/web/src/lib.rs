@@ -138,6 +138,8 @@ pub(crate) struct AppState {
     pub desk: Arc<desk::Desk>,
     /// `None` serves without search (`/api/v1/search` answers 503).
     pub search: Option<Arc<OffRuntime<Search>>>,
+    /// The `[notices]` settings the daily jobs run with (`POST /jobs/{name}/run`).
+    pub notices: Arc<jobs::Notices>,
 }
 
 impl AppState {
@@ -158,7 +160,21 @@ impl AppState {
 
 /// The whole application: API, health check and pages, with the desk's circulation settings.
 pub fn router(db: Arc<dyn Database>, config: WebConfig, desk: desk::Desk, search: Option<Search>) -> Router {
+    // The default notice settings always build: they name no SMTP server.
+    let notices = jobs::NoticeSettings::default().build(&config.library_name).expect("default notice settings");
+    router_with_notices(db, config, desk, search, notices)
+}
+
+/// [`router`] with the library's `[notices]` settings (SMTP, schedule) for the jobs it runs.
+pub fn router_with_notices(
+    db: Arc<dyn Database>,
+    config: WebConfig,
+    desk: desk::Desk,
+    search: Option<Search>,
+    notices: jobs::Notices,
+) -> Router {
     let state = AppState {
+        notices: Arc::new(notices),
         db: Arc::new(OffRuntime::new(db)),
         config: Arc::new(config),
         desk: Arc::new(desk),

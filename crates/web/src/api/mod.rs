@@ -6,6 +6,7 @@ mod holds;
 mod items;
 pub mod labels;
 mod ledger;
+mod notices;
 mod org;
 mod patrons;
 pub(crate) mod records;
@@ -84,6 +85,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/{login}/tokens", get(staff::list_tokens).post(staff::create_token))
         .route("/staff/{login}/tokens/{id}", axum::routing::delete(staff::revoke_token))
         .route("/audit", get(staff::audit_log))
+        .route("/notice-templates", get(notices::list_templates))
+        .route("/notice-templates/{kind}", get(notices::get_template).put(notices::put_template))
+        .route("/notices", get(notices::log))
+        .route("/notices/print", get(notices::print_batch))
+        .route("/jobs/{name}/run", axum::routing::post(notices::run_job))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
