@@ -28,8 +28,8 @@ use catalog::{Barcode, Code, ItemStatus};
 use chrono::{DateTime, Utc};
 use circulation::{
     BranchContext, CalendarError, CheckIn, CheckInError, CheckInRequest, CheckoutRequest, DueDate, FineTerms,
-    ItemSnapshot, ItemState, LoanCounts, OpenLoan, OverrideError, PatronSnapshot, Refusal, RenewalRequest, Routing,
-    Staff,
+    HoldState, ItemSnapshot, ItemState, LoanCounts, OpenLoan, OverrideError, PatronSnapshot, Refusal, RenewalRequest,
+    Routing, Staff,
 };
 use storage::holds::{NewTransit, StoredHold};
 use storage::loans::{CheckinWrite, Loan, LoanWrite, OverrideEntry, PatronAccount, RenewalWrite};
@@ -229,7 +229,17 @@ impl Desk {
                         // override waits again for the next copy.
                         let mut queue = queue.clone();
                         let own = plan.fills_hold.or_else(|| {
-                            queue.holds().iter().find(|h| h.patron == patron.id && !h.state.is_finished()).map(|h| h.id)
+                            // Past another's claim by override: the patron's own untrapped hold this
+                            // copy could fill is filled too, so it does not trap a second copy later.
+                            queue
+                                .holds()
+                                .iter()
+                                .find(|h| {
+                                    h.patron == patron.id
+                                        && matches!(h.state, HoldState::Waiting | HoldState::Suspended { .. })
+                                        && h.item.is_none_or(|i| i == item.id)
+                                })
+                                .map(|h| h.id)
                         });
                         let mut update = || -> Result<(), circulation::HoldError> {
                             if let Some(h) = own {

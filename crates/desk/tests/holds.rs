@@ -440,3 +440,31 @@ fn the_pull_list_is_in_shelf_order_one_copy_per_hold() {
     let list = desk.pull_list(db, &main, now).unwrap();
     assert_eq!(list.iter().map(|e| e.shelf.item.item.barcode.as_str()).collect::<Vec<_>>(), vec!["B1", "C1"]);
 }
+
+#[test]
+fn an_override_past_a_trap_puts_that_hold_back_in_line() {
+    let lib = library();
+    let (db, desk, main) = (&*lib.db, &lib.desk, code("MAIN"));
+    desk.checkout(db, "P3", &barcode("D1"), &main, local(2026, 3, 2, 10, 0), None).unwrap();
+    desk.checkout(db, "P3", &barcode("D2"), &main, local(2026, 3, 2, 10, 0), None).unwrap();
+    desk.place_hold(db, &title_hold("P1", lib.dune, "MAIN"), local(2026, 3, 3, 9, 0)).unwrap();
+    desk.place_hold(db, &title_hold("P2", lib.dune, "MAIN"), local(2026, 3, 3, 9, 5)).unwrap();
+    desk.check_in(db, &barcode("D1"), &main, None, local(2026, 3, 4, 9, 0)).unwrap();
+    assert_eq!(hold_of(db, "P1").status, HoldStatus::OnShelf);
+
+    // P2 takes P1's copy with a supervisor's override: P2's own hold is filled, P1 waits again, first.
+    let boss = desk::Override {
+        staff: circulation::Staff::new(circulation::StaffId(7), [circulation::Permission::Override]),
+        staff_name: "boss".into(),
+        reason: "P1 phoned: give it to P2".into(),
+    };
+    desk.checkout(db, "P2", &barcode("D1"), &main, local(2026, 3, 4, 10, 0), Some(&boss)).unwrap();
+    assert_eq!(hold_of(db, "P2").status, HoldStatus::Filled);
+    assert_eq!(queue(db, lib.dune), vec![("P1".into(), HoldStatus::Waiting, 1, None, None)]);
+    // The next copy back is P1's.
+    desk.check_in(db, &barcode("D2"), &main, None, local(2026, 3, 5, 9, 0)).unwrap();
+    assert_eq!(
+        queue(db, lib.dune),
+        vec![("P1".into(), HoldStatus::OnShelf, 1, Some("D2".into()), Some(local(2026, 3, 12, 23, 59)))]
+    );
+}

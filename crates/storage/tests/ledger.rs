@@ -382,7 +382,7 @@ fn concurrent_payments_against_one_charge(db: &dyn Database) {
 
 fn lend(db: &dyn Database, card: &str, bc: &str, now: DateTime<Utc>, due: DateTime<Utc>) -> storage::loans::Loan {
     db.checkout(card, &barcode(bc), now, &mut |_| {
-        Some(LoanWrite { checkout_branch: code("MAIN"), due_at: due, override_entry: None })
+        Some(LoanWrite { checkout_branch: code("MAIN"), due_at: due, override_entry: None, holds: Vec::new() })
     })
     .expect("checkout")
     .expect("loan")
@@ -397,6 +397,8 @@ fn give_back(db: &dyn Database, bc: &str, now: DateTime<Utc>, found: Option<Foun
                 overdue_charge: Money::ZERO,
                 status: ItemStatus::Available,
                 holding_branch: code("MAIN"),
+                holds: Vec::new(),
+                transit: None,
                 found,
             })
         })

@@ -80,7 +80,12 @@ fn lend(db: &dyn Database, card: &str, barcode: &str, title: &str, due: &str) ->
     )
     .expect("item");
     db.checkout(card, &bc, at("2026-03-01T12:00:00Z"), &mut |_| {
-        Some(storage::loans::LoanWrite { checkout_branch: code("MAIN"), due_at: at(due), override_entry: None, holds: Vec::new() })
+        Some(storage::loans::LoanWrite {
+            checkout_branch: code("MAIN"),
+            due_at: at(due),
+            override_entry: None,
+            holds: Vec::new(),
+        })
     })
     .expect("checkout")
     .expect("lent")

@@ -1150,7 +1150,12 @@ fn register(db: &dyn Database, card: &str) {
 }
 
 fn lend(branch: &str, due: &str) -> storage::loans::LoanWrite {
-    storage::loans::LoanWrite { checkout_branch: code(branch), due_at: at(due), override_entry: None }
+    storage::loans::LoanWrite {
+        checkout_branch: code(branch),
+        due_at: at(due),
+        override_entry: None,
+        holds: Vec::new(),
+    }
 }
 
 /// The contexts each decision reads, and the writes: loans, counts kept per item type, the
@@ -1224,6 +1229,8 @@ fn checkout_renew_and_check_in(db: &dyn Database) {
                 overdue_charge: Money::from_minor(150),
                 status: ItemStatus::Available,
                 holding_branch: code("MAIN"),
+                holds: Vec::new(),
+                transit: None,
                 found: None,
             })
         })
