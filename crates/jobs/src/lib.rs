@@ -58,6 +58,24 @@ impl std::fmt::Debug for Job {
 /// ```
 pub const JOBS: &[Job] = &[
     Job {
+        name: "lost_marking",
+        about: "declare lost the loans overdue past their rule's lost-after days, and charge the replacement",
+        run: |cx| Ok(format!("{} loans declared lost", desk(cx).mark_lost(cx.db, cx.now)?.len())),
+    },
+    Job {
+        name: "hold_shelf_expiry",
+        about: "expire holds past their pickup deadline and pass the copy to the next patron",
+        run: |cx| {
+            let sweep = desk(cx).expire_hold_shelf(cx.db, cx.now)?;
+            Ok(format!("{} holds expired, {} copies routed", sweep.expired.len(), sweep.routed.len()))
+        },
+    },
+    Job {
+        name: "anonymise_loans",
+        about: "unlink returned loans from patrons who did not choose to keep their reading history",
+        run: |cx| Ok(format!("{} returned loans anonymised", cx.db.anonymise_returned_loans(cx.now, cx.now)?)),
+    },
+    Job {
         name: "loan_notices",
         about: "courtesy notices before the due day and 1st/2nd/3rd overdue notices",
         run: notice_jobs::loan_notices,
@@ -69,6 +87,12 @@ pub const JOBS: &[Job] = &[
         run: notice_jobs::send_notices,
     },
 ];
+
+/// The desk's services for a job (lost marking and the hold-shelf sweep are the desk's own
+/// decisions, run for the whole library).
+fn desk(cx: &JobContext<'_>) -> desk::Desk {
+    desk::Desk::new(cx.circulation.clone())
+}
 
 pub fn job(name: &str) -> Option<&'static Job> {
     JOBS.iter().find(|j| j.name == name)

@@ -567,6 +567,13 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     Operation { method: "post", path: "/staff/{login}/tokens", summary: "Create a named API token, shown this once", permission: Some("signed_in"), query: &[], body: Body::Json(&[req("name", "string", "")]), status: 201, answer: "`token` and its id" },
     Operation { method: "delete", path: "/staff/{login}/tokens/{id}", summary: "Revoke an API token", permission: Some("signed_in"), query: &[], body: Body::None, status: 204, answer: "nothing" },
     Operation { method: "get", path: "/audit", summary: "The audit log of staff actions, oldest first", permission: Some("admin or reports"), query: &[opt("staff", "string", "a login"), opt("action", "string", ""), PAGE[0], PAGE[1]], body: Body::None, status: 200, answer: "`entries` and `next`" },
+    // Notices and the daily jobs.
+    Operation { method: "get", path: "/notice-templates", summary: "Every notice kind's template in force, per channel, and the placeholders", permission: Some("configure"), query: &[], body: Body::None, status: 200, answer: "`templates`, `placeholders`" },
+    Operation { method: "get", path: "/notice-templates/{kind}", summary: "One notice template", permission: Some("configure"), query: &[opt("channel", "string", "email (default) or print")], body: Body::None, status: 200, answer: "the template" },
+    Operation { method: "put", path: "/notice-templates/{kind}", summary: "Change a notice's wording", permission: Some("configure"), query: &[], body: Body::Json(&[req("subject", "string", ""), req("body", "string", "placeholders such as {patron.first_name}, {items}"), opt("channel", "string", "email (default) or print")]), status: 200, answer: "the template; 422 invalid_template names an unknown placeholder" },
+    Operation { method: "get", path: "/notices", summary: "The log of notices sent and printed", permission: Some("reports"), query: &[PAGE[0], PAGE[1]], body: Body::None, status: 200, answer: "`notices` and `next`" },
+    Operation { method: "get", path: "/notices/print", summary: "The day's printed notices, one page each (HTML for the browser to print)", permission: Some("reports"), query: &[opt("date", "date", "default today")], body: Body::None, status: 200, answer: "text/html" },
+    Operation { method: "post", path: "/jobs/{name}/run", summary: "Run one daily job now (once per library day)", permission: Some("admin"), query: &[opt("date", "date", "default today; never in the future")], body: Body::None, status: 200, answer: "the job's summary, or the summary of its earlier run that day" },
     Operation {
         method: "get",
         path: "/openapi.json",

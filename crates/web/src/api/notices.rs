@@ -69,7 +69,7 @@ fn placeholders() -> Value {
 /// `GET /notice-templates`: every kind's template in force for each channel, and the
 /// placeholders a template may use.
 pub(crate) async fn list_templates(State(state): State<AppState>, acting: Acting) -> Result<Json<Value>, ApiError> {
-    acting.require(Permission::Admin)?;
+    acting.require(Permission::Configure)?;
     let stored = state.db(|db| Ok(db.notice_templates()?)).await?;
     let templates: Vec<Value> = notices::KINDS
         .iter()
@@ -86,7 +86,7 @@ pub(crate) async fn get_template(
     Path(raw): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    acting.require(Permission::Admin)?;
+    acting.require(Permission::Configure)?;
     let kind = kind(&raw)?;
     let mut params = Params::new(query)?;
     let channel = channel(params.take("channel")?)?;
@@ -105,7 +105,7 @@ pub(crate) async fn put_template(
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let acting = acting.require(Permission::Admin)?.clone();
+    let acting = acting.require(Permission::Configure)?.clone();
     let kind = kind(&raw)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     if let Some(k) = body.string("kind")? {
