@@ -25,7 +25,7 @@ fn checkout(branch: &str) -> Value {
 }
 
 async fn audit(app: &App, query: &str) -> Vec<Value> {
-    let r = app.request(reqwest::Method::GET, &format!("/api/v1/audit?{query}")).bearer_auth(&app.admin_token);
+    let r = app.client.get(app.url(&format!("/api/v1/audit?{query}"))).bearer_auth(&app.admin_token);
     let body: Value = r.send().await.expect("GET /audit").json().await.expect("json");
     body["entries"].as_array().cloned().unwrap_or_else(|| panic!("{body}"))
 }

@@ -118,12 +118,17 @@ impl App {
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
-        self.client.patch(self.url(path)).json(body).send().await.expect("PATCH")
+        self.request(reqwest::Method::PATCH, path).json(body).send().await.expect("PATCH")
     }
 
     /// A body that is not JSON (a CSV upload), with its content type.
     pub async fn post_body(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Response {
-        self.client.post(self.url(path)).header(CONTENT_TYPE, content_type).body(body).send().await.expect("POST")
+        self.request(reqwest::Method::POST, path)
+            .header(CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     pub async fn delete(&self, path: &str) -> Response {
