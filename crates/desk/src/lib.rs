@@ -31,7 +31,7 @@ use circulation::{
     HoldState, ItemSnapshot, ItemState, LoanCounts, OpenLoan, OverrideError, PatronSnapshot, Refusal, RenewalRequest,
     Routing, Staff,
 };
-use storage::holds::{NewTransit, StoredHold};
+use storage::holds::NewTransit;
 use storage::loans::{CheckinWrite, Loan, LoanWrite, OverrideEntry, PatronAccount, RenewalWrite};
 use storage::{Database, StorageError};
 
@@ -349,7 +349,7 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<CheckinReceipt, DeskError> {
         let c = &self.circulation;
-        let mut outcome: Option<Result<(CheckIn, ItemStatus, bool, Option<StoredHold>), DeskError>> = None;
+        let mut outcome: Option<Result<CheckinReceipt, DeskError>> = None;
         db.check_in(barcode, now, &mut |ctx| {
             let item = item_snapshot(&ctx.item, true, ctx.loan.as_ref().map(|(l, _)| l.patron_id));
             // Ledger: a loan declared lost or claimed returned stopped accruing then (its fine to
@@ -439,7 +439,13 @@ impl Desk {
                         transit,
                         found,
                     };
-                    outcome = Some(Ok((decision, status, ctx.loan.is_some(), hold)));
+                    outcome = Some(Ok(CheckinReceipt {
+                        barcode: barcode.clone(),
+                        loan_closed: ctx.loan.is_some(),
+                        decision,
+                        status,
+                        hold,
+                    }));
                     Some(write)
                 }
                 Err(e) => {
@@ -449,10 +455,7 @@ impl Desk {
             }
         })?;
         match outcome {
-            Some(Ok((decision, status, loan_closed, hold))) => {
-                Ok(CheckinReceipt { barcode: barcode.clone(), loan_closed, decision, status, hold })
-            }
-            Some(Err(e)) => Err(e),
+            Some(outcome) => outcome,
             None => Err(DeskError::Storage(StorageError::Other("the check-in decision was not asked".to_string()))),
         }
     }

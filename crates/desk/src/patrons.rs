@@ -375,7 +375,7 @@ impl Desk {
             None => CardChoice::Issue(&issue),
         };
         match db.register_patron(&details, choice, confirmed, now).map_err(|e| patron_error(db, e))? {
-            Registration::Registered(p) => Ok(p),
+            Registration::Registered(p) => Ok(*p),
             Registration::Duplicates(found) => {
                 let mut dups = rules.duplicates(input, &card, &found);
                 if dups.is_empty() {

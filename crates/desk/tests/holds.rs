@@ -141,7 +141,10 @@ fn refusal_codes(e: DeskError) -> Vec<RefusalCode> {
 }
 
 /// The queue as (card, status, position, trapped barcode, pickup by).
-fn queue(db: &dyn Database, bib: BibId) -> Vec<(String, HoldStatus, i64, Option<String>, Option<DateTime<Utc>>)> {
+/// A hold as the scenarios assert it: card, status, position, trapped copy, pickup deadline.
+type QueueRow = (String, HoldStatus, i64, Option<String>, Option<DateTime<Utc>>);
+
+fn queue(db: &dyn Database, bib: BibId) -> Vec<QueueRow> {
     db.record_holds(bib)
         .unwrap()
         .into_iter()

@@ -134,7 +134,7 @@ pub struct DuplicateCandidate {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Registration {
-    Registered(PatronRecord),
+    Registered(Box<PatronRecord>),
     /// Nothing was written: these patrons share the name and birth date or the email, and the
     /// caller did not confirm that the new patron is someone else.
     Duplicates(Vec<DuplicateCandidate>),

@@ -514,7 +514,7 @@ fn inspection_charges_the_last_borrower_and_queues_the_repair(db: &dyn Database)
     let done = db.inspect(&inspection(Some(800), true), later).expect("inspect").expect("inspected");
     assert_eq!((done.status, done.condition, done.to_repair), (ItemStatus::InRepair, Condition::Damaged, true));
     let p1 = check_account(db, "P1");
-    assert_eq!(done.charged.map(|(p, row)| (p, row)), Some((p1.patron.id, p1.rows[0].id)));
+    assert_eq!(done.charged, Some((p1.patron.id, p1.rows[0].id)));
     assert_eq!(p1.patron.balance, money(800));
     assert!(matches!(p1.ledger.entries()[0].kind, EntryKind::Charge { kind: ChargeKind::Damage, item: Some(_), .. }));
     assert_eq!(check_account(db, "P2").patron.balance, Money::ZERO);

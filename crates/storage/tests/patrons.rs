@@ -72,7 +72,7 @@ fn details(surname: &str, first: &str, birth: Option<&str>, email: Option<&str>)
 
 fn registered(r: Registration) -> storage::patrons::PatronRecord {
     match r {
-        Registration::Registered(p) => p,
+        Registration::Registered(p) => *p,
         Registration::Duplicates(d) => panic!("duplicates: {d:?}"),
     }
 }

@@ -3,6 +3,8 @@
 //! checkout, reading history only when kept, and a school's CSV list. On SQLite, and on
 //! PostgreSQL when `SHELFMARK_TEST_DATABASE_URL` is set.
 
+#![allow(clippy::unwrap_used)] // a test that fails on a missing member says so in its line
+
 mod common;
 use common::*;
 

@@ -214,7 +214,7 @@ impl PatronStore for PostgresDatabase {
                     ],
                 )
                 .map_err(|e| write_details_error(e, d))?;
-            Ok(Registration::Registered(by_id(&mut w.cx, row.try_get(0)?)?))
+            Ok(Registration::Registered(Box::new(by_id(&mut w.cx, row.try_get(0)?)?)))
         })
     }
 

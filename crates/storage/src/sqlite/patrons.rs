@@ -210,7 +210,7 @@ impl PatronStore for SqliteDatabase {
             let id = tx.last_insert_rowid();
             let record = record_where(tx, "p.id = ?1", &id)?
                 .ok_or_else(|| StorageError::Other(format!("patron {id} vanished")))?;
-            Ok(Registration::Registered(record))
+            Ok(Registration::Registered(Box::new(record)))
         })
     }
 
