@@ -9,12 +9,11 @@
 //!
 //! Holds (`holds.rs`): placing and changing holds, the pull list, the nightly hold-shelf sweep;
 //! check-in traps for the queue, checkout fills the patron's hold, renewal yields to one.
-//!
-//! Not here yet (issue 4): stored blocks
-//! (an expired card, fines over the limit and too many overdue loans do block), staff accounts
-//! (an override takes the acting [`circulation::Staff`] from the caller, and the HTTP edge offers
-//! none until staff log in), notices. The patron's account, lost items, claims returned and
-//! damage inspection are in [`ledger`].
+//! Patrons ([`patrons`]): registration, cards, blocks (a checkout reads the active ones under the
+//! copy's lock), CSV import. The patron's account, lost items, claims returned and damage
+//! inspection: [`ledger`]. Overrides take the acting [`circulation::Staff`] from the caller (the
+//! HTTP edge passes the signed-in staff member). Notices and the nightly jobs are the `jobs`
+//! crate's, calling the services here.
 
 mod holds;
 pub mod ledger;

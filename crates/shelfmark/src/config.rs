@@ -36,17 +36,13 @@ impl FileConfig {
         let patrons = self.patrons.clone().unwrap_or_default().build().context("the [patrons] settings")?;
         Ok(desk::Desk::new(settings.build().context("the [circulation] settings")?).with_patron_rules(patrons))
     }
-}
 
-impl FileConfig {
     /// The `[notices]` settings, checked now so a mistake stops the server at start-up.
     pub fn notices(&self, library_name: &str) -> anyhow::Result<jobs::Notices> {
         let settings = self.notices.clone().unwrap_or_default();
         settings.build(library_name).context("the [notices] settings")
     }
-}
 
-impl FileConfig {
     /// Reads `explicit` if given (it must exist), else `<data>/shelfmark.toml` if it exists.
     pub fn load(explicit: Option<&Path>, data: &Path) -> anyhow::Result<FileConfig> {
         let path: PathBuf = match explicit {
@@ -62,5 +58,25 @@ impl FileConfig {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the settings file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("settings file {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every TOML example in the README is a settings file Shelfmark accepts, so a librarian who
+    /// copies one gets a library that starts.
+    #[test]
+    fn the_readme_examples_are_valid_settings() {
+        let readme = include_str!("../../../README.md");
+        let blocks: Vec<&str> =
+            readme.split("```toml\n").skip(1).filter_map(|rest| rest.split("\n```").next()).collect();
+        assert!(blocks.len() >= 3, "the README's TOML examples were not found");
+        for block in blocks {
+            let config: FileConfig = toml::from_str(block).unwrap_or_else(|e| panic!("{e}\nin:\n{block}"));
+            config.desk().unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
+            config.notices("Riverside").unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
+        }
     }
 }

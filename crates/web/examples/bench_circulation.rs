@@ -1,7 +1,9 @@
 //! Circulation through the HTTP API, as a desk does it: checkout + check-in pairs per second
 //! with p50/p99 latency, and checkout latency for a patron who already has 1,000 loans against
 //! one who has none. The server is the real router on 127.0.0.1 over a real database; the
-//! client is one keep-alive HTTP connection, one request at a time (a desk).
+//! client is one keep-alive HTTP connection, one request at a time (a desk), signed in as a
+//! clerk with an API token, so each request pays for authentication and each write for its
+//! audit-log entry.
 //!
 //! `cargo run --release -p web --example bench_circulation -- [--pairs N] [--database-url URL] [--normal]`
 //! SQLite in a temporary directory by default, with `synchronous=FULL` (every commit on disk
@@ -27,6 +29,22 @@ fn code(s: &str) -> Result<Code, Error> {
 fn ms(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
+}
+
+/// A clerk's account and an API token for it: what a desk terminal signs in with.
+fn clerk_token(db: &dyn Database) -> Result<String, Error> {
+    let now = chrono::Utc::now();
+    let staff = storage::staff::NewStaff {
+        login: "desk1".into(),
+        name: "Desk one".into(),
+        roles: vec!["clerk".into()],
+        branches: vec![],
+        password_hash: accounts::hash_password("bench desk password")?,
+    };
+    db.create_staff(&staff, now)?;
+    let (token, hash) = accounts::new_token()?;
+    db.create_api_token("desk1", "bench", &hash, now)?;
+    Ok(token)
 }
 
 fn setup(db: &dyn Database) -> Result<(), Error> {
@@ -89,6 +107,7 @@ fn main() -> Result<(), Error> {
     };
     let db: Arc<dyn Database> = storage::open(&config)?;
     setup(&*db)?;
+    let token = clerk_token(&*db)?;
     let durability = match (&url, full) {
         (Some(_), _) => "PostgreSQL".to_string(),
         (None, true) => "SQLite, synchronous=FULL".to_string(),
@@ -106,7 +125,7 @@ fn main() -> Result<(), Error> {
     let client = reqwest::blocking::Client::new();
     let post = |path: &str, body: serde_json::Value, want: u16| -> Result<Duration, Error> {
         let started = Instant::now();
-        let r = client.post(format!("{base}{path}")).json(&body).send()?;
+        let r = client.post(format!("{base}{path}")).bearer_auth(&token).json(&body).send()?;
         let took = started.elapsed();
         if r.status().as_u16() != want {
             return Err(format!("{path}: {} {}", r.status(), r.text().unwrap_or_default()).into());
