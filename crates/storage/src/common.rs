@@ -151,6 +151,15 @@ pub(crate) fn branch_has_patrons(code: &Code, n: i64) -> StorageError {
     ))
 }
 
+/// A branch other rows still name: a staff account limited to it, a hold to be picked up or a
+/// transit going there, an item or patron written meanwhile.
+pub(crate) fn branch_still_named(code: &Code) -> StorageError {
+    StorageError::Constraint(format!(
+        "branch {code} is still named elsewhere (a staff account limited to it, a hold's pickup \
+         branch, a transit, an item or patron); change those first"
+    ))
+}
+
 pub(crate) fn record_has_items(id: BibId, n: i64) -> StorageError {
     StorageError::Constraint(format!(
         "record {id} still has {n} item{}; delete or move them first",

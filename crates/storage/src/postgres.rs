@@ -20,10 +20,10 @@ mod patrons;
 mod staff;
 
 use crate::common::{
-    self, branch_has_items, branch_has_patrons, change_from, fold, fold_authors, item_acquired_on, item_refs,
-    items_query, no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items,
-    records_query, shelf_query, shelf_sort_key, BatchWriter, Dialect, Found, NeededCodes, Param, PendingChange,
-    RecordCallNumbers, Ref, Savepoint,
+    self, branch_has_items, branch_has_patrons, branch_still_named, change_from, fold, fold_authors, item_acquired_on,
+    item_refs, items_query, no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status,
+    record_has_items, records_query, shelf_query, shelf_sort_key, BatchWriter, Dialect, Found, NeededCodes, Param,
+    PendingChange, RecordCallNumbers, Ref, Savepoint,
 };
 use crate::config::{redact_url, PostgresOptions};
 use crate::loans::{
@@ -945,11 +945,10 @@ impl Database for PostgresDatabase {
             match w.cx.execute("DELETE FROM branches WHERE code = $1", &[&code.as_str()]) {
                 Ok(0) => Err(StorageError::NotFound { what: "branch", key: code.to_string() }),
                 Ok(_) => Ok(()),
-                // An item or patron written since the counts above (under READ COMMITTED).
+                // Named elsewhere (a staff account's branch limit, a hold's pickup branch), or an
+                // item or patron written since the counts above (under READ COMMITTED).
                 Err(e) if matches!(constraint_of(&e), Some((s, _)) if *s == SqlState::FOREIGN_KEY_VIOLATION) => {
-                    Err(StorageError::Constraint(format!(
-                        "branch {code} is still in use; move its items and patrons first"
-                    )))
+                    Err(branch_still_named(code))
                 }
                 Err(e) => Err(e),
             }

@@ -17,9 +17,10 @@ mod patrons;
 mod staff;
 
 use crate::common::{
-    self, branch_has_items, branch_has_patrons, change_from, distinct, item_acquired_on, item_refs, items_query,
-    no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items, records_query,
-    shelf_query, shelf_sort_key, BatchWriter, Dialect, Found, NeededCodes, Param, RecordCallNumbers, Ref, Savepoint,
+    self, branch_has_items, branch_has_patrons, branch_still_named, change_from, distinct, item_acquired_on, item_refs,
+    items_query, no_inventory, no_record, parse_barcode, parse_code, parse_format, parse_status, record_has_items,
+    records_query, shelf_query, shelf_sort_key, BatchWriter, Dialect, Found, NeededCodes, Param, RecordCallNumbers,
+    Ref, Savepoint,
 };
 use crate::config::SqliteOptions;
 use crate::loans::{
@@ -783,7 +784,11 @@ impl Database for SqliteDatabase {
             if patrons > 0 {
                 return Err(branch_has_patrons(code, patrons));
             }
-            let n = tx.prepare_cached("DELETE FROM branches WHERE code = ?1")?.execute([code.as_str()])?;
+            let n = match tx.prepare_cached("DELETE FROM branches WHERE code = ?1")?.execute([code.as_str()]) {
+                Ok(n) => n,
+                Err(e) if is_fk_violation(&e) => return Err(branch_still_named(code)),
+                Err(e) => return Err(e.into()),
+            };
             if n == 0 {
                 return Err(StorageError::NotFound { what: "branch", key: code.to_string() });
             }

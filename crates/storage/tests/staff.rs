@@ -15,6 +15,7 @@ suite! {
         disabling_and_password_change_end_sessions,
         api_tokens_work_until_revoked,
         audit_log_appends_filters_and_pages,
+        a_branch_a_staff_account_is_limited_to_is_not_deleted,
     ],
     harness: [],
 }
@@ -183,4 +184,20 @@ fn audit_log_appends_filters_and_pages(db: &dyn Database) {
     assert_eq!(db.audit_log(&ann, Page { after: 0, limit: 100 }).expect("read").len(), 3);
     let failed = AuditFilter { staff: None, action: Some("login_failed".into()) };
     assert_eq!(db.audit_log(&failed, Page { after: 0, limit: 100 }).expect("read").len(), 1);
+}
+
+/// A branch a staff account is limited to is refused with the reason, not a database error,
+/// and stays; once the limit is gone it can be deleted.
+fn a_branch_a_staff_account_is_limited_to_is_not_deleted(db: &dyn Database) {
+    branches(db);
+    db.create_staff(&clerk("oakdesk", &["OAK"]), t0()).expect("clerk");
+    match db.delete_branch(&code("OAK")) {
+        Err(storage::StorageError::Constraint(why)) => assert!(why.contains("OAK"), "{why}"),
+        other => panic!("expected a refusal naming the branch, got {other:?}"),
+    }
+    assert!(db.branch(&code("OAK")).expect("read").is_some());
+    let change = storage::staff::StaffChange { branches: Some(vec![]), ..Default::default() };
+    db.update_staff("oakdesk", &change, t0()).expect("unlimit");
+    db.delete_branch(&code("OAK")).expect("delete");
+    assert!(db.branch(&code("OAK")).expect("read").is_none());
 }

@@ -136,7 +136,7 @@ pub(crate) async fn delete_branch(
                 Err(StorageError::Constraint(why)) => Err(ApiError::field(
                     ErrorCode::BranchInUse,
                     "code",
-                    format!("branch {:?} cannot be deleted while items name it ({why})", code.as_str()),
+                    format!("branch {:?} cannot be deleted: {why}", code.as_str()),
                 )),
                 Err(e) => Err(e.into()),
             }
