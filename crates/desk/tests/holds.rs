@@ -4,26 +4,15 @@
 //! in shelf order; suspended holds skipped; item-level holds taking only their copy.
 #![allow(clippy::unwrap_used)] // a test: a panic with its line is the failure report
 
-use catalog::{Barcode, Branch, Code, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use chrono_tz::America::Chicago;
+mod common;
+use catalog::{Branch, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
+use chrono::{DateTime, NaiveDate, Utc};
 use circulation::{RefusalCode, Routing};
+use common::{barcode, code, local};
 use desk::{CirculationSettings, Desk, DeskError, HoldChange};
 use std::sync::Arc;
 use storage::holds::{HoldStatus, HoldTarget, NewHold, StoredHold, TransitReason};
 use storage::{BibId, Database, NewRecord, Patron, StorageConfig};
-
-fn code(s: &str) -> Code {
-    Code::parse(s).unwrap()
-}
-
-fn barcode(s: &str) -> Barcode {
-    Barcode::parse(s).unwrap()
-}
-
-fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Chicago.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
-}
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
