@@ -150,7 +150,7 @@ impl Desk {
             item_home_branch: item_home.clone(),
             patron_home_branch: h.patron_home_branch.clone(),
         };
-        self.circulation.matrix.resolve_for(&where_, &h.patron_category, item_type).rule
+        self.circulation().matrix.resolve_for(&where_, &h.patron_category, item_type).rule
     }
 
     /// The rule's say on whether each hold may take `item`.
@@ -184,7 +184,8 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<(ItemMove, Option<NewTransit>, Routing), DeskError> {
         let here = item.item.holding_branch.clone();
-        let calendar = self.circulation.calendar(&here);
+        let c = self.circulation();
+        let calendar = c.calendar(&here);
         let snapshot = item_snapshot(item, true, None);
         let request = CheckInRequest {
             item: &snapshot,
@@ -216,7 +217,7 @@ impl Desk {
     /// Places a hold (title-level on a record or item-level on a copy) at the end of the queue,
     /// when the rule allows it: every refusal comes back with its code.
     pub fn place_hold(&self, db: &dyn Database, hold: &NewHold, now: DateTime<Utc>) -> Result<StoredHold, DeskError> {
-        let c = &self.circulation;
+        let c = self.circulation();
         let mut refused: Option<Vec<Refusal>> = None;
         let placed = db.place_hold(hold, now, &mut |ctx| {
             let patron = crate::patron_snapshot(&ctx.patron, ctx.overdue_loans);
@@ -368,7 +369,7 @@ impl Desk {
     /// patron in the queue (hold shelf here or in transit), or goes home or back on the shelf.
     /// One transaction per record; run twice on the same day, the second run changes nothing.
     pub fn expire_hold_shelf(&self, db: &dyn Database, now: DateTime<Utc>) -> Result<ShelfSweep, DeskError> {
-        let today = self.circulation.library_calendar.local_date(now);
+        let today = self.circulation().library_calendar.local_date(now);
         let mut sweep = ShelfSweep::default();
         for bib_id in db.records_with_expiring_holds(now, today)? {
             let mut found = ShelfSweep::default();
@@ -411,7 +412,7 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<Vec<PullListEntry>, DeskError> {
         let (items, holds) = db.pull_candidates(branch)?;
-        let today = self.circulation.calendar(branch).local_date(now);
+        let today = self.circulation().calendar(branch).local_date(now);
         let mut by_record: BTreeMap<BibId, Vec<StoredHold>> = BTreeMap::new();
         for h in holds {
             by_record.entry(h.bib_id).or_default().push(h);

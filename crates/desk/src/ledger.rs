@@ -158,7 +158,7 @@ pub fn repaired(db: &dyn Database, item: ItemId, by: Actor, now: DateTime<Utc>) 
 impl Desk {
     /// The rule in force for a loan and the calendar its fines count on.
     fn loan_rule(&self, ctx: &StopContext) -> (Rule, Code) {
-        let c = &self.circulation;
+        let c = self.circulation();
         let where_ = BranchContext {
             checkout_branch: ctx.loan.checkout_branch.clone(),
             item_home_branch: ctx.item.item.home_branch.clone(),
@@ -178,11 +178,12 @@ impl Desk {
         by: Actor,
     ) -> Result<(), LedgerError> {
         let (rule, governing) = self.loan_rule(ctx);
-        let calendar = self.circulation.calendar(&governing);
+        let c = self.circulation();
+        let calendar = c.calendar(&governing);
         let fine = overdue_fine(ctx.loan.due_at, now, &FineTerms::from(&rule), ctx.item.item.price, calendar);
         let owed = fine.amount.minor() - ctx.already_charged.minor();
         if owed > 0 {
-            let note = format!("overdue to {}", now.with_timezone(&self.circulation.time_zone).format("%Y-%m-%d"));
+            let note = format!("overdue to {}", now.with_timezone(&c.time_zone).format("%Y-%m-%d"));
             let item = Some(circulation::ItemId(ctx.item.id));
             ledger.post_charge(Posting { at: now, by, note }, ChargeKind::Overdue, Money::from_minor(owed), item)?;
         }
@@ -194,7 +195,7 @@ impl Desk {
     /// copy becomes Lost and its fine stops. Run twice on the same day, the second run finds
     /// nothing (a declared loan's copy is no longer counted as on loan).
     pub fn mark_lost(&self, db: &dyn Database, now: DateTime<Utc>) -> Result<Vec<StoppedLoan>, DeskError> {
-        let c = &self.circulation;
+        let c = self.circulation();
         let mut declared = Vec::new();
         for candidate in db.lost_candidates(now)? {
             let where_ = BranchContext {

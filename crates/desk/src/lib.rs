@@ -15,11 +15,13 @@
 //! HTTP edge passes the signed-in staff member). Notices and the nightly jobs are the `jobs`
 //! crate's, calling the services here.
 
+mod closures;
 mod holds;
 pub mod ledger;
 pub mod patrons;
 mod settings;
 
+pub use closures::ClosureReport;
 pub use holds::{HoldChange, PullListEntry, ShelfSweep};
 pub use settings::{BranchCalendar, Circulation, CirculationSettings, RuleSettingsText, SettingsError, Week};
 
@@ -30,6 +32,7 @@ use circulation::{
     HoldState, ItemSnapshot, ItemState, LoanCounts, OpenLoan, OverrideError, PatronSnapshot, Refusal, RenewalRequest,
     Routing, Staff,
 };
+use std::sync::{Arc, RwLock};
 use storage::holds::NewTransit;
 use storage::loans::{CheckinWrite, Loan, LoanWrite, OverrideEntry, PatronAccount, RenewalWrite};
 use storage::{Database, StorageError};
@@ -50,6 +53,9 @@ pub enum DeskError {
     /// A hold change the hold's state does not allow (resuming a hold that is not suspended).
     #[error(transparent)]
     Hold(#[from] circulation::HoldError),
+    /// A request the desk cannot act on as asked (an emergency closure of a past day).
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
     /// The card was replaced by a new one: its number no longer works.
     #[error("card {card} was replaced on {} and no longer works", .replaced_at.format("%Y-%m-%d"))]
     CardReplaced { card: String, replaced_at: DateTime<Utc> },
@@ -97,9 +103,15 @@ pub struct CheckinReceipt {
 }
 
 /// The desk's services over a database, with the library's circulation settings.
+///
+/// Clones share one view of the calendars, so an emergency closure declared through one (the
+/// web server's) is seen by all (the job scheduler's).
 #[derive(Debug, Clone)]
 pub struct Desk {
-    circulation: Circulation,
+    /// As configured.
+    settings: Arc<Circulation>,
+    /// As configured, with the stored emergency closures in the branches' calendars.
+    current: Arc<RwLock<Arc<Circulation>>>,
     patron_rules: patrons::PatronRules,
 }
 
@@ -160,7 +172,12 @@ fn override_entry<T>(
 
 impl Desk {
     pub fn new(circulation: Circulation) -> Desk {
-        Desk { circulation, patron_rules: patrons::PatronRules::default() }
+        let settings = Arc::new(circulation);
+        Desk {
+            current: Arc::new(RwLock::new(settings.clone())),
+            settings,
+            patron_rules: patrons::PatronRules::default(),
+        }
     }
 
     /// The desk with the library's `[patrons]` settings (card numbers, categories).
@@ -172,8 +189,9 @@ impl Desk {
         &self.patron_rules
     }
 
-    pub fn circulation(&self) -> &Circulation {
-        &self.circulation
+    /// The circulation settings in force: as configured, with the stored closures.
+    pub fn circulation(&self) -> Arc<Circulation> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Checks the copy out to the card's patron at `branch`.
@@ -186,7 +204,7 @@ impl Desk {
         now: DateTime<Utc>,
         with: Option<&Override>,
     ) -> Result<CheckoutReceipt, DeskError> {
-        let c = &self.circulation;
+        let c = self.circulation();
         let calendar = c.calendar(branch);
         let mut outcome: Option<Result<(DueDate, Vec<String>), DeskError>> = None;
         let loan = db
@@ -287,7 +305,7 @@ impl Desk {
         now: DateTime<Utc>,
         with: Option<&Override>,
     ) -> Result<(Loan, DueDate), DeskError> {
-        let c = &self.circulation;
+        let c = self.circulation();
         let mut outcome: Option<Result<DueDate, DeskError>> = None;
         let loan = db.renew(barcode, now, &mut |ctx| {
             let patron = patron_snapshot(&ctx.patron, ctx.overdue_loans);
@@ -347,7 +365,7 @@ impl Desk {
         returned_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<CheckinReceipt, DeskError> {
-        let c = &self.circulation;
+        let c = self.circulation();
         let mut outcome: Option<Result<CheckinReceipt, DeskError>> = None;
         db.check_in(barcode, now, &mut |ctx| {
             let item = item_snapshot(&ctx.item, true, ctx.loan.as_ref().map(|(l, _)| l.patron_id));

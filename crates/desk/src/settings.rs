@@ -193,6 +193,29 @@ impl Circulation {
     pub fn calendar(&self, branch: &Code) -> &Calendar {
         self.branch_calendars.get(branch).unwrap_or(&self.library_calendar)
     }
+
+    /// The same settings with `day` closed at `branch` (an emergency closure): the branch gets
+    /// a calendar of its own if it shared the library's.
+    pub fn closed_on(&self, branch: &Code, day: NaiveDate) -> Circulation {
+        let mut c = self.clone();
+        c.close(branch, day);
+        c
+    }
+
+    fn close(&mut self, branch: &Code, day: NaiveDate) {
+        let calendar = self.branch_calendars.entry(branch.clone()).or_insert_with(|| self.library_calendar.clone());
+        // A one-off day is always accepted (only yearly days are checked).
+        let _ = calendar.close(ClosedDay::On(day));
+    }
+
+    /// The settings with every stored closure added.
+    pub fn with_closures<'a>(&self, closures: impl IntoIterator<Item = (&'a Code, NaiveDate)>) -> Circulation {
+        let mut c = self.clone();
+        for (branch, day) in closures {
+            c.close(branch, day);
+        }
+        c
+    }
 }
 
 fn calendar(tz: Tz, week: &Week, closed: &[String], place: &str) -> Result<Calendar, SettingsError> {

@@ -460,3 +460,62 @@ fn an_override_past_a_trap_puts_that_hold_back_in_line() {
         vec![("P1".into(), HoldStatus::OnShelf, 1, Some("D2".into()), Some(local(2026, 3, 12, 23, 59)))]
     );
 }
+
+/// A storm closes MAIN on Monday 16 March, declared on Saturday the 14th: the loan checked out
+/// at MAIN due that day moves to Tuesday, the hold waiting on MAIN's shelf gets a day more, EAST
+/// is untouched, the fines follow the moved dates, and the closure stays in the calendar.
+#[test]
+fn an_emergency_closure_moves_due_dates_and_pickup_deadlines() {
+    let lib = library();
+    let (db, desk, main, east) = (&*lib.db, &lib.desk, code("MAIN"), code("EAST"));
+    record(db, "ice", &[item("I1", "MAIN", "551 ICE", "BK")]);
+    desk.checkout(db, "P3", &barcode("I1"), &main, local(2026, 3, 2, 10, 0), None).unwrap();
+    desk.checkout(db, "P4", &barcode("D2"), &east, local(2026, 3, 2, 10, 0), None).unwrap();
+    let loan = |bc: &str| {
+        let item = db.item_by_barcode(&barcode(bc)).unwrap().unwrap().id;
+        let patron = db.patron_account(if bc == "I1" { "P3" } else { "P4" }).unwrap().unwrap().id;
+        db.open_loans(patron).unwrap().into_iter().find(|l| l.item_id == item).unwrap()
+    };
+    let due = |bc: &str| loan(bc).due_at;
+    assert_eq!((due("I1"), due("D2")), (local(2026, 3, 16, 23, 59), local(2026, 3, 16, 23, 59)));
+    desk.place_hold(db, &title_hold("P1", lib.dune, "MAIN"), local(2026, 3, 10, 11, 0)).unwrap();
+    desk.check_in(db, &barcode("D1"), &main, None, local(2026, 3, 11, 9, 30)).unwrap();
+    assert_eq!(hold_of(db, "P1").pickup_by, Some(local(2026, 3, 18, 23, 59)));
+
+    // Saturday 14 March: a past day is refused, then Monday is closed.
+    let at = local(2026, 3, 14, 11, 0);
+    let only_main = [main.clone()];
+    let past = desk.declare_closure(db, &only_main, day(2026, 3, 13), "storm", Some("boss"), at).unwrap_err();
+    assert!(matches!(past, DeskError::Invalid { field: "day", .. }), "{past}");
+    let report = desk.declare_closure(db, &only_main, day(2026, 3, 16), "storm damage", Some("boss"), at).unwrap();
+    let i1_loan = loan("I1").id;
+    assert_eq!(report.loans_moved, vec![(i1_loan, local(2026, 3, 17, 23, 59))]);
+    assert_eq!(report.holds_extended, vec![(hold_of(db, "P1").id, local(2026, 3, 19, 23, 59))]);
+    assert_eq!((due("I1"), due("D2")), (local(2026, 3, 17, 23, 59), local(2026, 3, 16, 23, 59)));
+    assert_eq!(hold_of(db, "P1").pickup_by, Some(local(2026, 3, 19, 23, 59)));
+    // Declared twice: refused, nothing moves again.
+    let again = desk.declare_closure(db, &only_main, day(2026, 3, 16), "storm", None, at).unwrap_err();
+    assert!(matches!(again, DeskError::Storage(storage::StorageError::Conflict { .. })), "{again}");
+    assert_eq!(due("I1"), local(2026, 3, 17, 23, 59));
+
+    // The closure is stored: a desk started afresh sees it once it has read the closures.
+    let fresh = Desk::new(settings().build().unwrap());
+    assert!(fresh.circulation().calendar(&main).is_open(day(2026, 3, 16)));
+    fresh.load_closures(db).unwrap();
+    assert!(!fresh.circulation().calendar(&main).is_open(day(2026, 3, 16)));
+    assert!(fresh.circulation().calendar(&east).is_open(day(2026, 3, 16)));
+    let stored = db.closures().unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].branch.as_str(), stored[0].reason.as_str()), ("MAIN", "storm damage"));
+
+    // Tuesday: D2 comes back to EAST a day late (EAST was open on Monday): one day's fine.
+    let d2 = desk.check_in(db, &barcode("D2"), &east, None, local(2026, 3, 17, 10, 0)).unwrap();
+    assert_eq!(d2.decision.charge, Money::from_minor(25));
+    // Wednesday: I1 comes back to MAIN, due Tuesday now: one day's fine, not two.
+    let i1 = desk.check_in(db, &barcode("I1"), &main, None, local(2026, 3, 18, 10, 0)).unwrap();
+    assert_eq!(i1.decision.charge, Money::from_minor(25));
+
+    // The shelf sweep keeps P1's hold through Thursday and expires it after.
+    assert!(desk.expire_hold_shelf(db, local(2026, 3, 19, 22, 0)).unwrap().expired.is_empty());
+    assert_eq!(desk.expire_hold_shelf(db, local(2026, 3, 20, 1, 0)).unwrap().expired, vec![hold_of(db, "P1").id]);
+}

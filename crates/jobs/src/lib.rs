@@ -80,6 +80,11 @@ pub const JOBS: &[Job] = &[
         about: "courtesy notices before the due day and 1st/2nd/3rd overdue notices",
         run: notice_jobs::loan_notices,
     },
+    Job {
+        name: "hold_notices",
+        about: "hold-ready notices for holds on a hold shelf, and hold-expiring notices before the pickup deadline",
+        run: notice_jobs::hold_notices,
+    },
     Job { name: "card_notices", about: "card-expiring notices", run: notice_jobs::card_notices },
     Job {
         name: "send_notices",
@@ -87,6 +92,12 @@ pub const JOBS: &[Job] = &[
         run: notice_jobs::send_notices,
     },
 ];
+
+/// Jobs the scheduler also runs on every tick, outside the once-a-day bookkeeping, so that a
+/// copy put on the hold shelf at noon is announced within the minute rather than the next
+/// morning. Both are safe to repeat: every notice has a unique key, and only undelivered
+/// notices are sent.
+pub const EVERY_TICK: &[&str] = &["hold_notices", "send_notices"];
 
 /// The desk's services for a job (lost marking and the hold-shelf sweep are the desk's own
 /// decisions, run for the whole library).
@@ -189,9 +200,11 @@ impl Scheduler {
     /// Checks the clock every `tick` (a minute in `serve`) and runs the day's jobs once the
     /// library's local time passes `notices.run_at`. `run_day` skips what already ran, so a
     /// restart on the same day runs nothing twice.
+    /// Before each run it reads the stored emergency closures into `desk`'s calendars, so a
+    /// closure declared on another server counts here too.
     pub fn start(
         db: Arc<dyn Database>,
-        circulation: Circulation,
+        desk: desk::Desk,
         notices: Notices,
         tick: Duration,
     ) -> std::io::Result<Scheduler> {
@@ -200,10 +213,13 @@ impl Scheduler {
             let mut done: Option<NaiveDate> = None;
             loop {
                 let now = Utc::now();
-                let local = now.with_timezone(&circulation.time_zone);
+                let local = now.with_timezone(&desk.circulation().time_zone);
                 let day = local.date_naive();
                 if done != Some(day) && local.time() >= notices.run_at {
-                    match run_day(&*db, &circulation, &notices, day, now, &[]) {
+                    if let Err(e) = desk.load_closures(&*db) {
+                        tracing::error!("daily jobs: reading the emergency closures: {e}");
+                    }
+                    match run_day(&*db, &desk.circulation(), &notices, day, now, &[]) {
                         Ok(reports) => {
                             for r in &reports {
                                 tracing::info!(job = r.job, day = %day, "{:?}", r.outcome);
@@ -214,6 +230,13 @@ impl Scheduler {
                             }
                         }
                         Err(e) => tracing::error!("daily jobs: {e}"),
+                    }
+                }
+                let circulation = desk.circulation();
+                let cx = JobContext { db: &*db, circulation: &circulation, notices: &notices, day, now };
+                for job in EVERY_TICK.iter().filter_map(|name| job(name)) {
+                    if let Err(e) = (job.run)(&cx) {
+                        tracing::error!(job = job.name, "{e}");
                     }
                 }
                 match stopped.recv_timeout(tick) {

@@ -6,8 +6,9 @@
 //! print batch.
 
 use crate::{JobContext, JobResult};
+use catalog::Code;
 use chrono::{Duration, NaiveDate};
-use circulation::{card_notice, loan_notice, NoticeKind};
+use circulation::{card_notice, hold_notice, loan_notice, HoldState, NoticeKind};
 use notices::{default_template, parse_kind, render, NoticeContext, NoticeItem, Template};
 use std::collections::BTreeMap;
 use storage::notices::{due_occasion, Delivery, LoanCursor, LoanDue, NewNotice, NoticeKey, NoticePatron};
@@ -16,6 +17,9 @@ const PAGE: u32 = 500;
 
 /// A notice's key and the item line it adds (none for a card).
 type Entry = (NoticeKey, Option<NoticeItem>);
+
+/// One patron's notices to send, by kind: one message per kind.
+type ByKind = BTreeMap<&'static str, (NoticeKind, Vec<Entry>)>;
 
 /// The library's templates, read once per run: its own for the channel, else its own for email,
 /// else the default.
@@ -156,7 +160,7 @@ fn patron_loans(
     tally: &mut Tally,
     loans: &[LoanDue],
 ) -> storage::Result<()> {
-    let mut by_kind: BTreeMap<&'static str, (NoticeKind, Vec<Entry>)> = BTreeMap::new();
+    let mut by_kind = ByKind::new();
     for loan in loans {
         let sent: Vec<NoticeKind> = loan.sent.iter().filter_map(|s| parse_kind(s)).collect();
         let Some(kind) =
@@ -179,6 +183,52 @@ fn patron_loans(
         notify(cx, templates, tally, &first.patron, kind, &entries)?;
     }
     Ok(())
+}
+
+/// Hold-ready notices for holds put on a hold shelf, and hold-expiring notices shortly before
+/// their pickup deadline. Every hold on the shelves is read (there are far fewer than loans),
+/// so that a patron with several holds ready gets one message listing them.
+pub(crate) fn hold_notices(cx: &JobContext<'_>) -> JobResult {
+    let templates = Templates::load(cx)?;
+    let mut tally = Tally::default();
+    let mut by_patron: BTreeMap<i64, (NoticePatron, ByKind)> = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let page = cx.db.holds_on_shelf_for_notices(after, PAGE)?;
+        for hold in &page {
+            after = hold.hold_id;
+            let sent: Vec<NoticeKind> = hold.sent.iter().filter_map(|s| parse_kind(s)).collect();
+            let calendar = match Code::parse(&hold.pickup_branch) {
+                Ok(branch) => cx.circulation.calendar(&branch),
+                Err(_) => &cx.circulation.library_calendar,
+            };
+            let state = HoldState::OnShelf { item: circulation::ItemId(hold.item_id), pickup_by: hold.pickup_by };
+            let Some(kind) = hold_notice(state, cx.now, &sent, &cx.notices.schedule, calendar) else { continue };
+            let key = NoticeKey {
+                patron_id: hold.patron.id,
+                kind: kind.as_str().to_string(),
+                subject: format!("hold:{}", hold.hold_id),
+                occasion: due_occasion(hold.pickup_by),
+            };
+            let item = NoticeItem {
+                title: hold.title.clone(),
+                barcode: hold.barcode.clone(),
+                date: hold.pickup_by,
+                branch: Some(hold.pickup_branch.clone()),
+            };
+            let (_, kinds) = by_patron.entry(hold.patron.id).or_insert_with(|| (hold.patron.clone(), BTreeMap::new()));
+            kinds.entry(kind.as_str()).or_insert_with(|| (kind, Vec::new())).1.push((key, Some(item)));
+        }
+        if page.len() < PAGE as usize {
+            break;
+        }
+    }
+    for (patron, kinds) in by_patron.into_values() {
+        for (kind, entries) in kinds.into_values() {
+            notify(cx, &templates, &mut tally, &patron, kind, &entries)?;
+        }
+    }
+    Ok(tally.summary())
 }
 
 /// Card-expiring notices for cards expiring within the notice window.

@@ -2,7 +2,7 @@
 //! SMTP server (aiosmtpd on 127.0.0.1) that captures every message: a courtesy notice two days
 //! before the due day, 1st/2nd/3rd overdue notices on the right days across closed days, nothing
 //! sent twice when the jobs run twice the same day, a patron without email in the print batch,
-//! a card-expiring notice.
+//! a card-expiring notice, hold-ready and hold-expiring notices.
 #![allow(clippy::unwrap_used)] // a test: a panic with its line is the failure report
 
 use catalog::{Barcode, BibDerived, Branch, Code, ItemStatus, ItemType, NewItem};
@@ -199,6 +199,7 @@ fn notices_day_by_day_through_a_real_smtp_server() {
     add_copy(db, "M1", "Middlemarch");
     add_copy(db, "P1", "Persuasion");
     add_copy(db, "U1", "Ulysses");
+    add_copy(db, "E1", "Emma");
 
     let circulation = circulation().build().unwrap();
     let desk = Desk::new(circulation.clone());
@@ -223,6 +224,16 @@ fn notices_day_by_day_through_a_real_smtp_server() {
         assert_eq!(out.loan.due_at, local(2026, 3, 19, 23, 59), "{item}");
     }
 
+    // Cara asks for Emma, to pick up at MAIN; the copy is found on Monday 23 March at noon.
+    let emma = db.item_by_barcode(&Barcode::parse("E1").unwrap()).unwrap().unwrap().bib_id;
+    let hold = storage::holds::NewHold {
+        card_number: "CARA".into(),
+        target: storage::holds::HoldTarget::Record(emma),
+        pickup_branch: main.clone(),
+        not_needed_after: None,
+    };
+    desk.place_hold(db, &hold, at).unwrap();
+
     // Every day at 06:00 in Chicago from 5 March to 20 April; twice on some days.
     let mut sent_on: Vec<(NaiveDate, String, String)> = Vec::new();
     let mut seen = 0;
@@ -239,6 +250,11 @@ fn notices_day_by_day_through_a_real_smtp_server() {
             sent_on.push((day, m["rcpt"][0].as_str().unwrap().to_string(), m["subject"].as_str().unwrap().to_string()));
         }
         seen = messages.len();
+        if day == date(2026, 3, 23) {
+            let found =
+                desk.check_in(db, &Barcode::parse("E1").unwrap(), &main, None, local(2026, 3, 23, 12, 0)).unwrap();
+            assert_eq!(found.status, ItemStatus::OnHoldShelf);
+        }
         day = day.succ_opt().unwrap();
     }
 
@@ -253,6 +269,10 @@ fn notices_day_by_day_through_a_real_smtp_server() {
             // The day after the due day, then 14 and 28 days after it (closed Sundays count:
             // a notice is about the patron's calendar, not the branch's hours).
             (date(2026, 3, 20), "ada@example.org", "Riverton Public Library: items overdue"),
+            // Emma went on the hold shelf at noon on the 23rd until the 30th: ready the next
+            // morning, expiring the day before the deadline.
+            (date(2026, 3, 24), "cara@example.org", "Riverton Public Library: your hold is ready"),
+            (date(2026, 3, 29), "cara@example.org", "Riverton Public Library: pick up your hold soon"),
             (date(2026, 4, 2), "ada@example.org", "Riverton Public Library: second notice, items overdue"),
             (date(2026, 4, 16), "ada@example.org", "Riverton Public Library: final notice, items overdue"),
         ]
@@ -266,7 +286,11 @@ fn notices_day_by_day_through_a_real_smtp_server() {
     assert!(body.starts_with("Dear Ada Reader,"), "{body}");
     assert!(body.contains("  - Middlemarch (barcode M1): due 2026-03-19 23:59"), "{body}");
     assert!(body.contains("  - Persuasion (barcode P1): due 2026-03-19 23:59"), "{body}");
-    assert!(messages[4]["body"].as_str().unwrap().contains("marked lost"), "the final notice's wording");
+    assert!(messages[6]["body"].as_str().unwrap().contains("marked lost"), "the final notice's wording");
+    for hold_notice in [&messages[3], &messages[4]] {
+        let body = hold_notice["body"].as_str().unwrap();
+        assert!(body.contains("  - Emma (barcode E1): pick up by 2026-03-30 23:59 at MAIN"), "{body}");
+    }
     let card = messages[0]["body"].as_str().unwrap();
     assert!(card.contains("Your library card CARA expires on 2026-04-10"), "{card}");
 
@@ -290,7 +314,7 @@ fn notices_day_by_day_through_a_real_smtp_server() {
 
     // The log: every email delivered.
     let log = db.notices(storage::Page { after: 0, limit: 100 }).unwrap();
-    assert_eq!(log.len(), 9);
+    assert_eq!(log.len(), 11);
     assert!(log.iter().filter(|n| n.channel == "email").all(|n| n.status == "sent" && n.delivered_at.is_some()));
 }
 

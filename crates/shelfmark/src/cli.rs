@@ -488,14 +488,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Jobs { command: JobsCommand::Run { date, jobs: names } } => {
             let desk = file.desk()?;
+            desk.load_closures(&*db)?;
             let notices = file.notices(&display_name(&library_name))?;
             let now = chrono::Utc::now();
-            let today = jobs::library_day(desk.circulation(), now);
+            let today = jobs::library_day(&desk.circulation(), now);
             let day = date.unwrap_or(today);
             if day > today {
                 anyhow::bail!("{day} has not begun yet in the library's time zone (today is {today})");
             }
-            let reports = jobs::run_day(&*db, desk.circulation(), &notices, day, now, &names)?;
+            let reports = jobs::run_day(&*db, &desk.circulation(), &notices, day, now, &names)?;
             let mut failed = false;
             for r in reports {
                 match r.outcome {
@@ -711,15 +712,12 @@ fn serve_http(
     notices: jobs::Notices,
     index_dir: &Path,
 ) -> anyhow::Result<()> {
+    desk.load_closures(&*db).context("cannot read the emergency closures")?;
     // The daily jobs run on a thread of their own, checking the clock each minute; dropping
     // the scheduler when the server stops ends it.
-    let _scheduler = jobs::Scheduler::start(
-        db.clone(),
-        desk.circulation().clone(),
-        notices.clone(),
-        std::time::Duration::from_secs(60),
-    )
-    .context("cannot start the daily jobs")?;
+    let _scheduler =
+        jobs::Scheduler::start(db.clone(), desk.clone(), notices.clone(), std::time::Duration::from_secs(60))
+            .context("cannot start the daily jobs")?;
     let search = web::Search::start(index_dir, db.clone(), search::IndexSettings::default())
         .with_context(|| format!("cannot open the search index in {}", index_dir.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -156,7 +156,7 @@ pub(crate) fn branch_has_patrons(code: &Code, n: i64) -> StorageError {
 pub(crate) fn branch_still_named(code: &Code) -> StorageError {
     StorageError::Constraint(format!(
         "branch {code} is still named elsewhere (a staff account limited to it, a hold's pickup \
-         branch, a transit, an item or patron); change those first"
+         branch, a transit, a closure, an item or patron); change those first"
     ))
 }
 

@@ -58,6 +58,7 @@ use catalog::{BibDerived, Branch, Code, Item, ItemStatus, ItemType, NewItem, She
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+pub mod closures;
 mod common;
 mod config;
 pub mod holds;
@@ -71,6 +72,7 @@ pub mod postgres;
 pub mod sqlite;
 pub mod staff;
 
+pub use closures::ClosureStore;
 pub use config::{open, PostgresOptions, SqliteOptions, StorageConfig};
 pub use holds::HoldStore;
 pub use ledger::LedgerStore;
@@ -455,7 +457,9 @@ pub fn inventory_report(db: &dyn Database, id: InventoryId) -> Result<(Inventory
 /// from blocking tasks); each is exactly one transaction. The catalog, the shelf and loans are
 /// here; each other concern has a trait of its own in its module (staff, patrons, holds, ledger,
 /// notices), and `Database` requires them all, so a `dyn Database` offers every method.
-pub trait Database: StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + Send + Sync + 'static {
+pub trait Database:
+    StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + ClosureStore + Send + Sync + 'static
+{
     /// "sqlite" or "postgresql", for `/health` and logs.
     fn backend(&self) -> &'static str;
 

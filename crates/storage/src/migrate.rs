@@ -21,6 +21,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 6, name: "holds", sql: include_str!("../migrations/sqlite/0006_holds.sql") },
     Migration { version: 7, name: "ledger", sql: include_str!("../migrations/sqlite/0007_ledger.sql") },
     Migration { version: 8, name: "notices", sql: include_str!("../migrations/sqlite/0008_notices.sql") },
+    Migration { version: 9, name: "closures", sql: include_str!("../migrations/sqlite/0009_closures.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -32,6 +33,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 6, name: "holds", sql: include_str!("../migrations/postgres/0006_holds.sql") },
     Migration { version: 7, name: "ledger", sql: include_str!("../migrations/postgres/0007_ledger.sql") },
     Migration { version: 8, name: "notices", sql: include_str!("../migrations/postgres/0008_notices.sql") },
+    Migration { version: 9, name: "closures", sql: include_str!("../migrations/postgres/0009_closures.sql") },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.

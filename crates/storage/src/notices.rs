@@ -118,6 +118,21 @@ pub struct LoanDue {
     pub sent: Vec<String>,
 }
 
+/// A hold waiting on a hold shelf, which may need a hold-ready or hold-expiring notice, with
+/// the notice kinds already sent for its current pickup deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldDue {
+    pub hold_id: crate::holds::HoldId,
+    pub patron: NoticePatron,
+    /// The copy waiting on the shelf.
+    pub item_id: crate::ItemId,
+    pub barcode: String,
+    pub title: String,
+    pub pickup_branch: String,
+    pub pickup_by: DateTime<Utc>,
+    pub sent: Vec<String>,
+}
+
 /// A patron whose card expires soon, and whether the notice for this expiry date went out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardDue {
@@ -160,6 +175,10 @@ pub trait NoticeStore {
         after: LoanCursor,
         limit: u32,
     ) -> crate::Result<Vec<LoanDue>>;
+    /// Holds on a hold shelf, by hold id after `after`, at most `limit`. A hold's notices are
+    /// keyed on its pickup deadline ([`due_occasion`] of it), so a deadline pushed back by an
+    /// emergency closure is a new occasion: the patron hears of the new date.
+    fn holds_on_shelf_for_notices(&self, after: crate::holds::HoldId, limit: u32) -> crate::Result<Vec<HoldDue>>;
     /// Patrons whose card expires between `from` and `to` (inclusive), by patron id after
     /// `after`, at most `limit`.
     fn cards_expiring(

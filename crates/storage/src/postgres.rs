@@ -13,6 +13,7 @@
 //! commit: change ids are handed out in commit order. Export reads in one REPEATABLE READ, READ
 //! ONLY transaction through a portal (a server-side cursor), a chunk of records at a time.
 
+mod closures;
 mod holds;
 mod ledger;
 mod notices;
@@ -136,15 +137,34 @@ impl PostgresDatabase {
                 if !changes.is_empty() {
                     flush_changes(&mut Cx { c: &mut tx, statements }, &changes)?;
                 }
+                let audited = match crate::staff::pending_audit() {
+                    Some(entry) => {
+                        let mut cx = Cx { c: &mut tx, statements };
+                        // A transaction that changed nothing has no transaction id yet.
+                        let changed: bool =
+                            cx.query_one("SELECT txid_current_if_assigned() IS NOT NULL", &[])?.try_get(0)?;
+                        if changed {
+                            staff::insert_audit(&mut cx, &entry, Utc::now())?;
+                        }
+                        changed
+                    }
+                    None => false,
+                };
                 tx.commit()?;
-                Ok(value)
+                Ok((value, audited))
             })();
             if conn.client.is_closed() {
                 conn.mark_broken();
             }
             match result {
                 Err(e) if attempt < WRITE_ATTEMPTS && is_retryable(&e) => continue,
-                other => return other.map_err(map_error),
+                Ok((value, audited)) => {
+                    if audited {
+                        crate::staff::audit_committed();
+                    }
+                    return Ok(value);
+                }
+                Err(e) => return Err(map_error(e)),
             }
         }
     }

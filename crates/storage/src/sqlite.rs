@@ -10,6 +10,7 @@
 //! a power cut may lose the last commits but never corrupts the file), `foreign_keys=ON`,
 //! `busy_timeout=5s` (another process, such as a backup, may hold the lock briefly).
 
+mod closures;
 mod holds;
 mod ledger;
 mod notices;
@@ -105,8 +106,17 @@ impl SqliteDatabase {
             conn.execute_batch("ROLLBACK")?;
         }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx, &common::rfc3339(now))?;
+        let before = tx.total_changes();
+        let now = common::rfc3339(now);
+        let value = f(&tx, &now)?;
+        let audit = crate::staff::pending_audit().filter(|_| tx.total_changes() > before);
+        if let Some(entry) = &audit {
+            staff::insert_audit(&tx, &now, entry)?;
+        }
         tx.commit()?;
+        if audit.is_some() {
+            crate::staff::audit_committed();
+        }
         Ok(value)
     }
 

@@ -14,6 +14,7 @@ use crate::{Page, Result};
 use catalog::Code;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::cell::RefCell;
 
 pub type StaffAccountId = i64;
 pub type AuditId = i64;
@@ -153,6 +154,41 @@ pub trait StaffStore {
     fn append_audit(&self, entry: &NewAuditEntry, now: DateTime<Utc>) -> Result<AuditId>;
     /// Entries in id order (oldest first) after `page.after`.
     fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<Vec<AuditEntry>>;
+}
+
+thread_local! {
+    /// The entry [`audited`] has waiting for this thread's next write transaction.
+    static PENDING_AUDIT: RefCell<Option<NewAuditEntry>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `entry` waiting on this thread: the first write transaction inside `f` that
+/// changes anything appends `entry` to the audit log before it commits. The action and its
+/// entry then commit together or not at all, and the request costs one commit, not two. A
+/// transaction that changes nothing (a refused checkout) appends nothing. Returns whether the
+/// entry was written, so that a caller whose action left no database change can log it itself.
+pub fn audited<T>(entry: NewAuditEntry, f: impl FnOnce() -> T) -> (T, bool) {
+    /// Puts back what was waiting before, even when `f` panics.
+    struct Restore(Option<NewAuditEntry>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            PENDING_AUDIT.with(|p| *p.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(PENDING_AUDIT.with(|p| p.replace(Some(entry))));
+    let value = f();
+    let written = PENDING_AUDIT.with(|p| p.borrow().is_none());
+    (value, written)
+}
+
+/// The entry waiting for this thread's write transaction, if any (the backends' write helpers).
+pub(crate) fn pending_audit() -> Option<NewAuditEntry> {
+    PENDING_AUDIT.with(|p| p.borrow().clone())
+}
+
+/// The waiting entry has committed: later transactions of the same call append nothing.
+pub(crate) fn audit_committed() {
+    PENDING_AUDIT.with(|p| *p.borrow_mut() = None);
 }
 
 /// Last-used times are refreshed when older than this.

@@ -12,7 +12,8 @@ use storage::{BibId, Database, NewRecord, Patron, StorageError};
 
 suite! {
     db: [placement_reads_its_context_and_queues_in_order, queue_writes_are_all_or_nothing,
-         check_in_and_checkout_carry_the_queue, sweep_and_pull_candidates],
+         check_in_and_checkout_carry_the_queue, sweep_and_pull_candidates,
+         an_emergency_closure_moves_what_it_is_told_all_or_nothing, holds_on_the_shelf_are_read_for_notices],
     harness: [],
 }
 
@@ -332,4 +333,137 @@ fn sweep_and_pull_candidates(db: &dyn Database) {
     // The trapped copy is off the pull list.
     let (items, _) = db.pull_candidates(&code("MAIN")).expect("pull");
     assert_eq!(items.iter().map(|i| i.item.item.barcode.as_str()).collect::<Vec<_>>(), vec!["A2", "A1"]);
+}
+
+/// A closure reads the branch's open loans due in the window and its hold-shelf deadlines,
+/// writes the moves it is given, and stores the day; a second closure of the day, or an
+/// unknown branch in the list, refuses the whole declaration.
+fn an_emergency_closure_moves_what_it_is_told_all_or_nothing(db: &dyn Database) {
+    use storage::closures::{Closure, ClosureWrite};
+    let dune = setup(db);
+    let p1 = place(db, "P1", dune, at(2, 15));
+    let (d1, d2) = (item_id(db, "D1"), item_id(db, "D2"));
+    let mut on_shelf = p1.clone();
+    on_shelf.status = HoldStatus::OnShelf;
+    on_shelf.trapped_item_id = Some(d1);
+    on_shelf.pickup_by = Some(at(12, 23));
+    db.change_queue(dune, at(3, 9), &mut |_| {
+        Some(QueueWrite {
+            holds: vec![on_shelf.clone()],
+            items: vec![ItemMove { item_id: d1, status: ItemStatus::OnHoldShelf, holding_branch: code("MAIN") }],
+            transits: vec![],
+        })
+    })
+    .expect("trap");
+    let lend = |bc: &str, due: DateTime<Utc>| {
+        db.checkout("P2", &barcode(bc), at(2, 10), &mut |_| {
+            Some(LoanWrite { checkout_branch: code("MAIN"), due_at: due, override_entry: None, holds: vec![] })
+        })
+        .expect("checkout")
+        .expect("loan")
+    };
+    let due_in_window = lend("D2", at(10, 23));
+    let closure = |branch: &str| Closure {
+        branch: code(branch),
+        day: NaiveDate::from_ymd_opt(2026, 3, 10).expect("day"),
+        reason: "burst pipe".into(),
+        declared_by: Some("boss".into()),
+        declared_at: at(9, 8),
+    };
+    let window = (at(10, 0), at(11, 0));
+
+    // An unknown branch after a good one: nothing is stored or moved.
+    let refused = db.declare_closures(&[closure("MAIN"), closure("NOWHERE")], window, &mut |_, _| ClosureWrite {
+        loans: vec![(due_in_window.id, at(11, 23))],
+        shelf_holds: vec![],
+    });
+    assert!(matches!(refused, Err(StorageError::NotFound { .. })), "{refused:?}");
+    assert!(db.closures().expect("closures").is_empty());
+
+    let mut seen = Vec::new();
+    let written = db
+        .declare_closures(&[closure("MAIN"), closure("EAST")], window, &mut |c, ctx| {
+            seen.push((c.branch.to_string(), ctx.loans.clone(), ctx.shelf_holds.clone()));
+            if c.branch.as_str() == "MAIN" {
+                ClosureWrite { loans: vec![(due_in_window.id, at(11, 23))], shelf_holds: vec![(p1.id, at(13, 23))] }
+            } else {
+                ClosureWrite::default()
+            }
+        })
+        .expect("declare");
+    assert_eq!(
+        seen,
+        vec![
+            ("MAIN".to_string(), vec![(due_in_window.id, at(10, 23))], vec![(p1.id, at(12, 23))]),
+            ("EAST".to_string(), vec![], vec![]),
+        ]
+    );
+    assert_eq!(written.len(), 2);
+    let loans = db.open_loans(due_in_window.patron_id).expect("loans");
+    assert_eq!(loans.iter().map(|l| (l.item_id, l.due_at)).collect::<Vec<_>>(), vec![(d2, at(11, 23))]);
+    assert_eq!(db.hold(p1.id).expect("hold").and_then(|h| h.pickup_by), Some(at(13, 23)));
+    let stored = db.closures().expect("closures");
+    assert_eq!(
+        stored.iter().map(|c| (c.branch.as_str(), c.day.to_string(), c.declared_by.as_deref())).collect::<Vec<_>>(),
+        vec![("EAST", "2026-03-10".to_string(), Some("boss")), ("MAIN", "2026-03-10".to_string(), Some("boss"))]
+    );
+    assert_eq!(stored[0].declared_at, at(9, 8));
+
+    // The same day again at MAIN: refused, and nothing moves a second time.
+    let again = db.declare_closures(&[closure("MAIN")], window, &mut |_, _| ClosureWrite {
+        loans: vec![(due_in_window.id, at(12, 23))],
+        shelf_holds: vec![],
+    });
+    assert!(matches!(again, Err(StorageError::Conflict { .. })), "{again:?}");
+    assert_eq!(db.open_loans(due_in_window.patron_id).expect("loans")[0].due_at, at(11, 23));
+}
+
+/// The hold notices job reads the holds waiting on a shelf, with the notice kinds already sent
+/// for the current pickup deadline.
+fn holds_on_the_shelf_are_read_for_notices(db: &dyn Database) {
+    use storage::notices::{due_occasion, NewNotice, NoticeKey};
+    let dune = setup(db);
+    let p1 = place(db, "P1", dune, at(2, 15));
+    place(db, "P2", dune, at(2, 16));
+    let d1 = item_id(db, "D1");
+    let mut on_shelf = p1.clone();
+    on_shelf.status = HoldStatus::OnShelf;
+    on_shelf.trapped_item_id = Some(d1);
+    on_shelf.pickup_by = Some(at(12, 23));
+    db.change_queue(dune, at(3, 9), &mut |_| {
+        Some(QueueWrite {
+            holds: vec![on_shelf.clone()],
+            items: vec![ItemMove { item_id: d1, status: ItemStatus::OnHoldShelf, holding_branch: code("MAIN") }],
+            transits: vec![],
+        })
+    })
+    .expect("trap");
+
+    let due = db.holds_on_shelf_for_notices(0, 10).expect("read");
+    assert_eq!(due.len(), 1, "only the hold on the shelf: {due:?}");
+    let h = &due[0];
+    assert_eq!((h.hold_id, h.item_id, h.barcode.as_str()), (p1.id, d1, "D1"));
+    assert_eq!((h.pickup_branch.as_str(), h.pickup_by, h.patron.card_number.as_str()), ("MAIN", at(12, 23), "P1"));
+    assert!(h.sent.is_empty());
+    assert!(db.holds_on_shelf_for_notices(p1.id, 10).expect("read").is_empty(), "keyset paging");
+
+    let key = NoticeKey {
+        patron_id: p1.patron_id,
+        kind: "hold_ready".into(),
+        subject: format!("hold:{}", p1.id),
+        occasion: due_occasion(at(12, 23)),
+    };
+    db.record_notice(&[key], at(3, 10), &mut |_| {
+        Some(NewNotice {
+            patron_id: p1.patron_id,
+            kind: "hold_ready".into(),
+            channel: "print".into(),
+            recipient: None,
+            subject: "ready".into(),
+            body: "ready".into(),
+            day: NaiveDate::from_ymd_opt(2026, 3, 3).expect("day"),
+        })
+    })
+    .expect("notice");
+    assert_eq!(db.holds_on_shelf_for_notices(0, 10).expect("read")[0].sent, vec!["hold_ready".to_string()]);
 }

@@ -15,6 +15,7 @@ suite! {
         disabling_and_password_change_end_sessions,
         api_tokens_work_until_revoked,
         audit_log_appends_filters_and_pages,
+        an_audited_call_commits_its_entry_with_its_first_change,
         a_branch_a_staff_account_is_limited_to_is_not_deleted,
     ],
     harness: [],
@@ -184,6 +185,40 @@ fn audit_log_appends_filters_and_pages(db: &dyn Database) {
     assert_eq!(db.audit_log(&ann, Page { after: 0, limit: 100 }).expect("read").len(), 3);
     let failed = AuditFilter { staff: None, action: Some("login_failed".into()) };
     assert_eq!(db.audit_log(&failed, Page { after: 0, limit: 100 }).expect("read").len(), 1);
+}
+
+/// The entry of an audited call commits inside the first write transaction that changes
+/// something, once; a refused or empty transaction, or a write after the call, appends nothing.
+fn an_audited_call_commits_its_entry_with_its_first_change(db: &dyn Database) {
+    let entry = NewAuditEntry {
+        staff: Some("ann".into()),
+        action: "request".into(),
+        target: "POST /api/v1/branches".into(),
+        details: "committed with the change".into(),
+    };
+    let count = || db.audit_log(&AuditFilter::default(), Page { after: 0, limit: 100 }).expect("read").len();
+
+    // Nothing changes: a write that finds nothing, and one refused and rolled back.
+    let (refused, written) = storage::staff::audited(entry.clone(), || {
+        assert!(!db.end_session("no such token").expect("end"));
+        db.create_staff(&clerk("ann", &["NOWHERE"]), t0())
+    });
+    assert!(refused.is_err() && !written);
+    assert_eq!(count(), 0);
+
+    let ((), written) = storage::staff::audited(entry.clone(), || {
+        assert!(!db.end_session("no such token").expect("end"));
+        db.upsert_branch(&Branch { code: code("CEN"), name: "Central".into() }).expect("branch");
+        db.upsert_branch(&Branch { code: code("OAK"), name: "Oak".into() }).expect("branch");
+    });
+    assert!(written);
+    let log = db.audit_log(&AuditFilter::default(), Page { after: 0, limit: 100 }).expect("read");
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!((log[0].target.as_str(), log[0].details.as_str()), (entry.target.as_str(), entry.details.as_str()));
+
+    // Outside the call nothing is waiting any more.
+    db.upsert_branch(&Branch { code: code("ELM"), name: "Elm".into() }).expect("branch");
+    assert_eq!(count(), 1);
 }
 
 /// A branch a staff account is limited to is refused with the reason, not a database error,

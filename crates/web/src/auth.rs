@@ -22,10 +22,14 @@
 //! items (prices, staff notes) and the circulation rule with any login; the rest with the
 //! permission its handler names.
 //!
-//! The [`authenticate`] middleware also writes the audit log: one entry for every successful
-//! request other than GET made by a signed-in staff member (login, method, route template, status,
-//! time). The route template, not the URL, so that the log never records a barcode or card and
-//! so never what a patron borrowed.
+//! The [`authenticate`] middleware also writes the audit log: one entry for every request other
+//! than GET by a signed-in staff member that changed something (login, method, route template,
+//! time). The entry commits in the same transaction as the change, through
+//! [`storage::staff::audited`] (see [`PENDING_AUDIT`]), so the log is exact even if the process
+//! dies and a checkout costs one commit; a successful request that changed nothing in the
+//! database (sending notices by mail) is logged after it, with its status. The route template,
+//! not the URL, so that the log never records a barcode or card and so never what a patron
+//! borrowed.
 
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
@@ -37,6 +41,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use catalog::Code;
 use circulation::{Permission, Staff};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use storage::staff::{Credential, NewAuditEntry, StaffAccount};
 
 /// The session cookie's name.
@@ -196,21 +202,52 @@ pub(crate) async fn authenticate(State(state): State<AppState>, mut request: Req
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| request.uri().path().to_string());
-    let response = next.run(request).await;
     // Log-ins and log-outs are audited by their handler, with more to say.
     let audited = method != Method::GET && method != Method::HEAD && !route.ends_with("/session");
-    if let (true, Some(login)) = (audited && response.status().is_success(), login) {
-        let entry = NewAuditEntry {
+    let Some(login) = login.filter(|_| audited) else { return next.run(request).await };
+    let audit = Arc::new(PendingAudit {
+        entry: NewAuditEntry {
             staff: Some(login),
             action: "request".to_string(),
             target: format!("{method} {route}"),
-            details: format!("status {}", response.status().as_u16()),
-        };
+            details: "committed with the change".to_string(),
+        },
+        written: AtomicBool::new(false),
+    });
+    let response = PENDING_AUDIT.scope(audit.clone(), next.run(request)).await;
+    if response.status().is_success() && !audit.written.load(Ordering::Acquire) {
+        let entry = NewAuditEntry { details: format!("status {}", response.status().as_u16()), ..audit.entry.clone() };
         // The action is done; a failure to audit it is logged, not turned into an error the
-        // desk would take to mean the checkout did not happen.
+        // desk would take to mean the action did not happen.
         if let Err(e) = state.db(move |db| Ok(db.append_audit(&entry, chrono::Utc::now())?)).await {
             tracing::error!("could not write the audit log: {e}");
         }
     }
     response
+}
+
+tokio::task_local! {
+    /// The audit entry of the staff request this task serves: [`crate::AppState::db`] hands it
+    /// to storage, which appends it inside the first write transaction that changes anything.
+    pub(crate) static PENDING_AUDIT: Arc<PendingAudit>;
+}
+
+pub(crate) struct PendingAudit {
+    entry: NewAuditEntry,
+    written: AtomicBool,
+}
+
+impl PendingAudit {
+    /// Runs `f` (on the blocking pool) with the entry waiting for its write transaction, once:
+    /// after it has committed, later calls of the same request append nothing.
+    pub(crate) fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        if self.written.load(Ordering::Acquire) {
+            return f();
+        }
+        let (value, written) = storage::staff::audited(self.entry.clone(), f);
+        if written {
+            self.written.store(true, Ordering::Release);
+        }
+        value
+    }
 }

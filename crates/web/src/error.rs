@@ -80,6 +80,10 @@ error_codes! {
     RenewalRefused => CONFLICT, "renewal_refused";
     /// A hold the rules refuse; `refusals` lists each reason with its own code and sentence.
     HoldRefused => CONFLICT, "hold_refused";
+    /// An emergency closure the desk cannot declare (a past day, no reason); `field` names it.
+    InvalidClosure => BAD_REQUEST, "invalid_closure";
+    /// The day is already closed at that branch.
+    AlreadyClosed => CONFLICT, "already_closed";
     /// A hold change its state does not allow (resuming a hold that is not suspended, cancelling
     /// a filled one).
     HoldWrongState => CONFLICT, "hold_wrong_state";

@@ -154,7 +154,13 @@ impl AppState {
         F: FnOnce(&dyn Database) -> Result<T, ApiError> + Send + 'static,
     {
         let db = self.db.get().cloned().ok_or_else(|| ApiError::internal("the database handle is closed"))?;
-        tokio::task::spawn_blocking(move || f(&*db)).await.map_err(ApiError::internal)?
+        let audit = auth::PENDING_AUDIT.try_with(Arc::clone).ok();
+        tokio::task::spawn_blocking(move || match audit {
+            Some(audit) => audit.run(|| f(&*db)),
+            None => f(&*db),
+        })
+        .await
+        .map_err(ApiError::internal)?
     }
 }
 

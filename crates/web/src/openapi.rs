@@ -541,6 +541,8 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     Operation { method: "delete", path: "/holds/{id}", summary: "Cancel a hold (a copy on the shelf for it passes to the next patron)", permission: Some("circulate"), query: &[], body: Body::None, status: 200, answer: "the cancelled hold" },
     Operation { method: "get", path: "/records/{id}/holds", summary: "A title's hold queue in order", permission: Some("circulate"), query: &[], body: Body::None, status: 200, answer: "`holds`" },
     Operation { method: "get", path: "/patrons/{card}/holds", summary: "A patron's holds", permission: Some("circulate"), query: &[], body: Body::None, status: 200, answer: "`holds`, newest first" },
+    Operation { method: "get", path: "/closures", summary: "Every emergency closure, by day", permission: Some("signed_in"), query: &[], body: Body::None, status: 200, answer: "`closures`: branch, day, reason, declared_by, declared_at" },
+    Operation { method: "post", path: "/closures", summary: "Declare an emergency closure: the day closes at the branches, and the due dates and hold-shelf pickup deadlines it falls on move to the next open day", permission: Some("configure"), query: &[], body: Body::Json(&[req("day", "date", "today or later"), req("reason", "string", ""), req("branches", "array|string", "branch codes, or \"all\"")]), status: 201, answer: "`closures`, `loans_moved` and `holds_extended` (counts); errors `invalid_closure`, `unknown_branch`, `already_closed`" },
     Operation { method: "get", path: "/branches/{code}/pull-list", summary: "Copies to fetch from this branch's shelves for holds, in shelf order", permission: Some("circulate"), query: &[], body: Body::None, status: 200, answer: "`items` with title, call number and the hold each is for" },
     // The patron's account, lost and damaged copies.
     Operation { method: "get", path: "/patrons/{card}/account", summary: "The patron's ledger: every charge and credit, what is outstanding, the balance", permission: Some("handle_money"), query: &[], body: Body::None, status: 200, answer: "`balance`, `entries`" },
@@ -592,6 +594,8 @@ fn schema(ty: &str) -> Value {
         "date" => json!({"type": "string", "format": "date"}),
         "date-time" => json!({"type": "string", "format": "date-time"}),
         "array" => json!({"type": "array", "items": {}}),
+        // A list, or one word standing for every member (`"all"` branches).
+        "array|string" => json!({"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]}),
         other => json!({"type": other}),
     }
 }

@@ -183,3 +183,55 @@ async fn staff_change_and_cancel_holds_and_read_the_pull_list() {
     assert_eq!(mine["holds"][0]["status"], "cancelled", "{mine}");
     assert_error(app.get("/api/v1/records/999999/holds").await, StatusCode::NOT_FOUND, "record_not_found", None).await;
 }
+
+/// An emergency closure over HTTP: it needs Configure, moves the due date it falls on, and
+/// says what went wrong with a code (a past day, an unknown branch, a day already closed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emergency_closure_moves_a_due_date() {
+    let app = spawn_app().await;
+    app.organisation().await;
+    app.patrons(&[A]).await;
+    let bib = app.record("The Lathe of Heaven", 1971).await;
+    copy(&app, bib, "31234000000011", "CEN", "FIC LEGUIN").await;
+    let out = ok(
+        app.post("/api/v1/checkouts", &json!({"card_number": A, "barcode": "31234000000011", "branch": "CEN"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let due_day = out["loan"]["due"]["local"].as_str().expect("due")[..10].to_string();
+    let closure = json!({"day": due_day, "reason": "burst pipe", "branches": ["CEN"]});
+
+    let clerk = app.staff("desk1", &["clerk"], &[]).await;
+    app.act_as(Some(&clerk));
+    assert_error(app.post("/api/v1/closures", &closure).await, StatusCode::FORBIDDEN, "forbidden", None).await;
+    app.act_as_admin();
+    let past = json!({"day": "2020-01-06", "reason": "storm", "branches": "all"});
+    assert_error(app.post("/api/v1/closures", &past).await, StatusCode::BAD_REQUEST, "invalid_closure", Some("day"))
+        .await;
+    let nowhere = json!({"day": due_day, "reason": "storm", "branches": ["NOWHERE"]});
+    assert_error(
+        app.post("/api/v1/closures", &nowhere).await,
+        StatusCode::BAD_REQUEST,
+        "unknown_branch",
+        Some("branches"),
+    )
+    .await;
+
+    let declared = ok(app.post("/api/v1/closures", &closure).await, StatusCode::CREATED).await;
+    assert_eq!(
+        (declared["loans_moved"].as_i64(), declared["holds_extended"].as_i64()),
+        (Some(1), Some(0)),
+        "{declared}"
+    );
+    assert_eq!(declared["closures"][0]["declared_by"], "admin");
+    let loans = ok(app.get(&format!("/api/v1/patrons/{A}/loans")).await, StatusCode::OK).await;
+    let moved = loans["loans"][0]["due"]["local"].as_str().expect("due");
+    assert!(moved[..10] > *due_day, "the due date moves past the closed day: {moved} after {due_day}");
+    assert_error(app.post("/api/v1/closures", &closure).await, StatusCode::CONFLICT, "already_closed", Some("day"))
+        .await;
+
+    app.act_as(Some(&clerk));
+    let list = ok(app.get("/api/v1/closures").await, StatusCode::OK).await;
+    assert_eq!(list["closures"].as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list["closures"][0]["day"], due_day.as_str());
+}

@@ -317,7 +317,7 @@ async fn a_checkout_leaves_an_audit_entry_without_the_item_or_patron() {
     let entries = audit(&app, "staff=desk1&action=request").await;
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["target"], "POST /api/v1/checkouts");
-    assert_eq!(entries[0]["details"], "status 201");
+    assert_eq!(entries[0]["details"], "committed with the change");
     let text = serde_json::to_string(&entries).expect("json");
     assert!(!text.contains(BARCODE) && !text.contains(CARD), "the audit log does not record reading: {text}");
 

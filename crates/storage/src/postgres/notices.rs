@@ -1,7 +1,8 @@
 use super::{Cx, PostgresDatabase};
+use crate::holds::HoldId;
 use crate::notices::{
-    CardDue, Delivery, JobRun, LoanCursor, LoanDue, NewNotice, NoticeId, NoticeKey, NoticePatron, NoticeRecord,
-    NoticeStore, StoredTemplate,
+    CardDue, Delivery, HoldDue, JobRun, LoanCursor, LoanDue, NewNotice, NoticeId, NoticeKey, NoticePatron,
+    NoticeRecord, NoticeStore, StoredTemplate,
 };
 use crate::{Page, PatronId, Result, StorageError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -119,6 +120,35 @@ impl NoticeStore for PostgresDatabase {
                         title: r.try_get(4)?,
                         patron: patron_from_row(r, 5)?,
                         sent: r.try_get(11)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn holds_on_shelf_for_notices(&self, after: HoldId, limit: u32) -> Result<Vec<HoldDue>> {
+        let occasion = DUE_OCCASION.replace("l.due_at", "h.pickup_by");
+        let sql = format!(
+            "SELECT h.id, h.pickup_by, h.pickup_branch, i.barcode, b.title, {PATRON_COLUMNS}, i.id, \
+                    ARRAY(SELECT k.kind FROM notice_keys k WHERE k.subject = 'hold:' || h.id \
+                          AND k.occasion = {occasion} AND k.patron_id = h.patron_id ORDER BY k.kind) \
+             FROM holds h JOIN patrons p ON p.id = h.patron_id JOIN items i ON i.id = h.trapped_item_id \
+             JOIN bib_records b ON b.id = h.bib_id \
+             WHERE h.status = 'on_shelf' AND h.id > $1 ORDER BY h.id LIMIT $2"
+        );
+        self.read(|cx| {
+            cx.query(&sql, &[&after, &i64::from(limit)])?
+                .iter()
+                .map(|r| {
+                    Ok(HoldDue {
+                        hold_id: r.try_get(0)?,
+                        pickup_by: r.try_get(1)?,
+                        pickup_branch: r.try_get(2)?,
+                        barcode: r.try_get(3)?,
+                        title: r.try_get(4)?,
+                        patron: patron_from_row(r, 5)?,
+                        item_id: r.try_get(11)?,
+                        sent: r.try_get(12)?,
                     })
                 })
                 .collect()

@@ -270,15 +270,7 @@ impl StaffStore for PostgresDatabase {
     }
 
     fn append_audit(&self, entry: &NewAuditEntry, now: DateTime<Utc>) -> Result<AuditId> {
-        self.write(|w| {
-            Ok(w.cx
-                .query_one(
-                    "INSERT INTO audit_log (at, staff, action, target, details) VALUES ($1, $2, $3, $4, $5) \
-                     RETURNING id",
-                    &[&now, &entry.staff, &entry.action, &entry.target, &entry.details],
-                )?
-                .try_get(0)?)
-        })
+        self.write(|w| insert_audit(&mut w.cx, entry, now))
     }
 
     fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<Vec<AuditEntry>> {
@@ -304,4 +296,19 @@ impl StaffStore for PostgresDatabase {
             .collect()
         })
     }
+}
+
+/// Appends one entry: [`StaffStore::append_audit`], and the write helper for an entry waiting
+/// on the transaction (`crate::staff::audited`).
+pub(super) fn insert_audit<C: GenericClient>(
+    cx: &mut Cx<'_, C>,
+    entry: &NewAuditEntry,
+    now: DateTime<Utc>,
+) -> Result<AuditId> {
+    Ok(cx
+        .query_one(
+            "INSERT INTO audit_log (at, staff, action, target, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            &[&now, &entry.staff, &entry.action, &entry.target, &entry.details],
+        )?
+        .try_get(0)?)
 }

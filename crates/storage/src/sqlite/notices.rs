@@ -1,8 +1,9 @@
 use super::{time, SqliteDatabase};
 use crate::common::{self, date_str, parse_date};
+use crate::holds::HoldId;
 use crate::notices::{
-    CardDue, Delivery, JobRun, LoanCursor, LoanDue, NewNotice, NoticeId, NoticeKey, NoticePatron, NoticeRecord,
-    NoticeStore, StoredTemplate,
+    CardDue, Delivery, HoldDue, JobRun, LoanCursor, LoanDue, NewNotice, NoticeId, NoticeKey, NoticePatron,
+    NoticeRecord, NoticeStore, StoredTemplate,
 };
 use crate::{Page, PatronId, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -137,6 +138,44 @@ impl NoticeStore for SqliteDatabase {
                     sent.query(params![subject, crate::notices::due_occasion(loan.due_at), loan.patron.id])?;
                 while let Some(r) = rows.next()? {
                     loan.sent.push(r.get(0)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn holds_on_shelf_for_notices(&self, after: HoldId, limit: u32) -> Result<Vec<HoldDue>> {
+        let sql = format!(
+            "SELECT h.id, h.pickup_by, h.pickup_branch, i.barcode, b.title, {PATRON_COLUMNS}, i.id \
+             FROM holds h JOIN patrons p ON p.id = h.patron_id JOIN items i ON i.id = h.trapped_item_id \
+             JOIN bib_records b ON b.id = h.bib_id \
+             WHERE h.status = 'on_shelf' AND h.id > ?1 ORDER BY h.id LIMIT ?2"
+        );
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(&sql)?;
+            let mut rows = st.query(params![after, i64::from(limit)])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(HoldDue {
+                    hold_id: r.get(0)?,
+                    pickup_by: time(&r.get::<_, String>(1)?)?,
+                    pickup_branch: r.get(2)?,
+                    barcode: r.get(3)?,
+                    title: r.get(4)?,
+                    patron: patron_from_row(r, 5)?,
+                    item_id: r.get(11)?,
+                    sent: Vec::new(),
+                });
+            }
+            let mut sent = tx.prepare_cached(
+                "SELECT kind FROM notice_keys WHERE subject = ?1 AND occasion = ?2 AND patron_id = ?3 ORDER BY kind",
+            )?;
+            for hold in &mut out {
+                let subject = format!("hold:{}", hold.hold_id);
+                let mut rows =
+                    sent.query(params![subject, crate::notices::due_occasion(hold.pickup_by), hold.patron.id])?;
+                while let Some(r) = rows.next()? {
+                    hold.sent.push(r.get(0)?);
                 }
             }
             Ok(out)

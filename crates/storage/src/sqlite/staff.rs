@@ -285,14 +285,7 @@ impl StaffStore for SqliteDatabase {
     }
 
     fn append_audit(&self, entry: &NewAuditEntry, now: DateTime<Utc>) -> Result<AuditId> {
-        self.write_at(now, |tx, now| {
-            Ok(tx
-                .prepare_cached(
-                    "INSERT INTO audit_log (at, staff, action, target, details) VALUES (?1, ?2, ?3, ?4, ?5) \
-                     RETURNING id",
-                )?
-                .query_row(params![now, entry.staff, entry.action, entry.target, entry.details], |r| r.get(0))?)
-        })
+        self.write_at(now, |tx, now| insert_audit(tx, now, entry))
     }
 
     fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<Vec<AuditEntry>> {
@@ -315,4 +308,14 @@ impl StaffStore for SqliteDatabase {
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
+}
+
+/// Appends one entry: [`StaffStore::append_audit`], and the write helper for an entry waiting
+/// on the transaction (`crate::staff::audited`).
+pub(super) fn insert_audit(tx: &Connection, now: &str, entry: &NewAuditEntry) -> Result<AuditId> {
+    Ok(tx
+        .prepare_cached(
+            "INSERT INTO audit_log (at, staff, action, target, details) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        )?
+        .query_row(params![now, entry.staff, entry.action, entry.target, entry.details], |r| r.get(0))?)
 }

@@ -2,6 +2,7 @@
 //! and JSON bodies are read by hand (not by serde derive) so that every refusal names its field.
 
 mod circulation;
+mod closures;
 mod holds;
 mod items;
 pub mod labels;
@@ -60,6 +61,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/records/{id}/holds", get(holds::for_record))
         .route("/patrons/{card}/holds", get(holds::for_patron))
         .route("/branches/{code}/pull-list", get(holds::pull_list))
+        .route("/closures", get(closures::list).post(closures::declare))
         .route("/search", get(search::search))
         .route("/inventories", axum::routing::post(shelf::start_inventory))
         .route("/inventories/{id}", get(shelf::get_inventory))

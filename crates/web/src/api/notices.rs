@@ -186,7 +186,7 @@ pub(crate) async fn log(
 
 fn date_param(params: &mut Params, state: &AppState) -> Result<NaiveDate, ApiError> {
     match params.take("date")? {
-        None => Ok(jobs::library_day(state.desk.circulation(), Utc::now())),
+        None => Ok(jobs::library_day(&state.desk.circulation(), Utc::now())),
         Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d")
             .map_err(|_| ApiError::field(ErrorCode::InvalidDate, "date", format!("{d:?} is not a date (YYYY-MM-DD)"))),
     }
@@ -237,13 +237,13 @@ pub(crate) async fn run_job(
     let day = date_param(&mut params, &state)?;
     params.finish()?;
     let now = Utc::now();
-    if day > jobs::library_day(state.desk.circulation(), now) {
+    if day > jobs::library_day(&state.desk.circulation(), now) {
         return Err(ApiError::field(ErrorCode::InvalidDate, "date", "a day's jobs cannot run before that day"));
     }
     let (desk, notices) = (state.desk.clone(), state.notices.clone());
     let reports = state
         .db(move |db| {
-            jobs::run_day(db, desk.circulation(), &notices, day, now, &[job.name.to_string()])
+            jobs::run_day(db, &desk.circulation(), &notices, day, now, &[job.name.to_string()])
                 .map_err(ApiError::internal)
         })
         .await?;
