@@ -16,7 +16,7 @@ use circulation::{
     RecordId, Refusal, RefusalCode, Routing, Rule,
 };
 use std::collections::{BTreeMap, HashSet};
-use storage::holds::{HoldStatus, ItemMove, NewHold, NewTransit, QueueContext, QueueWrite, StoredHold};
+use storage::holds::{HoldPlacement, HoldStatus, ItemMove, NewHold, NewTransit, QueueContext, QueueWrite, StoredHold};
 use storage::{BibId, Database, StorageError};
 
 /// The hold-shelf days when no rule speaks (a copy freed with nobody waiting never uses them).
@@ -217,8 +217,21 @@ impl Desk {
     /// Places a hold (title-level on a record or item-level on a copy) at the end of the queue,
     /// when the rule allows it: every refusal comes back with its code.
     pub fn place_hold(&self, db: &dyn Database, hold: &NewHold, now: DateTime<Utc>) -> Result<StoredHold, DeskError> {
+        self.place_hold_with(db, hold, now, None)
+    }
+
+    /// [`Desk::place_hold`], going past overridable refusals (a patron at the hold limit, a
+    /// blocked card) when staff with the Override permission give their reason; the override
+    /// is logged in the hold's transaction.
+    pub fn place_hold_with(
+        &self,
+        db: &dyn Database,
+        hold: &NewHold,
+        now: DateTime<Utc>,
+        with: Option<&crate::Override>,
+    ) -> Result<StoredHold, DeskError> {
         let c = self.circulation();
-        let mut refused: Option<Vec<Refusal>> = None;
+        let mut refused: Option<DeskError> = None;
         let placed = db.place_hold(hold, now, &mut |ctx| {
             let patron = crate::patron_snapshot(&ctx.patron, ctx.overdue_loans);
             let item_home = ctx.item.as_ref().map_or(&hold.pickup_branch, |i| &i.item.home_branch);
@@ -231,11 +244,11 @@ impl Desk {
                 ctx.item_types.iter().map(|t| c.matrix.resolve_for(&where_, &ctx.patron.category, t).rule).collect();
             // A title-level hold may be filled by any copy: the first type whose rule allows holds governs.
             let Some(rule) = rules.iter().find(|r| r.hold_allowed).or(rules.first()) else {
-                refused = Some(vec![Refusal::new(
+                refused = Some(DeskError::Refused(vec![Refusal::new(
                     RefusalCode::HoldsNotAllowed,
                     "This title has no copies that could fill a hold.",
-                )]);
-                return false;
+                )]));
+                return None;
             };
             let request = HoldRequest {
                 patron: &patron,
@@ -248,16 +261,17 @@ impl Desk {
                 calendar: c.calendar(&hold.pickup_branch),
             };
             let decision: Decision<()> = circulation::decide_hold_placement(&request);
-            if decision.is_allowed() {
-                true
-            } else {
-                refused = Some(decision.refusals);
-                false
+            match crate::override_entry(decision, with) {
+                Ok(((), override_entry)) => Some(HoldPlacement { override_entry }),
+                Err(e) => {
+                    refused = Some(e);
+                    None
+                }
             }
         })?;
         match (placed, refused) {
             (Some(h), _) => Ok(h),
-            (None, Some(r)) => Err(DeskError::Refused(r)),
+            (None, Some(e)) => Err(e),
             (None, None) => Err(DeskError::Storage(StorageError::Other("the hold decision was not asked".into()))),
         }
     }

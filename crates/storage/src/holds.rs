@@ -127,6 +127,13 @@ pub struct HoldPlacementContext {
     pub overdue_loans: u32,
 }
 
+/// What a hold-placement decision allows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HoldPlacement {
+    /// Staff went past refusals: who, which and why.
+    pub override_entry: Option<crate::loans::OverrideEntry>,
+}
+
 /// A copy trapped for a hold in the queue, or freed from one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemMove {
@@ -201,13 +208,14 @@ pub struct QueueWrite {
 
 /// Holds: the queue per record, the hold shelf, transits and the pull list.
 pub trait HoldStore {
-    /// Places a hold at the end of its record's queue, when `decide` allows (returns true).
+    /// Places a hold at the end of its record's queue, when `decide` allows (returns `Some`;
+    /// with an override, logged in the same transaction as action `hold`).
     /// [`crate::StorageError::NotFound`] for an unknown card, record, barcode or branch.
     fn place_hold(
         &self,
         hold: &NewHold,
         now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&HoldPlacementContext) -> bool,
+        decide: &mut dyn FnMut(&HoldPlacementContext) -> Option<HoldPlacement>,
     ) -> crate::Result<Option<StoredHold>>;
 
     /// Changes a record's queue in one transaction (cancel, suspend, resume, move, expire):

@@ -108,6 +108,23 @@ pub struct AuditEntry {
     pub details: String,
 }
 
+/// An override as logged: staff went past refusals, with their reason, in the transaction of
+/// the checkout, renewal or hold it allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OverrideRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// The staff login.
+    pub staff: String,
+    /// `checkout`, `renewal`, `hold`.
+    pub action: String,
+    /// The refusal codes gone past.
+    pub overridden: Vec<String>,
+    pub reason: String,
+    /// The patron's card, when the override was for a patron.
+    pub card_number: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
     pub staff: Option<String>,
@@ -154,6 +171,8 @@ pub trait StaffStore {
     fn append_audit(&self, entry: &NewAuditEntry, now: DateTime<Utc>) -> Result<AuditId>;
     /// Entries in id order (oldest first) after `page.after`.
     fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<Vec<AuditEntry>>;
+    /// The override log in id order (oldest first) after `page.after`.
+    fn override_log(&self, page: Page) -> Result<Vec<OverrideRecord>>;
 }
 
 thread_local! {

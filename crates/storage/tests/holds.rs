@@ -6,8 +6,10 @@ mod common;
 
 use catalog::{Barcode, Branch, Code, ItemStatus, ItemType, NewItem, ShelvingLocation};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use storage::holds::{HoldStatus, HoldTarget, ItemMove, NewHold, NewTransit, QueueWrite, StoredHold, TransitReason};
-use storage::loans::{CheckinWrite, LoanWrite};
+use storage::holds::{
+    HoldPlacement, HoldStatus, HoldTarget, ItemMove, NewHold, NewTransit, QueueWrite, StoredHold, TransitReason,
+};
+use storage::loans::{CheckinWrite, LoanWrite, OverrideEntry};
 use storage::{BibId, Database, NewRecord, Patron, StorageError};
 
 suite! {
@@ -83,7 +85,9 @@ fn hold(card: &str, target: HoldTarget) -> NewHold {
 }
 
 fn place(db: &dyn Database, card: &str, bib: BibId, now: DateTime<Utc>) -> StoredHold {
-    db.place_hold(&hold(card, HoldTarget::Record(bib)), now, &mut |_| true).expect("place").expect("placed")
+    db.place_hold(&hold(card, HoldTarget::Record(bib)), now, &mut |_| Some(HoldPlacement::default()))
+        .expect("place")
+        .expect("placed")
 }
 
 fn item_id(db: &dyn Database, bc: &str) -> i64 {
@@ -96,7 +100,7 @@ fn placement_reads_its_context_and_queues_in_order(db: &dyn Database) {
     let first = db
         .place_hold(&hold("P1", HoldTarget::Record(dune)), at(2, 15), &mut |ctx| {
             seen.push((ctx.holds_placed, ctx.already_holds_title, ctx.has_it_on_loan, ctx.item_types.clone()));
-            true
+            Some(HoldPlacement::default())
         })
         .expect("place")
         .expect("placed");
@@ -112,7 +116,7 @@ fn placement_reads_its_context_and_queues_in_order(db: &dyn Database) {
         .place_hold(&hold("P1", HoldTarget::Record(dune)), at(2, 16), &mut |ctx| {
             assert!(ctx.already_holds_title);
             assert_eq!(ctx.holds_placed, 1);
-            false
+            None
         })
         .expect("place");
     assert_eq!(refused, None);
@@ -122,7 +126,14 @@ fn placement_reads_its_context_and_queues_in_order(db: &dyn Database) {
     let second = db
         .place_hold(&hold("P2", HoldTarget::Item(barcode("D2"))), at(2, 17), &mut |ctx| {
             assert_eq!(ctx.item.as_ref().map(|i| i.item.barcode.as_str()), Some("D2"));
-            true
+            // Past a refusal: the override is logged with the hold.
+            Some(HoldPlacement {
+                override_entry: Some(OverrideEntry {
+                    staff: "boss".into(),
+                    overridden: vec!["hold_limit_reached".into()],
+                    reason: "book club set".into(),
+                }),
+            })
         })
         .expect("place")
         .expect("placed");
@@ -132,9 +143,16 @@ fn placement_reads_its_context_and_queues_in_order(db: &dyn Database) {
     let p2 = db.patron_account("P2").expect("read").expect("patron");
     assert_eq!(db.patron_holds(p2.id).expect("holds"), vec![second.clone()]);
     assert_eq!(db.hold(second.id).expect("read"), Some(second));
+    let log = db.override_log(storage::Page { after: 0, limit: 10 }).expect("override log");
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (log[0].staff.as_str(), log[0].action.as_str(), log[0].reason.as_str(), log[0].card_number.as_deref()),
+        ("boss", "hold", "book club set", Some("P2"))
+    );
+    assert_eq!((log[0].overridden.clone(), log[0].at), (vec!["hold_limit_reached".to_string()], at(2, 17)));
 
     // Unknown card, record, copy and branch are named.
-    let missing = |h: NewHold| match db.place_hold(&h, at(2, 18), &mut |_| true) {
+    let missing = |h: NewHold| match db.place_hold(&h, at(2, 18), &mut |_| Some(HoldPlacement::default())) {
         Err(StorageError::NotFound { what, .. }) => what,
         other => panic!("expected not found, got {other:?}"),
     };
@@ -295,7 +313,7 @@ fn sweep_and_pull_candidates(db: &dyn Database) {
                 ..hold("P2", HoldTarget::Record(later))
             },
             at(2, 15),
-            &mut |_| true,
+            &mut |_| Some(HoldPlacement::default()),
         )
         .expect("place")
         .expect("placed");

@@ -235,3 +235,38 @@ async fn an_emergency_closure_moves_a_due_date() {
     assert_eq!(list["closures"].as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list["closures"][0]["day"], due_day.as_str());
 }
+
+/// A blocked patron's hold is refused; staff with the Override permission place it with their
+/// reason, and the override log says who, which refusal and why. A clerk cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_refused_for_a_block_is_placed_by_override_and_logged() {
+    let app = spawn_app().await;
+    app.organisation().await;
+    app.patrons(&[A]).await;
+    let bib = app.record("Always Coming Home", 1985).await;
+    copy(&app, bib, "31234000000011", "CEN", "FIC LEGUIN").await;
+    let block = json!({"kind": "manual", "reason": "unreturned laptop"});
+    ok(app.post(&format!("/api/v1/patrons/{A}/blocks"), &block).await, StatusCode::CREATED).await;
+    let hold = json!({"card_number": A, "record_id": bib, "pickup_branch": "CEN"});
+    let body = assert_error(app.post("/api/v1/holds", &hold).await, StatusCode::CONFLICT, "hold_refused", None).await;
+    assert_eq!(body["error"]["refusals"][0]["code"], "patron_blocked", "{body}");
+
+    let mut with_reason = hold.clone();
+    with_reason["override"] = json!({"reason": "laptop returned, block not yet lifted"});
+    let clerk = app.staff("desk1", &["clerk"], &[]).await;
+    app.act_as(Some(&clerk));
+    assert_error(app.post("/api/v1/holds", &with_reason).await, StatusCode::FORBIDDEN, "forbidden", Some("override"))
+        .await;
+    app.act_as_admin();
+    let placed = ok(app.post("/api/v1/holds", &with_reason).await, StatusCode::CREATED).await;
+    assert_eq!(placed["status"], "waiting");
+
+    let log = ok(app.get("/api/v1/overrides").await, StatusCode::OK).await;
+    let overrides = log["overrides"].as_array().expect("overrides");
+    assert_eq!(overrides.len(), 1, "{log}");
+    assert_eq!(
+        (&overrides[0]["staff"], &overrides[0]["action"], &overrides[0]["overridden"][0], &overrides[0]["card_number"]),
+        (&json!("admin"), &json!("hold"), &json!("patron_blocked"), &json!(A))
+    );
+    assert_eq!(overrides[0]["reason"], "laptop returned, block not yet lifted");
+}

@@ -4,8 +4,8 @@ use super::{
 };
 use crate::common::{parse_code, ITEM_COLUMNS, SHELF_COLUMNS_AFTER_ITEM};
 use crate::holds::{
-    HoldId, HoldPlacementContext, HoldStatus, HoldStore, HoldTarget, NewHold, NewTransit, QueueContext, QueueWrite,
-    StoredHold, Transit, TransitReason,
+    HoldId, HoldPlacement, HoldPlacementContext, HoldStatus, HoldStore, HoldTarget, NewHold, NewTransit, QueueContext,
+    QueueWrite, StoredHold, Transit, TransitReason,
 };
 use crate::{BibId, ItemId, PatronId, Result, StorageError};
 use ::postgres::{GenericClient, Row};
@@ -129,7 +129,7 @@ impl HoldStore for PostgresDatabase {
         &self,
         hold: &NewHold,
         now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&HoldPlacementContext) -> bool,
+        decide: &mut dyn FnMut(&HoldPlacementContext) -> Option<HoldPlacement>,
     ) -> Result<Option<StoredHold>> {
         let card = hold.card_number.trim();
         self.write(|w| {
@@ -184,9 +184,7 @@ impl HoldStore for PostgresDatabase {
                 already_holds_title: already > 0,
                 has_it_on_loan: on_loan > 0,
             };
-            if !decide(&context) {
-                return Ok(None);
-            }
+            let Some(placement) = decide(&context) else { return Ok(None) };
             let position: i64 = w
                 .cx
                 .query_one(
@@ -210,6 +208,9 @@ impl HoldStore for PostgresDatabase {
                     ],
                 )?
                 .try_get(0)?;
+            if let Some(o) = &placement.override_entry {
+                super::log_override(w, now, "hold", context.patron.id, o)?;
+            }
             get_hold(&mut w.cx, id)
         })
     }

@@ -2,7 +2,7 @@ use super::{timestamp, Cx, PostgresDatabase};
 use crate::common::parse_code;
 use crate::staff::{
     check_roles, split_words, unknown_staff, ApiToken, ApiTokenId, AuditEntry, AuditFilter, AuditId, Authenticated,
-    Credential, NewAuditEntry, NewStaff, StaffAccount, StaffChange, StaffStore, TOUCH_EVERY_SECONDS,
+    Credential, NewAuditEntry, NewStaff, OverrideRecord, StaffAccount, StaffChange, StaffStore, TOUCH_EVERY_SECONDS,
 };
 use crate::{common, Page, Result, StorageError};
 use ::postgres::{GenericClient, Row};
@@ -271,6 +271,31 @@ impl StaffStore for PostgresDatabase {
 
     fn append_audit(&self, entry: &NewAuditEntry, now: DateTime<Utc>) -> Result<AuditId> {
         self.write(|w| insert_audit(&mut w.cx, entry, now))
+    }
+
+    fn override_log(&self, page: Page) -> Result<Vec<OverrideRecord>> {
+        self.read(|cx| {
+            let limit = i64::from(page.limit);
+            cx.query(
+                "SELECT o.id, o.at, o.staff, o.action, o.overridden, o.reason, p.card_number \
+                 FROM override_log o LEFT JOIN patrons p ON p.id = o.patron_id WHERE o.id > $1 ORDER BY o.id LIMIT $2",
+                &[&page.after, &limit],
+            )?
+            .iter()
+            .map(|r| {
+                let overridden: String = r.try_get(4)?;
+                Ok(OverrideRecord {
+                    id: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    staff: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    overridden: overridden.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
+                    reason: r.try_get(5)?,
+                    card_number: r.try_get(6)?,
+                })
+            })
+            .collect()
+        })
     }
 
     fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<Vec<AuditEntry>> {

@@ -4,8 +4,8 @@ use super::{
 };
 use crate::common::{self, parse_code, ITEM_COLUMNS, SHELF_COLUMNS_AFTER_ITEM};
 use crate::holds::{
-    HoldId, HoldPlacementContext, HoldStatus, HoldStore, HoldTarget, NewHold, NewTransit, QueueContext, QueueWrite,
-    StoredHold, Transit, TransitReason,
+    HoldId, HoldPlacement, HoldPlacementContext, HoldStatus, HoldStore, HoldTarget, NewHold, NewTransit, QueueContext,
+    QueueWrite, StoredHold, Transit, TransitReason,
 };
 use crate::{BibId, ItemId, PatronId, Result, StorageError};
 use catalog::inventory::ShelfItem;
@@ -131,7 +131,7 @@ impl HoldStore for SqliteDatabase {
         &self,
         hold: &NewHold,
         now: DateTime<Utc>,
-        decide: &mut dyn FnMut(&HoldPlacementContext) -> bool,
+        decide: &mut dyn FnMut(&HoldPlacementContext) -> Option<HoldPlacement>,
     ) -> Result<Option<StoredHold>> {
         self.write_at(now, |tx, now_text| {
             let card = hold.card_number.trim();
@@ -193,9 +193,7 @@ impl HoldStore for SqliteDatabase {
                 already_holds_title: already > 0,
                 has_it_on_loan: on_loan > 0,
             };
-            if !decide(&context) {
-                return Ok(None);
-            }
+            let Some(placement) = decide(&context) else { return Ok(None) };
             let position: i64 = tx
                 .prepare_cached(&format!(
                     "SELECT coalesce(max(h.queue_position), 0) + 1 FROM holds h WHERE h.bib_id = ?1 AND {OPEN}"
@@ -214,7 +212,11 @@ impl HoldStore for SqliteDatabase {
                 position,
                 hold.not_needed_after.map(common::date_str)
             ])?;
-            get_hold(tx, tx.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            if let Some(o) = &placement.override_entry {
+                super::log_override(tx, now_text, "hold", context.patron.id, o)?;
+            }
+            get_hold(tx, id)
         })
     }
 

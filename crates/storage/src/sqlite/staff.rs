@@ -2,7 +2,7 @@ use super::{is_unique_violation, time, SqliteDatabase};
 use crate::common::{self, parse_code};
 use crate::staff::{
     check_roles, split_words, unknown_staff, ApiToken, ApiTokenId, AuditEntry, AuditFilter, AuditId, Authenticated,
-    Credential, NewAuditEntry, NewStaff, StaffAccount, StaffChange, StaffStore, TOUCH_EVERY_SECONDS,
+    Credential, NewAuditEntry, NewStaff, OverrideRecord, StaffAccount, StaffChange, StaffStore, TOUCH_EVERY_SECONDS,
 };
 use crate::{Page, Result, StorageError};
 use catalog::Code;
@@ -286,6 +286,39 @@ impl StaffStore for SqliteDatabase {
 
     fn append_audit(&self, entry: &NewAuditEntry, now: DateTime<Utc>) -> Result<AuditId> {
         self.write_at(now, |tx, now| insert_audit(tx, now, entry))
+    }
+
+    fn override_log(&self, page: Page) -> Result<Vec<OverrideRecord>> {
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(
+                "SELECT o.id, o.at, o.staff, o.action, o.overridden, o.reason, p.card_number \
+                 FROM override_log o LEFT JOIN patrons p ON p.id = o.patron_id WHERE o.id > ?1 ORDER BY o.id LIMIT ?2",
+            )?;
+            let rows = st.query_map(params![page.after, page.limit], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?;
+            rows.map(|r| {
+                let (id, at, staff, action, overridden, reason, card_number) = r?;
+                Ok(OverrideRecord {
+                    id,
+                    at: time(&at)?,
+                    staff,
+                    action,
+                    overridden: overridden.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
+                    reason,
+                    card_number,
+                })
+            })
+            .collect()
+        })
     }
 
     fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<Vec<AuditEntry>> {

@@ -87,7 +87,7 @@ pub(super) fn desk_error(e: DeskError, refused: ErrorCode) -> ApiError {
 
 /// `"override": {"reason": "..."}`: going past overridable refusals, which needs the Override
 /// permission (checked here, before the desk is asked).
-fn override_from(body: &mut Body, acting: &Acting) -> Result<Option<desk::Override>, ApiError> {
+pub(super) fn override_from(body: &mut Body, acting: &Acting) -> Result<Option<desk::Override>, ApiError> {
     let Some(value) = body.raw("override") else { return Ok(None) };
     let Value::Object(map) = value else {
         return Err(ApiError::field(ErrorCode::InvalidType, "override", "override must be an object with a reason"));

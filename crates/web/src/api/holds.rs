@@ -2,7 +2,7 @@
 //! move, not-needed-after), cancel, and a branch's pull list. Each call is one `desk` service
 //! call; every handler needs the Circulate permission.
 
-use super::circulation::desk_error;
+use super::circulation::{desk_error, override_from};
 use super::{body_bytes, parse_id, path_code, Body};
 use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
@@ -78,7 +78,8 @@ fn date(body: &mut Body, name: &str) -> Result<Option<NaiveDate>, ApiError> {
 }
 
 /// `POST /holds` with `card_number`, `pickup_branch`, and either `record_id` (title-level) or
-/// `barcode` (item-level); optionally `not_needed_after` (a date).
+/// `barcode` (item-level); optionally `not_needed_after` (a date) and `override` (`{"reason"}`,
+/// with the Override permission: past a hold limit or a block).
 pub(crate) async fn place(
     State(state): State<AppState>,
     acting: Acting,
@@ -108,10 +109,12 @@ pub(crate) async fn place(
         }
     };
     let not_needed_after = date(&mut body, "not_needed_after")?;
+    let with = override_from(&mut body, &acting)?;
     body.finish()?;
     let hold = NewHold { card_number, target, pickup_branch, not_needed_after };
     let desk = state.desk.clone();
-    let placed = state.db(move |db| desk.place_hold(db, &hold, Utc::now()).map_err(hold_error)).await?;
+    let placed =
+        state.db(move |db| desk.place_hold_with(db, &hold, Utc::now(), with.as_ref()).map_err(hold_error)).await?;
     Ok((StatusCode::CREATED, Json(hold_json(&state, &placed))).into_response())
 }
 

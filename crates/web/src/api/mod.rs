@@ -87,6 +87,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/{login}/tokens", get(staff::list_tokens).post(staff::create_token))
         .route("/staff/{login}/tokens/{id}", axum::routing::delete(staff::revoke_token))
         .route("/audit", get(staff::audit_log))
+        .route("/overrides", get(staff::override_log))
         .route("/notice-templates", get(notices::list_templates))
         .route("/notice-templates/{kind}", get(notices::get_template).put(notices::put_template))
         .route("/notices", get(notices::log))

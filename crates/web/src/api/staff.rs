@@ -384,3 +384,20 @@ pub(crate) async fn audit_log(
     let rows = entries.iter().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
     Ok(Json(page_json("entries", rows, last, page)))
 }
+
+/// `GET /overrides?after=&limit=`: every override (who, when, which refusals, why), oldest
+/// first, keyset paged.
+pub(crate) async fn override_log(
+    State(state): State<AppState>,
+    acting: Acting,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    acting.require_any(&[Permission::Admin, Permission::Reports])?;
+    let mut params = Params::new(query)?;
+    let page = params.page(&state)?;
+    params.finish()?;
+    let entries = state.db(move |db| Ok(db.override_log(page)?)).await?;
+    let last = entries.last().map(|e| e.id);
+    let rows = entries.iter().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
+    Ok(Json(page_json("overrides", rows, last, page)))
+}
