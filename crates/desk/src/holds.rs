@@ -15,7 +15,7 @@ use circulation::{
     BranchContext, CheckInRequest, Decision, Hold, HoldId, HoldQueue, HoldRequest, HoldState, ItemId, PatronId,
     RecordId, Refusal, RefusalCode, Routing, Rule,
 };
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use storage::holds::{HoldPlacement, HoldStatus, ItemMove, NewHold, NewTransit, QueueContext, QueueWrite, StoredHold};
 use storage::{BibId, Database, StorageError};
 
@@ -415,10 +415,13 @@ impl Desk {
         Ok(sweep)
     }
 
-    /// The branch's pull list: copies on its shelves that a waiting, unsuspended, still-wanted
-    /// hold could take, in shelf order, each with the hold it would fill. Each hold is matched
-    /// to one copy only (the first on the shelf), so a branch never pulls two copies for one
-    /// patron; a hold another branch could fill appears on that branch's list too.
+    /// The copies to fetch from `branch`'s shelves for holds, in shelf order.
+    ///
+    /// Each waiting hold is matched to one copy across the library, so it is on one branch's list
+    /// only: in queue order, each hold takes the copy a hold may have (not suspended, wanted
+    /// still, allowed by the rule, the named copy for an item-level hold) at its pickup branch
+    /// if there is one, else the first by branch code and shelf order. Every branch computes the
+    /// same match, so two branches never pull for the same hold.
     pub fn pull_list(
         &self,
         db: &dyn Database,
@@ -426,26 +429,41 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<Vec<PullListEntry>, DeskError> {
         let (items, holds) = db.pull_candidates(branch)?;
-        let today = self.circulation().calendar(branch).local_date(now);
+        let today = self.circulation().library_calendar.local_date(now);
         let mut by_record: BTreeMap<BibId, Vec<StoredHold>> = BTreeMap::new();
         for h in holds {
             by_record.entry(h.bib_id).or_default().push(h);
         }
-        let mut taken: HashSet<HoldId> = HashSet::new();
-        let mut out = Vec::new();
-        for shelf in items {
-            let Some(holds) = by_record.get(&shelf.item.bib_id) else { continue };
-            let queue = queue_of(shelf.item.bib_id, holds)?;
-            let claim = {
-                let allowed = self.hold_allowed(holds, &shelf.item);
-                queue.claim_on(ItemId(shelf.item.id), today, |h| !taken.contains(&h.id) && allowed(h))
-            };
-            if let Some(hold) = claim.and_then(|c| holds.iter().find(|s| s.id == c.hold.0)) {
-                taken.insert(HoldId(hold.id));
-                let hold = hold.clone();
-                out.push(PullListEntry { shelf, hold });
+        let mut copies: BTreeMap<BibId, Vec<&ShelfItem>> = BTreeMap::new();
+        for shelf in &items {
+            copies.entry(shelf.item.bib_id).or_default().push(shelf);
+        }
+        let mut pulled: HashMap<storage::ItemId, StoredHold> = HashMap::new();
+        for (bib, holds) in &by_record {
+            let queue = queue_of(*bib, holds)?;
+            let copies = copies.get(bib).map_or(&[][..], Vec::as_slice);
+            let mut taken: HashSet<storage::ItemId> = HashSet::new();
+            for hold in holds {
+                let may_take = |shelf: &&&ShelfItem| {
+                    let allowed = self.hold_allowed(holds, &shelf.item);
+                    let only_this = |h: &circulation::Hold| h.id.0 == hold.id && allowed(h);
+                    !taken.contains(&shelf.item.id)
+                        && queue.claim_on(ItemId(shelf.item.id), today, only_this).is_some_and(|c| c.hold.0 == hold.id)
+                };
+                let best = copies.iter().filter(may_take).min_by_key(|shelf| {
+                    let elsewhere = shelf.item.item.holding_branch != hold.pickup_branch;
+                    (elsewhere, shelf.item.item.holding_branch.clone(), shelf.key.clone(), shelf.item.id)
+                });
+                if let Some(shelf) = best {
+                    taken.insert(shelf.item.id);
+                    pulled.insert(shelf.item.id, hold.clone());
+                }
             }
         }
-        Ok(out)
+        Ok(items
+            .iter()
+            .filter(|shelf| &shelf.item.item.holding_branch == branch)
+            .filter_map(|shelf| pulled.remove(&shelf.item.id).map(|hold| PullListEntry { shelf: shelf.clone(), hold }))
+            .collect())
     }
 }

@@ -423,14 +423,23 @@ fn the_pull_list_is_in_shelf_order_one_copy_per_hold() {
         .iter()
         .map(|e| (e.shelf.item.item.barcode.as_str(), e.shelf.call_number.as_deref(), e.hold.card_number.as_str()))
         .collect();
-    assert_eq!(got, vec![("B1", Some("005 BIT"), "P2"), ("C1", Some("500 CEL"), "P1"), ("D1", Some("813 HER"), "P1")]);
-    // EAST has D2 on its shelf for the same hold.
-    let east = desk.pull_list(db, &code("EAST"), now).unwrap();
-    assert_eq!(east.iter().map(|e| e.shelf.item.item.barcode.as_str()).collect::<Vec<_>>(), vec!["D2"]);
-    // Once D1 is checked in (trapped), it leaves the list.
+    // P1's Dune hold is pulled at EAST, its pickup branch, which has D2: not at MAIN as well.
+    assert_eq!(got, vec![("B1", Some("005 BIT"), "P2"), ("C1", Some("500 CEL"), "P1")]);
+    let pulled = |branch: &str| -> Vec<(String, String)> {
+        let list = desk.pull_list(db, &code(branch), now).unwrap();
+        list.iter().map(|e| (e.shelf.item.item.barcode.to_string(), e.hold.card_number.clone())).collect()
+    };
+    let pair = |bc: &str, card: &str| (bc.to_string(), card.to_string());
+    assert_eq!(pulled("EAST"), vec![pair("D2", "P1")]);
+    // P4 wants Dune at MAIN: D1 is pulled for P4 at MAIN, D2 still for P1 at EAST.
+    desk.place_hold(db, &title_hold("P4", lib.dune, "MAIN"), now).unwrap();
+    assert_eq!(pulled("MAIN"), vec![pair("B1", "P2"), pair("C1", "P1"), pair("D1", "P4")]);
+    assert_eq!(pulled("EAST"), vec![pair("D2", "P1")]);
+    // D1 is checked in at MAIN anyway: it is trapped for P1, first in line, and travels to
+    // EAST; D2 is now the copy for P4 and is pulled at EAST.
     desk.check_in(db, &barcode("D1"), &main, None, local(2026, 3, 3, 10, 0)).unwrap();
-    let list = desk.pull_list(db, &main, now).unwrap();
-    assert_eq!(list.iter().map(|e| e.shelf.item.item.barcode.as_str()).collect::<Vec<_>>(), vec!["B1", "C1"]);
+    assert_eq!(pulled("MAIN"), vec![pair("B1", "P2"), pair("C1", "P1")]);
+    assert_eq!(pulled("EAST"), vec![pair("D2", "P4")]);
 }
 
 #[test]

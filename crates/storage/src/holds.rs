@@ -235,8 +235,10 @@ pub trait HoldStore {
     /// Records with a hold on the shelf past its deadline at `now`, or waiting (or suspended) but
     /// not needed after a day before `today`: the nightly sweep's work.
     fn records_with_expiring_holds(&self, now: DateTime<Utc>, today: NaiveDate) -> crate::Result<Vec<BibId>>;
-    /// Copies on the shelf (available) at `branch` whose record has an open hold, in shelf
-    /// order, and the open holds of their records in queue order, for the desk to match (see `desk::Desk::pull_list`).
+    /// For the records with a waiting hold and a copy on the shelf (available) at `branch`:
+    /// their copies on the shelf at every branch, in shelf order, and their open holds in queue
+    /// order, for the desk to match so that each hold is on one branch's list only (see
+    /// `desk::Desk::pull_list`).
     fn pull_candidates(&self, branch: &Code) -> crate::Result<(Vec<ShelfItem>, Vec<StoredHold>)>;
     /// The copy's transits, oldest first.
     fn transits(&self, item_id: ItemId) -> crate::Result<Vec<Transit>>;

@@ -319,11 +319,11 @@ fn sweep_and_pull_candidates(db: &dyn Database) {
         .expect("placed");
     assert_eq!(wanted.not_needed_after, NaiveDate::from_ymd_opt(2026, 3, 10));
 
-    // Copies at MAIN whose records have holds, in shelf order (the quiet title has none); the
-    // holds of those records come with them.
+    // The records with holds and a copy on MAIN's shelf (the quiet title has no hold): their
+    // copies on every branch's shelf (D2 is at EAST), in shelf order, and their holds.
     let (items, holds) = db.pull_candidates(&code("MAIN")).expect("pull");
     let barcodes: Vec<&str> = items.iter().map(|i| i.item.item.barcode.as_str()).collect();
-    assert_eq!(barcodes, vec!["A2", "D1", "A1"]);
+    assert_eq!(barcodes, vec!["A2", "D1", "D2", "A1"]);
     let mut ids: Vec<i64> = holds.iter().map(|h| h.id).collect();
     ids.sort_unstable();
     assert_eq!(ids, vec![p1.id, wanted.id]);
