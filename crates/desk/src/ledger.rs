@@ -221,7 +221,7 @@ impl Desk {
                 }
                 self.fine_to_date(ctx, ledger, now, Actor::System)?;
                 let posting = Posting { at: now, by: Actor::System, note: stop.note.clone() };
-                let price = ctx.item.item.price.unwrap_or(Money::ZERO);
+                let price = ctx.item.item.price.or(c.default_replacement_price).unwrap_or(Money::ZERO);
                 declare_lost(ledger, &posting, circulation::ItemId(ctx.item.id), price, &rule)?;
                 Ok(true)
             })?;

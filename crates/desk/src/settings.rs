@@ -38,6 +38,10 @@ pub struct CirculationSettings {
     /// always reversed: the unpaid part waived, the paid part refunded).
     #[serde(default)]
     pub refund_processing_fee_when_found: bool,
+    /// The replacement charged when a copy without a price of its own is declared lost;
+    /// absent: such a copy costs only the processing fee.
+    #[serde(default)]
+    pub default_replacement_price: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +142,7 @@ impl Default for CirculationSettings {
                 hard_due_date: Some("none".into()),
             }],
             refund_processing_fee_when_found: false,
+            default_replacement_price: None,
         }
     }
 }
@@ -152,6 +157,8 @@ pub struct Circulation {
     pub branch_calendars: BTreeMap<Code, Calendar>,
     /// What a lost item's return reverses.
     pub found: FoundPolicy,
+    /// The replacement price of a lost copy that has none of its own.
+    pub default_replacement_price: Option<Money>,
 }
 
 impl CirculationSettings {
@@ -184,7 +191,20 @@ impl CirculationSettings {
                 .insert(branch, calendar(time_zone, b.hours.as_ref().unwrap_or(&self.hours), &closed, &place)?);
         }
         let found = FoundPolicy { refund_processing_fee: self.refund_processing_fee_when_found };
-        Ok(Circulation { matrix, policy, time_zone, library_calendar, branch_calendars, found })
+        let default_replacement_price = self
+            .default_replacement_price
+            .as_deref()
+            .map(|t| money(t).map_err(|m| err("default_replacement_price", m)))
+            .transpose()?;
+        Ok(Circulation {
+            matrix,
+            policy,
+            time_zone,
+            library_calendar,
+            branch_calendars,
+            found,
+            default_replacement_price,
+        })
     }
 }
 

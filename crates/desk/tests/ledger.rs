@@ -41,9 +41,14 @@ fn library_with(refund_processing_fee_when_found: bool) -> Library {
     let bib = db
         .create_record(&NewRecord { marc: b"scenario\x1d".to_vec(), derived: Default::default(), row: None })
         .unwrap();
-    for (bc, ty, price) in
-        [("B1", "BK", 2000), ("B2", "BK", 2000), ("B3", "BK", 300), ("B4", "BK", 2000), ("R1", "REF", 0)]
-    {
+    for (bc, ty, price) in [
+        ("B1", "BK", Some(2000)),
+        ("B2", "BK", Some(2000)),
+        ("B3", "BK", Some(300)),
+        ("B4", "BK", Some(2000)),
+        ("B5", "BK", None),
+        ("R1", "REF", Some(0)),
+    ] {
         db.create_item(
             bib,
             &NewItem {
@@ -54,7 +59,7 @@ fn library_with(refund_processing_fee_when_found: bool) -> Library {
                 collection: None,
                 call_number: None,
                 item_type: code(ty),
-                price: Some(Money::from_minor(price)),
+                price: price.map(Money::from_minor),
                 public_note: None,
                 staff_note: None,
                 materials_specified: None,
@@ -64,7 +69,11 @@ fn library_with(refund_processing_fee_when_found: bool) -> Library {
         )
         .unwrap();
     }
-    let settings = CirculationSettings { refund_processing_fee_when_found, ..settings() };
+    let settings = CirculationSettings {
+        refund_processing_fee_when_found,
+        default_replacement_price: Some("25.00".into()),
+        ..settings()
+    };
     Library { db, desk: Desk::new(settings.build().unwrap()), _dir: dir }
 }
 
@@ -190,6 +199,25 @@ fn found_with_the_processing_fee_refunded_by_policy() {
         ]
     );
     assert_eq!(balance(db, "P2"), m(500));
+}
+
+/// A copy with no price of its own, declared lost: the library's default replacement price
+/// is charged with the processing fee (the overdue fine has no price to cap it but its own).
+#[test]
+fn a_lost_copy_without_a_price_costs_the_default_replacement() {
+    let lib = library_with(false);
+    let (db, desk, main) = (&*lib.db, &lib.desk, code("MAIN"));
+    desk.checkout(db, "P2", &barcode("B5"), &main, local(2026, 3, 2, 12, 0), None).unwrap();
+    assert_eq!(desk.mark_lost(db, local(2026, 5, 15, 2, 0)).unwrap().len(), 1);
+    assert_eq!(
+        charges(db, "P2"),
+        [
+            (ChargeKind::Overdue, m(500), m(500)),
+            (ChargeKind::Lost, m(2500), m(2500)),
+            (ChargeKind::Processing, m(500), m(500))
+        ]
+    );
+    assert_eq!(status(db, "B5"), ItemStatus::Lost);
 }
 
 #[test]

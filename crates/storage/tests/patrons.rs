@@ -380,9 +380,12 @@ fn history_only_when_kept_and_anonymising_twice_changes_nothing(db: &dyn Databas
     db.checkout("D1", &barcode("I2"), t0, &mut |_| Some(lend("2026-07-15T23:59:00Z"))).expect("checkout");
     db.checkout("D1", &barcode("I3"), t0, &mut |_| Some(lend("2026-07-15T23:59:00Z"))).expect("checkout");
     let t1 = at("2026-07-05T10:00:00Z");
-    for bc in ["I1", "I2"] {
-        assert!(db.check_in(&barcode(bc), t1, &mut |_| Some(give_back("2026-07-05T10:00:00Z"))).expect("check in"));
-    }
+    assert!(db.check_in(&barcode("I1"), t1, &mut |_| Some(give_back("2026-07-05T10:00:00Z"))).expect("check in"));
+    // Dan's book comes back with a charge (as if late): the ledger entry names the loan.
+    let charged = CheckinWrite { overdue_charge: Money::from_minor(50), ..give_back("2026-07-05T10:00:00Z") };
+    assert!(db.check_in(&barcode("I2"), t1, &mut |_| Some(charged.clone())).expect("check in"));
+    let loan_of_charge = |db: &dyn Database| db.account("D1").expect("account").expect("dan").rows[0].loan_id;
+    assert!(loan_of_charge(db).is_some());
 
     match db.reading_history("K1", Page::default()).expect("history") {
         ReadingHistory::Kept(h) => {
@@ -398,6 +401,9 @@ fn history_only_when_kept_and_anonymising_twice_changes_nothing(db: &dyn Databas
     assert_eq!(db.anonymise_returned_loans(at("2026-07-05T09:00:00Z"), day_after).expect("job"), 0);
     assert_eq!(db.anonymise_returned_loans(day_after, day_after).expect("job"), 1);
     assert_eq!(db.anonymise_returned_loans(day_after, day_after).expect("job"), 0, "a second run changes nothing");
+    // The charge stays on Dan's account, unlinked from the loan that is no longer his.
+    let account = db.account("D1").expect("account").expect("dan");
+    assert_eq!((account.patron.balance, loan_of_charge(db)), (Money::from_minor(50), None));
     // Dan's open loan is still his; Kim keeps her history; the anonymous patron is no one's card.
     assert_eq!(db.open_loans(dan.id).expect("loans").len(), 1);
     assert!(matches!(db.reading_history("K1", Page::default()).expect("h"), ReadingHistory::Kept(h) if h.len() == 1));

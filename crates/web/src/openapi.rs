@@ -434,7 +434,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         summary: "Renew a loan",
         permission: Some("circulate"),
         query: &[],
-        body: Body::Json(&[req("barcode", "string", ""), opt("override", "object", "`reason` (needs override)")]),
+        body: Body::Json(&[req("barcode", "string", ""), opt("branch", "string", "where the renewal is done (required of staff limited to branches)"), opt("override", "object", "`reason` (needs override)")]),
         status: 200,
         answer: "`loan` and `due_note`; 409 renewal_refused lists `refusals`",
     },

@@ -103,6 +103,14 @@ async fn a_clerk_limited_to_a_branch_is_refused_at_another() {
     assert_eq!(loans["loans"].as_array().map(Vec::len), Some(0), "{loans}");
     app.act_as(Some(&clerk));
     assert_eq!(app.post("/api/v1/checkouts", &checkout("OAK")).await.status(), StatusCode::CREATED);
+    // A renewal says where it is done: not at all, or at CEN, is refused; at OAK it goes ahead
+    // (and is refused on its own terms: it would not move the due date).
+    let r = app.post("/api/v1/renewals", &json!({"barcode": BARCODE})).await;
+    assert_error(r, StatusCode::BAD_REQUEST, "missing_field", Some("branch")).await;
+    let r = app.post("/api/v1/renewals", &json!({"barcode": BARCODE, "branch": "CEN"})).await;
+    assert_error(r, StatusCode::FORBIDDEN, "forbidden", Some("branch")).await;
+    let r = app.post("/api/v1/renewals", &json!({"barcode": BARCODE, "branch": "OAK"})).await;
+    assert_error(r, StatusCode::CONFLICT, "renewal_refused", None).await;
     let r = app.post("/api/v1/checkins", &json!({"barcode": BARCODE, "branch": "CEN"})).await;
     assert_error(r, StatusCode::FORBIDDEN, "forbidden", Some("branch")).await;
     assert_eq!(

@@ -461,6 +461,14 @@ impl PatronStore for PostgresDatabase {
                     id
                 }
             };
+            // The patron's charges for these loans stay on their account (a bill names what it is
+            // for) but no longer lead to the loan, which is no longer theirs.
+            w.cx.execute(
+                &format!(
+                    "UPDATE ledger_entries SET loan_id = NULL WHERE loan_id IN (SELECT l.id FROM loans l WHERE {DUE})"
+                ),
+                &[&before],
+            )?;
             let n = w.cx.execute(
                 &format!("UPDATE loans SET patron_id = $2 WHERE id IN (SELECT l.id FROM loans l WHERE {DUE})"),
                 &[&before, &anonymous],

@@ -463,6 +463,12 @@ impl PatronStore for SqliteDatabase {
                     id
                 }
             };
+            // The patron's charges for these loans stay on their account (a bill names what it is
+            // for) but no longer lead to the loan, which is no longer theirs.
+            tx.prepare_cached(&format!(
+                "UPDATE ledger_entries SET loan_id = NULL WHERE loan_id IN (SELECT l.id FROM loans l WHERE {DUE})"
+            ))?
+            .execute([&before])?;
             let n = tx
                 .prepare_cached(&format!(
                     "UPDATE loans SET patron_id = ?2 WHERE id IN (SELECT l.id FROM loans l WHERE {DUE})"

@@ -131,7 +131,8 @@ pub(crate) async fn checkout(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// `POST /renewals` with `barcode`.
+/// `POST /renewals` with `barcode`, and `branch` (where the renewal is done; required of staff
+/// limited to branches).
 pub(crate) async fn renew(
     State(state): State<AppState>,
     acting: Acting,
@@ -140,6 +141,20 @@ pub(crate) async fn renew(
     acting.require(Permission::Circulate)?;
     let mut body = Body::parse(&body_bytes(body)?)?;
     let item = barcode(&mut body)?;
+    // Where the renewal is done: staff limited to branches say which, and must be allowed there.
+    match body.code("branch")? {
+        Some(branch) => {
+            acting.require_at(Permission::Circulate, &branch)?;
+        }
+        None if !acting.account.branches.is_empty() => {
+            return Err(ApiError::field(
+                ErrorCode::MissingField,
+                "branch",
+                format!("{} is limited to branches: say at which branch the renewal is done", acting.name),
+            ))
+        }
+        None => {}
+    }
     let with = override_from(&mut body, &acting)?;
     body.finish()?;
     let desk = state.desk.clone();
