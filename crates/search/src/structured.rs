@@ -55,21 +55,35 @@ pub enum Criterion {
     All,
     /// The words of `text` in this order and next to each other (one word: that word), as the
     /// catalog's query language searches a word or phrase.
-    Words { target: Target, text: String },
+    Words {
+        target: Target,
+        text: String,
+    },
     /// One word with masking (`whale*`, `wom?n`): every index term of the target's text
     /// fields that the pattern matches.
-    MaskedWord { target: Target, pattern: Vec<Mask> },
+    MaskedWord {
+        target: Target,
+        pattern: Vec<Mask>,
+    },
     /// The whole title (245 as a whole, or its title proper, with or without the leading
     /// article) is `pattern`; with masking, `moby*` is every title that starts with "moby".
-    WholeTitle { pattern: Vec<Mask> },
+    WholeTitle {
+        pattern: Vec<Mask>,
+    },
     /// Publication years in the range.
-    Years { from: Bound<i32>, to: Bound<i32> },
+    Years {
+        from: Bound<i32>,
+        to: Bound<i32>,
+    },
     /// The record with this id.
     RecordId(i64),
     And(Vec<Criterion>),
     Or(Vec<Criterion>),
     /// `include` without `exclude`.
-    Not { include: Box<Criterion>, exclude: Box<Criterion> },
+    Not {
+        include: Box<Criterion>,
+        exclude: Box<Criterion>,
+    },
 }
 
 /// One page of what [`SearchIndex::find`] found.
@@ -125,13 +139,14 @@ impl SearchIndex {
             let total = searcher.search(&query, &Count)?;
             return Ok(Found { total, record_ids: Vec::new() });
         }
-        let collector = TopDocs::with_limit(limit).and_offset(offset).tweak_score(|segment: &tantivy::SegmentReader| {
-            let ids = segment.fast_fields().u64("id").ok();
-            move |doc: tantivy::DocId, score: tantivy::Score| {
-                let id = ids.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
-                (score, std::cmp::Reverse(id))
-            }
-        });
+        let collector =
+            TopDocs::with_limit(limit).and_offset(offset).tweak_score(|segment: &tantivy::SegmentReader| {
+                let ids = segment.fast_fields().u64("id").ok();
+                move |doc: tantivy::DocId, score: tantivy::Score| {
+                    let id = ids.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
+                    (score, std::cmp::Reverse(id))
+                }
+            });
         let (total, top) = searcher.search(&query, &(Count, collector))?;
         let mut record_ids = Vec::with_capacity(top.len());
         for (_, address) in top {
@@ -147,7 +162,13 @@ impl SearchIndex {
     /// term at or after `from`, then up to `count - before` from there on. Each term comes with
     /// the number of live records holding it; terms only deleted records held are skipped.
     /// `from` is folded as the index folds (`Brontë` starts at `bronte`).
-    pub fn scan(&self, field: SearchField, from: &str, before: usize, count: usize) -> Result<Vec<ScanTerm>, SearchError> {
+    pub fn scan(
+        &self,
+        field: SearchField,
+        from: &str,
+        before: usize,
+        count: usize,
+    ) -> Result<Vec<ScanTerm>, SearchError> {
         let translator = Translator { fields: &self.fields };
         let tantivy_field = translator.field(field);
         let start = scan_key(field, from);
@@ -163,7 +184,8 @@ impl SearchIndex {
             let inverted = segment.inverted_index(tantivy_field)?;
             let dictionary = inverted.terms();
             if before > 0 {
-                let mut stream = dictionary.range().lt(start.as_bytes()).backward().into_stream().map_err(term_stream_error)?;
+                let mut stream =
+                    dictionary.range().lt(start.as_bytes()).backward().into_stream().map_err(term_stream_error)?;
                 let mut taken = 0;
                 while taken < before + slack && stream.advance() {
                     below.insert(stream.key().to_vec());

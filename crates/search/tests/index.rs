@@ -480,10 +480,16 @@ fn structured_criteria_and_scan_on_the_koha_sample() {
     assert_eq!(keywords.total, lib.search("perl").total);
 
     // A masked word finds at least every record of the word, and words the word does not.
-    let masked = find(&Criterion::MaskedWord { target: Target::Field(SearchField::Title), pattern: vec![lit("Pe"), Mask::AnyChars] });
+    let masked = find(&Criterion::MaskedWord {
+        target: Target::Field(SearchField::Title),
+        pattern: vec![lit("Pe"), Mask::AnyChars],
+    });
     assert!(masked.total > perl.total, "{} vs {}", masked.total, perl.total);
     assert!(perl.record_ids.iter().all(|id| masked.record_ids.contains(id)));
-    let one_char = find(&Criterion::MaskedWord { target: Target::Field(SearchField::Title), pattern: vec![lit("pe"), Mask::OneChar, lit("l")] });
+    let one_char = find(&Criterion::MaskedWord {
+        target: Target::Field(SearchField::Title),
+        pattern: vec![lit("pe"), Mask::OneChar, lit("l")],
+    });
     assert!(perl.record_ids.iter().all(|id| one_char.record_ids.contains(id)));
 
     // The whole title, exactly or as a start; a title word alone is not the whole title.
@@ -500,7 +506,10 @@ fn structured_criteria_and_scan_on_the_koha_sample() {
     let years = find(&Criterion::Years { from: Bound::Included(2000), to: Bound::Excluded(2005) });
     assert_eq!(years.total, lib.search("year:2000-2004").total);
     assert!(years.total > 0);
-    let not_perl = find(&Criterion::Not { include: Box::new(Criterion::All), exclude: Box::new(words(SearchField::Title, "perl")) });
+    let not_perl = find(&Criterion::Not {
+        include: Box::new(Criterion::All),
+        exclude: Box::new(words(SearchField::Title, "perl")),
+    });
     assert_eq!(not_perl.total, everything - perl.total);
     let both = Criterion::And(vec![words(SearchField::Title, "perl"), words(SearchField::Title, "practices")]);
     assert!(find(&both).record_ids.contains(&practices.id));
@@ -515,7 +524,10 @@ fn structured_criteria_and_scan_on_the_koha_sample() {
         paged.extend(lib.index.find(&Criterion::All, offset, 7).unwrap().record_ids);
     }
     assert_eq!(paged, all.record_ids);
-    assert_eq!(lib.index.find(&Criterion::All, 0, 0).unwrap(), search::structured::Found { total: everything, record_ids: vec![] });
+    assert_eq!(
+        lib.index.find(&Criterion::All, 0, 0).unwrap(),
+        search::structured::Found { total: everything, record_ids: vec![] }
+    );
 
     // Scan: terms in order from the start term, with counts a search confirms.
     let terms = lib.index.scan(SearchField::Title, "Perl", 0, 5).unwrap();
@@ -524,7 +536,12 @@ fn structured_criteria_and_scan_on_the_koha_sample() {
     assert_eq!(terms[0].records as usize, perl.total);
     assert!(terms.windows(2).all(|w| w[0].term < w[1].term), "{terms:?}");
     for t in &terms {
-        assert_eq!(t.records as usize, find(&Criterion::MaskedWord { target: Target::Field(SearchField::Title), pattern: vec![lit(&t.term)] }).total, "{t:?}");
+        assert_eq!(
+            t.records as usize,
+            find(&Criterion::MaskedWord { target: Target::Field(SearchField::Title), pattern: vec![lit(&t.term)] })
+                .total,
+            "{t:?}"
+        );
     }
     // Two terms before the start, then the start.
     let around = lib.index.scan(SearchField::Title, "perl", 2, 5).unwrap();
