@@ -546,7 +546,7 @@ fn structured_criteria_and_scan_on_the_koha_sample() {
     // Two terms before the start, then the start.
     let around = lib.index.scan(SearchField::Title, "perl", 2, 5).unwrap();
     assert_eq!(around.len(), 5);
-    assert!(around[1].term < "perl".to_string());
+    assert!(around[1].term.as_str() < "perl");
     assert_eq!(around[2..], terms[..3]);
     // Identifiers scan by key.
     let isbns = lib.index.scan(SearchField::Isbn, "", 0, 3).unwrap();

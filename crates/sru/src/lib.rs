@@ -147,6 +147,7 @@ pub fn failure(params: &[(String, String)], diagnostic: Diagnostic) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::*;
     use marc::{DataField, Leader, Record, Tag};

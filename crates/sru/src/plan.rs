@@ -346,6 +346,7 @@ pub fn plan_scan(scan_clause: &str) -> Result<ScanPlan, Diagnostic> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::*;
     use proptest::prelude::*;

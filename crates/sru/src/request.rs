@@ -280,6 +280,7 @@ fn escaping(version: Version, packing: Option<&str>, xml_escaping: Option<&str>)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::*;
 

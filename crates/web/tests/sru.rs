@@ -275,7 +275,7 @@ async fn sru_over_http_with_real_records() {
         "dc.creator = \"Kernighan\" and bath.name = ritchie",
         "programming and kernighan",
     ] {
-        let body = sru(&app, &search_params("1.2", query, &format!("&maximumRecords=100"))).await;
+        let body = sru(&app, &search_params("1.2", query, "&maximumRecords=100")).await;
         let titles: Vec<String> = record_data(&body, "zs")
             .iter()
             .map(|x| catalog::derive(&marc::xml::read_one(x.as_bytes()).unwrap()).title)
