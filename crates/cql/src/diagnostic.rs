@@ -1,4 +1,5 @@
-//! SRU diagnostics (`info:srw/diagnostic/1/N`): the general, query (CQL) and sort conditions, with
+//! SRU diagnostics (`info:srw/diagnostic/1/N`): the general, query (CQL), record, sort,
+//! stylesheet and scan conditions, with
 //! the standard descriptions from the SRU diagnostics list. The parser and the validator report
 //! through these so the SRU server can answer every bad request with the right number.
 
@@ -110,6 +111,15 @@ diagnostic_kinds! {
     /// Details: the feature.
     QueryFeatureUnsupported = 48, "Query feature unsupported";
     MaskingCharacterInUnsupportedPosition = 49, "Masking character in unsupported position";
+    ResultSetsNotSupported = 50, "Result sets not supported";
+    /// Details: the maximum number of records the server sends in one response.
+    TooManyRecordsRequested = 60, "Result set not created: too many matching records";
+    FirstRecordPositionOutOfRange = 61, "First record position out of range";
+    RecordTemporarilyUnavailable = 64, "Record temporarily unavailable";
+    /// Details: the schema's URI or short name.
+    UnknownSchemaForRetrieval = 66, "Unknown schema for retrieval";
+    /// Details: the packing.
+    UnsupportedRecordPacking = 71, "Unsupported record packing";
     SortNotSupported = 80, "Sort not supported";
     UnsupportedSortSequence = 82, "Unsupported sort sequence";
     /// Details: maximum number supported.
@@ -127,6 +137,13 @@ diagnostic_kinds! {
     /// Details: the missing-value action.
     UnsupportedMissingValueAction = 92, "Unsupported missing value action";
     SortEndedDueToMissingValue = 93, "Sort ended due to missing value";
+    StylesheetsNotSupported = 110, "Stylesheets not supported";
+    /// Details: the URL of a supported stylesheet.
+    UnsupportedStylesheet = 111, "Unsupported stylesheet";
+    /// Details: the response position asked for.
+    ResponsePositionOutOfRange = 120, "Response position out of range";
+    /// Details: the maximum number of terms the server lists.
+    TooManyTermsRequested = 121, "Too many terms requested";
 }
 
 /// A diagnostic to send back: which condition, and the details the list asks for.

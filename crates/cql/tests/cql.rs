@@ -603,6 +603,17 @@ fn diagnostics_table() {
     }
     let d = Diagnostic::new(DiagnosticKind::UnsupportedIndex, "dc.publisher");
     assert_eq!(d.to_string(), "Unsupported index (info:srw/diagnostic/1/16): dc.publisher");
+    // The record, stylesheet and scan conditions an SRU server answers beyond the query's.
+    for (number, message) in [
+        (61, "First record position out of range"),
+        (66, "Unknown schema for retrieval"),
+        (71, "Unsupported record packing"),
+        (110, "Stylesheets not supported"),
+        (120, "Response position out of range"),
+        (121, "Too many terms requested"),
+    ] {
+        assert_eq!(DiagnosticKind::from_number(number).map(DiagnosticKind::message), Some(message));
+    }
 }
 
 // --- XCQL -----------------------------------------------------------------------------------

@@ -579,12 +579,12 @@ const KEYWORD_FIELDS: [(SearchField, f32); 6] = [
 const EXACT_TITLE_BOOST: f32 = 12.0;
 const TITLE_STARTS_WITH_BOOST: f32 = 5.0;
 
-struct Translator<'a> {
-    fields: &'a Fields,
+pub(crate) struct Translator<'a> {
+    pub(crate) fields: &'a Fields,
 }
 
 impl Translator<'_> {
-    fn field(&self, f: SearchField) -> Field {
+    pub(crate) fn field(&self, f: SearchField) -> Field {
         match f {
             SearchField::Title => self.fields.title,
             SearchField::Author => self.fields.author,
@@ -654,7 +654,7 @@ impl Translator<'_> {
 
     /// A word or phrase in the keyword fields, each with its weight (the best field counts, the
     /// others a little), and as an ISBN or ISSN when it looks like one.
-    fn keyword(&self, text: &str) -> Option<Box<dyn TantivyQuery>> {
+    pub(crate) fn keyword(&self, text: &str) -> Option<Box<dyn TantivyQuery>> {
         let mut disjuncts: Vec<Box<dyn TantivyQuery>> = Vec::new();
         for (field, weight) in KEYWORD_FIELDS {
             if let Some(q) = self.text_query(self.field(field), text) {
@@ -678,7 +678,7 @@ impl Translator<'_> {
         }
     }
 
-    fn in_field(&self, f: SearchField, text: &str) -> Option<Box<dyn TantivyQuery>> {
+    pub(crate) fn in_field(&self, f: SearchField, text: &str) -> Option<Box<dyn TantivyQuery>> {
         let field = self.field(f);
         let key = match f {
             SearchField::Isbn => analysis::isbn_key(text).unwrap_or_else(|| analysis::identifier_key(text)),
@@ -713,7 +713,7 @@ impl Translator<'_> {
 
     /// A word is a term; text that analyzes to several terms (a phrase, `Jean-Paul`, a run of
     /// Chinese) must match them in order.
-    fn text_query(&self, field: Field, text: &str) -> Option<Box<dyn TantivyQuery>> {
+    pub(crate) fn text_query(&self, field: Field, text: &str) -> Option<Box<dyn TantivyQuery>> {
         let terms = analysis::analyze(text);
         match terms.len() {
             0 => None,

@@ -8,6 +8,8 @@
 //! - [`document`]: what the index takes from a record and its items, and the facets.
 //! - [`SearchIndex`]: the index on disk, [`SearchIndex::search`] and
 //!   [`SearchIndex::rebuild`] (a fresh generation swapped in atomically while the old serves).
+//! - [`structured`]: explicit criteria (masked words, whole titles, record ids, year
+//!   comparisons) and term enumeration, for SRU's CQL.
 //! - [`Follower`]: applies the database's change feed after the checkpoint kept in the index's
 //!   commit payload, so a restart resumes exactly; [`Follower::lag`] is for `/health`.
 //!
@@ -28,6 +30,7 @@ mod follower;
 mod index;
 pub mod query;
 mod schema;
+pub mod structured;
 
 use std::path::Path;
 

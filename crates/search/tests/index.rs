@@ -456,3 +456,100 @@ fn stop_words_stemming_folding_and_format_preference() {
         .collect();
     assert_eq!(hits, vec![pride_large, pride], "the preference is the library's to set");
 }
+
+/// The explicit criteria SRU's CQL maps to ([`search::structured`]) agree with the query
+/// language on what both can say, and add what only CQL says: masking, whole titles, record
+/// ids, year comparisons; pages are stable; scan lists the index's terms with live counts.
+#[test]
+fn structured_criteria_and_scan_on_the_koha_sample() {
+    use search::query::SearchField;
+    use search::structured::{Criterion, Mask, Target};
+    use std::ops::Bound;
+
+    let lib = koha();
+    let everything = lib.index.len() as usize;
+    let find = |c: &Criterion| lib.index.find(c, 0, 1000).unwrap();
+    let words = |field: SearchField, text: &str| Criterion::Words { target: Target::Field(field), text: text.into() };
+    let lit = |s: &str| Mask::Literal(s.into());
+
+    // A plain word finds what the query language finds.
+    let perl = find(&words(SearchField::Title, "perl"));
+    assert!(perl.total > 3, "{perl:?}");
+    assert_eq!(perl.total, lib.search("title:perl").total);
+    let keywords = find(&Criterion::Words { target: Target::Keywords, text: "perl".into() });
+    assert_eq!(keywords.total, lib.search("perl").total);
+
+    // A masked word finds at least every record of the word, and words the word does not.
+    let masked = find(&Criterion::MaskedWord {
+        target: Target::Field(SearchField::Title),
+        pattern: vec![lit("Pe"), Mask::AnyChars],
+    });
+    assert!(masked.total > perl.total, "{} vs {}", masked.total, perl.total);
+    assert!(perl.record_ids.iter().all(|id| masked.record_ids.contains(id)));
+    let one_char = find(&Criterion::MaskedWord {
+        target: Target::Field(SearchField::Title),
+        pattern: vec![lit("pe"), Mask::OneChar, lit("l")],
+    });
+    assert!(perl.record_ids.iter().all(|id| one_char.record_ids.contains(id)));
+
+    // The whole title, exactly or as a start; a title word alone is not the whole title.
+    let practices = lib.record_titled("Perl best practices");
+    let whole = find(&Criterion::WholeTitle { pattern: vec![lit("Perl best practices")] });
+    assert_eq!(whole.record_ids, vec![practices.id]);
+    assert_eq!(find(&Criterion::WholeTitle { pattern: vec![lit("Perl")] }).total, 0);
+    let starts = find(&Criterion::WholeTitle { pattern: vec![lit("perl best "), Mask::AnyChars] });
+    assert!(starts.record_ids.contains(&practices.id));
+
+    // Record ids, years, booleans.
+    assert_eq!(find(&Criterion::RecordId(practices.id)).record_ids, vec![practices.id]);
+    assert_eq!(find(&Criterion::RecordId(-1)).total, 0);
+    let years = find(&Criterion::Years { from: Bound::Included(2000), to: Bound::Excluded(2005) });
+    assert_eq!(years.total, lib.search("year:2000-2004").total);
+    assert!(years.total > 0);
+    let not_perl = find(&Criterion::Not {
+        include: Box::new(Criterion::All),
+        exclude: Box::new(words(SearchField::Title, "perl")),
+    });
+    assert_eq!(not_perl.total, everything - perl.total);
+    let both = Criterion::And(vec![words(SearchField::Title, "perl"), words(SearchField::Title, "practices")]);
+    assert!(find(&both).record_ids.contains(&practices.id));
+    let either = Criterion::Or(vec![words(SearchField::Title, "perl"), words(SearchField::Title, "programming")]);
+    assert!(find(&either).total > perl.total);
+
+    // Pages of 7 put together are the whole list, in the same order.
+    let all = lib.index.find(&Criterion::All, 0, 1000).unwrap();
+    assert_eq!(all.total, everything);
+    let mut paged = Vec::new();
+    for offset in (0..everything).step_by(7) {
+        paged.extend(lib.index.find(&Criterion::All, offset, 7).unwrap().record_ids);
+    }
+    assert_eq!(paged, all.record_ids);
+    assert_eq!(
+        lib.index.find(&Criterion::All, 0, 0).unwrap(),
+        search::structured::Found { total: everything, record_ids: vec![] }
+    );
+
+    // Scan: terms in order from the start term, with counts a search confirms.
+    let terms = lib.index.scan(SearchField::Title, "Perl", 0, 5).unwrap();
+    assert_eq!(terms.len(), 5);
+    assert_eq!(terms[0].term, "perl");
+    assert_eq!(terms[0].records as usize, perl.total);
+    assert!(terms.windows(2).all(|w| w[0].term < w[1].term), "{terms:?}");
+    for t in &terms {
+        assert_eq!(
+            t.records as usize,
+            find(&Criterion::MaskedWord { target: Target::Field(SearchField::Title), pattern: vec![lit(&t.term)] })
+                .total,
+            "{t:?}"
+        );
+    }
+    // Two terms before the start, then the start.
+    let around = lib.index.scan(SearchField::Title, "perl", 2, 5).unwrap();
+    assert_eq!(around.len(), 5);
+    assert!(around[1].term.as_str() < "perl");
+    assert_eq!(around[2..], terms[..3]);
+    // Identifiers scan by key.
+    let isbns = lib.index.scan(SearchField::Isbn, "", 0, 3).unwrap();
+    assert_eq!(isbns.len(), 3);
+    assert!(isbns.iter().all(|t| t.term.len() == 13 && t.term.starts_with("97")), "{isbns:?}");
+}

@@ -31,6 +31,7 @@
 //! | `/api/v1/staff/{login}/tokens`, `/api/v1/staff/{login}/tokens/{id}` | GET, POST / DELETE |
 //! | `/api/v1/audit` | GET (the audit log of staff actions) |
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
+//! | `/sru`, `/sru/{db}` | GET, POST (SRU 1.2 and 2.0: explain, searchRetrieve, scan; public) |
 //!
 //! Which routes need a login and which permission each needs: see `auth.rs`.
 
@@ -42,6 +43,7 @@ mod html;
 mod marcio;
 mod openapi;
 mod pages;
+mod sru;
 
 use axum::routing::get;
 use axum::Router;
@@ -191,6 +193,7 @@ pub fn router_with_notices(
         .route("/health", get(api::health))
         .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())
+        .merge(sru::routes())
         .fallback(pages::not_found)
         .with_state(state)
 }

@@ -1,0 +1,183 @@
+//! SRU searchRetrieve latency, Shelfmark beside Zebra (Debian idzebra-2.0, Koha's engine) on
+//! the same records and the same CQL queries in the same run. Each server gets the records of
+//! one ISO 2709 file: Shelfmark through `import` and a search-index rebuild, Zebra through
+//! `zebraidx` with the configuration of `shared/peers/zebra`. Then one keep-alive HTTP client
+//! asks both, alternating, `version=1.2&operation=searchRetrieve&maximumRecords=10&
+//! recordSchema=marcxml` for every query, `--rounds` times, and reports p50/p99 per server
+//! and each query's hit counts on both.
+//!
+//! `cargo run --release -p web --example bench_sru -- FILE.mrc [--rounds N] [--zebra-config DIR]`
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use storage::{OnMatch, SqliteOptions, StorageConfig};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Queries both servers answer through their CQL mappings (Zebra's `pqf.properties`).
+const QUERIES: &[&str] = &[
+    "dc.title = history",
+    "dc.title = \"united states\"",
+    "dc.creator = smith",
+    "dc.subject = china",
+    "dc.title = war and dc.subject = history",
+    "dc.title = music or dc.title = art",
+    "dc.title = education",
+    "dc.creator = john",
+    "dc.subject = \"social conditions\"",
+    "dc.title = religion not dc.subject = christianity",
+];
+
+fn ms(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn free_port() -> Result<u16, Error> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+fn hits(body: &str) -> Option<u64> {
+    let start = body.find("numberOfRecords>")? + "numberOfRecords>".len();
+    body[start..].split('<').next()?.trim().parse().ok()
+}
+
+/// Zebra with the file indexed, serving Z39.50 and SRU on `port`.
+struct Zebra {
+    child: Child,
+}
+
+impl Drop for Zebra {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_zebra(config: &Path, dir: &Path, file: &Path, port: u16) -> Result<Zebra, Error> {
+    for sub in ["reg", "lock", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    for name in ["zebra.cfg", "yazgfs.xml"] {
+        let text = std::fs::read_to_string(config.join(name))?
+            .replace("ZEBRA_DIR", &dir.display().to_string())
+            .replace("PORT", &port.to_string());
+        std::fs::write(dir.join(name), text)?;
+    }
+    std::fs::copy("/usr/share/yaz/etc/pqf.properties", dir.join("pqf.properties"))?;
+    let run = |args: &[&str]| -> Result<(), Error> {
+        let status = Command::new("zebraidx")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(format!("zebraidx {args:?} failed: {status}").into());
+        }
+        Ok(())
+    };
+    run(&["-c", "zebra.cfg", "init"])?;
+    let file = file.canonicalize()?;
+    run(&["-c", "zebra.cfg", "-t", "grs.marcxml.marc21", "update", &file.display().to_string()])?;
+    let child = Command::new("zebrasrv")
+        .args(["-f", "yazgfs.xml"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err("zebrasrv did not start listening".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(Zebra { child })
+}
+
+fn main() -> Result<(), Error> {
+    let mut args = std::env::args().skip(1);
+    let mut file: Option<PathBuf> = None;
+    let mut rounds = 20usize;
+    let mut zebra_config = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/peers/zebra"));
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--rounds" => rounds = args.next().ok_or("--rounds N")?.parse()?,
+            "--zebra-config" => zebra_config = PathBuf::from(args.next().ok_or("--zebra-config DIR")?),
+            _ => file = Some(PathBuf::from(arg)),
+        }
+    }
+    let file = file.ok_or("usage: bench_sru FILE.mrc [--rounds N] [--zebra-config DIR]")?;
+    let work = tempfile::tempdir()?;
+
+    // Shelfmark: import, then build the index in one pass.
+    let db = storage::open(&StorageConfig::Sqlite(SqliteOptions::new(work.path().join("db"))))?;
+    let started = Instant::now();
+    let options = import::ImportOptions { on_match: OnMatch::Add, ..Default::default() };
+    let mut rejects = import::RejectSink::at(&work.path().join("rejects"));
+    let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
+    let report = import::import_reader(&*db, reader, &options, &mut rejects, &|_, _: &import::ImportReport| {})?;
+    eprintln!("shelfmark: imported {} records in {:.1} s", report.added, started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let search = web::Search::start(&work.path().join("index"), db.clone(), search::IndexSettings::default())?;
+    search.index.rebuild(&*db, &mut |_| {})?;
+    eprintln!("shelfmark: indexed {} records in {:.1} s", search.index.len(), started.elapsed().as_secs_f64());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let ours = format!("http://{}/sru", listener.local_addr()?);
+    let desk = desk::Desk::new(desk::CirculationSettings::default().build()?);
+    runtime.spawn(web::serve(listener, web::router(db.clone(), web::WebConfig::default(), desk, Some(search))));
+
+    // Zebra on the same file.
+    let port = free_port()?;
+    let started = Instant::now();
+    let _zebra = start_zebra(&zebra_config, &work.path().join("zebra"), &file, port)?;
+    eprintln!("zebra: indexed in {:.1} s", started.elapsed().as_secs_f64());
+    let zebra = format!("http://127.0.0.1:{port}/Default");
+
+    let client = reqwest::blocking::Client::new();
+    let ask = |base: &str, query: &str| -> Result<(Duration, Option<u64>), Error> {
+        let url = format!(
+            "{base}?version=1.2&operation=searchRetrieve&maximumRecords=10&recordSchema=marcxml&query={}",
+            encode(query)
+        );
+        let started = Instant::now();
+        let body = client.get(&url).send()?.text()?;
+        Ok((started.elapsed(), hits(&body)))
+    };
+    let servers = [("shelfmark", ours.as_str()), ("zebra", zebra.as_str())];
+    let mut latencies: Vec<Vec<Duration>> = vec![Vec::new(); servers.len()];
+    println!("| query | shelfmark hits | zebra hits |");
+    println!("|---|---:|---:|");
+    for query in QUERIES {
+        let counts: Vec<String> = servers
+            .iter()
+            .map(|(_, base)| ask(base, query).map(|(_, h)| h.map_or("error".to_string(), |h| h.to_string())))
+            .collect::<Result<_, _>>()?;
+        println!("| `{query}` | {} | {} |", counts[0], counts[1]);
+    }
+    for _ in 0..rounds {
+        for query in QUERIES {
+            for (i, (_, base)) in servers.iter().enumerate() {
+                latencies[i].push(ask(base, query)?.0);
+            }
+        }
+    }
+    println!();
+    println!("| server | requests | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|");
+    for (i, (name, _)) in servers.iter().enumerate() {
+        let mut l = latencies[i].clone();
+        l.sort();
+        println!("| {name} | {} | {:.2} | {:.2} |", l.len(), ms(&l, 0.5), ms(&l, 0.99));
+    }
+    Ok(())
+}
