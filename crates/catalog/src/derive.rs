@@ -317,9 +317,11 @@ fn dedup(values: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 fn title(record: &Record) -> String {
-    let Some(field) = record.data_field("245") else {
-        return String::new();
-    };
+    record.data_field("245").map(title_statement).unwrap_or_default()
+}
+
+/// The title of a 245 field (see [`BibDerived::title`]).
+pub(crate) fn title_statement(field: &DataField) -> String {
     let mut out = String::new();
     for sf in &field.subfields {
         let value = sf.value.trim();

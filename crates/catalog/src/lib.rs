@@ -5,6 +5,7 @@
 //! so it is tested with plain unit and property tests.
 
 pub mod derive;
+pub mod dublin_core;
 pub mod ident;
 pub mod inventory;
 pub mod item;

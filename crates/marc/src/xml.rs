@@ -952,6 +952,13 @@ pub fn to_marcxml(record: &Record) -> String {
     out
 }
 
+/// Escapes `s` as XML element text into `out`, the way records are written: `&`, `<`, `>` and
+/// carriage returns escaped, characters XML 1.0 forbids replaced by U+FFFD (so a record with a
+/// stray control character still gives a well-formed document). Returns how many were replaced.
+pub fn escape_text(out: &mut String, s: &str) -> usize {
+    escape_into(out, s, false)
+}
+
 /// Escapes `s` into `out`; returns how many characters were replaced by U+FFFD.
 fn escape_into(out: &mut String, s: &str, attribute: bool) -> usize {
     let special = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\r' | '\t' | '\n') || !is_xml_char(c);
