@@ -16,6 +16,7 @@
 mod holds;
 mod ledger;
 mod notices;
+mod oai;
 mod patrons;
 mod staff;
 
@@ -1083,6 +1084,7 @@ impl Database for PostgresDatabase {
                 }
                 Err(e) => return Err(e),
             }
+            oai::write_tombstone(w, id)?;
             w.change(ChangeEntity::Record, id, ChangeKind::Deleted);
             Ok(())
         })

@@ -13,6 +13,7 @@
 mod holds;
 mod ledger;
 mod notices;
+mod oai;
 mod patrons;
 mod staff;
 
@@ -926,6 +927,7 @@ impl Database for SqliteDatabase {
             if tx.prepare_cached("DELETE FROM bib_records WHERE id = ?1")?.execute([id])? == 0 {
                 return Err(StorageError::NotFound { what: "record", key: id.to_string() });
             }
+            oai::write_tombstone(tx, now, id)?;
             record_change(tx, now, ChangeEntity::Record, id, ChangeKind::Deleted)
         })
     }
