@@ -23,7 +23,7 @@ pub mod token;
 
 pub use error::{ErrorCode, OaiError};
 pub use provider::{
-    respond, Entry, ListQuery, MetadataFormat, Page, ProviderError, Repository, SetInfo, Store, FORMATS,
+    malformed, respond, Entry, ListQuery, MetadataFormat, Page, ProviderError, Repository, SetInfo, Store, FORMATS,
     MARCXML_NAMESPACE, OAI_NAMESPACE,
 };
 pub use sets::SetSpec;

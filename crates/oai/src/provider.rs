@@ -166,6 +166,14 @@ where
     }
 }
 
+/// The answer to a request whose arguments could not even be decoded (bad percent-encoding,
+/// a body that is not a form): `badArgument`, naming the problem.
+pub fn malformed(repository: &Repository, problem: &str, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    begin(&mut out, repository, now, None);
+    finish_with_errors(out, &[OaiError::new(ErrorCode::BadArgument, format!("the request cannot be read: {problem}"))])
+}
+
 type Outcome<E> = Result<Result<(), Vec<OaiError>>, ProviderError<E>>;
 
 struct Answer<'a, S> {
