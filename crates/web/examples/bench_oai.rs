@@ -49,7 +49,13 @@ fn main() -> Result<(), Error> {
     let db: Arc<dyn Database> = storage::open(&config)?;
     let started = Instant::now();
     let mut rejects = import::RejectSink::beside(&dir.path().join("input.mrc"));
-    let report = import::import_file(&*db, &file, &import::ImportOptions::default(), &mut rejects, &|_: u64, _: &import::ImportReport| {})?;
+    let report = import::import_file(
+        &*db,
+        &file,
+        &import::ImportOptions::default(),
+        &mut rejects,
+        &|_: u64, _: &import::ImportReport| {},
+    )?;
     println!(
         "loaded {} records from {} in {:.1} s ({} rejected); backend {}",
         report.added,

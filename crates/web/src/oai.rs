@@ -91,9 +91,8 @@ impl oai::Store for DbStore<'_> {
     fn sets(&self) -> Result<Vec<SetInfo>, StorageError> {
         let branches = self.0.branches()?;
         let locations = self.0.locations()?;
-        let branch_sets = branches
-            .into_iter()
-            .map(|b| SetInfo { spec: SetSpec::Branch(b.code.as_str().to_string()), name: b.name });
+        let branch_sets =
+            branches.into_iter().map(|b| SetInfo { spec: SetSpec::Branch(b.code.as_str().to_string()), name: b.name });
         let location_sets = locations
             .into_iter()
             .map(|l| SetInfo { spec: SetSpec::Collection(l.code.as_str().to_string()), name: l.name });
@@ -189,10 +188,10 @@ mod tests {
     fn config_checks() {
         assert_eq!(OaiConfig::default().check(), Ok(()));
         let bad_id = OaiConfig { repository_id: "my library".into(), ..OaiConfig::default() };
-        assert!(bad_id.check().unwrap_err().contains("repository_id"));
+        assert!(bad_id.check().expect_err("refused").contains("repository_id"));
         let bad_mail = OaiConfig { admin_email: "nobody".into(), ..OaiConfig::default() };
-        assert!(bad_mail.check().unwrap_err().contains("admin_email"));
+        assert!(bad_mail.check().expect_err("refused").contains("admin_email"));
         let bad_page = OaiConfig { page_size: 0, ..OaiConfig::default() };
-        assert!(bad_page.check().unwrap_err().contains("page_size"));
+        assert!(bad_page.check().expect_err("refused").contains("page_size"));
     }
 }

@@ -90,8 +90,14 @@ async fn load(db: &Arc<dyn Database>) -> u64 {
         let file = shared("marc/koha-sample/koha-sample-with-items.mrc");
         let rejects_dir = tempfile::tempdir().unwrap();
         let mut rejects = import::RejectSink::beside(&rejects_dir.path().join("koha.mrc"));
-        let report = import::import_file(&*db, &file, &import::ImportOptions::default(), &mut rejects, &|_: u64, _: &import::ImportReport| {})
-            .expect("import");
+        let report = import::import_file(
+            &*db,
+            &file,
+            &import::ImportOptions::default(),
+            &mut rejects,
+            &|_: u64, _: &import::ImportReport| {},
+        )
+        .expect("import");
         assert_eq!(report.rejected, 0);
         report.added
     })
@@ -128,7 +134,10 @@ fn identifier(id: i64) -> String {
 /// Whether a peer is here; under CI its absence fails the test.
 fn peer(name: &str, available: bool) -> bool {
     if !available {
-        assert!(std::env::var_os("CI").is_none(), "CI is set but the harvester {name} is missing (scripts/test installs it)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the harvester {name} is missing (scripts/test installs it)"
+        );
         eprintln!("skipping {name}: not installed");
     }
     available
@@ -161,7 +170,12 @@ fn assert_same(got: &Harvest, want: &Harvest, what: &str) {
         }
     }
     problems.extend(got.keys().filter(|id| !want.contains_key(*id)).map(|id| format!("{id} not expected")));
-    assert!(problems.is_empty(), "{what}: {} differences, first: {:#?}", problems.len(), &problems[..problems.len().min(5)]);
+    assert!(
+        problems.is_empty(),
+        "{what}: {} differences, first: {:#?}",
+        problems.len(),
+        &problems[..problems.len().min(5)]
+    );
 }
 
 const SICKLE: &str = r#"
@@ -242,7 +256,13 @@ fn texts(xml: &str, name: &str) -> Vec<String> {
     xml.split(&open)
         .skip(1)
         .filter_map(|rest| rest.split_once(&close).map(|(t, _)| t))
-        .map(|t| t.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&"))
+        .map(|t| {
+            t.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+        })
         .collect()
 }
 
@@ -326,7 +346,7 @@ async fn harvesters_get_the_whole_catalog_then_exactly_the_changes() {
     }
     let identify = server.get("verb=Identify").await;
     assert_eq!(texts(&identify, "repositoryName"), ["Riverton Library"]);
-    assert_eq!(texts(&identify, "baseURL"), [url.clone()]);
+    assert_eq!(texts(&identify, "baseURL"), std::slice::from_ref(&url));
     assert_eq!(texts(&identify, "adminEmail"), ["oai@example.org"]);
     assert_eq!(texts(&identify, "deletedRecord"), ["persistent"]);
     // The Koha sample's branches and shelving locations are the sets.
@@ -445,7 +465,11 @@ async fn harvesters_get_the_whole_catalog_then_exactly_the_changes() {
             assert_same(&sickle(&url, prefix, Some(&since_text)), &want, &format!("sickle from={since_text} {prefix}"));
         }
         if with_oai_pmh {
-            assert_same(&oai_pmh(&url, prefix, Some(&since_text)), &want, &format!("oai_pmh from={since_text} {prefix}"));
+            assert_same(
+                &oai_pmh(&url, prefix, Some(&since_text)),
+                &want,
+                &format!("oai_pmh from={since_text} {prefix}"),
+            );
         }
         // A full harvest still lists the deleted records, as deleted.
         if with_sickle {
