@@ -368,7 +368,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 announce_demo_admin(&*db, file.admin_password.as_deref())?;
             }
             let notices = file.notices(&display_name(&library_name))?;
-            serve_http(db, bind(&serve), library_name, file.desk()?, notices, &index_dir)?;
+            serve_http(db, bind(&serve), library_name, file.desk()?, notices, file.oai()?, &index_dir)?;
         }
         Command::Demo { serve, records, no_serve } => {
             create_demo(&*db, records)?;
@@ -382,7 +382,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !no_serve {
                 let name = library_name.or(Some(crate::demo::LIBRARY_NAME.to_string()));
                 let notices = file.notices(&display_name(&name))?;
-                serve_http(db, bind(&serve), name, file.desk()?, notices, &index_dir)?;
+                serve_http(db, bind(&serve), name, file.desk()?, notices, file.oai()?, &index_dir)?;
             }
         }
         Command::Import { files, on_match, items, encoding, batch_size, rejects } => {
@@ -710,6 +710,7 @@ fn serve_http(
     library_name: Option<String>,
     desk: desk::Desk,
     notices: jobs::Notices,
+    oai: web::OaiConfig,
     index_dir: &Path,
 ) -> anyhow::Result<()> {
     desk.load_closures(&*db).context("cannot read the emergency closures")?;
@@ -723,7 +724,7 @@ fn serve_http(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
-        let mut config = web::WebConfig::default();
+        let mut config = web::WebConfig { oai, ..web::WebConfig::default() };
         if let Some(name) = library_name {
             config.library_name = name;
         }

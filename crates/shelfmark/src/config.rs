@@ -26,6 +26,9 @@ pub struct FileConfig {
     /// Notices and the daily jobs (`[notices]`: SMTP, run time, courtesy and overdue
     /// intervals); the defaults of [`jobs::NoticeSettings`] when absent.
     pub notices: Option<jobs::NoticeSettings>,
+    /// The OAI-PMH provider at `/oai` (`[oai]`: repository_name, repository_id, admin_email,
+    /// base_url, page_size); the defaults of [`web::OaiConfig`] when absent.
+    pub oai: Option<web::OaiConfig>,
 }
 
 impl FileConfig {
@@ -41,6 +44,13 @@ impl FileConfig {
     pub fn notices(&self, library_name: &str) -> anyhow::Result<jobs::Notices> {
         let settings = self.notices.clone().unwrap_or_default();
         settings.build(library_name).context("the [notices] settings")
+    }
+
+    /// The `[oai]` settings, checked now so a mistake stops the server at start-up.
+    pub fn oai(&self) -> anyhow::Result<web::OaiConfig> {
+        let settings = self.oai.clone().unwrap_or_default();
+        settings.check().map_err(|e| anyhow::anyhow!("the [oai] settings: {e}"))?;
+        Ok(settings)
     }
 
     /// Reads `explicit` if given (it must exist), else `<data>/shelfmark.toml` if it exists.

@@ -203,7 +203,7 @@ pub(crate) struct Query {
 }
 
 impl Query {
-    fn push(&mut self, dialect: Dialect, param: Param) -> String {
+    pub(crate) fn push(&mut self, dialect: Dialect, param: Param) -> String {
         self.params.push(param);
         let n = self.params.len();
         match dialect {

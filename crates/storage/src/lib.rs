@@ -66,6 +66,7 @@ pub mod ledger;
 pub mod loans;
 mod migrate;
 pub mod notices;
+pub mod oai;
 pub mod patrons;
 mod pool;
 pub mod postgres;
@@ -77,6 +78,7 @@ pub use config::{open, PostgresOptions, SqliteOptions, StorageConfig};
 pub use holds::HoldStore;
 pub use ledger::LedgerStore;
 pub use notices::NoticeStore;
+pub use oai::OaiStore;
 pub use patrons::PatronStore;
 pub use staff::StaffStore;
 
@@ -458,7 +460,7 @@ pub fn inventory_report(db: &dyn Database, id: InventoryId) -> Result<(Inventory
 /// here; each other concern has a trait of its own in its module (staff, patrons, holds, ledger,
 /// notices), and `Database` requires them all, so a `dyn Database` offers every method.
 pub trait Database:
-    StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + ClosureStore + Send + Sync + 'static
+    StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + ClosureStore + OaiStore + Send + Sync + 'static
 {
     /// "sqlite" or "postgresql", for `/health` and logs.
     fn backend(&self) -> &'static str;

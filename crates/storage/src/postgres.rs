@@ -17,6 +17,7 @@ mod closures;
 mod holds;
 mod ledger;
 mod notices;
+mod oai;
 mod patrons;
 mod staff;
 
@@ -1103,6 +1104,7 @@ impl Database for PostgresDatabase {
                 }
                 Err(e) => return Err(e),
             }
+            oai::write_tombstone(w, id)?;
             w.change(ChangeEntity::Record, id, ChangeKind::Deleted);
             Ok(())
         })

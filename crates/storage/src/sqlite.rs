@@ -14,6 +14,7 @@ mod closures;
 mod holds;
 mod ledger;
 mod notices;
+mod oai;
 mod patrons;
 mod staff;
 
@@ -936,6 +937,7 @@ impl Database for SqliteDatabase {
             if tx.prepare_cached("DELETE FROM bib_records WHERE id = ?1")?.execute([id])? == 0 {
                 return Err(StorageError::NotFound { what: "record", key: id.to_string() });
             }
+            oai::write_tombstone(tx, now, id)?;
             record_change(tx, now, ChangeEntity::Record, id, ChangeKind::Deleted)
         })
     }

@@ -32,6 +32,7 @@
 //! | `/api/v1/audit` | GET (the audit log of staff actions) |
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
 //! | `/sru`, `/sru/{db}` | GET, POST (SRU 1.2 and 2.0: explain, searchRetrieve, scan; public) |
+//! | `/oai` | GET, POST (OAI-PMH 2.0, public) |
 //!
 //! Which routes need a login and which permission each needs: see `auth.rs`.
 
@@ -41,6 +42,7 @@ mod auth;
 pub mod error;
 mod html;
 mod marcio;
+mod oai;
 mod openapi;
 mod pages;
 mod sru;
@@ -54,6 +56,7 @@ use std::sync::Arc;
 use storage::Database;
 
 pub use error::{ApiError, ErrorCode};
+pub use oai::OaiConfig;
 
 /// The server's settings, read by the binary from the `[web]` table of its TOML file and from
 /// the environment. Every member has a default.
@@ -72,6 +75,8 @@ pub struct WebConfig {
     pub latest_records: usize,
     /// How long a staff session lasts after log-in, in minutes.
     pub session_minutes: u32,
+    /// The OAI-PMH provider at `/oai` (`[oai]`).
+    pub oai: OaiConfig,
 }
 
 impl Default for WebConfig {
@@ -83,6 +88,7 @@ impl Default for WebConfig {
             max_page_size: 500,
             latest_records: 10,
             session_minutes: 12 * 60,
+            oai: OaiConfig::default(),
         }
     }
 }
@@ -142,6 +148,8 @@ pub(crate) struct AppState {
     pub search: Option<Arc<OffRuntime<Search>>>,
     /// The `[notices]` settings the daily jobs run with (`POST /jobs/{name}/run`).
     pub notices: Arc<jobs::Notices>,
+    /// The key OAI-PMH resumption tokens are signed with, read from the database on first use.
+    pub oai_key: Arc<std::sync::OnceLock<Vec<u8>>>,
 }
 
 impl AppState {
@@ -187,10 +195,12 @@ pub fn router_with_notices(
         config: Arc::new(config),
         desk: Arc::new(desk),
         search: search.map(|s| Arc::new(OffRuntime::new(s))),
+        oai_key: Arc::default(),
     };
     let authenticate = axum::middleware::from_fn_with_state(state.clone(), auth::authenticate);
     Router::new()
         .route("/health", get(api::health))
+        .route("/oai", get(oai::get).post(oai::post))
         .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())
         .merge(sru::routes())
