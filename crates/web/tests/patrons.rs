@@ -12,6 +12,7 @@ use chrono::{Datelike, Months, NaiveDate, Utc};
 use circulation::registration::{luhn_digit, CardNumberPattern};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use storage::patrons::PatronStore as _;
 
 fn issued(n: u64) -> String {
     CardNumberPattern::default().issue(n).expect("card")
@@ -186,6 +187,35 @@ async fn patron_lifecycle(app: &App) {
     .await;
     assert_error(app.get("/api/v1/patrons/21234999999999").await, StatusCode::NOT_FOUND, "unknown_card", Some("card"))
         .await;
+
+    // The patron password (the self-check PIN): set, refused when too short, cleared; the hash
+    // is what storage keeps, and it verifies only the password.
+    let password_path = format!("/api/v1/patrons/{card}/password");
+    assert_eq!(app.put(&password_path, &json!({"password": "4321"})).await.status(), StatusCode::NO_CONTENT);
+    let hash = app.db.patron_password_hash(&card).unwrap().unwrap();
+    assert!(
+        hash.starts_with("$argon2id$")
+            && accounts::verify_password("4321", &hash)
+            && !accounts::verify_password("1234", &hash)
+    );
+    assert_error(
+        app.put(&password_path, &json!({"password": "12"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_password",
+        Some("password"),
+    )
+    .await;
+    assert_error(app.put(&password_path, &json!({})).await, StatusCode::BAD_REQUEST, "missing_field", Some("password"))
+        .await;
+    assert_error(
+        app.put("/api/v1/patrons/21234999999999/password", &json!({"password": "4321"})).await,
+        StatusCode::NOT_FOUND,
+        "unknown_card",
+        Some("card"),
+    )
+    .await;
+    assert_eq!(app.put(&password_path, &json!({"password": null})).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.db.patron_password_hash(&card).unwrap(), None);
 
     // Renewal: 36 months from the later of today and the expiry.
     let expiry = NaiveDate::parse_from_str(p["expiry_date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
