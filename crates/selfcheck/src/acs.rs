@@ -57,6 +57,11 @@ pub struct Acs {
     clock: Clock,
 }
 
+/// A patron as 24 shows them: details, account, open loans, and CQ.
+type PatronView = (PatronRecord, PatronAccount, Vec<Loan>, Option<bool>);
+/// A renewal done: the loan, its new due date, the title.
+type Renewed = (Loan, DateTime<Utc>, String);
+
 /// A screen message for what went wrong inside: the kiosk shows it, the log has the detail.
 const ASK_STAFF: &str = "The library system could not complete this. Please ask at the desk.";
 
@@ -259,7 +264,7 @@ impl Acs {
             print_line: vec![],
             extra: vec![],
         };
-        let found = (|| -> Result<Option<(PatronRecord, PatronAccount, Vec<Loan>, Option<bool>)>, PatronError> {
+        let found = (|| -> Result<Option<PatronView>, PatronError> {
             let Some(record) = self.db().patron_record(card.trim()).map_err(PatronError::Storage)? else {
                 return Ok(None);
             };
@@ -711,7 +716,7 @@ impl Acs {
             reply.screen_message.push("Scan the item to renew (renewal by title is not offered).".into());
             return Response::Renew(reply);
         };
-        let outcome = (|| -> Result<Result<(Loan, DateTime<Utc>, String), String>, DeskError> {
+        let outcome = (|| -> Result<Result<Renewed, String>, DeskError> {
             let Some((barcode, item, title)) = self.item(given)? else {
                 return Ok(Err(format!("No item has barcode {}.", given.trim())));
             };

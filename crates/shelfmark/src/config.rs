@@ -77,9 +77,10 @@ mod tests {
     fn a_sip2_table_starts_the_self_check_server_and_a_bad_one_is_refused() {
         let none: FileConfig = toml::from_str("library_name = \"X\"").expect("toml");
         assert!(none.sip2().expect("no table").is_none());
-        let some: FileConfig =
-            toml::from_str("[sip2]\nbind = \"127.0.0.1:6001\"\ninstitution_id = \"MAIN\"\n[sip2.sort_bins]\ntransit = \"T\"\n")
-                .expect("toml");
+        let some: FileConfig = toml::from_str(
+            "[sip2]\nbind = \"127.0.0.1:6001\"\ninstitution_id = \"MAIN\"\n[sip2.sort_bins]\ntransit = \"T\"\n",
+        )
+        .expect("toml");
         let config = some.sip2().expect("valid").expect("present");
         assert_eq!((config.institution_id.as_str(), config.sort_bins.transit.as_str()), ("MAIN", "T"));
         let bad: FileConfig = toml::from_str("[sip2]\nencoding = \"ebcdic\"\n").expect("toml");
