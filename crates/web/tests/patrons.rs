@@ -12,7 +12,6 @@ use chrono::{Datelike, Months, NaiveDate, Utc};
 use circulation::registration::{luhn_digit, CardNumberPattern};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use storage::patrons::PatronStore as _;
 
 fn issued(n: u64) -> String {
     CardNumberPattern::default().issue(n).expect("card")
