@@ -191,7 +191,11 @@ async fn patron_lifecycle(app: &App) {
     // is what storage keeps, and it verifies only the password.
     let password_path = format!("/api/v1/patrons/{card}/password");
     assert_eq!(app.put(&password_path, &json!({"password": "4321"})).await.status(), StatusCode::NO_CONTENT);
-    let hash = app.db.patron_password_hash(&card).unwrap().unwrap();
+    // Storage is synchronous (PostgreSQL's client runs a runtime of its own): off the async thread.
+    let stored = |db: std::sync::Arc<dyn storage::Database>, card: String| async move {
+        tokio::task::spawn_blocking(move || db.patron_password_hash(&card).unwrap()).await.unwrap()
+    };
+    let hash = stored(app.db.clone(), card.clone()).await.unwrap();
     assert!(
         hash.starts_with("$argon2id$")
             && accounts::verify_password("4321", &hash)
@@ -214,7 +218,7 @@ async fn patron_lifecycle(app: &App) {
     )
     .await;
     assert_eq!(app.put(&password_path, &json!({"password": null})).await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.db.patron_password_hash(&card).unwrap(), None);
+    assert_eq!(stored(app.db.clone(), card.clone()).await, None);
 
     // Renewal: 36 months from the later of today and the expiry.
     let expiry = NaiveDate::parse_from_str(p["expiry_date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
