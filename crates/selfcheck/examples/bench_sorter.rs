@@ -40,6 +40,8 @@ fn settings() -> Result<desk::CirculationSettings, Error> {
         r#"
         time_zone = "America/Chicago"
         governing_branch = "checkout"
+        fine_limit = "10.00"
+        max_overdues = 5
         hours = { mon = "00:00-23:59", tue = "00:00-23:59", wed = "00:00-23:59", thu = "00:00-23:59", fri = "00:00-23:59", sat = "00:00-23:59", sun = "00:00-23:59" }
         [[rules]]
         branch = "*"
