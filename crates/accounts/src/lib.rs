@@ -27,7 +27,7 @@ pub enum AccountError {
     PasswordRepetitive,
     #[error("a login is 1 to 64 lower-case letters, digits, '.', '-' or '_'; {0:?} is not")]
     InvalidLogin(String),
-    #[error("there is no role {0:?}; the roles are admin, clerk, supervisor, cataloger and volunteer")]
+    #[error("there is no role {0:?}; the roles are admin, clerk, supervisor, cataloger, volunteer and selfcheck")]
     UnknownRole(String),
     #[error("the password could not be hashed: {0}")]
     Hashing(String),
@@ -134,10 +134,15 @@ pub enum Role {
     Cataloger,
     /// Check-in and shelving only: the book drop, shelf lists, inventories.
     Volunteer,
+    /// A self-check kiosk or book sorter speaking SIP2: check out, renew, check in, take a
+    /// payment. Never an override or the library's set-up: a kiosk answers to no one who could
+    /// give a reason.
+    Selfcheck,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Clerk, Role::Supervisor, Role::Cataloger, Role::Volunteer];
+    pub const ALL: [Role; 6] =
+        [Role::Admin, Role::Clerk, Role::Supervisor, Role::Cataloger, Role::Volunteer, Role::Selfcheck];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -146,6 +151,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Cataloger => "cataloger",
             Role::Volunteer => "volunteer",
+            Role::Selfcheck => "selfcheck",
         }
     }
 
@@ -164,6 +170,7 @@ impl Role {
             }
             Role::Cataloger => &[P::Catalog, P::Shelve],
             Role::Volunteer => &[P::CheckIn, P::Shelve],
+            Role::Selfcheck => &[P::Circulate, P::CheckIn, P::HandleMoney],
         }
     }
 }
@@ -288,6 +295,13 @@ mod tests {
         assert!(cataloger.may(P::Catalog) && !cataloger.may(P::Circulate));
         let admin = account(&[Role::Admin], &[]).staff();
         assert!(P::ALL.iter().all(|p| admin.may(*p)));
+        let kiosk = account(&[Role::Selfcheck], &["CEN"]).staff();
+        assert!(
+            kiosk.may(Permission::Circulate) && kiosk.may(Permission::CheckIn) && kiosk.may(Permission::HandleMoney)
+        );
+        for never in [Permission::Override, Permission::Configure, Permission::ManagePatrons, Permission::Admin] {
+            assert!(!kiosk.may(never), "{never:?}");
+        }
         // Several roles: the union.
         let both = account(&[Role::Volunteer, Role::Cataloger], &[]).staff();
         assert!(both.may(P::Catalog) && both.may(P::CheckIn) && !both.may(P::Circulate));

@@ -553,6 +553,96 @@ impl Desk {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Patron passwords: the PIN a self-check kiosk asks for (SIP2 AD, answered by CQ), and later the
+// OPAC's sign-in. Hashed with argon2id like staff passwords; the rules are a PIN's, not a staff
+// password's, since patrons type them on a kiosk's keypad.
+
+/// The shortest patron password: a four-digit PIN, what kiosks' keypads expect.
+pub const MIN_PATRON_PASSWORD_CHARS: usize = 4;
+/// The longest, in characters: enough for a passphrase, and within SIP2's 255-byte field.
+pub const MAX_PATRON_PASSWORD_CHARS: usize = 64;
+
+/// What a patron password check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatronPassword {
+    /// The patron has no password (SIP2 answers CQ N to any password sent).
+    NotSet,
+    Valid,
+    Invalid,
+}
+
+impl Desk {
+    /// Sets the patron's password, or clears it with `None`. A password is 4 to 64 characters,
+    /// none of them a control character or `|` (which SIP2 cannot carry in a field).
+    pub fn set_patron_password(
+        &self,
+        db: &dyn Database,
+        card: &str,
+        password: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), PatronError> {
+        let hash = match password {
+            None => None,
+            Some(p) => {
+                let chars = p.chars().count();
+                if chars < MIN_PATRON_PASSWORD_CHARS {
+                    return Err(problem(
+                        "password",
+                        "password_too_short",
+                        format!("a patron password has at least {MIN_PATRON_PASSWORD_CHARS} characters"),
+                    ));
+                }
+                if chars > MAX_PATRON_PASSWORD_CHARS {
+                    return Err(problem(
+                        "password",
+                        "password_too_long",
+                        format!("a patron password has at most {MAX_PATRON_PASSWORD_CHARS} characters"),
+                    ));
+                }
+                if p.chars().any(|c| c.is_control() || c == '|') {
+                    return Err(problem(
+                        "password",
+                        "invalid_password",
+                        "a patron password cannot hold control characters or '|' (self-check kiosks cannot send them)",
+                    ));
+                }
+                let hash = accounts::hash_password(p)
+                    .map_err(|e| PatronError::Storage(StorageError::Other(format!("hashing the password: {e}"))))?;
+                Some(hash)
+            }
+        };
+        db.set_patron_password(card, hash.as_deref(), now).map_err(|e| patron_error(db, e))
+    }
+
+    /// Checks a patron's password. An unknown card is [`PatronError::NotFound`] (or
+    /// [`PatronError::CardReplaced`]).
+    pub fn verify_patron_password(
+        &self,
+        db: &dyn Database,
+        card: &str,
+        password: &str,
+    ) -> Result<PatronPassword, PatronError> {
+        match db.patron_password_hash(card).map_err(|e| patron_error(db, e))? {
+            None => Ok(PatronPassword::NotSet),
+            Some(hash) if accounts::verify_password(password, &hash) => Ok(PatronPassword::Valid),
+            Some(_) => Ok(PatronPassword::Invalid),
+        }
+    }
+
+    /// What stops the patron borrowing today, whatever the item (card expired, blocks, fines,
+    /// overdues): the same refusals a checkout would give, for a kiosk's patron status.
+    pub fn patron_standing(
+        &self,
+        account: &storage::loans::PatronAccount,
+        overdue_loans: u32,
+        now: DateTime<Utc>,
+    ) -> Vec<circulation::Refusal> {
+        let snapshot = crate::patron_snapshot(account, overdue_loans);
+        circulation::patron_refusals(&snapshot, &self.circulation().policy, self.today(now))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // CSV import.
 
 /// What became of one row of a CSV import. Rows are numbered as a spreadsheet shows them: the

@@ -368,7 +368,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 announce_demo_admin(&*db, file.admin_password.as_deref())?;
             }
             let notices = file.notices(&display_name(&library_name))?;
-            serve_http(db, bind(&serve), library_name, file.desk()?, notices, file.oai()?, &index_dir)?;
+            serve_http(db, bind(&serve), library_name, file.desk()?, notices, file.oai()?, file.sip2()?, &index_dir)?;
         }
         Command::Demo { serve, records, no_serve } => {
             create_demo(&*db, records)?;
@@ -382,7 +382,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !no_serve {
                 let name = library_name.or(Some(crate::demo::LIBRARY_NAME.to_string()));
                 let notices = file.notices(&display_name(&name))?;
-                serve_http(db, bind(&serve), name, file.desk()?, notices, file.oai()?, &index_dir)?;
+                serve_http(db, bind(&serve), name, file.desk()?, notices, file.oai()?, file.sip2()?, &index_dir)?;
             }
         }
         Command::Import { files, on_match, items, encoding, batch_size, rejects } => {
@@ -711,6 +711,7 @@ fn serve_http(
     desk: desk::Desk,
     notices: jobs::Notices,
     oai: web::OaiConfig,
+    sip2: Option<selfcheck::Config>,
     index_dir: &Path,
 ) -> anyhow::Result<()> {
     desk.load_closures(&*db).context("cannot read the emergency closures")?;
@@ -724,6 +725,22 @@ fn serve_http(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+        // SIP2 kiosks beside the web server, on the same runtime and the same desk.
+        if let Some(sip2) = sip2 {
+            let sip_bind = sip2.bind;
+            let tls = if sip2.tls.is_some() { " (TLS)" } else { "" };
+            let sip_listener = tokio::net::TcpListener::bind(sip_bind)
+                .await
+                .with_context(|| format!("cannot listen for SIP2 on {sip_bind}"))?;
+            let acs = selfcheck::Acs::new(db.clone(), desk.clone(), sip2, Arc::new(chrono::Utc::now));
+            let server = selfcheck::Server::new(acs).context("the [sip2] TLS certificate and key")?;
+            eprintln!("SIP2 self-check on {}{tls}", sip_listener.local_addr()?);
+            tokio::spawn(async move {
+                if let Err(error) = server.serve(sip_listener).await {
+                    tracing::error!(%error, "the SIP2 server stopped");
+                }
+            });
+        }
         let mut config = web::WebConfig { oai, ..web::WebConfig::default() };
         if let Some(name) = library_name {
             config.library_name = name;

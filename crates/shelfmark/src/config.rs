@@ -29,6 +29,9 @@ pub struct FileConfig {
     /// The OAI-PMH provider at `/oai` (`[oai]`: repository_name, repository_id, admin_email,
     /// base_url, page_size); the defaults of [`web::OaiConfig`] when absent.
     pub oai: Option<web::OaiConfig>,
+    /// The SIP2 self-check server (`[sip2]`: bind address, institution id, TLS, encoding, sort
+    /// bins); `shelfmark serve` starts it only when the table is present.
+    pub sip2: Option<selfcheck::Sip2Settings>,
 }
 
 impl FileConfig {
@@ -38,6 +41,11 @@ impl FileConfig {
         let settings = self.circulation.clone().unwrap_or_default();
         let patrons = self.patrons.clone().unwrap_or_default().build().context("the [patrons] settings")?;
         Ok(desk::Desk::new(settings.build().context("the [circulation] settings")?).with_patron_rules(patrons))
+    }
+
+    /// The `[sip2]` settings, checked now so a mistake stops the server at start-up.
+    pub fn sip2(&self) -> anyhow::Result<Option<selfcheck::Config>> {
+        self.sip2.as_ref().map(|s| s.build().context("the [sip2] settings")).transpose()
     }
 
     /// The `[notices]` settings, checked now so a mistake stops the server at start-up.
@@ -74,6 +82,21 @@ impl FileConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sip2_table_starts_the_self_check_server_and_a_bad_one_is_refused() {
+        let none: FileConfig = toml::from_str("library_name = \"X\"").expect("toml");
+        assert!(none.sip2().expect("no table").is_none());
+        let some: FileConfig = toml::from_str(
+            "[sip2]\nbind = \"127.0.0.1:6001\"\ninstitution_id = \"MAIN\"\n[sip2.sort_bins]\ntransit = \"T\"\n",
+        )
+        .expect("toml");
+        let config = some.sip2().expect("valid").expect("present");
+        assert_eq!((config.institution_id.as_str(), config.sort_bins.transit.as_str()), ("MAIN", "T"));
+        let bad: FileConfig = toml::from_str("[sip2]\nencoding = \"ebcdic\"\n").expect("toml");
+        let message = format!("{:#}", bad.sip2().expect_err("refused"));
+        assert!(message.contains("[sip2] encoding"), "{message}");
+    }
 
     /// Every TOML example in the README is a settings file Shelfmark accepts, so a librarian who
     /// copies one gets a library that starts.

@@ -22,7 +22,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 7, name: "ledger", sql: include_str!("../migrations/sqlite/0007_ledger.sql") },
     Migration { version: 8, name: "notices", sql: include_str!("../migrations/sqlite/0008_notices.sql") },
     Migration { version: 9, name: "closures", sql: include_str!("../migrations/sqlite/0009_closures.sql") },
-    Migration { version: 10, name: "reserved", sql: include_str!("../migrations/sqlite/0010_reserved.sql") },
+    Migration { version: 10, name: "selfcheck", sql: include_str!("../migrations/sqlite/0010_selfcheck.sql") },
     Migration { version: 11, name: "oai", sql: include_str!("../migrations/sqlite/0011_oai.sql") },
 ];
 
@@ -36,7 +36,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 7, name: "ledger", sql: include_str!("../migrations/postgres/0007_ledger.sql") },
     Migration { version: 8, name: "notices", sql: include_str!("../migrations/postgres/0008_notices.sql") },
     Migration { version: 9, name: "closures", sql: include_str!("../migrations/postgres/0009_closures.sql") },
-    Migration { version: 10, name: "reserved", sql: include_str!("../migrations/postgres/0010_reserved.sql") },
+    Migration { version: 10, name: "selfcheck", sql: include_str!("../migrations/postgres/0010_selfcheck.sql") },
     Migration { version: 11, name: "oai", sql: include_str!("../migrations/postgres/0011_oai.sql") },
 ];
 

@@ -285,6 +285,12 @@ pub trait PatronStore {
     /// history, to the anonymous patron. Returns how many loans it anonymised: running it
     /// again changes nothing.
     fn anonymise_returned_loans(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64>;
+    /// Sets (an argon2id PHC string) or clears (`None`) the patron's password, the PIN a
+    /// self-check kiosk asks for. The caller hashes: storage never sees the password.
+    fn set_patron_password(&self, card: &str, password_hash: Option<&str>, now: DateTime<Utc>) -> Result<()>;
+    /// The patron's password hash; `None` when the patron has none. An unknown card is
+    /// [`crate::StorageError::NotFound`].
+    fn patron_password_hash(&self, card: &str) -> Result<Option<String>>;
 }
 
 /// The anonymous patron's card number: blank, which no card reader or form produces.

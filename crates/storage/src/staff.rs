@@ -21,7 +21,7 @@ pub type AuditId = i64;
 pub type ApiTokenId = i64;
 
 /// The role names the schema accepts (`accounts::Role` parses them).
-pub const ROLE_NAMES: [&str; 5] = ["admin", "clerk", "supervisor", "cataloger", "volunteer"];
+pub const ROLE_NAMES: [&str; 6] = ["admin", "clerk", "supervisor", "cataloger", "volunteer", "selfcheck"];
 
 /// A staff account as stored (never its password hash, which only [`StaffStore::staff_credentials`]
 /// hands out).

@@ -187,6 +187,39 @@ async fn patron_lifecycle(app: &App) {
     assert_error(app.get("/api/v1/patrons/21234999999999").await, StatusCode::NOT_FOUND, "unknown_card", Some("card"))
         .await;
 
+    // The patron password (the self-check PIN): set, refused when too short, cleared; the hash
+    // is what storage keeps, and it verifies only the password.
+    let password_path = format!("/api/v1/patrons/{card}/password");
+    assert_eq!(app.put(&password_path, &json!({"password": "4321"})).await.status(), StatusCode::NO_CONTENT);
+    // Storage is synchronous (PostgreSQL's client runs a runtime of its own): off the async thread.
+    let stored = |db: std::sync::Arc<dyn storage::Database>, card: String| async move {
+        tokio::task::spawn_blocking(move || db.patron_password_hash(&card).unwrap()).await.unwrap()
+    };
+    let hash = stored(app.db.clone(), card.clone()).await.unwrap();
+    assert!(
+        hash.starts_with("$argon2id$")
+            && accounts::verify_password("4321", &hash)
+            && !accounts::verify_password("1234", &hash)
+    );
+    assert_error(
+        app.put(&password_path, &json!({"password": "12"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_password",
+        Some("password"),
+    )
+    .await;
+    assert_error(app.put(&password_path, &json!({})).await, StatusCode::BAD_REQUEST, "missing_field", Some("password"))
+        .await;
+    assert_error(
+        app.put("/api/v1/patrons/21234999999999/password", &json!({"password": "4321"})).await,
+        StatusCode::NOT_FOUND,
+        "unknown_card",
+        Some("card"),
+    )
+    .await;
+    assert_eq!(app.put(&password_path, &json!({"password": null})).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(stored(app.db.clone(), card.clone()).await, None);
+
     // Renewal: 36 months from the later of today and the expiry.
     let expiry = NaiveDate::parse_from_str(p["expiry_date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
     let r = app.post(&format!("/api/v1/patrons/{card}/renewal"), &json!({})).await;

@@ -476,4 +476,28 @@ impl PatronStore for PostgresDatabase {
             Ok(n)
         })
     }
+
+    fn set_patron_password(&self, card: &str, password_hash: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        self.write(|w| {
+            let patron = by_card(&mut w.cx, card)?;
+            match password_hash {
+                Some(hash) => w.cx.execute(
+                    "INSERT INTO patron_passwords (patron_id, password_hash, set_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (patron_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, \
+                     set_at = EXCLUDED.set_at",
+                    &[&patron.id, &hash, &now],
+                )?,
+                None => w.cx.execute("DELETE FROM patron_passwords WHERE patron_id = $1", &[&patron.id])?,
+            };
+            Ok(())
+        })
+    }
+
+    fn patron_password_hash(&self, card: &str) -> Result<Option<String>> {
+        self.read(|cx| {
+            let patron = by_card(cx, card)?;
+            let row = cx.query_opt("SELECT password_hash FROM patron_passwords WHERE patron_id = $1", &[&patron.id])?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
 }

@@ -477,4 +477,31 @@ impl PatronStore for SqliteDatabase {
             Ok(n as u64)
         })
     }
+
+    fn set_patron_password(&self, card: &str, password_hash: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        self.write_at(now, |tx, now_text| {
+            let patron = by_card(tx, card)?;
+            match password_hash {
+                Some(hash) => tx
+                    .prepare_cached(
+                        "INSERT INTO patron_passwords (patron_id, password_hash, set_at) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (patron_id) DO UPDATE SET password_hash = excluded.password_hash, \
+                         set_at = excluded.set_at",
+                    )?
+                    .execute(params![patron.id, hash, now_text])?,
+                None => tx.prepare_cached("DELETE FROM patron_passwords WHERE patron_id = ?1")?.execute([patron.id])?,
+            };
+            Ok(())
+        })
+    }
+
+    fn patron_password_hash(&self, card: &str) -> Result<Option<String>> {
+        self.read(|tx| {
+            let patron = by_card(tx, card)?;
+            Ok(tx
+                .prepare_cached("SELECT password_hash FROM patron_passwords WHERE patron_id = ?1")?
+                .query_row([patron.id], |r| r.get(0))
+                .optional()?)
+        })
+    }
 }

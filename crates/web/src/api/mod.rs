@@ -55,6 +55,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/patrons/{card}/blocks", get(patrons::blocks).post(patrons::add_block))
         .route("/patrons/{card}/blocks/{id}", axum::routing::delete(patrons::lift_block))
         .route("/patrons/{card}/history", get(patrons::history))
+        .route("/patrons/{card}/password", axum::routing::put(patrons::set_password))
         .route("/circulation/rule", get(circulation::explain_rule))
         .route("/holds", axum::routing::post(holds::place))
         .route("/holds/{id}", axum::routing::patch(holds::change).delete(holds::cancel))

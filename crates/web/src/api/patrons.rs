@@ -81,6 +81,7 @@ fn problem_code(code: &str) -> ErrorCode {
         "unknown_branch" => ErrorCode::UnknownBranch,
         "invalid_notice_preference" => ErrorCode::InvalidNoticePreference,
         "invalid_reading_history" => ErrorCode::InvalidReadingHistory,
+        "password_too_short" | "password_too_long" | "invalid_password" => ErrorCode::InvalidPassword,
         _ => ErrorCode::InvalidBody,
     }
 }
@@ -346,6 +347,35 @@ pub(crate) async fn add_block(
     let block =
         state.db(move |db| desk.add_block(db, &card, &request, &staff, Utc::now()).map_err(patron_error)).await?;
     Ok((StatusCode::CREATED, Json(block_json(&block))).into_response())
+}
+
+/// `PUT /patrons/{card}/password` with `password`: the PIN a self-check kiosk asks for (and the
+/// OPAC's, later); `null` clears it. The password is hashed (argon2id) and never shown again.
+pub(crate) async fn set_password(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(card): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    acting.require(Permission::ManagePatrons)?;
+    let mut body = Body::parse(&body_bytes(body)?)?;
+    // Present and null clears; absent is a mistake, not a request to clear.
+    if !body.0.contains_key("password") {
+        return Err(ApiError::field(ErrorCode::MissingField, "password", "password is required (null clears it)"));
+    }
+    let password = match body.raw("password") {
+        None => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => {
+            return Err(ApiError::field(ErrorCode::InvalidType, "password", "password must be a string or null"))
+        }
+    };
+    body.finish()?;
+    let desk = state.desk.clone();
+    state
+        .db(move |db| desk.set_patron_password(db, &card, password.as_deref(), Utc::now()).map_err(patron_error))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /patrons/{card}/blocks/{id}`: lifts the block (it stays on the record, lifted).
