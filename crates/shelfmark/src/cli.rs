@@ -367,8 +367,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 create_demo(&*db, 3000)?;
                 announce_demo_admin(&*db, file.admin_password.as_deref())?;
             }
-            let notices = file.notices(&display_name(&library_name))?;
-            serve_http(db, bind(&serve), library_name, file.desk()?, notices, file.oai()?, file.sip2()?, &index_dir)?;
+            serve_http(db, bind(&serve), library_name, &file, &index_dir)?;
         }
         Command::Demo { serve, records, no_serve } => {
             create_demo(&*db, records)?;
@@ -381,8 +380,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if !no_serve {
                 let name = library_name.or(Some(crate::demo::LIBRARY_NAME.to_string()));
-                let notices = file.notices(&display_name(&name))?;
-                serve_http(db, bind(&serve), name, file.desk()?, notices, file.oai()?, file.sip2()?, &index_dir)?;
+                serve_http(db, bind(&serve), name, &file, &index_dir)?;
             }
         }
         Command::Import { files, on_match, items, encoding, batch_size, rejects } => {
@@ -704,16 +702,17 @@ fn create_demo(db: &dyn Database, records: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The web server, the daily jobs and (with `[sip2]`) the self-check server, with the settings
+/// of `file`.
 fn serve_http(
     db: Arc<dyn Database>,
     bind: SocketAddr,
     library_name: Option<String>,
-    desk: desk::Desk,
-    notices: jobs::Notices,
-    oai: web::OaiConfig,
-    sip2: Option<selfcheck::Config>,
+    file: &crate::config::FileConfig,
     index_dir: &Path,
 ) -> anyhow::Result<()> {
+    let (desk, oai, sip2) = (file.desk()?, file.oai()?, file.sip2()?);
+    let notices = file.notices(&display_name(&library_name))?;
     desk.load_closures(&*db).context("cannot read the emergency closures")?;
     // The daily jobs run on a thread of their own, checking the clock each minute; dropping
     // the scheduler when the server stops ends it.
