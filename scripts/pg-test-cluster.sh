@@ -47,13 +47,15 @@ _shelfmark_pg_main() {
         return 1
     fi
 
+    # SHELFMARK_PG_DURABLE=1 keeps PostgreSQL's durable defaults, for benchmarks of fsynced commits.
+    local speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [[ "${SHELFMARK_PG_DURABLE:-}" == 1 ]] && speed=""
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
         port=$((20000 + RANDOM % 40000))
         # Something already answers there: try another port.
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
         if "${as_user[@]}" "${bindir}pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-                -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB" \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $speed -c max_connections=300 -c shared_buffers=64MB" \
             start >"$dir/pg_ctl.log" 2>&1; then
             url="postgres://postgres@127.0.0.1:$port/postgres"
             break

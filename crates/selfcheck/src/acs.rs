@@ -482,21 +482,16 @@ impl Acs {
             print_line: vec![],
             extra: vec![],
         };
-        if !kiosk.may(Permission::Circulate) {
-            reply.screen_message.push("This machine does not check items out.".into());
-            return Response::Checkout(reply);
-        }
         let card = m.patron_identifier.trim();
-        match self.patron_allowed(card, m.patron_password.as_deref(), self.config.patron_password_required) {
-            Ok(None) => {}
-            Ok(Some(refusal)) => {
-                reply.screen_message.push(refusal);
-                return Response::Checkout(reply);
-            }
-            Err(e) => {
-                reply.screen_message.push(self.patron_message(&e));
-                return Response::Checkout(reply);
-            }
+        if let Some(refusal) = self.refusal(
+            kiosk,
+            "This machine does not check items out.",
+            card,
+            m.patron_password.as_deref(),
+            self.config.patron_password_required,
+        ) {
+            reply.screen_message.push(refusal);
+            return Response::Checkout(reply);
         }
         let (barcode, item, title) = match self.item(&m.item_identifier) {
             Ok(Some(found)) => found,
@@ -545,6 +540,22 @@ impl Acs {
 
     /// A refusal sentence when the card or its password stops a patron transaction here;
     /// `required`: a password must be sent and match.
+    /// Why this kiosk may not serve this patron now, as the screen message: the machine lacks
+    /// the Circulate permission (`machine_does_not`), or the card or its PIN does not do.
+    fn refusal(
+        &self,
+        kiosk: &Kiosk,
+        machine_does_not: &str,
+        card: &str,
+        password: Option<&str>,
+        required: bool,
+    ) -> Option<String> {
+        if !kiosk.may(Permission::Circulate) {
+            return Some(machine_does_not.to_string());
+        }
+        self.patron_allowed(card, password, required).unwrap_or_else(|e| Some(self.patron_message(&e)))
+    }
+
     fn patron_allowed(
         &self,
         card: &str,
@@ -696,21 +707,12 @@ impl Acs {
             print_line: vec![],
             extra: vec![],
         };
-        if !kiosk.may(Permission::Circulate) {
-            reply.screen_message.push("This machine does not renew items.".into());
-            return Response::Renew(reply);
-        }
         let card = m.patron_identifier.trim();
-        match self.patron_allowed(card, m.patron_password.as_deref(), false) {
-            Ok(None) => {}
-            Ok(Some(refusal)) => {
-                reply.screen_message.push(refusal);
-                return Response::Renew(reply);
-            }
-            Err(e) => {
-                reply.screen_message.push(self.patron_message(&e));
-                return Response::Renew(reply);
-            }
+        if let Some(refusal) =
+            self.refusal(kiosk, "This machine does not renew items.", card, m.patron_password.as_deref(), false)
+        {
+            reply.screen_message.push(refusal);
+            return Response::Renew(reply);
         }
         let Some(given) = m.item_identifier.as_deref().filter(|b| !b.trim().is_empty()) else {
             reply.screen_message.push("Scan the item to renew (renewal by title is not offered).".into());
@@ -757,21 +759,12 @@ impl Acs {
             print_line: vec![],
             extra: vec![],
         };
-        if !kiosk.may(Permission::Circulate) {
-            reply.screen_message.push("This machine does not renew items.".into());
-            return Response::RenewAll(reply);
-        }
         let card = m.patron_identifier.trim();
-        match self.patron_allowed(card, m.patron_password.as_deref(), false) {
-            Ok(None) => {}
-            Ok(Some(refusal)) => {
-                reply.screen_message.push(refusal);
-                return Response::RenewAll(reply);
-            }
-            Err(e) => {
-                reply.screen_message.push(self.patron_message(&e));
-                return Response::RenewAll(reply);
-            }
+        if let Some(refusal) =
+            self.refusal(kiosk, "This machine does not renew items.", card, m.patron_password.as_deref(), false)
+        {
+            reply.screen_message.push(refusal);
+            return Response::RenewAll(reply);
         }
         let result = (|| -> Result<(), DeskError> {
             let Some(account) = self.db().patron_account(card)? else {
@@ -914,21 +907,12 @@ impl Acs {
             print_line: vec![],
             extra: vec![],
         };
-        if !kiosk.may(Permission::Circulate) {
-            reply.screen_message.push("This machine does not place holds.".into());
-            return Response::Hold(reply);
-        }
         let card = m.patron_identifier.trim();
-        match self.patron_allowed(card, m.patron_password.as_deref(), false) {
-            Ok(None) => {}
-            Ok(Some(refusal)) => {
-                reply.screen_message.push(refusal);
-                return Response::Hold(reply);
-            }
-            Err(e) => {
-                reply.screen_message.push(self.patron_message(&e));
-                return Response::Hold(reply);
-            }
+        if let Some(refusal) =
+            self.refusal(kiosk, "This machine does not place holds.", card, m.patron_password.as_deref(), false)
+        {
+            reply.screen_message.push(refusal);
+            return Response::Hold(reply);
         }
         let Some(given) = m.item_identifier.as_deref().filter(|b| !b.trim().is_empty()) else {
             reply

@@ -110,6 +110,8 @@ mod tests {
             let config: FileConfig = toml::from_str(block).unwrap_or_else(|e| panic!("{e}\nin:\n{block}"));
             config.desk().unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
             config.notices("Riverside").unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
+            config.sip2().unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
+            config.oai().unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Circulation through the HTTP API, as a desk does it: checkout + check-in pairs per second
 //! with p50/p99 latency, and checkout latency for a patron who already has 1,000 loans against
 //! one who has none. The server is the real router on 127.0.0.1 over a real database; the
-//! client is one keep-alive HTTP connection, one request at a time (a desk), signed in as a
+//! client is one keep-alive HTTP connection per desk, one request at a time, signed in as a
 //! clerk with an API token, so each request pays for authentication and each write for its
-//! audit-log entry.
+//! audit-log entry. `--desks N` runs the pairs from N desks at once (a busy branch), each on its
+//! own copies.
 //!
-//! `cargo run --release -p web --example bench_circulation -- [--pairs N] [--database-url URL] [--normal]`
+//! `cargo run --release -p web --example bench_circulation -- [--pairs N] [--desks N] [--database-url URL] [--normal]`
 //! SQLite in a temporary directory by default, with `synchronous=FULL` (every commit on disk
 //! before the answer); `--normal` measures SQLite's default `synchronous=NORMAL` instead.
 
@@ -89,12 +90,14 @@ fn setup(db: &dyn Database) -> Result<(), Error> {
 
 fn main() -> Result<(), Error> {
     let mut pairs = 3000usize;
+    let mut desks = 1usize;
     let mut url = None;
     let mut full = true;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--pairs" => pairs = args.next().ok_or("--pairs N")?.parse()?,
+            "--desks" => desks = args.next().ok_or("--desks N")?.parse::<usize>()?.clamp(1, PAIR_ITEMS),
             "--database-url" => url = Some(args.next().ok_or("--database-url URL")?),
             "--normal" => full = false,
             other => return Err(format!("unknown argument {other}").into()),
@@ -122,8 +125,11 @@ fn main() -> Result<(), Error> {
     let base = format!("http://{}", listener.local_addr()?);
     runtime.spawn(web::serve(listener, web::router(db.clone(), web::WebConfig::default(), desk, None)));
 
-    let client = reqwest::blocking::Client::new();
-    let post = |path: &str, body: serde_json::Value, want: u16| -> Result<Duration, Error> {
+    let post_with = |client: &reqwest::blocking::Client,
+                     path: &str,
+                     body: serde_json::Value,
+                     want: u16|
+     -> Result<Duration, Error> {
         let started = Instant::now();
         let r = client.post(format!("{base}{path}")).bearer_auth(&token).json(&body).send()?;
         let took = started.elapsed();
@@ -132,6 +138,8 @@ fn main() -> Result<(), Error> {
         }
         Ok(took)
     };
+    let client = reqwest::blocking::Client::new();
+    let post = |path: &str, body: serde_json::Value, want: u16| post_with(&client, path, body, want);
     let checkout = |card: &str, i: usize| {
         post("/api/v1/checkouts", json!({"card_number": card, "barcode": format!("3{i:013}"), "branch": "MAIN"}), 201)
     };
@@ -141,15 +149,37 @@ fn main() -> Result<(), Error> {
     for i in 0..HEAVY_LOANS {
         checkout("HEAVY", i)?;
     }
-    // Pairs: check out and straight back in, cycling over a hundred copies.
-    let (mut outs, mut ins) = (Vec::with_capacity(pairs), Vec::with_capacity(pairs));
+    // Pairs: check out and straight back in, each desk cycling over its share of a hundred copies.
+    let per_desk = PAIR_ITEMS / desks;
     let started = Instant::now();
-    for n in 0..pairs {
-        let i = HEAVY_LOANS + n % PAIR_ITEMS;
-        outs.push(checkout("LIGHT", i)?);
-        ins.push(checkin(i)?);
-    }
+    let runs: Vec<Result<(Vec<Duration>, Vec<Duration>), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..desks)
+            .map(|d| {
+                let post_with = &post_with;
+                scope.spawn(move || -> Result<(Vec<Duration>, Vec<Duration>), Error> {
+                    let client = reqwest::blocking::Client::new();
+                    let (mut outs, mut ins) = (Vec::new(), Vec::new());
+                    for n in (d..pairs).step_by(desks) {
+                        let i = HEAVY_LOANS + d * per_desk + n % per_desk;
+                        let barcode = format!("3{i:013}");
+                        let out = json!({"card_number": "LIGHT", "barcode": barcode, "branch": "MAIN"});
+                        outs.push(post_with(&client, "/api/v1/checkouts", out, 201)?);
+                        let back = json!({"barcode": barcode, "branch": "MAIN"});
+                        ins.push(post_with(&client, "/api/v1/checkins", back, 200)?);
+                    }
+                    Ok((outs, ins))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a desk panicked".into()))).collect()
+    });
     let elapsed = started.elapsed();
+    let (mut outs, mut ins) = (Vec::with_capacity(pairs), Vec::with_capacity(pairs));
+    for run in runs {
+        let (o, i) = run?;
+        outs.extend(o);
+        ins.extend(i);
+    }
     outs.sort();
     ins.sort();
     // Checkout latency by the patron's loan count (each copy checked back in, untimed).
@@ -165,7 +195,7 @@ fn main() -> Result<(), Error> {
         by_patron.push((card, times));
     }
 
-    println!("| circulation over HTTP ({durability}) | value |");
+    println!("| circulation over HTTP ({durability}, {desks} desk{}) | value |", if desks == 1 { "" } else { "s" });
     println!("|---|---:|");
     println!(
         "| checkout + check-in pairs | {pairs} in {:.2} s: {:.0} pairs/s |",
