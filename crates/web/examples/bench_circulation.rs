@@ -19,6 +19,9 @@ use storage::{Database, ImportCandidate, NewRecord, OnMatch, Patron, SqliteOptio
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// One desk's checkout and check-in latencies.
+type DeskTimes = (Vec<Duration>, Vec<Duration>);
+
 const HEAVY_LOANS: usize = 1000;
 const PAIR_ITEMS: usize = 100;
 const SAMPLES: usize = 300;
@@ -152,11 +155,11 @@ fn main() -> Result<(), Error> {
     // Pairs: check out and straight back in, each desk cycling over its share of a hundred copies.
     let per_desk = PAIR_ITEMS / desks;
     let started = Instant::now();
-    let runs: Vec<Result<(Vec<Duration>, Vec<Duration>), Error>> = std::thread::scope(|scope| {
+    let runs: Vec<Result<DeskTimes, Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..desks)
             .map(|d| {
                 let post_with = &post_with;
-                scope.spawn(move || -> Result<(Vec<Duration>, Vec<Duration>), Error> {
+                scope.spawn(move || -> Result<DeskTimes, Error> {
                     let client = reqwest::blocking::Client::new();
                     let (mut outs, mut ins) = (Vec::new(), Vec::new());
                     for n in (d..pairs).step_by(desks) {
