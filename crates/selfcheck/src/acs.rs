@@ -818,14 +818,17 @@ impl Acs {
             print_line: vec![],
             extra: vec![],
         };
-        let found = (|| -> Result<Option<(Item, String, Vec<StoredHold>)>, storage::StorageError> {
+        type Found = (Item, String, Vec<StoredHold>, Option<storage::loans::Loan>);
+        let found = (|| -> Result<Option<Found>, storage::StorageError> {
             let Some((_, item, title)) = self.item(barcode)? else { return Ok(None) };
             let holds = self.db().record_holds(item.bib_id)?;
-            Ok(Some((item, title, holds)))
+            let loan = self.db().open_loan_of_item(item.id)?;
+            Ok(Some((item, title, holds, loan)))
         })();
         match found {
-            Ok(Some((item, title, holds))) => {
+            Ok(Some((item, title, holds, loan))) => {
                 let it = &item.item;
+                reply.due_date = loan.map(|l| self.due_text(l.due_at));
                 reply.circulation_status = circulation_status(it.status);
                 reply.title_identifier = title;
                 reply.owner = Some(it.home_branch.to_string());

@@ -575,4 +575,6 @@ pub trait Database:
     fn patron_account(&self, card_number: &str) -> Result<Option<loans::PatronAccount>>;
     /// The patron's open loans, soonest due first.
     fn open_loans(&self, patron: PatronId) -> Result<Vec<loans::Loan>>;
+    /// The copy's open loan, if it is on loan (a kiosk shows its due date, never its patron).
+    fn open_loan_of_item(&self, item: ItemId) -> Result<Option<loans::Loan>>;
 }

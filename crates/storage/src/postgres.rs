@@ -1491,6 +1491,10 @@ impl Database for PostgresDatabase {
         self.read(|cx| account_by_card(cx, card_number.trim()))
     }
 
+    fn open_loan_of_item(&self, item: ItemId) -> Result<Option<Loan>> {
+        self.read(|cx| open_loan(cx, item))
+    }
+
     fn open_loans(&self, patron: PatronId) -> Result<Vec<Loan>> {
         let sql = format!(
             "SELECT {LOAN_COLUMNS} FROM loans l WHERE l.patron_id = $1 AND l.returned_at IS NULL ORDER BY l.due_at, l.id"

@@ -1322,6 +1322,10 @@ impl Database for SqliteDatabase {
         self.read(|tx| account_where(tx, "card_number = ?1", &card_number.trim()))
     }
 
+    fn open_loan_of_item(&self, item: ItemId) -> Result<Option<Loan>> {
+        self.read(|tx| open_loan(tx, item))
+    }
+
     fn open_loans(&self, patron: PatronId) -> Result<Vec<Loan>> {
         let sql = format!(
             "SELECT {LOAN_COLUMNS} FROM loans l WHERE l.patron_id = ?1 AND l.returned_at IS NULL ORDER BY l.due_at, l.id"

@@ -381,6 +381,9 @@ fn an_emergency_closure_moves_what_it_is_told_all_or_nothing(db: &dyn Database) 
         .expect("loan")
     };
     let due_in_window = lend("D2", at(10, 23));
+    // The copy's open loan is found from the copy (a kiosk's item information shows its due date).
+    assert_eq!(db.open_loan_of_item(d2).expect("read").map(|l| l.id), Some(due_in_window.id));
+    assert_eq!(db.open_loan_of_item(d1).expect("read"), None);
     let closure = |branch: &str| Closure {
         branch: code(branch),
         day: NaiveDate::from_ymd_opt(2026, 3, 10).expect("day"),
