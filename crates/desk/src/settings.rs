@@ -214,14 +214,8 @@ impl Circulation {
         self.branch_calendars.get(branch).unwrap_or(&self.library_calendar)
     }
 
-    /// The same settings with `day` closed at `branch` (an emergency closure): the branch gets
-    /// a calendar of its own if it shared the library's.
-    pub fn closed_on(&self, branch: &Code, day: NaiveDate) -> Circulation {
-        let mut c = self.clone();
-        c.close(branch, day);
-        c
-    }
-
+    /// Closes `day` at `branch` (an emergency closure): the branch gets a calendar of its own
+    /// if it shared the library's.
     fn close(&mut self, branch: &Code, day: NaiveDate) {
         let calendar = self.branch_calendars.entry(branch.clone()).or_insert_with(|| self.library_calendar.clone());
         // A one-off day is always accepted (only yearly days are checked).
