@@ -192,9 +192,13 @@ pub(crate) fn hold_notices(cx: &JobContext<'_>) -> JobResult {
     let templates = Templates::load(cx)?;
     let mut tally = Tally::default();
     let mut by_patron: BTreeMap<i64, (NoticePatron, ByKind)> = BTreeMap::new();
+    // Deadlines within the expiring window are candidates; a day of slack each side covers the
+    // time-zone offset, and `hold_notice` decides on the pickup branch's calendar days.
+    let ahead = i64::from(cx.notices.schedule.hold_expiring_days_before.map_or(0, |d| d + 2));
+    let expiring_before = cx.now + Duration::days(ahead);
     let mut after = 0;
     loop {
-        let page = cx.db.holds_on_shelf_for_notices(after, PAGE)?;
+        let page = cx.db.holds_on_shelf_for_notices(expiring_before, after, PAGE)?;
         for hold in &page {
             after = hold.hold_id;
             let sent: Vec<NoticeKind> = hold.sent.iter().filter_map(|s| parse_kind(s)).collect();

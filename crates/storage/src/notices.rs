@@ -175,10 +175,18 @@ pub trait NoticeStore {
         after: LoanCursor,
         limit: u32,
     ) -> crate::Result<Vec<LoanDue>>;
-    /// Holds on a hold shelf, by hold id after `after`, at most `limit`. A hold's notices are
-    /// keyed on its pickup deadline ([`due_occasion`] of it), so a deadline pushed back by an
-    /// emergency closure is a new occasion: the patron hears of the new date.
-    fn holds_on_shelf_for_notices(&self, after: crate::holds::HoldId, limit: u32) -> crate::Result<Vec<HoldDue>>;
+    /// Holds on a hold shelf that may still need a notice: no hold-ready notice yet, or a
+    /// pickup deadline before `expiring_before` and no hold-expiring notice yet; by hold id after
+    /// `after`, at most `limit`. The scheduler asks every minute, so holds already told are
+    /// filtered here, not read and skipped. A hold's notices are keyed on its pickup deadline
+    /// ([`due_occasion`] of it), so a deadline pushed back by an emergency closure is a new
+    /// occasion: the patron hears of the new date.
+    fn holds_on_shelf_for_notices(
+        &self,
+        expiring_before: DateTime<Utc>,
+        after: crate::holds::HoldId,
+        limit: u32,
+    ) -> crate::Result<Vec<HoldDue>>;
     /// Patrons whose card expires between `from` and `to` (inclusive), by patron id after
     /// `after`, at most `limit`.
     fn cards_expiring(

@@ -126,18 +126,30 @@ impl NoticeStore for PostgresDatabase {
         })
     }
 
-    fn holds_on_shelf_for_notices(&self, after: HoldId, limit: u32) -> Result<Vec<HoldDue>> {
+    fn holds_on_shelf_for_notices(
+        &self,
+        expiring_before: DateTime<Utc>,
+        after: HoldId,
+        limit: u32,
+    ) -> Result<Vec<HoldDue>> {
         let occasion = DUE_OCCASION.replace("l.due_at", "h.pickup_by");
+        let sent = format!(
+            "SELECT 1 FROM notice_keys k WHERE k.patron_id = h.patron_id AND k.subject = 'hold:' || h.id \
+             AND k.occasion = {occasion}"
+        );
         let sql = format!(
             "SELECT h.id, h.pickup_by, h.pickup_branch, i.barcode, b.title, {PATRON_COLUMNS}, i.id, \
                     ARRAY(SELECT k.kind FROM notice_keys k WHERE k.subject = 'hold:' || h.id \
                           AND k.occasion = {occasion} AND k.patron_id = h.patron_id ORDER BY k.kind) \
              FROM holds h JOIN patrons p ON p.id = h.patron_id JOIN items i ON i.id = h.trapped_item_id \
              JOIN bib_records b ON b.id = h.bib_id \
-             WHERE h.status = 'on_shelf' AND h.id > $1 ORDER BY h.id LIMIT $2"
+             WHERE h.status = 'on_shelf' AND h.id > $1 \
+             AND (NOT EXISTS ({sent} AND k.kind = 'hold_ready') \
+                  OR (h.pickup_by < $3 AND NOT EXISTS ({sent} AND k.kind = 'hold_expiring'))) \
+             ORDER BY h.id LIMIT $2"
         );
         self.read(|cx| {
-            cx.query(&sql, &[&after, &i64::from(limit)])?
+            cx.query(&sql, &[&after, &i64::from(limit), &expiring_before])?
                 .iter()
                 .map(|r| {
                     Ok(HoldDue {

@@ -144,18 +144,32 @@ impl NoticeStore for SqliteDatabase {
         })
     }
 
-    fn holds_on_shelf_for_notices(&self, after: HoldId, limit: u32) -> Result<Vec<HoldDue>> {
+    fn holds_on_shelf_for_notices(
+        &self,
+        expiring_before: DateTime<Utc>,
+        after: HoldId,
+        limit: u32,
+    ) -> Result<Vec<HoldDue>> {
+        // The occasion is the deadline as stored (`due_occasion` writes it the same way).
+        const SENT: &str = "SELECT 1 FROM notice_keys k WHERE k.patron_id = h.patron_id \
+             AND k.subject = 'hold:' || h.id AND k.occasion = h.pickup_by";
         let sql = format!(
-            "SELECT h.id, h.pickup_by, h.pickup_branch, i.barcode, b.title, {PATRON_COLUMNS}, i.id \
+            "SELECT h.id, h.pickup_by, h.pickup_branch, i.barcode, b.title, {PATRON_COLUMNS}, i.id, \
+                    (SELECT group_concat(k.kind) FROM notice_keys k WHERE k.patron_id = h.patron_id \
+                     AND k.subject = 'hold:' || h.id AND k.occasion = h.pickup_by) \
              FROM holds h JOIN patrons p ON p.id = h.patron_id JOIN items i ON i.id = h.trapped_item_id \
              JOIN bib_records b ON b.id = h.bib_id \
-             WHERE h.status = 'on_shelf' AND h.id > ?1 ORDER BY h.id LIMIT ?2"
+             WHERE h.status = 'on_shelf' AND h.id > ?1 \
+             AND (NOT EXISTS ({SENT} AND k.kind = 'hold_ready') \
+                  OR (h.pickup_by < ?3 AND NOT EXISTS ({SENT} AND k.kind = 'hold_expiring'))) \
+             ORDER BY h.id LIMIT ?2"
         );
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql)?;
-            let mut rows = st.query(params![after, i64::from(limit)])?;
+            let mut rows = st.query(params![after, i64::from(limit), common::rfc3339(expiring_before)])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
+                let sent: Option<String> = r.get(12)?;
                 out.push(HoldDue {
                     hold_id: r.get(0)?,
                     pickup_by: time(&r.get::<_, String>(1)?)?,
@@ -164,19 +178,8 @@ impl NoticeStore for SqliteDatabase {
                     title: r.get(4)?,
                     patron: patron_from_row(r, 5)?,
                     item_id: r.get(11)?,
-                    sent: Vec::new(),
+                    sent: sent.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default(),
                 });
-            }
-            let mut sent = tx.prepare_cached(
-                "SELECT kind FROM notice_keys WHERE subject = ?1 AND occasion = ?2 AND patron_id = ?3 ORDER BY kind",
-            )?;
-            for hold in &mut out {
-                let subject = format!("hold:{}", hold.hold_id);
-                let mut rows =
-                    sent.query(params![subject, crate::notices::due_occasion(hold.pickup_by), hold.patron.id])?;
-                while let Some(r) = rows.next()? {
-                    hold.sent.push(r.get(0)?);
-                }
             }
             Ok(out)
         })
