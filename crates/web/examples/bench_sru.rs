@@ -8,13 +8,13 @@
 //!
 //! `cargo run --release -p web --example bench_sru -- FILE.mrc [--rounds N] [--zebra-config DIR]`
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use common::{free_port, ms, start_zebra, Error};
 use storage::{OnMatch, SqliteOptions, StorageConfig};
-
-type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Queries both servers answer through their CQL mappings (Zebra's `pqf.properties`).
 const QUERIES: &[&str] = &[
@@ -30,15 +30,6 @@ const QUERIES: &[&str] = &[
     "dc.title = religion not dc.subject = christianity",
 ];
 
-fn ms(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-fn free_port() -> Result<u16, Error> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 fn encode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
@@ -48,65 +39,11 @@ fn hits(body: &str) -> Option<u64> {
     body[start..].split('<').next()?.trim().parse().ok()
 }
 
-/// Zebra with the file indexed, serving Z39.50 and SRU on `port`.
-struct Zebra {
-    child: Child,
-}
-
-impl Drop for Zebra {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_zebra(config: &Path, dir: &Path, file: &Path, port: u16) -> Result<Zebra, Error> {
-    for sub in ["reg", "lock", "tmp"] {
-        std::fs::create_dir_all(dir.join(sub))?;
-    }
-    for name in ["zebra.cfg", "yazgfs.xml"] {
-        let text = std::fs::read_to_string(config.join(name))?
-            .replace("ZEBRA_DIR", &dir.display().to_string())
-            .replace("PORT", &port.to_string());
-        std::fs::write(dir.join(name), text)?;
-    }
-    std::fs::copy("/usr/share/yaz/etc/pqf.properties", dir.join("pqf.properties"))?;
-    let run = |args: &[&str]| -> Result<(), Error> {
-        let status = Command::new("zebraidx")
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        if !status.success() {
-            return Err(format!("zebraidx {args:?} failed: {status}").into());
-        }
-        Ok(())
-    };
-    run(&["-c", "zebra.cfg", "init"])?;
-    let file = file.canonicalize()?;
-    run(&["-c", "zebra.cfg", "-t", "grs.marcxml.marc21", "update", &file.display().to_string()])?;
-    let child = Command::new("zebrasrv")
-        .args(["-f", "yazgfs.xml"])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > Duration::from_secs(30) {
-            return Err("zebrasrv did not start listening".into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(Zebra { child })
-}
-
 fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     let mut file: Option<PathBuf> = None;
     let mut rounds = 20usize;
-    let mut zebra_config = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/peers/zebra"));
+    let mut zebra_config = common::default_zebra_config();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rounds" => rounds = args.next().ok_or("--rounds N")?.parse()?,
