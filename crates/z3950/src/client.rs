@@ -214,7 +214,18 @@ impl Client {
                     let bytes: Vec<u8> = self.buffer.drain(..length).collect();
                     return decode_response(&bytes, what);
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    // Garbage (an HTTP or SRU answer from a wrong port) is named at once
+                    // instead of waiting for as many bytes as its first octets seem to say.
+                    if let Ok(Some(header)) = frame::header(&self.buffer, 0) {
+                        if header.class != frame::TagClass::Context || !header.constructed {
+                            return Err(Error::Protocol(format!(
+                                "the response to {what} does not start with a Z39.50 PDU tag (first bytes {:02x?})",
+                                &self.buffer[..self.buffer.len().min(8)]
+                            )));
+                        }
+                    }
+                }
                 Err(source @ FrameError::TooLarge { .. }) => {
                     return Err(Error::TooLarge { pdu: response_name(&self.buffer), source })
                 }
@@ -315,46 +326,20 @@ pub fn init_outcome(response: &InitializeResponse) -> Result<Option<String>, Err
     Ok((!implementation.is_empty()).then_some(implementation))
 }
 
-/// `DiagnosticFormat` (diag-1, 1.2.840.10003.4.2), the shape YAZ-based targets give a
-/// refused Init's reason in.
-mod diag1 {
-    use crate::pdu::{DefaultDiagFormat, InternationalString};
-    use rasn::prelude::*;
-
-    pub type DiagnosticFormat = SequenceOf<Entry>;
-
-    #[derive(AsnType, Debug, Clone, PartialEq, Eq, Decode, Encode)]
-    pub struct Entry {
-        #[rasn(tag(explicit(1)))]
-        pub diagnostic: Option<Diagnostic>,
-        #[rasn(tag(2))]
-        pub message: Option<InternationalString>,
-    }
-
-    #[derive(AsnType, Debug, Clone, PartialEq, Eq, Decode, Encode)]
-    #[rasn(choice)]
-    pub enum Diagnostic {
-        #[rasn(tag(1))]
-        DefaultDiagRec(DefaultDiagFormat),
-        #[rasn(tag(explicit(2)))]
-        ExplicitDiagnostic(Any),
-    }
-}
-
 fn init_refusal_reason(response: &InitializeResponse) -> (Option<u32>, String) {
     let from_external = |external: &External| -> Option<(Option<u32>, String)> {
         let ExternalEncoding::SingleAsn1Type(any) = &external.encoding else {
             return None;
         };
-        let entries: diag1::DiagnosticFormat = rasn::ber::decode(any.as_bytes()).ok()?;
+        let entries: pdu::diag1::DiagnosticFormat = rasn::ber::decode(any.as_bytes()).ok()?;
         let entry = entries.into_iter().next()?;
         let code = match &entry.diagnostic {
-            Some(diag1::Diagnostic::DefaultDiagRec(d)) => u32::try_from(&d.condition).ok(),
+            Some(pdu::diag1::Diagnostic::DefaultDiagRec(d)) => u32::try_from(&d.condition).ok(),
             _ => None,
         };
         let message = match (&entry.diagnostic, &entry.message) {
             (_, Some(m)) => m.to_text(),
-            (Some(diag1::Diagnostic::DefaultDiagRec(d)), None) => {
+            (Some(pdu::diag1::Diagnostic::DefaultDiagRec(d)), None) => {
                 let (_, message, addinfo) = diagnostic_parts(d);
                 addinfo.map_or(message.clone(), |a| format!("{message}: {a}"))
             }

@@ -648,12 +648,40 @@ pub enum Information {
     Oid(ObjectIdentifier),
 }
 
+/// `DiagnosticFormat` (diag-1, 1.2.840.10003.4.2), the shape YAZ-based targets give a
+/// refused Init's reason in.
+pub mod diag1 {
+    use super::{DefaultDiagFormat, InternationalString};
+    use rasn::prelude::*;
+
+    pub type DiagnosticFormat = SequenceOf<Entry>;
+
+    #[derive(AsnType, Debug, Clone, PartialEq, Eq, Decode, Encode)]
+    pub struct Entry {
+        #[rasn(tag(explicit(1)))]
+        pub diagnostic: Option<Diagnostic>,
+        #[rasn(tag(2))]
+        pub message: Option<InternationalString>,
+    }
+
+    #[derive(AsnType, Debug, Clone, PartialEq, Eq, Decode, Encode)]
+    #[rasn(choice)]
+    pub enum Diagnostic {
+        #[rasn(tag(1))]
+        DefaultDiagRec(DefaultDiagFormat),
+        #[rasn(tag(explicit(2)))]
+        ExplicitDiagnostic(Any),
+    }
+}
+
 /// Object identifiers this client uses.
 pub mod oid {
     /// The Bib-1 attribute set.
     pub const BIB1_ATTRIBUTES: &[u32] = &[1, 2, 840, 10003, 3, 1];
     /// The Bib-1 diagnostic set.
     pub const BIB1_DIAGNOSTICS: &[u32] = &[1, 2, 840, 10003, 4, 1];
+    /// The diag-1 diagnostic format (`DiagnosticFormat`).
+    pub const DIAG1: &[u32] = &[1, 2, 840, 10003, 4, 2];
     /// The USMARC (MARC 21) record syntax.
     pub const USMARC: &[u32] = &[1, 2, 840, 10003, 5, 10];
 }
