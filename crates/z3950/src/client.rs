@@ -378,8 +378,8 @@ fn diagnostic_error((code, message, addinfo): (u32, String, Option<String>)) -> 
     Error::Diagnostic { code, message, addinfo }
 }
 
-fn records_diagnostic(records: &Option<Records>) -> Option<Error> {
-    match records {
+fn records_diagnostic(records: &pdu::OptionalRecords) -> Option<Error> {
+    match &records.0 {
         Some(Records::NonSurrogateDiagnostic(d)) => Some(diagnostic_error(diagnostic_parts(d))),
         Some(Records::MultipleNonSurDiagnostics(list)) => list.first().map(|d| diagnostic_error(diag_rec_parts(d))),
         _ => None,
@@ -403,7 +403,7 @@ pub fn present_outcome(response: &PresentResponse) -> Result<Vec<PresentedRecord
     if let Some(error) = records_diagnostic(&response.records) {
         return Err(error);
     }
-    let records = match &response.records {
+    let records = match &response.records.0 {
         Some(Records::ResponseRecords(records)) => records,
         None => return Ok(Vec::new()),
         Some(_) => unreachable!("diagnostics handled above"),

@@ -443,7 +443,7 @@ pub struct SearchResponse {
     pub result_set_status: Option<Integer>,
     #[rasn(tag(27))]
     pub present_status: Option<Integer>,
-    pub records: Option<Records>,
+    pub records: OptionalRecords,
     #[rasn(tag(203))]
     pub additional_search_info: Option<OtherInformation>,
     #[rasn(tag(201))]
@@ -503,9 +503,62 @@ pub struct PresentResponse {
     pub next_result_set_position: Integer,
     #[rasn(tag(27))]
     pub present_status: Integer,
-    pub records: Option<Records>,
+    pub records: OptionalRecords,
     #[rasn(tag(201))]
     pub other_info: Option<OtherInformation>,
+}
+
+/// `records Records OPTIONAL`, an untagged CHOICE followed by optional fields: rasn's
+/// derived decoder would try `Records` on whatever comes next (Zebra's
+/// `additionalSearchInfo`) and fail, so this field looks at the tag first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OptionalRecords(pub Option<Records>);
+
+impl AsnType for OptionalRecords {
+    const TAG: Tag = Tag::EOC;
+}
+
+impl Decode for OptionalRecords {
+    fn decode<D: Decoder>(decoder: &mut D) -> Result<Self, D::Error> {
+        let context = |n| Tag::new(Class::Context, n);
+        if let Some(records) = decoder.decode_optional_with_tag(context(28))? {
+            return Ok(Self(Some(Records::ResponseRecords(records))));
+        }
+        if let Some(diagnostic) = decoder.decode_optional_with_tag(context(130))? {
+            return Ok(Self(Some(Records::NonSurrogateDiagnostic(diagnostic))));
+        }
+        if let Some(diagnostics) = decoder.decode_optional_with_tag(context(205))? {
+            return Ok(Self(Some(Records::MultipleNonSurDiagnostics(diagnostics))));
+        }
+        Ok(Self(None))
+    }
+
+    fn decode_with_tag_and_constraints<D: Decoder>(
+        decoder: &mut D,
+        _tag: Tag,
+        _constraints: &Constraints,
+    ) -> Result<Self, D::Error> {
+        Self::decode(decoder)
+    }
+}
+
+impl Encode for OptionalRecords {
+    fn encode<'b, E: Encoder<'b>>(&self, encoder: &mut E) -> Result<(), E::Error> {
+        match &self.0 {
+            Some(records) => records.encode(encoder),
+            None => Ok(()),
+        }
+    }
+
+    fn encode_with_tag_and_constraints<'b, E: Encoder<'b>>(
+        &self,
+        encoder: &mut E,
+        _tag: Tag,
+        _constraints: &Constraints,
+        _identifier: Identifier,
+    ) -> Result<(), E::Error> {
+        self.encode(encoder)
+    }
 }
 
 #[derive(AsnType, Debug, Clone, PartialEq, Eq, Encode, Decode)]

@@ -12,6 +12,7 @@ const CLIENT_SESSION: &[u8] = include_bytes!("../tests/data/yaz-client-session.b
 const ZTEST_SESSION: &[u8] = include_bytes!("../tests/data/yaz-ztest-session.bin");
 const DATABASE_UNAVAILABLE: &[u8] = include_bytes!("../tests/data/yaz-ztest-database-unavailable.bin");
 const OUT_OF_RANGE: &[u8] = include_bytes!("../tests/data/yaz-ztest-present-out-of-range.bin");
+const ZEBRA_SESSION: &[u8] = include_bytes!("../tests/data/zebrasrv-session.bin");
 
 /// Cuts a captured stream into its PDUs with the framer.
 fn split(mut stream: &[u8]) -> Vec<&[u8]> {
@@ -123,6 +124,22 @@ fn yaz_ztest_responses_decode_including_indefinite_lengths() {
 }
 
 #[test]
+fn zebra_responses_decode_with_additional_search_info_after_absent_records() {
+    let pdus = decode_all(ZEBRA_SESSION);
+    let Pdu::InitResponse(init) = &pdus[0] else { panic!("{:?}", pdus[0]) };
+    assert!(init_outcome(init).unwrap().unwrap().starts_with("Zebra Information Server"));
+    let Pdu::SearchResponse(search) = &pdus[1] else { panic!("{:?}", pdus[1]) };
+    assert!(search.records.0.is_none());
+    assert!(search.additional_search_info.as_ref().is_some_and(|info| !info.is_empty()));
+    assert_eq!(search_outcome(search).unwrap(), 2);
+    let Pdu::PresentResponse(present) = &pdus[2] else { panic!("{:?}", pdus[2]) };
+    let records = present_outcome(present).unwrap();
+    let [PresentedRecord::Marc(bytes)] = &records[..] else { panic!("{records:?}") };
+    let text = String::from_utf8_lossy(bytes);
+    assert!(text.contains("1491800") && text.contains("The C programming language"), "{text}");
+}
+
+#[test]
 fn diagnostics_of_captured_responses_become_errors_with_bib1_codes() {
     let pdus = decode_all(DATABASE_UNAVAILABLE);
     let Pdu::SearchResponse(search) = &pdus[1] else { panic!("{:?}", pdus[1]) };
@@ -206,11 +223,11 @@ proptest::proptest! {
 
     #[test]
     fn decoding_damaged_captures_never_panics(
-        which in 0usize..4,
+        which in 0usize..5,
         edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 1..8),
         cut in proptest::num::usize::ANY,
     ) {
-        let mut bytes = [ZTEST_SESSION, CLIENT_SESSION, DATABASE_UNAVAILABLE, OUT_OF_RANGE][which].to_vec();
+        let mut bytes = [ZTEST_SESSION, CLIENT_SESSION, DATABASE_UNAVAILABLE, OUT_OF_RANGE, ZEBRA_SESSION][which].to_vec();
         for (at, value) in edits {
             let at = at % bytes.len();
             bytes[at] = value;
