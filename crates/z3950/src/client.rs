@@ -76,7 +76,8 @@ pub struct Client {
     timeout: Duration,
     limit: usize,
     buffer: Vec<u8>,
-    searched: bool,
+    /// The hit count of the last successful search: the size of the result set.
+    hits: Option<u64>,
     /// What the target said about itself in its InitializeResponse.
     pub target_implementation: Option<String>,
 }
@@ -127,7 +128,7 @@ impl Client {
             timeout: options.timeout,
             limit: (size as usize).saturating_mul(2).saturating_add(ENVELOPE),
             buffer: Vec::new(),
-            searched: false,
+            hits: None,
             target_implementation: None,
         };
         let init = request::init(&InitParameters {
@@ -154,7 +155,7 @@ impl Client {
         match self.exchange(&search, "Search")? {
             Pdu::SearchResponse(response) => {
                 let hits = search_outcome(&response)?;
-                self.searched = true;
+                self.hits = Some(hits);
                 Ok(hits)
             }
             other => Err(unexpected("Search", &other)),
@@ -162,22 +163,32 @@ impl Client {
     }
 
     /// Fetches `count` records of the last search from `start` (1-based) as USMARC, in the
-    /// order the target sends them. Asking past the end is the target's diagnostic 13.
+    /// order the target sends them. A count running past the end of the result set is cut to
+    /// it; a start past the end is the target's diagnostic 13. Targets send only as many
+    /// records as fit in the preferred message size (Zebra sends one of twenty at 4 KiB), so
+    /// the rest are asked for again until all have come or the target sends none.
     pub fn present(&mut self, start: u64, count: u64) -> Result<Vec<PresentedRecord>, Error> {
-        if !self.searched {
+        let Some(hits) = self.hits else {
             return Err(Error::Protocol("present before any successful search: there is no result set".to_owned()));
-        }
+        };
         if start == 0 {
             return Err(Error::Protocol("present from position 0: result set positions start at 1".to_owned()));
         }
-        if count == 0 {
-            return Ok(Vec::new());
+        let count = if start <= hits { count.min(hits - start + 1) } else { count };
+        let mut records = Vec::new();
+        while (records.len() as u64) < count {
+            let next = start + records.len() as u64;
+            let present = request::present(RESULT_SET, next, count - records.len() as u64, "F");
+            let batch = match self.exchange(&present, "Present")? {
+                Pdu::PresentResponse(response) => present_outcome(&response)?,
+                other => return Err(unexpected("Present", &other)),
+            };
+            if batch.is_empty() {
+                break;
+            }
+            records.extend(batch);
         }
-        let present = request::present(RESULT_SET, start, count, "F");
-        match self.exchange(&present, "Present")? {
-            Pdu::PresentResponse(response) => present_outcome(&response),
-            other => Err(unexpected("Present", &other)),
-        }
+        Ok(records)
     }
 
     /// Sends Close (reason finished) and waits for the target's Close or for it to hang up.

@@ -169,3 +169,31 @@ fn zebra_diagnostics_become_bib1_errors() {
         other => panic!("expected a database diagnostic, got {other:?}"),
     }
 }
+
+#[test]
+fn present_gathers_records_across_small_messages() {
+    let Some(zebra) = zebra() else { return };
+    let query = Query::any("the");
+    let mut roomy = Client::connect(&zebra.server.addr(), "Default", &ClientOptions::default()).unwrap();
+    let hits = roomy.search(&query).unwrap();
+    assert_eq!(hits, yaz_client_hits(zebra.server.port, "Default", &query.to_pqf()));
+    assert!(hits > 30, "{hits}");
+    let all_at_once = roomy.present(1, 20).unwrap();
+    assert_eq!(all_at_once.len(), 20);
+
+    // At 4 KiB Zebra sends one or two records per presentResponse; the client asks again.
+    let small = ClientOptions { preferred_message_size: 4096, ..ClientOptions::default() };
+    let mut cramped = Client::connect(&zebra.server.addr(), "Default", &small).unwrap();
+    assert_eq!(cramped.search(&query).unwrap(), hits);
+    assert_eq!(cramped.present(1, 20).unwrap(), all_at_once);
+
+    // A count running past the end is cut to the result set.
+    let tail = roomy.present(hits - 2, 10).unwrap();
+    assert_eq!(tail.len(), 3);
+    match roomy.present(hits + 1, 1) {
+        Err(Error::Diagnostic { code: 13, .. }) => {}
+        other => panic!("expected diagnostic 13 past the end, got {other:?}"),
+    }
+    roomy.close().unwrap();
+    cramped.close().unwrap();
+}
