@@ -28,7 +28,7 @@ pub mod request;
 pub use client::{
     decode_response, init_outcome, present_outcome, search_outcome, Client, ClientOptions, Error, PresentedRecord,
 };
-pub use query::{attribute_type, structure, use_attribute, Query};
+pub use query::{attribute_type, completeness, position, relation, structure, truncation, use_attribute, Query};
 
 /// BER-encodes a PDU.
 pub fn encode(pdu: &pdu::Pdu) -> Result<Vec<u8>, rasn::error::EncodeError> {

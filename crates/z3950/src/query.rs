@@ -37,16 +37,61 @@ pub mod use_attribute {
     pub const ANY: u32 = 1016;
 }
 
+/// Bib-1 relation attribute values.
+pub mod relation {
+    pub const LESS_THAN: u32 = 1;
+    pub const LESS_THAN_OR_EQUAL: u32 = 2;
+    pub const EQUAL: u32 = 3;
+    pub const GREATER_OR_EQUAL: u32 = 4;
+    pub const GREATER_THAN: u32 = 5;
+    pub const NOT_EQUAL: u32 = 6;
+}
+
+/// Bib-1 position attribute values.
+pub mod position {
+    pub const FIRST_IN_FIELD: u32 = 1;
+    pub const FIRST_IN_SUBFIELD: u32 = 2;
+    pub const ANY_POSITION_IN_FIELD: u32 = 3;
+}
+
 /// Bib-1 structure attribute values.
 pub mod structure {
     pub const PHRASE: u32 = 1;
     pub const WORD: u32 = 2;
+    pub const KEY: u32 = 3;
+    pub const YEAR: u32 = 4;
+    pub const WORD_LIST: u32 = 6;
+}
+
+/// Bib-1 truncation attribute values.
+pub mod truncation {
+    pub const RIGHT: u32 = 1;
+    pub const LEFT: u32 = 2;
+    pub const LEFT_AND_RIGHT: u32 = 3;
+    pub const DO_NOT_TRUNCATE: u32 = 100;
+}
+
+/// Bib-1 completeness attribute values.
+pub mod completeness {
+    pub const INCOMPLETE_SUBFIELD: u32 = 1;
+    pub const COMPLETE_SUBFIELD: u32 = 2;
+    pub const COMPLETE_FIELD: u32 = 3;
 }
 
 /// A search: terms under Bib-1 use attributes, combined with boolean operators.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Query {
-    Term { use_attribute: u32, term: String },
+    Term {
+        use_attribute: u32,
+        term: String,
+    },
+    /// A term with exactly these Bib-1 attributes, (type, value) pairs from
+    /// [`attribute_type`] and the value modules, for a target that needs more than a use
+    /// attribute (right truncation `(5, 1)`, complete field `(6, 3)`, ...).
+    Attributed {
+        attributes: Vec<(u32, u32)>,
+        term: String,
+    },
     And(Box<Query>, Box<Query>),
     Or(Box<Query>, Box<Query>),
     AndNot(Box<Query>, Box<Query>),
@@ -107,19 +152,9 @@ impl Query {
     fn to_structure(&self) -> RpnStructure {
         let (left, right, op) = match self {
             Query::Term { use_attribute, term } => {
-                let attributes = Query::attributes(*use_attribute, term)
-                    .into_iter()
-                    .map(|(kind, value)| AttributeElement {
-                        attribute_set: None,
-                        attribute_type: Integer::from(kind),
-                        attribute_value: AttributeValue::Numeric(Integer::from(value)),
-                    })
-                    .collect();
-                return RpnStructure::Op(Operand::AttrTerm(AttributesPlusTerm {
-                    attributes,
-                    term: Term::General(OctetString::from(term.as_bytes().to_vec())),
-                }));
+                return term_structure(Query::attributes(*use_attribute, term), term);
             }
+            Query::Attributed { attributes, term } => return term_structure(attributes.clone(), term),
             Query::And(l, r) => (l, r, OperatorKind::And(())),
             Query::Or(l, r) => (l, r, OperatorKind::Or(())),
             Query::AndNot(l, r) => (l, r, OperatorKind::AndNot(())),
@@ -135,26 +170,44 @@ impl Query {
     /// for logs, and for tests that ask a peer the same question.
     pub fn to_pqf(&self) -> String {
         match self {
-            Query::Term { use_attribute, term } => {
-                let mut out = String::new();
-                for (kind, value) in Query::attributes(*use_attribute, term) {
-                    out.push_str(&format!("@attr {kind}={value} "));
-                }
-                out.push('"');
-                for c in term.chars() {
-                    if c == '"' || c == '\\' {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-                out.push('"');
-                out
-            }
+            Query::Term { use_attribute, term } => pqf_term(&Query::attributes(*use_attribute, term), term),
+            Query::Attributed { attributes, term } => pqf_term(attributes, term),
             Query::And(l, r) => format!("@and {} {}", l.to_pqf(), r.to_pqf()),
             Query::Or(l, r) => format!("@or {} {}", l.to_pqf(), r.to_pqf()),
             Query::AndNot(l, r) => format!("@not {} {}", l.to_pqf(), r.to_pqf()),
         }
     }
+}
+
+fn term_structure(attributes: Vec<(u32, u32)>, term: &str) -> RpnStructure {
+    let attributes = attributes
+        .into_iter()
+        .map(|(kind, value)| AttributeElement {
+            attribute_set: None,
+            attribute_type: Integer::from(kind),
+            attribute_value: AttributeValue::Numeric(Integer::from(value)),
+        })
+        .collect();
+    RpnStructure::Op(Operand::AttrTerm(AttributesPlusTerm {
+        attributes,
+        term: Term::General(OctetString::from(term.as_bytes().to_vec())),
+    }))
+}
+
+fn pqf_term(attributes: &[(u32, u32)], term: &str) -> String {
+    let mut out = String::new();
+    for (kind, value) in attributes {
+        out.push_str(&format!("@attr {kind}={value} "));
+    }
+    out.push('"');
+    for c in term.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]

@@ -149,6 +149,46 @@ fn searches_of_real_records_agree_with_yaz_client_and_find_the_record() {
 }
 
 #[test]
+fn attributed_terms_agree_with_yaz_client() {
+    use z3950::{attribute_type as t, completeness, position, relation, structure, truncation, use_attribute as u};
+    let Some(zebra) = zebra() else { return };
+    let mut client = Client::connect(&zebra.server.addr(), "Default", &ClientOptions::default()).unwrap();
+    let attributed = |attributes: &[(u32, u32)], term: &str| Query::Attributed {
+        attributes: attributes.to_vec(),
+        term: term.into(),
+    };
+    let queries = [
+        attributed(&[(t::USE, u::TITLE), (t::TRUNCATION, truncation::RIGHT)], "program"),
+        attributed(&[(t::USE, u::TITLE), (t::TRUNCATION, truncation::DO_NOT_TRUNCATE)], "program"),
+        attributed(
+            &[(t::USE, u::TITLE), (t::RELATION, relation::EQUAL), (t::POSITION, position::ANY_POSITION_IN_FIELD)],
+            "language",
+        ),
+        attributed(
+            &[
+                (t::USE, u::AUTHOR),
+                (t::STRUCTURE, structure::PHRASE),
+                (t::COMPLETENESS, completeness::INCOMPLETE_SUBFIELD),
+            ],
+            "Kernighan, Brian",
+        ),
+        Query::And(
+            Box::new(attributed(&[(t::USE, u::ANY), (t::TRUNCATION, truncation::RIGHT)], "comput")),
+            Box::new(Query::author("Kernighan")),
+        ),
+    ];
+    let mut counts = Vec::new();
+    for query in &queries {
+        let hits = client.search(query).unwrap();
+        assert_eq!(hits, yaz_client_hits(zebra.server.port, "Default", &query.to_pqf()), "{}", query.to_pqf());
+        counts.push(hits);
+    }
+    // Right truncation finds at least what the whole word finds ("programming" besides "program").
+    assert!(counts[0] > counts[1], "{counts:?}");
+    assert!(counts.iter().all(|&n| n > 0), "{counts:?}");
+}
+
+#[test]
 fn zebra_diagnostics_become_bib1_errors() {
     let Some(zebra) = zebra() else { return };
     let mut client = Client::connect(&zebra.server.addr(), "Default", &ClientOptions::default()).unwrap();

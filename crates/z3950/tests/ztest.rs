@@ -202,3 +202,36 @@ fn refused_init() -> Vec<u8> {
     };
     z3950::encode(&pdu::Pdu::InitResponse(response)).unwrap()
 }
+
+/// Our Bib-1 table against the one in YAZ's library (`yaz_diag_bib1_str`, read through
+/// Python's ctypes): the same codes with the same meanings.
+#[test]
+fn bib1_messages_match_yaz() {
+    if !peer_available("yaz-client", "yaz") {
+        return;
+    }
+    let python = std::env::var("SHELFMARK_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = "import ctypes\n\
+        lib = ctypes.CDLL('libyaz.so.5')\n\
+        lib.yaz_diag_bib1_str.restype = ctypes.c_char_p\n\
+        for code in range(0, 5000):\n\
+        \x20   text = lib.yaz_diag_bib1_str(code)\n\
+        \x20   if text and text != b'Unknown error':\n\
+        \x20       print(f'{code}\\t{text.decode()}')\n";
+    let output = Command::new(&python).arg("-c").arg(script).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let yaz: Vec<(u32, String)> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (code, text) = line.split_once('\t').unwrap();
+            (code.parse().unwrap(), text.to_owned())
+        })
+        .collect();
+    assert!(yaz.len() > 150, "{yaz:?}");
+    for (code, text) in &yaz {
+        assert_eq!(z3950::diagnostics::bib1_message(*code), Some(text.as_str()), "code {code}");
+    }
+    let codes: Vec<u32> = yaz.iter().map(|(code, _)| *code).collect();
+    assert_eq!(z3950::diagnostics::BIB1_CODES, &codes[..]);
+}
