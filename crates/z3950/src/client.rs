@@ -337,35 +337,61 @@ pub fn init_outcome(response: &InitializeResponse) -> Result<Option<String>, Err
     Ok((!implementation.is_empty()).then_some(implementation))
 }
 
+/// The first diagnostic of a diag-1 `DiagnosticFormat` (BER bytes): its Bib-1 code and a
+/// sentence.
+fn diag1_reason(bytes: &[u8]) -> Option<(Option<u32>, String)> {
+    let entries: pdu::diag1::DiagnosticFormat = rasn::ber::decode(bytes).ok()?;
+    let entry = entries.into_iter().next()?;
+    let code = match &entry.diagnostic {
+        Some(pdu::diag1::Diagnostic::DefaultDiagRec(d)) => u32::try_from(&d.condition).ok(),
+        _ => None,
+    };
+    let message = match (&entry.diagnostic, &entry.message) {
+        (_, Some(m)) => m.to_text(),
+        (Some(pdu::diag1::Diagnostic::DefaultDiagRec(d)), None) => {
+            let (_, message, addinfo) = diagnostic_parts(d);
+            addinfo.map_or(message.clone(), |a| format!("{message}: {a}"))
+        }
+        _ => "no reason given".to_owned(),
+    };
+    Some((code, message))
+}
+
+/// Why a target refused the Init, from wherever it put the reason: a diag-1 record in
+/// `userInformationField` directly, or (YAZ's GFS: Zebra, Koha) inside UserInfo-1, an
+/// `OtherInformation` whose units carry diag-1 records; or a text in `otherInfo`.
 fn init_refusal_reason(response: &InitializeResponse) -> (Option<u32>, String) {
-    let from_external = |external: &External| -> Option<(Option<u32>, String)> {
+    let from_other_info = |units: &pdu::OtherInformation| {
+        units.iter().find_map(|unit| match &unit.information {
+            pdu::Information::ExternallyDefinedInfo(pdu::ExternalContent {
+                encoding: ExternalEncoding::SingleAsn1Type(any),
+                ..
+            }) => diag1_reason(any.as_bytes()),
+            pdu::Information::CharacterInfo(text) => Some((None, text.to_text())),
+            _ => None,
+        })
+    };
+    let from_user_information = |external: &External| {
         let ExternalEncoding::SingleAsn1Type(any) = &external.encoding else {
             return None;
         };
-        let entries: pdu::diag1::DiagnosticFormat = rasn::ber::decode(any.as_bytes()).ok()?;
-        let entry = entries.into_iter().next()?;
-        let code = match &entry.diagnostic {
-            Some(pdu::diag1::Diagnostic::DefaultDiagRec(d)) => u32::try_from(&d.condition).ok(),
-            _ => None,
-        };
-        let message = match (&entry.diagnostic, &entry.message) {
-            (_, Some(m)) => m.to_text(),
-            (Some(pdu::diag1::Diagnostic::DefaultDiagRec(d)), None) => {
-                let (_, message, addinfo) = diagnostic_parts(d);
-                addinfo.map_or(message.clone(), |a| format!("{message}: {a}"))
-            }
-            _ => "no reason given".to_owned(),
-        };
-        Some((code, message))
+        let is_user_info_1 = external.direct_reference.as_ref().is_some_and(|oid| {
+            let arcs: &[u32] = oid;
+            arcs == pdu::oid::USER_INFO_1
+        });
+        if is_user_info_1 {
+            let units: pdu::TaggedOtherInformation = rasn::ber::decode(any.as_bytes()).ok()?;
+            from_other_info(&units.0)
+        } else {
+            diag1_reason(any.as_bytes())
+        }
     };
-    if let Some(reason) = response.user_information_field.as_ref().and_then(from_external) {
-        return reason;
-    }
-    let text = response.other_info.iter().flatten().find_map(|unit| match &unit.information {
-        pdu::Information::CharacterInfo(s) => Some(s.to_text()),
-        _ => None,
-    });
-    (None, text.unwrap_or_else(|| "no reason given".to_owned()))
+    response
+        .user_information_field
+        .as_ref()
+        .and_then(from_user_information)
+        .or_else(|| response.other_info.as_ref().and_then(from_other_info))
+        .unwrap_or_else(|| (None, "no reason given".to_owned()))
 }
 
 fn diagnostic_parts(diagnostic: &DefaultDiagFormat) -> (u32, String, Option<String>) {

@@ -673,6 +673,11 @@ pub fn close_reason_name(reason: i64) -> &'static str {
 /// `OtherInformation ::= [201] IMPLICIT SEQUENCE OF SEQUENCE {..}` (the tag is on the field).
 pub type OtherInformation = SequenceOf<OtherInformationUnit>;
 
+/// `OtherInformation` standing alone with its tag, as UserInfo-1 carries it.
+#[derive(AsnType, Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[rasn(delegate, tag(201))]
+pub struct TaggedOtherInformation(pub OtherInformation);
+
 #[derive(AsnType, Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct OtherInformationUnit {
     #[rasn(tag(1))]
@@ -735,6 +740,8 @@ pub mod oid {
     pub const BIB1_DIAGNOSTICS: &[u32] = &[1, 2, 840, 10003, 4, 1];
     /// The diag-1 diagnostic format (`DiagnosticFormat`).
     pub const DIAG1: &[u32] = &[1, 2, 840, 10003, 4, 2];
+    /// UserInfo-1: an `OtherInformation` in an Init's `userInformationField`.
+    pub const USER_INFO_1: &[u32] = &[1, 2, 840, 10003, 10, 3];
     /// The USMARC (MARC 21) record syntax.
     pub const USMARC: &[u32] = &[1, 2, 840, 10003, 5, 10];
 }

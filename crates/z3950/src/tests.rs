@@ -13,6 +13,7 @@ const ZTEST_SESSION: &[u8] = include_bytes!("../tests/data/yaz-ztest-session.bin
 const DATABASE_UNAVAILABLE: &[u8] = include_bytes!("../tests/data/yaz-ztest-database-unavailable.bin");
 const OUT_OF_RANGE: &[u8] = include_bytes!("../tests/data/yaz-ztest-present-out-of-range.bin");
 const ZEBRA_SESSION: &[u8] = include_bytes!("../tests/data/zebrasrv-session.bin");
+const ZEBRA_INIT_REFUSED: &[u8] = include_bytes!("../tests/data/zebrasrv-init-refused.bin");
 
 /// Cuts a captured stream into its PDUs with the framer.
 fn split(mut stream: &[u8]) -> Vec<&[u8]> {
@@ -140,6 +141,19 @@ fn zebra_responses_decode_with_additional_search_info_after_absent_records() {
 }
 
 #[test]
+fn a_refused_init_names_the_diagnostic_zebra_put_in_user_info_1() {
+    let pdus = decode_all(ZEBRA_INIT_REFUSED);
+    let Pdu::InitResponse(init) = &pdus[0] else { panic!("{:?}", pdus[0]) };
+    assert!(!init.result);
+    match init_outcome(init) {
+        Err(Error::InitRefused { code: Some(1011), message }) => {
+            assert_eq!(message, "Init/AC: Bad Userid and/or Password: cataloger");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn diagnostics_of_captured_responses_become_errors_with_bib1_codes() {
     let pdus = decode_all(DATABASE_UNAVAILABLE);
     let Pdu::SearchResponse(search) = &pdus[1] else { panic!("{:?}", pdus[1]) };
@@ -223,11 +237,11 @@ proptest::proptest! {
 
     #[test]
     fn decoding_damaged_captures_never_panics(
-        which in 0usize..5,
+        which in 0usize..6,
         edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 1..8),
         cut in proptest::num::usize::ANY,
     ) {
-        let mut bytes = [ZTEST_SESSION, CLIENT_SESSION, DATABASE_UNAVAILABLE, OUT_OF_RANGE, ZEBRA_SESSION][which].to_vec();
+        let mut bytes = [ZTEST_SESSION, CLIENT_SESSION, DATABASE_UNAVAILABLE, OUT_OF_RANGE, ZEBRA_SESSION, ZEBRA_INIT_REFUSED][which].to_vec();
         for (at, value) in edits {
             let at = at % bytes.len();
             bytes[at] = value;

@@ -29,6 +29,11 @@ struct Zebra {
 }
 
 fn zebra() -> Option<Zebra> {
+    zebra_with(None)
+}
+
+/// With `login` ("user:password"), Zebra refuses an Init without those credentials.
+fn zebra_with(login: Option<&str>) -> Option<Zebra> {
     for (program, package) in [("zebrasrv", "idzebra-2.0"), ("zebraidx", "idzebra-2.0"), ("yaz-client", "yaz")] {
         if !peer_available(program, package) {
             return None;
@@ -47,6 +52,11 @@ fn zebra() -> Option<Zebra> {
         std::fs::write(root.join(file), text).unwrap();
     }
     std::fs::copy("/usr/share/yaz/etc/pqf.properties", root.join("pqf.properties")).unwrap();
+    if let Some(login) = login {
+        std::fs::write(root.join("passwd"), format!("{login}\n")).unwrap();
+        let mut config = std::fs::OpenOptions::new().append(true).open(root.join("zebra.cfg")).unwrap();
+        std::io::Write::write_all(&mut config, b"passwd: passwd\n").unwrap();
+    }
     // The marc21.abs Zebra ships indexes no standard numbers; the profile path of zebra.cfg
     // starts with ".", so this copy, with ISBN, ISSN and LC card number added, is used.
     let mut abs = std::fs::read_to_string("/usr/share/idzebra-2.0/tab/marc21.abs").unwrap();
@@ -236,4 +246,29 @@ fn present_gathers_records_across_small_messages() {
     }
     roomy.close().unwrap();
     cramped.close().unwrap();
+}
+
+#[test]
+fn a_target_that_wants_a_login_refuses_the_init_and_says_why() {
+    let Some(zebra) = zebra_with(Some("cataloger:secret")) else { return };
+    let addr = zebra.server.addr();
+    let login = |password: Option<&str>| ClientOptions {
+        user: Some("cataloger".into()),
+        password: password.map(str::to_owned),
+        ..ClientOptions::default()
+    };
+    match Client::connect(&addr, "Default", &login(Some("wrong"))) {
+        Err(Error::InitRefused { code: Some(1011), message }) => {
+            assert_eq!(message, "Init/AC: Bad Userid and/or Password: cataloger");
+        }
+        other => panic!("expected Init refused with 1011, got {other:?}"),
+    }
+    match Client::connect(&addr, "Default", &ClientOptions::default()) {
+        Err(Error::InitRefused { code: Some(_), .. }) => {}
+        other => panic!("expected Init refused without a login, got {other:?}"),
+    }
+    let mut client = Client::connect(&addr, "Default", &login(Some("secret"))).unwrap();
+    let query = Query::title("chess");
+    assert!(client.search(&query).unwrap() >= 1);
+    client.close().unwrap();
 }
