@@ -78,6 +78,10 @@ pub struct Client {
     buffer: Vec<u8>,
     /// The hit count of the last successful search: the size of the result set.
     hits: Option<u64>,
+    /// Why the association can no longer be trusted (a broken or half-read exchange, a
+    /// Close from the target); every later request fails with it. Diagnostics do not count:
+    /// the target answered properly.
+    broken: Option<String>,
     /// What the target said about itself in its InitializeResponse.
     pub target_implementation: Option<String>,
 }
@@ -129,6 +133,7 @@ impl Client {
             limit: (size as usize).saturating_mul(2).saturating_add(ENVELOPE),
             buffer: Vec::new(),
             hits: None,
+            broken: None,
             target_implementation: None,
         };
         let init = request::init(&InitParameters {
@@ -152,13 +157,15 @@ impl Client {
     /// Searches the database; the hit count, or the target's diagnostic.
     pub fn search(&mut self, query: &Query) -> Result<u64, Error> {
         let search = request::search(RESULT_SET, &self.database, query.to_rpn());
+        // The search replaces the result set, whatever its outcome.
+        self.hits = None;
         match self.exchange(&search, "Search")? {
             Pdu::SearchResponse(response) => {
                 let hits = search_outcome(&response)?;
                 self.hits = Some(hits);
                 Ok(hits)
             }
-            other => Err(unexpected("Search", &other)),
+            other => Err(self.fail(unexpected("Search", &other))),
         }
     }
 
@@ -181,7 +188,7 @@ impl Client {
             let present = request::present(RESULT_SET, next, count - records.len() as u64, "F");
             let batch = match self.exchange(&present, "Present")? {
                 Pdu::PresentResponse(response) => present_outcome(&response)?,
-                other => return Err(unexpected("Present", &other)),
+                other => return Err(self.fail(unexpected("Present", &other))),
             };
             if batch.is_empty() {
                 break;
@@ -202,11 +209,19 @@ impl Client {
     }
 
     fn exchange(&mut self, request: &Pdu, what: &str) -> Result<Pdu, Error> {
-        self.send(request, what)?;
-        match self.receive(what)? {
-            Pdu::Close(close) => Err(closed(&close)),
-            response => Ok(response),
+        if let Some(reason) = &self.broken {
+            return Err(Error::Protocol(format!("{what} on an association that failed earlier: {reason}")));
         }
+        match self.send(request, what).and_then(|()| self.receive(what)) {
+            Ok(Pdu::Close(close)) => Err(self.fail(closed(&close))),
+            Ok(response) => Ok(response),
+            Err(error) => Err(self.fail(error)),
+        }
+    }
+
+    fn fail(&mut self, error: Error) -> Error {
+        self.broken = Some(error.to_string());
+        error
     }
 
     fn send(&mut self, request: &Pdu, what: &str) -> Result<(), Error> {

@@ -142,6 +142,27 @@ fn misbehaving_targets_give_errors_not_hangs() {
     assert!(matches!(error, Error::Timeout { .. }), "{error}");
     handle.join().unwrap();
 
+    // A target that answers the Init, then falls silent: the search times out, and the
+    // association is not used again.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let init_response = include_bytes!("data/yaz-ztest-session.bin")[..0x5b].to_vec();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        stream.write_all(&init_response).unwrap();
+        let _ = stream.read(&mut buf);
+        let _ = stream.read(&mut buf);
+    });
+    let mut client = Client::connect(&addr, "Default", &quick()).unwrap();
+    let error = client.search(&Query::title("dogs")).unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error}");
+    let error = client.search(&Query::title("dogs")).unwrap_err();
+    assert!(matches!(error, Error::Protocol(ref m) if m.contains("failed earlier")), "{error}");
+    drop(client);
+    handle.join().unwrap();
+
     let (addr, handle) = fake_target(Some(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()));
     let error = Client::connect(&addr, "Default", &quick()).unwrap_err();
     assert!(matches!(error, Error::Protocol(_)), "{error}");
