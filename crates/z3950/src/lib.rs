@@ -7,6 +7,17 @@
 //! table ([`diagnostics`]) and the PDU framer ([`frame`]). The [`Client`] at the edge drives
 //! them over a blocking `TcpStream` with timeouts.
 //!
+//! # What goes over the wire
+//! - Terms go out as `general` (OCTET STRING) terms in UTF-8; no character-set negotiation
+//!   is attempted, so a target that expects MARC-8 or Latin-1 terms matches only their
+//!   ASCII. Standard numbers are sent exactly as given: strip hyphens and qualifiers first.
+//! - Records come back as the target stored them (leader/09 says UTF-8 or MARC-8); the
+//!   import path reads them with the marc crate, which converts MARC-8.
+//! - One result set, named "default", replaced by every search; Present asks for element
+//!   set "F" in USMARC (1.2.840.10003.5.10) and accepts any ISO 2709 MARC syntax back.
+//! - A response is refused once its length passes twice the preferred message size plus
+//!   64 KiB (the [`frame`] limit), before it is read.
+//!
 //! ```no_run
 //! use z3950::{Client, ClientOptions, PresentedRecord, Query};
 //! let mut client = Client::connect("z3950.loc.gov:7090", "VOYAGER", &ClientOptions::default())?;

@@ -461,7 +461,15 @@ pub struct PresentRequest {
     pub number_of_records_requested: Integer,
     #[rasn(tag(212))]
     pub additional_ranges: Option<SequenceOf<Range>>,
-    pub record_composition: Option<RecordComposition>,
+    /// `recordComposition CHOICE { simple [19] ElementSetNames, complex [209] IMPLICIT
+    /// CompSpec } OPTIONAL`, as two optional fields (at most one set): the alternatives have
+    /// distinct tags, so the encoding is the same, and an absent choice is then recognised
+    /// by its tag instead of being tried on the next field.
+    #[rasn(tag(explicit(19)))]
+    pub simple_composition: Option<ElementSetNames>,
+    /// A `CompSpec`, which this client never sends, kept as its raw elements.
+    #[rasn(tag(209))]
+    pub complex_composition: Option<SequenceOf<Any>>,
     #[rasn(tag(104))]
     pub preferred_record_syntax: Option<ObjectIdentifier>,
     #[rasn(tag(204))]
@@ -480,17 +488,6 @@ pub struct Range {
     pub starting_position: Integer,
     #[rasn(tag(2))]
     pub number_of_records: Integer,
-}
-
-/// `recordComposition`: `simple [19] ElementSetNames` (explicit, a choice) or a `CompSpec`
-/// this client never sends, kept as its raw content.
-#[derive(AsnType, Debug, Clone, PartialEq, Eq, Encode, Decode)]
-#[rasn(choice)]
-pub enum RecordComposition {
-    #[rasn(tag(explicit(19)))]
-    Simple(ElementSetNames),
-    #[rasn(tag(209))]
-    Complex(SequenceOf<Any>),
 }
 
 #[derive(AsnType, Debug, Clone, PartialEq, Eq, Encode, Decode)]

@@ -3,7 +3,7 @@
 
 use crate::pdu::{
     self, oid, Close, DatabaseName, ElementSetNames, IdAuthentication, IdPass, InitializeRequest, InternationalString,
-    LenientVisibleString, PresentRequest, RecordComposition, ResultSetId, RpnQuery, SearchRequest,
+    LenientVisibleString, PresentRequest, ResultSetId, RpnQuery, SearchRequest,
 };
 use rasn::types::{BitString, Integer, ObjectIdentifier, OctetString};
 
@@ -95,9 +95,8 @@ pub fn present(result_set_name: &str, start: u64, count: u64, element_set: &str)
         result_set_start_point: Integer::from(start),
         number_of_records_requested: Integer::from(count),
         additional_ranges: None,
-        record_composition: Some(RecordComposition::Simple(ElementSetNames::GenericElementSetName(string(
-            element_set,
-        )))),
+        simple_composition: Some(ElementSetNames::GenericElementSetName(string(element_set))),
+        complex_composition: None,
         preferred_record_syntax: Some(ObjectIdentifier::new_unchecked(oid::USMARC.to_vec().into())),
         max_segment_count: None,
         max_record_size: None,

@@ -202,6 +202,14 @@ fn to_indefinite(bytes: &[u8]) -> Vec<u8> {
 }
 
 #[test]
+fn a_present_request_without_composition_decodes() {
+    let Pdu::PresentRequest(mut present) = request::present("default", 3, 7, "F") else { panic!() };
+    present.simple_composition = None;
+    let bytes = encode(&Pdu::PresentRequest(present.clone())).unwrap();
+    assert_eq!(decode(&bytes).unwrap(), Pdu::PresentRequest(present));
+}
+
+#[test]
 fn indefinite_and_definite_forms_decode_alike() {
     for bytes in split(CLIENT_SESSION).into_iter().chain(split(DATABASE_UNAVAILABLE)) {
         let indefinite = to_indefinite(bytes);
