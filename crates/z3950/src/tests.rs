@@ -267,3 +267,33 @@ proptest::proptest! {
         }
     }
 }
+
+fn arbitrary_query() -> impl proptest::strategy::Strategy<Value = Query> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        (1u32..2000, "\\PC{0,24}").prop_map(|(use_attribute, term)| Query::Term { use_attribute, term }),
+        (proptest::collection::vec((1u32..7, 1u32..200), 0..6), "\\PC{0,24}")
+            .prop_map(|(attributes, term)| Query::Attributed { attributes, term }),
+    ];
+    leaf.prop_recursive(6, 48, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(l, r)| Query::And(Box::new(l), Box::new(r))),
+            (inner.clone(), inner.clone()).prop_map(|(l, r)| Query::Or(Box::new(l), Box::new(r))),
+            (inner.clone(), inner).prop_map(|(l, r)| Query::AndNot(Box::new(l), Box::new(r))),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn every_query_survives_encoding_framing_and_decoding(query in arbitrary_query()) {
+        let pdu = request::search("default", "Default", query.to_rpn());
+        let bytes = encode(&pdu).unwrap();
+        proptest::prop_assert_eq!(frame(&bytes, 1 << 20), Ok(Some(bytes.len())));
+        proptest::prop_assert_eq!(frame(&bytes[..bytes.len() - 1], 1 << 20), Ok(None));
+        proptest::prop_assert_eq!(decode(&bytes).unwrap(), pdu);
+        let indefinite = to_indefinite(&bytes);
+        proptest::prop_assert_eq!(frame(&indefinite, 1 << 20), Ok(Some(indefinite.len())));
+        proptest::prop_assert_eq!(decode(&indefinite).unwrap(), decode(&bytes).unwrap());
+    }
+}
