@@ -199,7 +199,12 @@ impl Client {
     }
 
     /// Sends Close (reason finished) and waits for the target's Close or for it to hang up.
+    /// An association that already failed is just dropped: there is nothing left to close.
     pub fn close(mut self) -> Result<(), Error> {
+        if self.broken.is_some() {
+            let _ = self.stream.shutdown(std::net::Shutdown::Both);
+            return Ok(());
+        }
         self.send(&request::close(), "Close")?;
         match self.receive("Close") {
             Ok(Pdu::Close(_)) | Err(Error::Disconnected { .. }) => Ok(()),

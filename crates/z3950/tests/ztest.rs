@@ -160,7 +160,7 @@ fn misbehaving_targets_give_errors_not_hangs() {
     assert!(matches!(error, Error::Timeout { .. }), "{error}");
     let error = client.search(&Query::title("dogs")).unwrap_err();
     assert!(matches!(error, Error::Protocol(ref m) if m.contains("failed earlier")), "{error}");
-    drop(client);
+    client.close().unwrap();
     handle.join().unwrap();
 
     let (addr, handle) = fake_target(Some(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()));
