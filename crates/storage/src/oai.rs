@@ -4,9 +4,11 @@
 //! A record's datestamp is its `updated_at` (created, or its MARC replaced). A deleted record
 //! leaves a tombstone in `deleted_records`, written by [`crate::Database::delete_record`] in the
 //! deleting transaction and never removed. Sets come from the record's items: its items' home
-//! branches and shelving locations, as they are now. Adding or moving a copy does not change
-//! the record's datestamp (the metadata is unchanged), so an incremental harvest by set does
-//! not see a record join or leave a set until the record itself changes.
+//! branches and shelving locations, as they are now. Adding or removing a copy, or moving one
+//! to another home branch or location, moves the record's datestamp too (in the same
+//! transaction), so an incremental harvest by set sees the record join the set. A record that
+//! leaves a set is not reported to that set's harvesters (the protocol has no way to say so
+//! short of a deletion, and the record is not deleted).
 //!
 //! Implemented by both backends (`sqlite/oai.rs`, `postgres/oai.rs`); a supertrait of
 //! [`crate::Database`].

@@ -910,6 +910,14 @@ fn item_write(w: &mut Tx<'_, '_>, sql: &str, key: i64, bib_id: BibId, item: &New
     )
 }
 
+/// A copy added, removed, or moved to another home branch or shelving location changes the
+/// OAI-PMH sets its record is in, so the record's datestamp (`updated_at`) moves too: an
+/// incremental harvest of a set then sees it join.
+fn redate_record(w: &mut Tx<'_, '_>, bib_id: BibId) -> Result<()> {
+    w.cx.execute("UPDATE bib_records SET updated_at = now() WHERE id = $1", &[&bib_id])?;
+    Ok(())
+}
+
 const UPDATE_ITEM: &str = "UPDATE items SET barcode = $2, home_branch = $3, holding_branch = $4, \
      location = $5, collection = $6, call_number = $7, item_type = $8, price = $9, public_note = $10, \
      staff_note = $11, materials_specified = $12, status = $13, acquired_on = $14, updated_at = now(), \
@@ -1128,6 +1136,7 @@ impl Database for PostgresDatabase {
                 .first()
                 .ok_or_else(|| StorageError::Other("item insert returned no id".to_string()))?
                 .try_get(0)?;
+            redate_record(w, bib_id)?;
             w.change(ChangeEntity::Item, id, ChangeKind::Created);
             Ok(id)
         })
@@ -1145,14 +1154,21 @@ impl Database for PostgresDatabase {
 
     fn update_item(&self, id: ItemId, item: &NewItem) -> Result<()> {
         self.write(|w| {
-            let bib_id: Option<BibId> =
-                w.cx.query_opt("SELECT bib_id FROM items WHERE id = $1", &[&id])?.map(|r| r.try_get(0)).transpose()?;
-            let Some(bib_id) = bib_id else {
+            let Some(before) =
+                w.cx.query_opt("SELECT bib_id, home_branch, location FROM items WHERE id = $1", &[&id])?
+            else {
                 return Err(StorageError::NotFound { what: "item", key: id.to_string() });
             };
+            let bib_id: BibId = before.try_get(0)?;
+            let (home_branch, location): (String, Option<String>) = (before.try_get(1)?, before.try_get(2)?);
             let rows = item_write(w, UPDATE_ITEM, id, bib_id, item).map_err(|e| item_error(e, None, item))?;
             if rows.is_empty() {
                 return Err(StorageError::NotFound { what: "item", key: id.to_string() });
+            }
+            if home_branch != item.home_branch.as_str()
+                || location.as_deref() != item.location.as_ref().map(Code::as_str)
+            {
+                redate_record(w, bib_id)?;
             }
             w.change(ChangeEntity::Item, id, ChangeKind::Updated);
             Ok(())
@@ -1161,9 +1177,10 @@ impl Database for PostgresDatabase {
 
     fn delete_item(&self, id: ItemId) -> Result<()> {
         self.write(|w| {
-            if w.cx.execute("DELETE FROM items WHERE id = $1", &[&id])? == 0 {
+            let Some(deleted) = w.cx.query_opt("DELETE FROM items WHERE id = $1 RETURNING bib_id", &[&id])? else {
                 return Err(StorageError::NotFound { what: "item", key: id.to_string() });
-            }
+            };
+            redate_record(w, deleted.try_get(0)?)?;
             w.change(ChangeEntity::Item, id, ChangeKind::Deleted);
             Ok(())
         })

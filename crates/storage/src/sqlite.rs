@@ -450,6 +450,14 @@ fn replace_record(tx: &Connection, now: &str, id: BibId, r: &NewRecord, sha: &[u
     record_change(tx, now, ChangeEntity::Record, id, ChangeKind::Updated)
 }
 
+/// A copy added, removed, or moved to another home branch or shelving location changes the
+/// OAI-PMH sets its record is in, so the record's datestamp (`updated_at`) moves too: an
+/// incremental harvest of a set then sees it join.
+fn redate_record(tx: &Connection, now: &str, bib_id: BibId) -> Result<()> {
+    tx.prepare_cached("UPDATE bib_records SET updated_at = ?1 WHERE id = ?2")?.execute(params![now, bib_id])?;
+    Ok(())
+}
+
 const INSERT_ITEM: &str = "INSERT INTO items (bib_id, barcode, home_branch, holding_branch, location, collection, \
      call_number, item_type, price, public_note, staff_note, materials_specified, status, acquired_on, \
      created_at, updated_at, call_number_sort) \
@@ -954,8 +962,10 @@ impl Database for SqliteDatabase {
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
         self.write(|tx, now| {
             let record = record_call_numbers(tx, bib_id, std::slice::from_ref(item))?;
-            insert_item(tx, now, bib_id, &record, item, false)?
-                .ok_or_else(|| StorageError::Other("item insert wrote no row".to_string()))
+            let id = insert_item(tx, now, bib_id, &record, item, false)?
+                .ok_or_else(|| StorageError::Other("item insert wrote no row".to_string()))?;
+            redate_record(tx, now, bib_id)?;
+            Ok(id)
         })
     }
 
@@ -972,13 +982,18 @@ impl Database for SqliteDatabase {
     fn update_item(&self, id: ItemId, item: &NewItem) -> Result<()> {
         let acquired = item_acquired_on(item)?.map(common::date_str);
         self.write(|tx, now| {
-            let bib_id: Option<BibId> = tx
-                .prepare_cached("SELECT bib_id FROM items WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))
+            let before: Option<(BibId, String, Option<String>)> = tx
+                .prepare_cached("SELECT bib_id, home_branch, location FROM items WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            let Some(bib_id) = bib_id else {
+            let Some((bib_id, home_branch, location)) = before else {
                 return Err(StorageError::NotFound { what: "item", key: id.to_string() });
             };
+            if home_branch != item.home_branch.as_str()
+                || location.as_deref() != item.location.as_ref().map(Code::as_str)
+            {
+                redate_record(tx, now, bib_id)?;
+            }
             let key = shelf_sort_key(
                 item.call_number.as_deref(),
                 &record_call_numbers(tx, bib_id, std::slice::from_ref(item))?,
@@ -1020,9 +1035,14 @@ impl Database for SqliteDatabase {
 
     fn delete_item(&self, id: ItemId) -> Result<()> {
         self.write(|tx, now| {
-            if tx.prepare_cached("DELETE FROM items WHERE id = ?1")?.execute([id])? == 0 {
+            let bib_id: Option<BibId> = tx
+                .prepare_cached("DELETE FROM items WHERE id = ?1 RETURNING bib_id")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let Some(bib_id) = bib_id else {
                 return Err(StorageError::NotFound { what: "item", key: id.to_string() });
-            }
+            };
+            redate_record(tx, now, bib_id)?;
             record_change(tx, now, ChangeEntity::Item, id, ChangeKind::Deleted)
         })
     }

@@ -14,6 +14,7 @@ suite! {
         lists_run_in_datestamp_order_from_a_position,
         from_and_before_select_by_datestamp,
         sets_come_from_items,
+        a_copy_joining_a_set_redates_its_record,
         deleting_a_record_leaves_a_tombstone,
         earliest_datestamp,
     ],
@@ -158,13 +159,50 @@ fn sets_come_from_items(db: &dyn Database) {
     assert_eq!(select(OaiSet::Branch("NOWHERE".into())), Vec::<i64>::new());
     assert_eq!(select(OaiSet::AnyLocation), [both]);
     assert_eq!(select(OaiSet::Location("REF".into())), [both]);
+    // Adding copies re-dated `main` and `both`, after `none`.
     let (all, total) = walk(db, &OaiQuery::default(), 10, false);
-    assert_eq!((ids(&all), total), (vec![main, both, none, gone], 4));
+    assert_eq!((ids(&all), total), (vec![none, main, both, gone], 4));
     let sets: Vec<(Vec<String>, Vec<String>)> = all.iter().map(|r| (r.branches.clone(), r.locations.clone())).collect();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    assert_eq!(sets, [(s(&["MAIN"]), s(&[])), (s(&["EAST", "MAIN"]), s(&["REF"])), (s(&[]), s(&[])), (s(&[]), s(&[]))]);
+    assert_eq!(sets, [(s(&[]), s(&[])), (s(&["MAIN"]), s(&[])), (s(&["EAST", "MAIN"]), s(&["REF"])), (s(&[]), s(&[]))]);
     let one = db.oai_record(both).expect("read").expect("exists");
     assert_eq!((one.branches, one.locations), (s(&["EAST", "MAIN"]), s(&["REF"])));
+}
+
+/// An incremental harvest of a branch's set sees a record whose copy moved there; editing
+/// what does not change a set leaves the datestamp alone.
+fn a_copy_joining_a_set_redates_its_record(db: &dyn Database) {
+    setup(db);
+    let bib = db.create_record(&record("Travelling copy")).expect("create");
+    let copy = db.create_item(bib, &item("3001", "MAIN", None)).expect("item");
+    let stamp = |db: &dyn Database| db.oai_record(bib).expect("read").expect("exists").datestamp;
+    let placed = stamp(db);
+    let east_since = |from| {
+        let (records, _) =
+            walk(db, &OaiQuery { from: Some(from), before: None, set: Some(OaiSet::Branch("EAST".into())) }, 5, false);
+        ids(&records)
+    };
+    assert_eq!(east_since(placed), Vec::<i64>::new());
+
+    let mut noted = item("3001", "MAIN", None);
+    noted.public_note = Some("Signed by the author".into());
+    db.update_item(copy, &noted).expect("update");
+    assert_eq!(stamp(db), placed, "a note changes no set");
+
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let mut moved = noted.clone();
+    moved.home_branch = code("EAST");
+    moved.location = Some(code("REF"));
+    db.update_item(copy, &moved).expect("move");
+    let moved_at = stamp(db);
+    assert!(moved_at > placed);
+    assert_eq!(east_since(moved_at), vec![bib]);
+
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    db.delete_item(copy).expect("delete");
+    assert!(stamp(db) > moved_at, "a copy withdrawn re-dates its record");
+    let one = db.oai_record(bib).expect("read").expect("exists");
+    assert_eq!((one.branches.len(), one.locations.len()), (0, 0));
 }
 
 fn deleting_a_record_leaves_a_tombstone(db: &dyn Database) {
