@@ -10,6 +10,8 @@
 //!   [`SearchIndex::rebuild`] (a fresh generation swapped in atomically while the old serves).
 //! - [`structured`]: explicit criteria (masked words, whole titles, record ids, year
 //!   comparisons) and term enumeration, for SRU's CQL.
+//! - [`SearchIndex::did_you_mean`] (`suggest`): for a search that found nothing, the closest
+//!   indexed words (edit distance up to 2, the most used first), offered only if they find something.
 //! - [`Follower`]: applies the database's change feed after the checkpoint kept in the index's
 //!   commit payload, so a restart resumes exactly; [`Follower::lag`] is for `/health`.
 //!
@@ -31,6 +33,7 @@ mod index;
 pub mod query;
 mod schema;
 pub mod structured;
+mod suggest;
 
 use std::path::Path;
 

@@ -24,6 +24,11 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 9, name: "closures", sql: include_str!("../migrations/sqlite/0009_closures.sql") },
     Migration { version: 10, name: "selfcheck", sql: include_str!("../migrations/sqlite/0010_selfcheck.sql") },
     Migration { version: 11, name: "oai", sql: include_str!("../migrations/sqlite/0011_oai.sql") },
+    Migration {
+        version: 12,
+        name: "patron_sessions",
+        sql: include_str!("../migrations/sqlite/0012_patron_sessions.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -38,6 +43,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 9, name: "closures", sql: include_str!("../migrations/postgres/0009_closures.sql") },
     Migration { version: 10, name: "selfcheck", sql: include_str!("../migrations/postgres/0010_selfcheck.sql") },
     Migration { version: 11, name: "oai", sql: include_str!("../migrations/postgres/0011_oai.sql") },
+    Migration {
+        version: 12,
+        name: "patron_sessions",
+        sql: include_str!("../migrations/postgres/0012_patron_sessions.sql"),
+    },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.

@@ -233,6 +233,15 @@ pub enum ReadingHistory {
     Kept(Vec<HistoryEntry>),
 }
 
+/// A patron signed in to the OPAC (`patron_sessions`, 0012).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatronSession {
+    pub patron_id: PatronId,
+    /// The patron's current card (a session outlives a card replacement: it names the patron).
+    pub card_number: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Patrons: registration, blocks, guarantors, preferences, card replacement.
 /// [`crate::StorageError::NotFound`] names `"patron card"` for an unknown card and
 /// `"guarantor card"` for an unknown guarantor; [`crate::StorageError::Conflict`] names
@@ -291,6 +300,25 @@ pub trait PatronStore {
     /// The patron's password hash; `None` when the patron has none. An unknown card is
     /// [`crate::StorageError::NotFound`].
     fn patron_password_hash(&self, card: &str) -> Result<Option<String>>;
+    /// Starts an OPAC session for the card's patron, stored by the SHA-256 of its token (the
+    /// caller makes both), and drops that patron's sessions that have expired.
+    fn create_patron_session(
+        &self,
+        card: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The live session with this token hash; its expiry moves forward to `extend_to` (the idle
+    /// timeout counts from the last use). `None` for an unknown or expired token.
+    fn patron_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        extend_to: DateTime<Utc>,
+    ) -> Result<Option<PatronSession>>;
+    /// Ends the session (log-out); whether there was one.
+    fn end_patron_session(&self, token_hash: &str) -> Result<bool>;
 }
 
 /// The anonymous patron's card number: blank, which no card reader or form produces.

@@ -22,6 +22,7 @@ suite! {
         replaced_card_stops_working_and_the_loans_follow,
         renewal_writes_what_the_decision_says,
         history_only_when_kept_and_anonymising_twice_changes_nothing,
+        opac_sessions_expire_when_idle_move_on_use_and_end,
     ],
     harness: [],
 }
@@ -424,4 +425,38 @@ fn history_only_when_kept_and_anonymising_twice_changes_nothing(db: &dyn Databas
         other => panic!("{other:?}"),
     }
     assert_eq!(db.anonymise_returned_loans(day_after, day_after).expect("job"), 0);
+}
+
+fn opac_sessions_expire_when_idle_move_on_use_and_end(db: &dyn Database) {
+    setup(db);
+    let ann = register(db, "S1", &details("Session", "Ann", None, None));
+    register(db, "S2", &details("Session", "Bob", None, None));
+    let t0 = at("2026-05-01T10:00:00Z");
+    let idle = chrono::Duration::minutes(30);
+    db.create_patron_session("S1", "hash-a", t0 + idle, t0).expect("session");
+    db.create_patron_session("S2", "hash-b", t0 + idle, t0).expect("session");
+    let unknown = db.create_patron_session("NOPE", "hash-c", t0 + idle, t0);
+    assert!(matches!(unknown, Err(StorageError::NotFound { what: "patron card", .. })), "{unknown:?}");
+
+    // Each token names its own patron, and only its SHA-256 (here a stand-in) finds it.
+    let s = db.patron_session("hash-a", t0, t0 + idle).expect("read").expect("live");
+    assert_eq!((s.patron_id, s.card_number.as_str()), (ann.id, "S1"));
+    assert_eq!(db.patron_session("hash-b", t0, t0 + idle).expect("read").expect("live").card_number, "S2");
+    assert_eq!(db.patron_session("hash-x", t0, t0 + idle).expect("read"), None);
+
+    // A use 20 minutes in moves the expiry to 30 minutes after that use...
+    let t1 = t0 + chrono::Duration::minutes(20);
+    let s = db.patron_session("hash-a", t1, t1 + idle).expect("read").expect("live");
+    assert_eq!(s.expires_at, t1 + idle);
+    // ...so at 40 minutes Ann is still signed in while Bob, idle since t0, is not.
+    let t2 = t0 + chrono::Duration::minutes(40);
+    assert!(db.patron_session("hash-a", t2, t2 + idle).expect("read").is_some());
+    assert_eq!(db.patron_session("hash-b", t2, t2 + idle).expect("read"), None);
+    // An expired session cannot be brought back by using it.
+    assert_eq!(db.patron_session("hash-b", t2, t2 + idle).expect("read"), None);
+
+    // Log-out ends the session once.
+    assert!(db.end_patron_session("hash-a").expect("end"));
+    assert!(!db.end_patron_session("hash-a").expect("end again"));
+    assert_eq!(db.patron_session("hash-a", t2, t2 + idle).expect("read"), None);
 }

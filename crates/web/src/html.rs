@@ -43,7 +43,7 @@ header,main,footer{max-width:64rem;margin:0 auto;padding:0 1rem}\
 header{display:flex;flex-wrap:wrap;align-items:baseline;justify-content:space-between;border-bottom:2px solid #1d4e89}\
 .library{font-size:1.4rem;font-weight:700;margin:.6rem 0}.library a{color:#1d4e89;text-decoration:none}\
 nav ul{list-style:none;display:flex;gap:1rem;margin:0;padding:0}\
-a{color:#1d4e89}a:focus,input:focus,button:focus{outline:3px solid #f2a900;outline-offset:2px}\
+a{color:#1d4e89}a:focus,input:focus,button:focus,select:focus{outline:3px solid #f2a900;outline-offset:2px}\
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}\
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}\
 th{background:#eef2f7}caption{text-align:left;font-weight:600;padding:.3rem 0}\
@@ -51,7 +51,14 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:1rem 0}label{display:block;font-weight:600}\
 input,button,select{font:inherit;padding:.3rem .5rem}button{background:#1d4e89;color:#fff;border:0;border-radius:3px;padding:.4rem 1rem}\
 .marc td:first-child,.marc td:nth-child(2){font-family:ui-monospace,monospace;white-space:pre}.marc .sf{color:#8a2c0d;font-weight:700}\
-.status-available{color:#0b6b2c}.muted{color:#555}footer{margin-top:2rem;padding-bottom:2rem;color:#555;font-size:.9rem}";
+.status-available{color:#0b6b2c}.muted{color:#555}\
+.error{color:#8a1c1c;background:#fdeeee;border-left:4px solid #8a1c1c;padding:.5rem}.message{background:#eef7ee;border-left:4px solid #0b6b2c;padding:.5rem}\
+.notice{background:#fff6dd;border-left:4px solid #a86b00;padding:.5rem}.overdue{color:#8a1c1c}\
+.search-layout{display:flex;flex-wrap:wrap-reverse;gap:1rem 2rem}.facets{flex:1 1 14rem}.result-list{flex:3 1 20rem;min-width:0}\
+.facets ul,.pages ul{list-style:none;padding:0;margin:0 0 1rem}.facets h3{font-size:1rem;margin:.8rem 0 .2rem}\
+.results{padding-left:1.5rem}.result{margin:.6rem 0}.result .title{font-weight:600;display:block}.result span{margin-right:.6rem}\
+.availability.available{color:#0b6b2c}.pages ul{display:flex;gap:1rem}fieldset{border:1px solid #ccc}\
+td form{margin:.2rem 0}@media (max-width:40rem){table{display:block;overflow-x:auto}}footer{margin-top:2rem;padding-bottom:2rem;color:#555;font-size:.9rem}";
 
 /// A whole page: `<title>` is "`title` - `library`", `main` is the content of `<main>`.
 pub(crate) fn layout(library: &str, title: &str, main: &str) -> String {
@@ -63,7 +70,8 @@ pub(crate) fn layout(library: &str, title: &str, main: &str) -> String {
          <title>{title} - {library}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <a class=\"skip\" href=\"#main\">Skip to main content</a>\n\
          <header>\n<p class=\"library\"><a href=\"/\">{library}</a></p>\n\
-         <nav aria-label=\"Main\"><ul><li><a href=\"/\">Home</a></li><li><a href=\"/records\">Browse the catalog</a></li></ul></nav>\n\
+         <nav aria-label=\"Main\"><ul><li><a href=\"/\">Home</a></li><li><a href=\"/search\">Search</a></li>\
+         <li><a href=\"/records\">Browse the catalog</a></li><li><a href=\"/account\">My account</a></li></ul></nav>\n\
          </header>\n<main id=\"main\">\n{main}</main>\n\
          <footer><p>Shelfmark {version} &middot; <a href=\"/health\">Service status</a> &middot; \
          <a href=\"/api/v1/records\">JSON API</a></p></footer>\n</body>\n</html>\n",

@@ -31,6 +31,8 @@
 //! | `/api/v1/staff/{login}/tokens`, `/api/v1/staff/{login}/tokens/{id}` | GET, POST / DELETE |
 //! | `/api/v1/audit` | GET (the audit log of staff actions) |
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
+//! | `/search`, `/login`, `/account` | GET (HTML: the OPAC's search page, patron log-in, my account) |
+//! | `/login`, `/logout`, `/records/{id}/hold`, `/account/...` | POST (HTML forms of the OPAC; see `opac`) |
 //! | `/sru`, `/sru/{db}` | GET, POST (SRU 1.2 and 2.0: explain, searchRetrieve, scan; public) |
 //! | `/oai` | GET, POST (OAI-PMH 2.0, public) |
 //!
@@ -43,6 +45,7 @@ pub mod error;
 mod html;
 mod marcio;
 mod oai;
+mod opac;
 mod openapi;
 mod pages;
 mod sru;
@@ -75,6 +78,8 @@ pub struct WebConfig {
     pub latest_records: usize,
     /// How long a staff session lasts after log-in, in minutes.
     pub session_minutes: u32,
+    /// How long a patron's OPAC session lasts without use, in minutes.
+    pub patron_session_minutes: u32,
     /// The OAI-PMH provider at `/oai` (`[oai]`).
     pub oai: OaiConfig,
 }
@@ -88,6 +93,7 @@ impl Default for WebConfig {
             max_page_size: 500,
             latest_records: 10,
             session_minutes: 12 * 60,
+            patron_session_minutes: 30,
             oai: OaiConfig::default(),
         }
     }
@@ -203,6 +209,7 @@ pub fn router_with_notices(
         .route("/oai", get(oai::get).post(oai::post))
         .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())
+        .merge(opac::routes())
         .merge(sru::routes())
         .fallback(pages::not_found)
         .with_state(state)

@@ -8,7 +8,7 @@ use crate::html::{layout, url_encode, Esc};
 use crate::{marcio, AppState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -21,7 +21,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/", get(home)).route("/records", get(browse)).route("/records/{id}", get(record_page))
 }
 
-fn error_page(state: &AppState, e: ApiError) -> Response {
+pub(crate) fn error_page(state: &AppState, e: ApiError) -> Response {
     let (title, text) = match e.code.status() {
         StatusCode::NOT_FOUND => ("Not found", e.message.clone()),
         s if s.is_client_error() => ("Cannot show this page", e.message.clone()),
@@ -37,7 +37,7 @@ pub(crate) async fn not_found(State(state): State<AppState>) -> Response {
 }
 
 /// MARC language codes most often seen in a public library, else the code itself.
-fn language_label(code: &str) -> &str {
+pub(crate) fn language_label(code: &str) -> &str {
     match code {
         "eng" => "English",
         "spa" => "Spanish",
@@ -138,7 +138,7 @@ async fn home(State(state): State<AppState>) -> Response {
         if items == 1 { "item" } else { "items" },
     );
     main.push_str("<section aria-labelledby=\"search-heading\">\n<h2 id=\"search-heading\">Search the catalog</h2>\n");
-    search_form(&mut main, "", "");
+    crate::opac::search_form(&mut main, "");
     main.push_str(
         "</section>\n<section aria-labelledby=\"newest-heading\">\n<h2 id=\"newest-heading\">New in the catalog</h2>\n",
     );
@@ -257,6 +257,7 @@ fn derived_list(out: &mut String, d: &BibDerived) {
 fn items_table(
     out: &mut String,
     items: &[Item],
+    due: &HashMap<i64, String>,
     branches: &HashMap<String, String>,
     locations: &HashMap<String, String>,
 ) {
@@ -265,9 +266,9 @@ fn items_table(
         return;
     }
     out.push_str(
-        "<table>\n<caption>Copies and where to find them</caption>\n<thead><tr><th scope=\"col\">Branch</th>\
+        "<table class=\"copies\">\n<caption>Copies and where to find them</caption>\n<thead><tr><th scope=\"col\">Branch</th>\
          <th scope=\"col\">Shelving location</th><th scope=\"col\">Call number</th><th scope=\"col\">Status</th>\
-         <th scope=\"col\">Barcode</th></tr></thead>\n<tbody>\n",
+         <th scope=\"col\">Due back</th><th scope=\"col\">Barcode</th></tr></thead>\n<tbody>\n",
     );
     for i in items {
         let it = &i.item;
@@ -280,12 +281,14 @@ fn items_table(
         let location = it.location.as_ref().map(|l| name(locations, l.as_str())).unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"status-{}\">{}</td><td>{}</td></tr>",
+            "<tr class=\"copy\"><td class=\"branch\">{}</td><td class=\"location\">{}</td><td class=\"call-number\">{}</td>\
+             <td class=\"status status-{}\">{}</td><td class=\"due\">{}</td><td>{}</td></tr>",
             Esc(&branch),
             Esc(&location),
             Esc(it.call_number.as_deref().unwrap_or("")),
             it.status.as_str(),
             Esc(it.status.label()),
+            Esc(due.get(&i.id).map_or("", String::as_str)),
             Esc(it.barcode.as_str()),
         );
     }
@@ -326,13 +329,23 @@ fn marc_table(out: &mut String, record: &marc::Record) {
     out.push_str("</tbody>\n</table>\n");
 }
 
-type RecordPageData = (StoredRecord, Vec<Item>, HashMap<String, String>, HashMap<String, String>);
+struct RecordPageData {
+    record: StoredRecord,
+    items: Vec<Item>,
+    /// When each copy on loan is due back, in the library's time zone.
+    due: HashMap<i64, String>,
+    /// The record's open holds.
+    holds: usize,
+    branches: HashMap<String, String>,
+    locations: HashMap<String, String>,
+}
 
-async fn record_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn record_page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let id = match parse_id(&id, "id") {
         Ok(id) => id,
         Err(e) => return error_page(&state, e),
     };
+    let circulation = state.desk.circulation();
     let data = state
         .db(move |db| -> Result<RecordPageData, ApiError> {
             let record = db.record(id)?.ok_or_else(|| crate::api::records::record_not_found(id))?;
@@ -348,15 +361,29 @@ async fn record_page(State(state): State<AppState>, Path(id): Path<String>) -> R
                     break;
                 }
             }
+            let mut due = HashMap::new();
+            for i in items.iter().filter(|i| i.item.status == catalog::ItemStatus::CheckedOut) {
+                if let Some(loan) = db.open_loan_of_item(i.id)? {
+                    let local = loan.due_at.with_timezone(&circulation.time_zone);
+                    due.insert(i.id, local.format("%Y-%m-%d").to_string());
+                }
+            }
+            let holds = db.record_holds(id)?.iter().filter(|h| h.status.is_open()).count();
             let branches = db.branches()?.into_iter().map(|b| (b.code.to_string(), b.name)).collect();
             let locations = db.locations()?.into_iter().map(|l| (l.code.to_string(), l.name)).collect();
-            Ok((record, items, branches, locations))
+            Ok(RecordPageData { record, items, due, holds, branches, locations })
         })
         .await;
-    let (stored, items, branches, locations) = match data {
+    let data = match data {
         Ok(v) => v,
         Err(e) => return error_page(&state, e),
     };
+    let hold_context = match crate::opac::hold_form_context(&state, &headers).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&state, e),
+    };
+    let flash = crate::opac::take_flash(&headers);
+    let stored = &data.record;
     let record = match marcio::read_stored(&stored.marc) {
         Ok(r) => r,
         Err(e) => return error_page(&state, e),
@@ -365,9 +392,22 @@ async fn record_page(State(state): State<AppState>, Path(id): Path<String>) -> R
     let title = if d.title.is_empty() { "[no title]" } else { d.title.as_str() };
     let mut main = String::new();
     let _ = writeln!(main, "<article aria-labelledby=\"record-title\">\n<h1 id=\"record-title\">{}</h1>", Esc(title));
+    if let Some(f) = &flash {
+        main.push_str(&f.html());
+    }
     derived_list(&mut main, d);
     main.push_str("<section aria-labelledby=\"items-heading\">\n<h2 id=\"items-heading\">Availability</h2>\n");
-    items_table(&mut main, &items, &branches, &locations);
+    items_table(&mut main, &data.items, &data.due, &data.branches, &data.locations);
+    let _ = writeln!(
+        main,
+        "<p class=\"holds-count\">{}</p>",
+        match data.holds {
+            0 => "Nobody is waiting for this title.".to_string(),
+            1 => "1 hold on this title.".to_string(),
+            n => format!("{n} holds on this title."),
+        }
+    );
+    crate::opac::hold_form(&mut main, id, hold_context.as_ref());
     main.push_str("</section>\n<section aria-labelledby=\"marc-heading\">\n<h2 id=\"marc-heading\">MARC record</h2>\n");
     let _ = writeln!(
         main,
@@ -376,5 +416,5 @@ async fn record_page(State(state): State<AppState>, Path(id): Path<String>) -> R
     );
     marc_table(&mut main, &record);
     main.push_str("</section>\n</article>\n");
-    Html(layout(&state.config.library_name, title, &main)).into_response()
+    crate::opac::page_response(layout(&state.config.library_name, title, &main), flash.is_some())
 }

@@ -2,8 +2,8 @@ use super::{Cx, PostgresDatabase};
 use crate::common::{parse_code, Ref};
 use crate::patrons::{
     BlockKind, CardChoice, CardStatus, DuplicateCandidate, HistoryChoice, HistoryEntry, NewBlock, NoticePreference,
-    PatronBlock, PatronDetails, PatronQuery, PatronRecord, PatronStore, ReadingHistory, Registration, ReplacedCard,
-    ANONYMOUS_CARD,
+    PatronBlock, PatronDetails, PatronQuery, PatronRecord, PatronSession, PatronStore, ReadingHistory, Registration,
+    ReplacedCard, ANONYMOUS_CARD,
 };
 use crate::{common, Page, PatronId, Result, StorageError};
 use ::postgres::error::SqlState;
@@ -499,5 +499,59 @@ impl PatronStore for PostgresDatabase {
             let row = cx.query_opt("SELECT password_hash FROM patron_passwords WHERE patron_id = $1", &[&patron.id])?;
             Ok(row.map(|r| r.get(0)))
         })
+    }
+
+    fn create_patron_session(
+        &self,
+        card: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|w| {
+            let patron = by_card(&mut w.cx, card)?;
+            w.cx.execute("DELETE FROM patron_sessions WHERE patron_id = $1 AND expires_at <= $2", &[&patron.id, &now])?;
+            w.cx.execute(
+                "INSERT INTO patron_sessions (token_hash, patron_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&token_hash, &patron.id, &now, &expires_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn patron_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        extend_to: DateTime<Utc>,
+    ) -> Result<Option<PatronSession>> {
+        let found = self.read(|cx| {
+            cx.query_opt(
+                "SELECT s.patron_id, p.card_number, s.expires_at FROM patron_sessions s \
+                 JOIN patrons p ON p.id = s.patron_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+                &[&token_hash, &now],
+            )
+        })?;
+        let Some(row) = found else { return Ok(None) };
+        let (patron_id, card_number, mut expires_at): (PatronId, String, DateTime<Utc>) =
+            (row.get(0), row.get(1), row.get(2));
+        // Moving the expiry is an idempotent write, made at most once a minute per session.
+        if extend_to - expires_at > chrono::Duration::seconds(60) {
+            let moved = self.write(|w| {
+                Ok(w.cx.execute(
+                    "UPDATE patron_sessions SET expires_at = $2 \
+                     WHERE token_hash = $1 AND expires_at > $3 AND expires_at < $2",
+                    &[&token_hash, &extend_to, &now],
+                )?)
+            })?;
+            if moved > 0 {
+                expires_at = extend_to;
+            }
+        }
+        Ok(Some(PatronSession { patron_id, card_number, expires_at }))
+    }
+
+    fn end_patron_session(&self, token_hash: &str) -> Result<bool> {
+        self.write(|w| Ok(w.cx.execute("DELETE FROM patron_sessions WHERE token_hash = $1", &[&token_hash])? > 0))
     }
 }

@@ -2,8 +2,8 @@ use super::{exists, is_fk_violation, time, SqliteDatabase};
 use crate::common::{self, parse_code, Ref};
 use crate::patrons::{
     BlockKind, CardChoice, CardStatus, DuplicateCandidate, HistoryChoice, HistoryEntry, NewBlock, NoticePreference,
-    PatronBlock, PatronDetails, PatronQuery, PatronRecord, PatronStore, ReadingHistory, Registration, ReplacedCard,
-    ANONYMOUS_CARD,
+    PatronBlock, PatronDetails, PatronQuery, PatronRecord, PatronSession, PatronStore, ReadingHistory, Registration,
+    ReplacedCard, ANONYMOUS_CARD,
 };
 use crate::{Page, PatronId, Result, StorageError};
 use catalog::Money;
@@ -502,6 +502,70 @@ impl PatronStore for SqliteDatabase {
                 .prepare_cached("SELECT password_hash FROM patron_passwords WHERE patron_id = ?1")?
                 .query_row([patron.id], |r| r.get(0))
                 .optional()?)
+        })
+    }
+
+    fn create_patron_session(
+        &self,
+        card: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write_at(now, |tx, now_text| {
+            let patron = by_card(tx, card)?;
+            tx.prepare_cached("DELETE FROM patron_sessions WHERE patron_id = ?1 AND expires_at <= ?2")?
+                .execute(params![patron.id, now_text])?;
+            tx.prepare_cached(
+                "INSERT INTO patron_sessions (token_hash, patron_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![token_hash, patron.id, now_text, common::rfc3339(expires_at)])?;
+            Ok(())
+        })
+    }
+
+    fn patron_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        extend_to: DateTime<Utc>,
+    ) -> Result<Option<PatronSession>> {
+        let now_text = common::rfc3339(now);
+        let extend_text = common::rfc3339(extend_to);
+        // A read first: most page views find the session and need no write.
+        let found = self.read(|tx| {
+            tx.prepare_cached(
+                "SELECT s.patron_id, p.card_number, s.expires_at FROM patron_sessions s \
+                 JOIN patrons p ON p.id = s.patron_id WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+            )?
+            .query_row(params![token_hash, now_text], |r| {
+                Ok((r.get::<_, PatronId>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .optional()
+            .map_err(StorageError::from)
+        })?;
+        let Some((patron_id, card_number, expires)) = found else { return Ok(None) };
+        let mut expires_at = time(&expires)?;
+        // Moving the expiry is an idempotent write, made at most once a minute per session.
+        if extend_to - expires_at > chrono::Duration::seconds(60) {
+            let moved = self.write_at(now, |tx, now_text| {
+                Ok(tx
+                    .prepare_cached(
+                        "UPDATE patron_sessions SET expires_at = ?2 \
+                         WHERE token_hash = ?1 AND expires_at > ?3 AND expires_at < ?2",
+                    )?
+                    .execute(params![token_hash, extend_text, now_text])?)
+            })?;
+            if moved > 0 {
+                expires_at = extend_to;
+            }
+        }
+        Ok(Some(PatronSession { patron_id, card_number, expires_at }))
+    }
+
+    fn end_patron_session(&self, token_hash: &str) -> Result<bool> {
+        self.write(|tx, _| {
+            Ok(tx.prepare_cached("DELETE FROM patron_sessions WHERE token_hash = ?1")?.execute([token_hash])? > 0)
         })
     }
 }
