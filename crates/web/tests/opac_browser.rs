@@ -27,8 +27,8 @@ fn shared() -> std::path::PathBuf {
 }
 
 /// The library the patron visits: the Koha sample catalogue (real records) imported and
-/// indexed, branches CEN and OAK, and two copies of one real record, `wanted`: one on loan to
-/// OTHER (so READER must wait for it) and one checked out to READER (to renew).
+/// indexed, branches CEN and OAK, two copies of one real record, `wanted`, both on loan to
+/// OTHER (so READER must wait for it), and a copy of another checked out to READER (to renew).
 struct Library {
     app: App,
     wanted: i64,
@@ -60,28 +60,42 @@ async fn library() -> Library {
 
     // A real record with a distinctive title to find, hold and borrow.
     let records: Value = app.get("/api/v1/records?limit=200").await.json().await.unwrap();
-    let (wanted, wanted_title) = records["records"]
+    let mut plain = records["records"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|r| Some((r["id"].as_i64()?, r["title"].as_str()?.to_string())))
-        .find(|(_, title)| {
+        .filter(|(_, title)| {
             title.split_whitespace().count() >= 3 && title.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
-        })
-        .expect("a record whose title is three plain words or more");
-    for (barcode, branch) in [("31234000000011", "CEN"), ("31234000000029", "OAK")] {
+        });
+    let (wanted, wanted_title) = plain.next().expect("a record whose title is three plain words or more");
+    let (borrowed, _) = plain.next().expect("a second such record");
+    for (bib, barcode, branch) in
+        [(wanted, "31234000000011", "CEN"), (wanted, "31234000000029", "OAK"), (borrowed, "31234000000037", "CEN")]
+    {
         let mut item = item_json(barcode);
         item["home_branch"] = json!(branch);
-        let r = app.post(&format!("/api/v1/records/{wanted}/items"), &item).await;
+        let r = app.post(&format!("/api/v1/records/{bib}/items"), &item).await;
         assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
     }
     app.patrons(&[READER, OTHER]).await;
     let r = app.put(&format!("/api/v1/patrons/{READER}/password"), &json!({"password": PIN})).await;
     assert!(r.status().is_success(), "{:?}", r.text().await);
-    for (card, barcode) in [(OTHER, "31234000000011"), (READER, "31234000000029")] {
-        let r = app.post("/api/v1/checkouts", &json!({"card_number": card, "barcode": barcode, "branch": "CEN"})).await;
+    for barcode in ["31234000000011", "31234000000029"] {
+        let r =
+            app.post("/api/v1/checkouts", &json!({"card_number": OTHER, "barcode": barcode, "branch": "CEN"})).await;
         assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
     }
+    // READER's loan began ten days ago, so renewing it today moves the due date.
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let desk = desk::Desk::new(desk::CirculationSettings::default().build().unwrap());
+        let barcode = catalog::Barcode::parse("31234000000037").unwrap();
+        let when = chrono::Utc::now() - chrono::Duration::days(10);
+        desk.checkout(&*db, READER, &barcode, &catalog::Code::parse("CEN").unwrap(), when, None).expect("checkout");
+    })
+    .await
+    .unwrap();
 
     // Everything indexed before the browser searches.
     let started = std::time::Instant::now();

@@ -107,7 +107,19 @@ impl Browser {
             if let Ok(found) = self.client.find(Locator::Css(css)).await {
                 return found;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "{css} never appeared on {}", self.path().await);
+            if started.elapsed() > Duration::from_secs(10) {
+                let alerts = match self.client.find_all(Locator::Css("[role='alert']")).await {
+                    Ok(found) => {
+                        let mut texts = Vec::new();
+                        for a in found {
+                            texts.push(a.text().await.unwrap_or_default());
+                        }
+                        texts
+                    }
+                    Err(_) => Vec::new(),
+                };
+                panic!("{css} never appeared on {}; alerts on the page: {alerts:?}", self.path().await);
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
