@@ -553,3 +553,31 @@ fn structured_criteria_and_scan_on_the_koha_sample() {
     assert_eq!(isbns.len(), 3);
     assert!(isbns.iter().all(|t| t.term.len() == 13 && t.term.starts_with("97")), "{isbns:?}");
 }
+
+/// "Did you mean" on the LC sample: misspelt words are corrected to the index's own words (a
+/// swapped pair of letters and a dropped letter are one edit each), the correction is offered
+/// only when it finds something, and what is typed correctly or as syntax is left alone.
+#[test]
+fn did_you_mean_corrects_misspellings_from_the_index() {
+    let lib = Library::new();
+    lib.import("lc-books-2016/lc-books-2016-sample.mrc");
+    lib.index.rebuild(&*lib.db, &mut |_| {}).unwrap();
+
+    for (typed, meant) in [("hemingwya", "hemingway"), ("histroy of englnd", "history of england")] {
+        assert_eq!(lib.search(typed).total, 0, "{typed}");
+        let offered = lib.index.did_you_mean(typed).unwrap();
+        assert_eq!(offered.as_deref(), Some(meant), "{typed}");
+        assert!(lib.search(meant).total > 0, "{meant}");
+    }
+    // A correction that would find nothing either is not offered: no Hemingway record here is
+    // about history.
+    assert_eq!(lib.search("hemingway history").total, 0);
+    assert_eq!(lib.index.did_you_mean("hemingway histroy").unwrap(), None);
+    // Words the index holds need no correction.
+    assert_eq!(lib.index.did_you_mean("history of england").unwrap(), None);
+    // Nothing within two edits.
+    assert_eq!(lib.index.did_you_mean("qqqqzzzzxxxx").unwrap(), None);
+    // Field searches and phrases are kept as typed, so there is nothing to offer.
+    assert_eq!(lib.index.did_you_mean("author:hemingwya").unwrap(), None);
+    assert_eq!(lib.index.did_you_mean("\"hemingwya\"").unwrap(), None);
+}

@@ -55,7 +55,7 @@ input,button,select{font:inherit;padding:.3rem .5rem}button{background:#1d4e89;c
 .error{color:#8a1c1c;background:#fdeeee;border-left:4px solid #8a1c1c;padding:.5rem}.message{background:#eef7ee;border-left:4px solid #0b6b2c;padding:.5rem}\
 .notice{background:#fff6dd;border-left:4px solid #a86b00;padding:.5rem}.overdue{color:#8a1c1c}\
 .search-layout{display:flex;flex-wrap:wrap-reverse;gap:1rem 2rem}.facets{flex:1 1 14rem}.result-list{flex:3 1 20rem;min-width:0}\
-.facets ul,.pages ul{list-style:none;padding:0;margin:0 0 1rem}.facets h3{font-size:1rem;margin:.8rem 0 .2rem}\
+.facets ul,.pages ul{list-style:none;padding:0;margin:0 0 1rem}.facets h2{font-size:1rem;margin:.8rem 0 .2rem}\
 .results{padding-left:1.5rem}.result{margin:.6rem 0}.result .title{font-weight:600;display:block}.result span{margin-right:.6rem}\
 .availability.available{color:#0b6b2c}.pages ul{display:flex;gap:1rem}fieldset{border:1px solid #ccc}\
 td form{margin:.2rem 0}@media (max-width:40rem){table{display:block;overflow-x:auto}}footer{margin-top:2rem;padding-bottom:2rem;color:#555;font-size:.9rem}";

@@ -358,7 +358,9 @@ async fn html_pages() {
     assert!(home.contains("<html lang=\"en\">"), "{home}");
     assert!(home.contains("<title>Home - Riverton &lt;Test&gt; Library</title>"), "{home}");
     assert!(home.contains("<main id=\"main\">") && home.contains("<nav aria-label=\"Main\">"));
-    assert!(home.contains("<label for=\"search-title\">"));
+    assert!(
+        home.contains("<form role=\"search\" action=\"/search\" method=\"get\"") && home.contains("<label for=\"q\">")
+    );
     assert!(home.contains(&format!("<a href=\"/records/{id}\">Tom &amp; Jerry &lt;Collected&gt;</a>")), "{home}");
     assert!(!home.contains("<Collected>"));
     assert!(home.contains("<strong>1</strong> record"));

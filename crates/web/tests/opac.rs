@@ -272,6 +272,7 @@ async fn search_pages_facets_sorts_paging_and_did_you_mean() {
     assert!(total > 1, "{}", h1(&all.body));
     assert_eq!(count(&all.body, "<li class=\"result\">"), total.min(20));
     assert!(all.body.contains("<nav aria-label=\"Refine results\""));
+    assert!(all.body.contains("<section class=\"facet\" data-facet=\"format\"><h2>Format</h2>"));
     // Each result says where its copies are.
     let availability = texts(&all.body, "class=\"availability");
     assert_eq!(availability.len(), total.min(20));
@@ -552,8 +553,20 @@ async fn login_account_renew_holds_and_privacy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patron_and_staff_sessions_never_stand_in_for_each_other() {
-    let app = spawn_app().await;
+async fn patron_and_staff_sessions_never_stand_in_for_each_other_on_sqlite() {
+    sessions_apart(&spawn_app().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patron_and_staff_sessions_never_stand_in_for_each_other_on_postgresql() {
+    if let Some(app) = spawn_app_on_postgres("opac_sessions").await {
+        sessions_apart(&app).await;
+    }
+}
+
+/// A patron's log-in opens no staff route and a staff log-in opens no patron account; the
+/// patron's session works on the backend under test and ends at log-out.
+async fn sessions_apart(app: &App) {
     app.organisation().await;
     let p = app
         .post(
@@ -564,8 +577,9 @@ async fn patron_and_staff_sessions_never_stand_in_for_each_other() {
     let card = json_of(p, StatusCode::CREATED).await["card_number"].as_str().unwrap().to_string();
     let r = app.put(&format!("/api/v1/patrons/{card}/password"), &json!({"password": "2468"})).await;
     assert!(r.status().is_success());
-    let mut b = Browser::new(&app);
+    let mut b = Browser::new(app);
     b.log_in(&card, "2468").await;
+    assert!(b.get("/account").await.body.contains("<h1>My account</h1>"));
     let patron_token = b.cookies["shelfmark_patron"].clone();
 
     // A patron's token opens no staff route, as a cookie of either name or as a bearer token.
@@ -580,7 +594,7 @@ async fn patron_and_staff_sessions_never_stand_in_for_each_other() {
     }
     // A staff session opens no patron account, under either cookie name.
     for name in ["shelfmark_session", "shelfmark_patron"] {
-        let mut staff = Browser::new(&app);
+        let mut staff = Browser::new(app);
         staff.cookies.insert(name.to_string(), app.admin_token.clone());
         let r = staff.get("/account").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}");
@@ -588,11 +602,13 @@ async fn patron_and_staff_sessions_never_stand_in_for_each_other() {
     }
     // And the record page offers a staff member no patron's hold form.
     let id = app.record("Fahrenheit 451", 1953).await;
-    let mut staff = Browser::new(&app);
+    let mut staff = Browser::new(app);
     staff.cookies.insert("shelfmark_session".into(), app.admin_token.clone());
     let page = staff.get(&format!("/records/{id}")).await;
     assert!(page.body.contains(&format!(
         "<a class=\"login-to-hold\" href=\"/login?next=/records/{id}\">Log in to place a hold</a>"
     )));
     assert!(b.get(&format!("/records/{id}")).await.body.contains("class=\"place-hold\""));
+    b.act("/logout", &[]).await;
+    assert_eq!(b.get("/account").await.status, StatusCode::SEE_OTHER);
 }

@@ -538,11 +538,11 @@ impl PatronStore for PostgresDatabase {
         // Moving the expiry is an idempotent write, made at most once a minute per session.
         if extend_to - expires_at > chrono::Duration::seconds(60) {
             let moved = self.write(|w| {
-                Ok(w.cx.execute(
+                w.cx.execute(
                     "UPDATE patron_sessions SET expires_at = $2 \
                      WHERE token_hash = $1 AND expires_at > $3 AND expires_at < $2",
                     &[&token_hash, &extend_to, &now],
-                )?)
+                )
             })?;
             if moved > 0 {
                 expires_at = extend_to;

@@ -233,8 +233,10 @@ fn login_html(state: &AppState, card: &str, next: &str, error: Option<&str>, fla
 async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<Vec<(String, String)>>,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    // A query string that does not decode is a log-in with nowhere particular to go next.
+    let query = query.map(|Query(q)| q).unwrap_or_default();
     let next = query.iter().find(|(k, _)| k == "next").and_then(|(_, v)| local_path(v)).unwrap_or("/account");
     let flash = take_flash(&headers);
     page_response(login_html(&state, "", next, None, flash.as_ref()), flash.is_some())

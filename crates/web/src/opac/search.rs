@@ -229,9 +229,9 @@ fn facets_nav(out: &mut String, url: &SearchUrl, results: &SearchResults, names:
     if url.filters.is_empty() && results.facets.is_empty() {
         return;
     }
-    out.push_str("<nav aria-label=\"Refine results\" class=\"facets\">\n<h2>Refine results</h2>\n");
+    out.push_str("<nav aria-label=\"Refine results\" class=\"facets\">\n");
     if !url.filters.is_empty() {
-        out.push_str("<section class=\"active-filters\"><h3>Showing only</h3><ul>\n");
+        out.push_str("<section class=\"active-filters\"><h2>Showing only</h2><ul>\n");
         for (i, (facet, value)) in url.filters.iter().enumerate() {
             let label = format!("{}: {}", facet_heading(*facet), facet_label(names, *facet, value));
             let _ = writeln!(
@@ -246,9 +246,9 @@ fn facets_nav(out: &mut String, url: &SearchUrl, results: &SearchResults, names:
     }
     for counts in &results.facets {
         let facet = counts.facet;
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<section class=\"facet\" data-facet=\"{}\"><h3>{}</h3><ul>\n",
+            "<section class=\"facet\" data-facet=\"{}\"><h2>{}</h2><ul>",
             facet.as_str(),
             facet_heading(facet)
         );
