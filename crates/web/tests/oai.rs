@@ -10,24 +10,20 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use chrono::{DateTime, SubsecRound, Utc};
+use common::shared_data;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use storage::{Database, Page, RecordFilter};
 
 const REPOSITORY_ID: &str = "library.example.org";
 const ADMIN_PASSWORD: &str = "correct horse battery staple";
-
-fn shared(relative: &str) -> PathBuf {
-    let shared = std::env::var_os("SHELFMARK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    shared.join("data").join(relative)
-}
 
 /// A server that can be stopped and started again on the same data directory.
 struct Server {
@@ -87,7 +83,7 @@ impl Server {
 async fn load(db: &Arc<dyn Database>) -> u64 {
     let db = db.clone();
     tokio::task::spawn_blocking(move || {
-        let file = shared("marc/koha-sample/koha-sample-with-items.mrc");
+        let file = shared_data("marc/koha-sample/koha-sample-with-items.mrc");
         let rejects_dir = tempfile::tempdir().unwrap();
         let mut rejects = import::RejectSink::beside(&rejects_dir.path().join("koha.mrc"));
         let report = import::import_file(

@@ -11,44 +11,16 @@
 mod common;
 use common::*;
 
-use import::{ImportOptions, ImportReport, RejectSink};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use storage::{ItemFilter, OnMatch, Page};
-
-fn shared() -> std::path::PathBuf {
-    match std::env::var_os("SHELFMARK_SHARED") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
+use storage::{ItemFilter, Page};
 
 /// The server with the Koha sample imported and indexed.
 async fn library() -> App {
     let app = spawn_app().await;
-    let db = app.db.clone();
-    let dir = app._dir.path().to_path_buf();
-    let report = tokio::task::spawn_blocking(move || {
-        let path = shared().join("data/marc/koha-sample/koha-sample-with-items.mrc");
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut rejects = RejectSink::at(&dir.join("rejects"));
-        let options = ImportOptions { on_match: OnMatch::Add, ..Default::default() };
-        import::import_reader(&*db, std::io::BufReader::new(file), &options, &mut rejects, &|_, _: &ImportReport| {})
-            .expect("import")
-    })
-    .await
-    .unwrap();
-    assert!(report.added > 400, "{report:?}");
-    let started = std::time::Instant::now();
-    loop {
-        let health: Value = app.get("/health").await.json().await.unwrap();
-        if health["search"]["lag"] == 0 {
-            break;
-        }
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "index not caught up: {health}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.import_koha_sample(true).await;
+    app.wait_for_index().await;
     app
 }
 

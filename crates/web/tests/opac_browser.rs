@@ -10,21 +10,12 @@ mod common;
 
 use browser::{have_axe, Browser};
 use common::*;
-use import::{ImportOptions, ImportReport, RejectSink};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use storage::OnMatch;
 
 const READER: &str = "21234000000017";
 const OTHER: &str = "21234000000025";
 const PIN: &str = "lantern-7391";
-
-fn shared() -> std::path::PathBuf {
-    match std::env::var_os("SHELFMARK_SHARED") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
 
 /// The library the patron visits: the Koha sample catalogue (real records) imported and
 /// indexed, branches CEN and OAK, two copies of one real record, `wanted`, both on loan to
@@ -38,25 +29,7 @@ struct Library {
 async fn library() -> Library {
     let app = spawn_app().await;
     app.organisation().await;
-    let db = app.db.clone();
-    let dir = app._dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let path = shared().join("data/marc/koha-sample/koha-sample-with-items.mrc");
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut rejects = RejectSink::at(&dir.join("rejects"));
-        let options = ImportOptions { on_match: OnMatch::Add, items: None, ..Default::default() };
-        let report = import::import_reader(
-            &*db,
-            std::io::BufReader::new(file),
-            &options,
-            &mut rejects,
-            &|_, _: &ImportReport| {},
-        )
-        .expect("import");
-        assert!(report.added > 400, "{report:?}");
-    })
-    .await
-    .unwrap();
+    app.import_koha_sample(false).await;
 
     // A real record with a distinctive title to find, hold and borrow.
     let records: Value = app.get("/api/v1/records?limit=200").await.json().await.unwrap();
@@ -98,15 +71,7 @@ async fn library() -> Library {
     .unwrap();
 
     // Everything indexed before the browser searches.
-    let started = std::time::Instant::now();
-    loop {
-        let health: Value = app.get("/health").await.json().await.unwrap();
-        if health["search"]["lag"] == 0 {
-            break;
-        }
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "index not caught up: {health}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.wait_for_index().await;
     Library { app, wanted, wanted_title }
 }
 

@@ -14,18 +14,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::{spawn_app, App};
-use import::{ImportOptions, ImportReport, RejectSink};
-use storage::{OnMatch, Page, RecordFilter, StoredRecord};
+use storage::{Page, RecordFilter, StoredRecord};
 
 const SRW: &str = "http://www.loc.gov/zing/srw/";
 const SRU2: &str = "http://docs.oasis-open.org/ns/search-ws/sruResponse";
-
-fn shared() -> std::path::PathBuf {
-    match std::env::var_os("SHELFMARK_SHARED") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
 
 /// Whether a peer tool is installed; under `CI` it must be.
 fn have(tool: &str) -> bool {
@@ -41,19 +33,7 @@ fn have(tool: &str) -> bool {
 /// The server with the Koha sample imported and indexed, and every record the database holds.
 async fn library() -> (App, Vec<StoredRecord>) {
     let app = spawn_app().await;
-    let db = app.db.clone();
-    let dir = app._dir.path().to_path_buf();
-    let report = tokio::task::spawn_blocking(move || {
-        let path = shared().join("data/marc/koha-sample/koha-sample-with-items.mrc");
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut rejects = RejectSink::at(&dir.join("rejects"));
-        let options = ImportOptions { on_match: OnMatch::Add, ..Default::default() };
-        import::import_reader(&*db, std::io::BufReader::new(file), &options, &mut rejects, &|_, _: &ImportReport| {})
-            .expect("import")
-    })
-    .await
-    .unwrap();
-    assert!(report.added > 400, "{report:?}");
+    let report = app.import_koha_sample(true).await;
     let db = app.db.clone();
     let records = tokio::task::spawn_blocking(move || {
         let mut all: Vec<StoredRecord> = Vec::new();
@@ -69,16 +49,7 @@ async fn library() -> (App, Vec<StoredRecord>) {
     .await
     .unwrap();
     assert_eq!(records.len() as u64, report.added);
-    // Wait for the follower to index everything.
-    let started = std::time::Instant::now();
-    loop {
-        let health: serde_json::Value = app.get("/health").await.json().await.unwrap();
-        if health["search"]["lag"] == 0 {
-            break;
-        }
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "index not caught up: {health}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.wait_for_index().await;
     (app, records)
 }
 

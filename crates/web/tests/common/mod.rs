@@ -257,3 +257,55 @@ impl App {
         .expect("join");
     }
 }
+
+/// A file of the shared test data (`data/` of `SHELFMARK_SHARED`, else `../shared` beside the
+/// checkout), e.g. `marc/koha-sample/koha-sample-with-items.mrc`.
+pub fn shared_data(relative: &str) -> std::path::PathBuf {
+    let shared = std::env::var_os("SHELFMARK_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    shared.join("data").join(relative)
+}
+
+impl App {
+    /// Imports the Koha sample catalogue (real records) through the import path, adding every
+    /// record; its 952 items too when `with_items`.
+    pub async fn import_koha_sample(&self, with_items: bool) -> import::ImportReport {
+        let db = self.db.clone();
+        let dir = self._dir.path().to_path_buf();
+        let report = tokio::task::spawn_blocking(move || {
+            let path = shared_data("marc/koha-sample/koha-sample-with-items.mrc");
+            let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut rejects = import::RejectSink::at(&dir.join("rejects"));
+            let mut options = import::ImportOptions { on_match: storage::OnMatch::Add, ..Default::default() };
+            if !with_items {
+                options.items = None;
+            }
+            import::import_reader(
+                &*db,
+                std::io::BufReader::new(file),
+                &options,
+                &mut rejects,
+                &|_, _: &import::ImportReport| {},
+            )
+            .expect("import")
+        })
+        .await
+        .expect("join");
+        assert!(report.added > 400, "{report:?}");
+        report
+    }
+
+    /// Waits (up to a minute) until the search index has applied every change.
+    pub async fn wait_for_index(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let health: Value = self.get("/health").await.json().await.expect("health");
+            if health["search"]["lag"] == 0 {
+                return;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "index not caught up: {health}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
