@@ -70,7 +70,9 @@ use std::ops::Range;
 use crate::marc8;
 use crate::problem::{show_bytes, Encoding, Problem, ReadOptions, ReadRecord, RecordError, WriteError};
 use crate::record::{ControlField, DataField, Field, Leader, Record, Subfield, SubfieldValue, Tag};
-use crate::text::{first_utf8_char, is_acceptable_code, is_valid_indicator, nfc, nfc_into, nfc_owned};
+use crate::text::{
+    below_combining_marks, first_utf8_char, is_acceptable_code, is_valid_indicator, nfc, nfc_into, nfc_owned,
+};
 
 /// Record terminator.
 pub const RECORD_TERMINATOR: u8 = 0x1D;
@@ -140,7 +142,7 @@ impl<R: Read> Reader<R> {
         }
         // The buffer is zeroed when it grows, not before every read: writing 64 KiB of zeros
         // per read was a third of the reader's first-level cache misses.
-        if self.filled - self.filled < READ_CHUNK {
+        if self.buf.len() - self.filled < READ_CHUNK {
             self.buf.resize(self.filled + READ_CHUNK, 0);
         }
         loop {
@@ -343,25 +345,10 @@ struct Scratch {
     located: Vec<(usize, usize, Range<usize>)>,
     /// Where the subfield delimiters are.
     delimiters: Vec<usize>,
-    /// Where the bytes >= 0xCC are (UTF-8 lead bytes from U+0300 up, where NFC can change
-    /// text; rare in catalogue data).
-    high: Vec<usize>,
     /// Allocations of fields a recycled record no longer needed, kept for the next records
     /// (see [`FieldSlots`]).
     spare_subfields: Vec<Vec<Subfield>>,
     spare_strings: Vec<String>,
-}
-
-/// Finds the delimiters (and when `find_high` the high bytes) in `data` in one pass, 32 bytes at a time as bit masks (which the
-/// compiler vectorises), instead of a search call per subfield: subfields are short, so a call
-/// per delimiter costs more than the scan. The high bytes are looked for only when `high`.
-fn scan_data(data: &[u8], find_high: bool, delimiters: &mut Vec<usize>, high: &mut Vec<usize>) {
-    delimiters.clear();
-    high.clear();
-    push_positions(data, |b| b == SD, delimiters);
-    if find_high {
-        push_positions(data, |b| b >= 0xCC, high);
-    }
 }
 
 /// Appends to `out` the positions of the bytes in `hay` that match.
@@ -525,7 +512,7 @@ fn parse_record_into(
     if extra != 0 {
         w.push(Problem::DirectoryLength { len: directory.len(), extra });
     }
-    let Scratch { entries, located, delimiters, high, spare_subfields, spare_strings } = scratch;
+    let Scratch { entries, located, delimiters, spare_subfields, spare_strings } = scratch;
     entries.clear();
     entries.extend(directory.chunks_exact(12).map(|e| {
         let mut raw = [0; 12];
@@ -554,9 +541,12 @@ fn parse_record_into(
         nfc_certain: max_byte < 0xCC,
     };
     let mut slots = FieldSlots::new(&mut record.fields, located.len(), spare_subfields, spare_strings);
-    // Every subfield delimiter in the data area, found in one pass; each field takes its share.
-    scan_data(data, !decoding.nfc_certain, delimiters, high);
-    let (mut sd_cursor, mut high_cursor) = (0, 0);
+    // Every subfield delimiter in the data area, found in one pass, 32 bytes at a time as bit
+    // masks (which the compiler vectorises), instead of a search call per subfield: subfields
+    // are short, so a call per delimiter costs more than the scan. Each field takes its share.
+    delimiters.clear();
+    push_positions(data, |b| b == SD, delimiters);
+    let mut sd_cursor = 0;
     for &(index, entry_index, ref range) in located.iter() {
         let field_data = &data[range.clone()];
         let tag_bytes = &entries[entry_index].raw[..3];
@@ -571,13 +561,11 @@ fn parse_record_into(
         // `None` when the record is not valid UTF-8 or a directory offset splits a character:
         // the field is then decoded piece by piece as before.
         let field_text = text.and_then(|t| t.get(range.clone()));
-        let sds = &delimiters[positions_within(delimiters, &mut sd_cursor, &range)];
-        // A field without a byte >= 0xCC is certainly NFC, even when the record is not.
-        let field_decoding = Decoding {
-            nfc_certain: decoding.nfc_certain || positions_within(high, &mut high_cursor, &range).is_empty(),
-            ..decoding
-        };
-        build_field(tag, field_data, field_text, field_decoding, sds, range.start, &mut slots, w);
+        let sds = &delimiters[positions_within(delimiters, &mut sd_cursor, range)];
+        // When the record has text from U+0300 up, each value is checked on its own (`nfc`,
+        // `push_nfc`): a vectorised pass over it, cheaper than finding the high bytes of the
+        // record first and sharing them out among the fields.
+        build_field(tag, field_data, field_text, decoding, sds, range.start, &mut slots, w);
     }
     if slots.finish() == 0 {
         return Err(Problem::NoFields);
@@ -716,8 +704,26 @@ impl SubfieldSlots {
         self.filled += 1;
     }
 
+    /// [`SubfieldSlots::push`] of text that needs no change.
+    fn push_str(&mut self, code: char, value: &str) {
+        match self.subfields.get_mut(self.filled) {
+            Some(s) if s.value.is_heap_allocated() => {
+                s.code = code;
+                s.value.clear();
+                s.value.push_str(value);
+            }
+            Some(s) => *s = Subfield { code, value: SubfieldValue::new(value) },
+            None => self.subfields.push(Subfield { code, value: SubfieldValue::new(value) }),
+        }
+        self.filled += 1;
+    }
+
     /// [`SubfieldSlots::push`] of `text` in NFC, written straight into the value.
     fn push_nfc(&mut self, code: char, text: &str) {
+        if below_combining_marks(text) {
+            self.push_str(code, text);
+            return;
+        }
         let value = match self.subfields.get_mut(self.filled) {
             Some(s) => {
                 s.code = code;
@@ -1182,20 +1188,21 @@ fn well_formed_subfields(
     if decoding.coding != Coding::Utf8 || first - sds_base != 2 || !indicator(data[0]) || !indicator(data[1]) {
         return false;
     }
-    let code_at = |p: usize| data.get(p - sds_base + 1).copied().filter(|&c| (0x21..0x7F).contains(&c));
-    if !sds.iter().all(|&p| code_at(p).is_some()) {
-        return false;
-    }
+    // Written as they come; a bad code found midway sends the field to the careful reading,
+    // which writes over what was written here.
     for (k, &pos) in sds.iter().enumerate() {
-        let start = pos - sds_base + 2;
+        let at = pos - sds_base;
+        let Some(&code) = data.get(at + 1) else { return false };
+        if !(0x21..0x7F).contains(&code) {
+            return false;
+        }
         let end = sds.get(k + 1).map_or(data.len(), |&p| p - sds_base);
         // Both ends are next to an ASCII byte, so on character boundaries.
-        let Some(value) = text.get(start..end) else { return false };
-        let code = char::from(data[pos - sds_base + 1]);
+        let Some(value) = text.get(at + 2..end) else { return false };
         if decoding.nfc_certain {
-            subfields.push(code, Cow::Borrowed(value));
+            subfields.push_str(char::from(code), value);
         } else {
-            subfields.push_nfc(code, value);
+            subfields.push_nfc(char::from(code), value);
         }
     }
     true

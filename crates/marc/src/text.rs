@@ -9,7 +9,7 @@ use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 /// True when `s` is certainly NFC: every character is below U+0300, where nothing combines
 /// (UTF-8 lead bytes below 0xCC). A byte scan, much cheaper than the full quick check; written
 /// as a fold without an early exit so that the compiler vectorises it.
-fn below_combining_marks(s: &str) -> bool {
+pub(crate) fn below_combining_marks(s: &str) -> bool {
     s.bytes().fold(0, u8::max) < 0xCC
 }
 
