@@ -625,22 +625,21 @@ impl<'a> FieldSlots<'a> {
         self.put(index, Field::Control(ControlField { tag, value }));
     }
 
-    /// The subfields of the next field's slot (or spare ones), to be refilled and handed back
-    /// with [`FieldSlots::push_data`].
-    fn take_subfields(&mut self) -> Vec<Subfield> {
-        match self.fields.get_mut(self.filled) {
-            Some(Field::Data(d)) => std::mem::take(&mut d.subfields),
-            _ => self.spare_subfields.pop().unwrap_or_default(),
-        }
-    }
-
-    /// Sets the next field to a data field.
-    fn push_data(&mut self, field: DataField) {
+    /// The next field, as a data field with this tag, its subfields (those it held before) to
+    /// be refilled and its indicators to be set.
+    fn data(&mut self, tag: Tag) -> &mut DataField {
         let index = self.filled;
         self.filled += 1;
-        match self.fields.get_mut(index) {
-            Some(Field::Data(d)) => *d = field,
-            _ => self.put(index, Field::Data(field)),
+        if !matches!(self.fields.get(index), Some(Field::Data(_))) {
+            let subfields = self.spare_subfields.pop().unwrap_or_default();
+            self.put(index, Field::Data(DataField { tag, ind1: ' ', ind2: ' ', subfields }));
+        }
+        match &mut self.fields[index] {
+            Field::Data(d) => {
+                d.tag = tag;
+                d
+            }
+            Field::Control(_) => unreachable!("a data field was put in this slot just above"),
         }
     }
 
@@ -676,13 +675,13 @@ impl<'a> FieldSlots<'a> {
 
 /// A data field's subfields written over those it held before, like [`FieldSlots`]: each
 /// value's allocation is reused when the new text fits.
-struct SubfieldSlots {
-    subfields: Vec<Subfield>,
+struct SubfieldSlots<'a> {
+    subfields: &'a mut Vec<Subfield>,
     filled: usize,
 }
 
-impl SubfieldSlots {
-    fn new(mut subfields: Vec<Subfield>, expected: usize) -> Self {
+impl<'a> SubfieldSlots<'a> {
+    fn new(subfields: &'a mut Vec<Subfield>, expected: usize) -> Self {
         if subfields.capacity() < expected {
             subfields.reserve(expected - subfields.len());
         }
@@ -739,9 +738,8 @@ impl SubfieldSlots {
         self.filled += 1;
     }
 
-    fn finish(mut self) -> Vec<Subfield> {
+    fn finish(self) {
         self.subfields.truncate(self.filled);
-        self.subfields
     }
 }
 
@@ -1060,11 +1058,13 @@ fn build_field_with(
         return;
     }
     // At most one subfield per delimiter; counting them first saves growing the Vec.
-    let mut subfields = SubfieldSlots::new(slots.take_subfields(), sds.len());
+    let field = slots.data(tag);
+    let mut subfields = SubfieldSlots::new(&mut field.subfields, sds.len());
     if shortcut && well_formed_subfields(data, text, decoding, sds, sds_base, &mut subfields) {
         // Two one-byte indicators, checked by `well_formed_subfields`.
         let (ind1, ind2) = (char::from(data[0]), char::from(data[1]));
-        slots.push_data(DataField { tag, ind1, ind2, subfields: subfields.finish() });
+        subfields.finish();
+        (field.ind1, field.ind2) = (ind1, ind2);
         return;
     }
     // Whatever the shortcut wrote before it gave up is written over.
@@ -1110,7 +1110,7 @@ fn build_field_with(
     let finish = |code: char,
                   range: Range<usize>,
                   joined: Option<Vec<u8>>,
-                  subfields: &mut SubfieldSlots,
+                  subfields: &mut SubfieldSlots<'_>,
                   w: &mut Vec<Problem>| match joined {
         Some(bytes) => subfields.push(code, decode_text(&bytes, None, decoding, tag, Some(code), w)),
         None => {
@@ -1165,7 +1165,8 @@ fn build_field_with(
     if let Some((code, range, joined)) = current.take() {
         finish(code, range, joined, &mut subfields, w);
     }
-    slots.push_data(DataField { tag, ind1: indicators[0], ind2: indicators[1], subfields: subfields.finish() });
+    subfields.finish();
+    (field.ind1, field.ind2) = (indicators[0], indicators[1]);
 }
 
 /// The subfields of a field with nothing to repair or warn about, the usual case: valid UTF-8,
@@ -1180,7 +1181,7 @@ fn well_formed_subfields(
     decoding: Decoding,
     sds: &[usize],
     sds_base: usize,
-    subfields: &mut SubfieldSlots,
+    subfields: &mut SubfieldSlots<'_>,
 ) -> bool {
     let Some(text) = text else { return false };
     let indicator = |b: u8| b.is_ascii() && is_valid_indicator(char::from(b));
