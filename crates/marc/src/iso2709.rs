@@ -5,6 +5,9 @@
 //! [`Reader`] wraps any [`Read`], buffers it itself (64 KiB reads; never the whole
 //! file) and yields one `Result<ReadRecord, RecordError>` per record. Each item carries the
 //! 1-based record number, the byte offset where the record starts and its original bytes.
+//! [`Reader::read_into`] reads the same items into one `ReadRecord` that the caller keeps,
+//! reusing its allocations from record to record (the iterator is that path with a fresh
+//! `ReadRecord` each time).
 //!
 //! **Where a record ends — the record terminator wins.** A record is the bytes up to and
 //! including the next record terminator (0x1D). If the leader's record length (leader/00-04)
