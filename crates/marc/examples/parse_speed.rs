@@ -1,13 +1,16 @@
 //! Parses a MARC file (ISO 2709 or MARCXML, sniffed) and prints how fast.
 //!
-//! `cargo run --release -p marc --example parse_speed -- FILE [--write]`
+//! `cargo run --release -p marc --example parse_speed -- FILE [--recycle] [--write]`
+//! With `--recycle` the records are read with `MarcReader::read_into` into one `ReadRecord`
+//! reused throughout (what a caller that handles a record at a time does, and what
+//! `scripts/bench-import` measures); without it, with the iterator, a new record each time.
 //! With `--write` each record is also written back (ISO 2709 or MARCXML, to memory).
 
 use std::fs::File;
 use std::io::BufReader;
 use std::time::Instant;
 
-use marc::{FileFormat, MarcReader, ReadOptions};
+use marc::{FileFormat, MarcReader, ReadOptions, ReadRecord};
 
 // The `shelfmark` binary allocates with mimalloc; measure parsing with the allocator it will
 // actually run with (the system malloc would make a record's many small strings look costlier).
@@ -17,10 +20,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
-        eprintln!("usage: parse_speed FILE [--write]");
+        eprintln!("usage: parse_speed FILE [--recycle] [--write]");
         std::process::exit(2);
     };
-    let write = args.any(|a| a == "--write");
+    let flags: Vec<String> = args.collect();
+    let write = flags.iter().any(|a| a == "--write");
+    let recycle = flags.iter().any(|a| a == "--recycle");
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) => {
@@ -30,7 +35,7 @@ fn main() {
     };
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let started = Instant::now();
-    let reader = match MarcReader::detect(BufReader::new(file), ReadOptions::default()) {
+    let mut reader = match MarcReader::detect(BufReader::new(file), ReadOptions::default()) {
         Ok(Some(r)) => r,
         Ok(None) => {
             eprintln!("{path}: neither ISO 2709 nor MARCXML");
@@ -44,9 +49,17 @@ fn main() {
     let format = reader.format();
     let (mut ok, mut bad, mut warned, mut fields) = (0u64, 0u64, 0u64, 0u64);
     let mut out = Vec::new();
-    for item in reader {
+    let mut read = ReadRecord::default();
+    loop {
+        let item = if recycle {
+            reader.read_into(&mut read)
+        } else {
+            // A new record each time; the one before is dropped here, as in a `for` loop.
+            reader.next().map(|r| r.map(|next| read = next))
+        };
+        let Some(item) = item else { break };
         match item {
-            Ok(read) => {
+            Ok(()) => {
                 ok += 1;
                 fields += read.record.fields.len() as u64;
                 if !read.warnings.is_empty() {

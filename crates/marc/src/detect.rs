@@ -74,6 +74,16 @@ impl<R: Read> MarcReader<R> {
         })
     }
 
+    /// Reads the next record into `read`, reusing its buffers: see
+    /// [`iso2709::Reader::read_into`]. The MARCXML reader has no recycling path and moves its
+    /// next record into `read`.
+    pub fn read_into(&mut self, read: &mut ReadRecord) -> Option<Result<(), RecordError>> {
+        match self {
+            MarcReader::Iso2709(r) => r.read_into(read),
+            MarcReader::MarcXml(r) => r.next().map(|item| item.map(|record| *read = record)),
+        }
+    }
+
     pub fn format(&self) -> FileFormat {
         match self {
             MarcReader::Iso2709(_) => FileFormat::Iso2709,

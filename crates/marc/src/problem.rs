@@ -45,7 +45,9 @@ pub struct ReadOptions {
 
 /// One record read from a file: where it was, its original bytes, the parsed record and the
 /// non-fatal problems found in it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `ReadRecord::default()` is an empty one for [`crate::Iso2709Reader::read_into`] to fill.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReadRecord {
     /// 1-based position of the record in the file (rejected records are counted too).
     pub number: usize,

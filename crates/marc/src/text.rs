@@ -9,7 +9,7 @@ use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 /// True when `s` is certainly NFC: every character is below U+0300, where nothing combines
 /// (UTF-8 lead bytes below 0xCC). A byte scan, much cheaper than the full quick check; written
 /// as a fold without an early exit so that the compiler vectorises it.
-fn below_combining_marks(s: &str) -> bool {
+pub(crate) fn below_combining_marks(s: &str) -> bool {
     s.bytes().fold(0, u8::max) < 0xCC
 }
 
@@ -65,8 +65,49 @@ pub(crate) fn nfc_owned(s: String) -> String {
 /// Catalogue text in decomposed form (LC's is) is mostly ASCII with a mark here and there, and
 /// the full normaliser costs per character, so this is several times faster than `s.nfc()`.
 fn nfc_by_segments(s: &str) -> String {
-    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
+    nfc_by_segments_into(s, &mut out);
+    out
+}
+
+/// Where NFC text can be written: a `String`, or a subfield value refilled in place.
+pub(crate) trait TextOut {
+    fn push_str(&mut self, s: &str);
+    fn push(&mut self, c: char);
+}
+
+impl TextOut for String {
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+
+    fn push(&mut self, c: char) {
+        String::push(self, c);
+    }
+}
+
+impl TextOut for compact_str::CompactString {
+    fn push_str(&mut self, s: &str) {
+        compact_str::CompactString::push_str(self, s);
+    }
+
+    fn push(&mut self, c: char) {
+        compact_str::CompactString::push(self, c);
+    }
+}
+
+/// Appends `s` in NFC to `out`: [`nfc`] without the intermediate `String`.
+pub(crate) fn nfc_into(s: &str, out: &mut impl TextOut) {
+    if below_combining_marks(s) {
+        out.push_str(s);
+    } else {
+        nfc_by_segments_into(s, out);
+    }
+}
+
+/// [`nfc_by_segments`], appending to `out`.
+fn nfc_by_segments_into(s: &str, out: &mut impl TextOut) {
+    let bytes = s.as_bytes();
     // Start of the text not yet copied to `out`.
     let mut done = 0;
     while let Some(found) = bytes[done..].iter().position(|&b| b >= 0xCC) {
@@ -100,12 +141,13 @@ fn nfc_by_segments(s: &str) -> String {
         if !marks && (piece.chars().all(is_inert) || is_nfc_quick(piece.chars()) == IsNormalized::Yes) {
             out.push_str(piece);
         } else {
-            out.extend(piece.nfc());
+            for c in piece.nfc() {
+                out.push(c);
+            }
         }
         done = end;
     }
     out.push_str(&s[done..]);
-    out
 }
 
 /// NFC of `piece` when it is an ASCII character followed by one combining diacritical mark
