@@ -178,6 +178,9 @@ impl TargetSettings {
         if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(format!("name {name:?}: no spaces, so it can be given as --target {name}"));
         }
+        if name.contains(',') {
+            return Err(format!("name {name:?}: no commas (a search names several targets separated by commas)"));
+        }
         let endpoint = match self.kind.as_str() {
             "sru" => {
                 for (field, value) in [("address", &self.address), ("database", &self.database)] {

@@ -33,6 +33,8 @@
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
 //! | `/sru`, `/sru/{db}` | GET, POST (SRU 1.2 and 2.0: explain, searchRetrieve, scan; public) |
 //! | `/oai` | GET, POST (OAI-PMH 2.0, public) |
+//! | `/api/v1/copycat/targets`, `/api/v1/copycat/search` | GET (copy-cataloging targets; search them) |
+//! | `/api/v1/copycat/import` | POST (import a found record through the import path) |
 //!
 //! Which routes need a login and which permission each needs: see `auth.rs`.
 
@@ -77,6 +79,8 @@ pub struct WebConfig {
     pub session_minutes: u32,
     /// The OAI-PMH provider at `/oai` (`[oai]`).
     pub oai: OaiConfig,
+    /// Copy-cataloging targets (`[[copycat.targets]]`), checked when the router is built.
+    pub copycat: copycat::CopycatSettings,
 }
 
 impl Default for WebConfig {
@@ -89,6 +93,7 @@ impl Default for WebConfig {
             latest_records: 10,
             session_minutes: 12 * 60,
             oai: OaiConfig::default(),
+            copycat: copycat::CopycatSettings::default(),
         }
     }
 }
@@ -150,6 +155,9 @@ pub(crate) struct AppState {
     pub notices: Arc<jobs::Notices>,
     /// The key OAI-PMH resumption tokens are signed with, read from the database on first use.
     pub oai_key: Arc<std::sync::OnceLock<Vec<u8>>>,
+    /// The copy-cataloging targets, or why the settings are unusable (the binary checks them at
+    /// start-up, so this is an error only for a router built with unchecked settings).
+    pub copycat: Arc<Result<copycat::Targets, String>>,
 }
 
 impl AppState {
@@ -189,7 +197,9 @@ pub fn router_with_notices(
     search: Option<Search>,
     notices: jobs::Notices,
 ) -> Router {
+    let copycat = Arc::new(config.copycat.build().map_err(|e| e.to_string()));
     let state = AppState {
+        copycat,
         notices: Arc::new(notices),
         db: Arc::new(OffRuntime::new(db)),
         config: Arc::new(config),
