@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
-use copycat::{CopyQuery, InCatalog, Imported, OnMatch, Targets};
+use copycat::{CopyQuery, Imported, InCatalog, OnMatch, Targets};
 use storage::Database;
 
 #[derive(Debug, Subcommand)]
@@ -102,7 +102,14 @@ pub fn run(db: &dyn Database, targets: &Targets, command: CopycatCommand) -> any
                 eprintln!("no copy-cataloging targets: add [[copycat.targets]] to the settings file");
             }
             for t in targets.all() {
-                writeln!(out, "{}\t{}\t{}\ttimeout {} s", t.name, t.endpoint.kind(), t.endpoint.location(), t.timeout.as_secs())?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\ttimeout {} s",
+                    t.name,
+                    t.endpoint.kind(),
+                    t.endpoint.location(),
+                    t.timeout.as_secs()
+                )?;
             }
         }
         CopycatCommand::Search { targets: names, query, max } => {
@@ -137,7 +144,8 @@ pub fn run(db: &dyn Database, targets: &Targets, command: CopycatCommand) -> any
         }
         CopycatCommand::Show { target, query, pick } => {
             let target = one_target(targets, target.as_deref())?;
-            let candidate = copycat::fetch(target, &query.query()?, pick).with_context(|| format!("target {}", target.name))?;
+            let candidate =
+                copycat::fetch(target, &query.query()?, pick).with_context(|| format!("target {}", target.name))?;
             let marker = marker(&copycat::in_catalog(db, &candidate.record)?);
             writeln!(out, "{} #{pick} [{marker}] {}", target.name, line(&candidate.summary))?;
             for w in &candidate.warnings {
@@ -147,7 +155,8 @@ pub fn run(db: &dyn Database, targets: &Targets, command: CopycatCommand) -> any
         }
         CopycatCommand::Import { target, query, pick, on_match } => {
             let target = one_target(targets, target.as_deref())?;
-            let candidate = copycat::fetch(target, &query.query()?, pick).with_context(|| format!("target {}", target.name))?;
+            let candidate =
+                copycat::fetch(target, &query.query()?, pick).with_context(|| format!("target {}", target.name))?;
             let on_match = match on_match {
                 OnMatchArg::Skip => OnMatch::Skip,
                 OnMatchArg::Replace => OnMatch::Replace,
@@ -159,7 +168,9 @@ pub fn run(db: &dyn Database, targets: &Targets, command: CopycatCommand) -> any
             let sentence = match imported {
                 Imported::Added(id) => format!("added as record {id}"),
                 Imported::Replaced(id) => format!("replaced record {id}"),
-                Imported::Unchanged(id) => format!("already in the catalog as record {id} (identical): nothing changed"),
+                Imported::Unchanged(id) => {
+                    format!("already in the catalog as record {id} (identical): nothing changed")
+                }
                 Imported::Skipped(id) => {
                     format!("matches record {id}, left as it is (--on-match replace to replace it)")
                 }
@@ -195,8 +206,7 @@ fn line(s: &copycat::Summary) -> String {
         text.push_str(" / ");
         text.push_str(r);
     }
-    let imprint: Vec<String> =
-        [s.publisher.clone(), s.year.map(|y| y.to_string())].into_iter().flatten().collect();
+    let imprint: Vec<String> = [s.publisher.clone(), s.year.map(|y| y.to_string())].into_iter().flatten().collect();
     if !imprint.is_empty() {
         text.push_str(". ");
         text.push_str(&imprint.join(", "));
