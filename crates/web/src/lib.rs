@@ -35,6 +35,7 @@
 //! | `/oai` | GET, POST (OAI-PMH 2.0, public) |
 //! | `/api/v1/copycat/targets`, `/api/v1/copycat/search` | GET (copy-cataloging targets; search them) |
 //! | `/api/v1/copycat/import` | POST (import a found record through the import path) |
+//! | `/staff/cataloging/copy`, `/staff/cataloging/copy/import` | GET / POST (the copy-cataloging screen, HTML) |
 //!
 //! Which routes need a login and which permission each needs: see `auth.rs`.
 
@@ -48,6 +49,7 @@ mod oai;
 mod openapi;
 mod pages;
 mod sru;
+mod staff_copycat;
 
 use axum::routing::get;
 use axum::Router;
@@ -211,6 +213,7 @@ pub fn router_with_notices(
     Router::new()
         .route("/health", get(api::health))
         .route("/oai", get(oai::get).post(oai::post))
+        .merge(staff_copycat::routes().route_layer(authenticate.clone()))
         .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())
         .merge(sru::routes())

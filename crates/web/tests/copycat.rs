@@ -369,3 +369,86 @@ async fn copy_cataloging_from_yaz_ztest() {
     let again: Value = r.json().await.unwrap();
     assert_eq!((again["outcome"].as_str(), again["id"].as_i64()), (Some("unchanged"), Some(id)));
 }
+
+/// The staff screen: the form, the candidates with their preview and Import button, an import
+/// that a second click does not repeat, and refusals without a session or the permission.
+#[tokio::test]
+async fn the_copy_cataloging_screen() {
+    if !have("yaz-ztest") {
+        return;
+    }
+    let ztest = yaz_ztest().await;
+    let url = format!("http://127.0.0.1:{}/Default", ztest.1);
+    let app = target_library(vec![target("ztest", &url, &[], 10)]).await;
+    let cookie = format!("shelfmark_session={}", app.admin_token);
+    let get = |path: String, cookie: Option<String>| {
+        let r = app.client.get(app.url(&path));
+        async move {
+            let r = match cookie {
+                Some(c) => r.header(reqwest::header::COOKIE, c),
+                None => r,
+            };
+            let r = r.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, empty) = get("/staff/cataloging/copy".into(), Some(cookie.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    for needle in [
+        "<h1>Copy cataloging</h1>",
+        "<label for=\"target\">",
+        "<label for=\"by\">",
+        "<label for=\"term\">",
+        "<option value=\"ztest\">ztest</option>",
+    ] {
+        assert!(empty.contains(needle), "{needle} in {empty}");
+    }
+    let (status, found) =
+        get("/staff/cataloging/copy?target=ztest&by=title&term=computer".into(), Some(cookie.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert!(found.contains("<h3>ztest: 3 found</h3>"), "{found}");
+    assert!(found.contains("<h4>How to program a computer</h4>"), "{found}");
+    assert!(found.contains("Not in the catalog"), "{found}");
+    assert!(found.contains("=245  10$aHow to program a computer"), "{found}");
+    assert!(found.contains("<input type=\"hidden\" name=\"position\" value=\"1\">"), "{found}");
+
+    let post = |cookie: Option<String>| {
+        let r = app
+            .client
+            .post(app.url("/staff/cataloging/copy/import"))
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("target=ztest&by=title&term=computer&position=1");
+        async move {
+            let r = match cookie {
+                Some(c) => r.header(reqwest::header::COOKIE, c),
+                None => r,
+            };
+            let r = r.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, added) = post(Some(cookie.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert!(added.contains("Added to the catalog as record 1."), "{added}");
+    // A double click: matched, not added twice.
+    let (status, again) = post(Some(cookie.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert!(again.contains("Already in the catalog as record 1"), "{again}");
+    let db = app.db.clone();
+    assert_eq!(tokio::task::spawn_blocking(move || db.count_records().unwrap()).await.unwrap(), 1);
+    let (_, held) =
+        get("/staff/cataloging/copy?target=ztest&by=title&term=computer".into(), Some(cookie.clone())).await;
+    assert!(held.contains("In the catalog as record 1, identical"), "{held}");
+
+    // Without a session, and without the catalog permission.
+    let (status, page) = get("/staff/cataloging/copy".into(), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{page}");
+    let (status, _) = post(None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let clerk = app.staff("clerk2", &["clerk"], &[]).await;
+    let (status, page) = get("/staff/cataloging/copy".into(), Some(format!("shelfmark_session={clerk}"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("catalog permission"), "{page}");
+    let (status, _) = post(Some(format!("shelfmark_session={clerk}"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
