@@ -126,6 +126,12 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Copy cataloging: search the `[[copycat.targets]]` by ISBN, ISSN, LCCN, title, author or
+    /// keywords, preview a candidate, import it.
+    Copycat {
+        #[command(subcommand)]
+        command: crate::copycat::CopycatCommand,
+    },
     /// Print a PDF sheet of spine or barcode labels for the items with these barcodes.
     Labels {
         #[arg(long, value_enum)]
@@ -382,6 +388,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let name = library_name.or(Some(crate::demo::LIBRARY_NAME.to_string()));
                 serve_http(db, bind(&serve), name, &file, &index_dir)?;
             }
+        }
+        Command::Copycat { command } => {
+            let targets = file.copycat()?;
+            return crate::copycat::run(&*db, &targets, command);
         }
         Command::Import { files, on_match, items, encoding, batch_size, rejects } => {
             let options = import::ImportOptions {
@@ -712,6 +722,9 @@ fn serve_http(
     index_dir: &Path,
 ) -> anyhow::Result<()> {
     let (desk, oai, sip2) = (file.desk()?, file.oai()?, file.sip2()?);
+    // Checked now so that a mistake in a target stops the server at start-up, naming it.
+    file.copycat()?;
+    let copycat_settings = file.copycat.clone().unwrap_or_default();
     let notices = file.notices(&display_name(&library_name))?;
     desk.load_closures(&*db).context("cannot read the emergency closures")?;
     // The daily jobs run on a thread of their own, checking the clock each minute; dropping
@@ -740,7 +753,7 @@ fn serve_http(
                 }
             });
         }
-        let mut config = web::WebConfig { oai, ..web::WebConfig::default() };
+        let mut config = web::WebConfig { oai, copycat: copycat_settings, ..web::WebConfig::default() };
         if let Some(name) = library_name {
             config.library_name = name;
         }

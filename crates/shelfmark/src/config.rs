@@ -32,6 +32,9 @@ pub struct FileConfig {
     /// The SIP2 self-check server (`[sip2]`: bind address, institution id, TLS, encoding, sort
     /// bins); `shelfmark serve` starts it only when the table is present.
     pub sip2: Option<selfcheck::Sip2Settings>,
+    /// Copy-cataloging targets (`[[copycat.targets]]`: name, kind sru or z3950, url or address
+    /// and database, version, record_schema, encoding, timeout_seconds, user, password).
+    pub copycat: Option<copycat::CopycatSettings>,
 }
 
 impl FileConfig {
@@ -59,6 +62,11 @@ impl FileConfig {
         let settings = self.oai.clone().unwrap_or_default();
         settings.check().map_err(|e| anyhow::anyhow!("the [oai] settings: {e}"))?;
         Ok(settings)
+    }
+
+    /// The `[[copycat.targets]]`, checked now so a mistake stops the server at start-up.
+    pub fn copycat(&self) -> anyhow::Result<copycat::Targets> {
+        Ok(self.copycat.clone().unwrap_or_default().build()?)
     }
 
     /// Reads `explicit` if given (it must exist), else `<data>/shelfmark.toml` if it exists.
@@ -112,6 +120,7 @@ mod tests {
             config.notices("Riverside").unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
             config.sip2().unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
             config.oai().unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
+            config.copycat().unwrap_or_else(|e| panic!("{e:#}\nin:\n{block}"));
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod copycat;
 mod demo;
 mod patrons;
 mod shelf;

@@ -385,3 +385,103 @@ fn shelf_list_and_inventory_of_real_items() {
     let after = shelf_list(&data, &["--branch", "CPL", "--location", "GEN"]);
     assert_eq!(after.iter().find(|r| r.barcode == bc(checked_out)).map(|r| r.status.as_str()), Some("checked_out"));
 }
+
+/// `shelfmark copycat` against a served library: a source library (the Koha sample, served)
+/// and a target library whose settings name the source's `/sru` and a closed port.
+#[test]
+fn copycat_searches_previews_and_imports_from_a_served_library() {
+    let source_dir = tempfile::tempdir().expect("temp dir");
+    let sample = shared_marc("koha-sample/koha-sample-with-items.mrc");
+    let out = shelfmark(source_dir.path()).arg("import").arg(&sample).output().expect("import");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (server, url) = serve(source_dir.path());
+    let client = reqwest::blocking::Client::new();
+    let started = std::time::Instant::now();
+    loop {
+        let health: serde_json::Value =
+            client.get(format!("{url}/health")).send().expect("health").json().expect("json");
+        if health["search"]["lag"] == 0 {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "index not caught up: {health}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The first record of the sample with an ISBN, as the file has it.
+    let file = std::fs::File::open(&sample).expect("sample");
+    let (record, derived) = marc::MarcReader::detect(BufReader::new(file), marc::ReadOptions::default())
+        .expect("readable")
+        .expect("MARC")
+        .filter_map(Result::ok)
+        .map(|read| {
+            let d = catalog::derive(&read.record);
+            (read.record, d)
+        })
+        .find(|(_, d)| !d.isbns.is_empty() && d.control_number.is_some())
+        .expect("a record with an ISBN");
+    let isbn = derived.isbns[0].clone();
+
+    let target_dir = tempfile::tempdir().expect("temp dir");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let settings = target_dir.path().join("shelfmark.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[[copycat.targets]]\nname = \"down\"\nkind = \"sru\"\nurl = \"http://127.0.0.1:{closed}/sru\"\ntimeout_seconds = 2\n\n\
+             [[copycat.targets]]\nname = \"source\"\nkind = \"sru\"\nurl = \"{url}/sru\"\nversion = \"2.0\"\n"
+        ),
+    )
+    .expect("settings");
+    let run = |args: &[&str]| {
+        let out = shelfmark(target_dir.path()).arg("copycat").args(args).output().expect("run copycat");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (ok, listed, said) = run(&["targets"]);
+    assert!(ok, "{said}");
+    assert!(listed.starts_with("down\tsru\thttp://127.0.0.1:"), "{listed}");
+    assert!(listed.contains(&format!("source\tsru\t{url}/sru\t")), "{listed}");
+
+    let (ok, found, said) = run(&["search", "--isbn", &isbn]);
+    assert!(ok, "{said}");
+    let lines: Vec<&str> = found.lines().collect();
+    assert!(lines[0].starts_with(&format!("down: cannot reach http://127.0.0.1:{closed}/sru: ")), "{found}");
+    assert_eq!(lines[1], format!("source: 1 found for isbn {isbn}"), "{found}");
+    assert!(lines[2].starts_with(&format!("  1. [new] {}", derived.title)), "{found}");
+
+    let (ok, shown, said) = run(&["show", "--target", "source", "--isbn", &isbn, "--pick", "1"]);
+    assert!(ok, "{said}");
+    let control = record.control("001").expect("001").replace(' ', "\\");
+    assert!(shown.lines().any(|l| l == format!("=001  {control}")), "{shown}");
+    let title_a = record.subfield_values("245", 'a').next().expect("245 $a").replace('$', "{dollar}");
+    assert!(shown.lines().any(|l| l.starts_with("=245  ") && l.contains(&format!("$a{title_a}"))), "{shown}");
+
+    let (ok, imported, said) = run(&["import", "--target", "source", "--isbn", &isbn, "--pick", "1"]);
+    assert!(ok, "{said}");
+    assert!(imported.ends_with(": added as record 1\n"), "{imported}");
+    let (ok, again, said) = run(&["import", "--target", "source", "--isbn", &isbn, "--pick", "1", "--on-match", "add"]);
+    assert!(ok, "{said}");
+    assert!(again.contains("already in the catalog as record 1"), "{again}");
+    let (_, found, _) = run(&["search", "--target", "source", "--isbn", &isbn]);
+    assert!(found.contains("  1. [held #1] "), "{found}");
+
+    // Mistakes are named: a position past the list, several targets without --target, a bad
+    // ISBN, a target that is down.
+    let (ok, _, said) = run(&["show", "--target", "source", "--isbn", &isbn, "--pick", "5"]);
+    assert!(!ok && said.contains("target source") && said.contains("no record at position 5"), "{said}");
+    let (ok, _, said) = run(&["show", "--isbn", &isbn, "--pick", "1"]);
+    assert!(!ok && said.contains("choose one with --target"), "{said}");
+    let (ok, _, said) = run(&["search", "--isbn", "0-306-40615-3"]);
+    assert!(!ok && said.contains("--isbn") && said.contains("check digit"), "{said}");
+    let (ok, _, said) = run(&["import", "--target", "down", "--isbn", &isbn, "--pick", "1"]);
+    assert!(!ok && said.contains("target down") && said.contains("cannot reach"), "{said}");
+    drop(server);
+
+    // A target the settings get wrong stops the command, naming the target and the setting.
+    std::fs::write(&settings, "[[copycat.targets]]\nname = \"lc\"\nkind = \"sru\"\n").expect("settings");
+    let (ok, _, said) = run(&["targets"]);
+    assert!(!ok && said.contains("[[copycat.targets]] \"lc\": url: missing"), "{said}");
+}

@@ -654,6 +654,23 @@ fn import_pass(
     Ok(Some(outcomes))
 }
 
+/// [`Database::import_match`] on a backend's transaction: the first step of [`import_one`] alone.
+pub(crate) fn import_match(w: &mut dyn BatchWriter, record: &NewRecord) -> Result<Option<crate::ImportMatch>> {
+    let computed;
+    let sha = match &record.row {
+        Some(v) => &v.sha256,
+        None => {
+            computed = sha256(&record.marc);
+            &computed
+        }
+    };
+    Ok(match w.find(record, sha)? {
+        Found::Identical(id) => Some(crate::ImportMatch::Identical(id)),
+        Found::Matched(id) => Some(crate::ImportMatch::Matched(id)),
+        Found::Nothing => None,
+    })
+}
+
 fn import_one(w: &mut dyn BatchWriter, c: &ImportCandidate, on_match: OnMatch) -> Result<ImportOutcome> {
     let computed;
     let sha = match &c.record.row {

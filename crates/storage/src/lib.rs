@@ -317,6 +317,15 @@ pub enum ImportOutcome {
     },
 }
 
+/// What an import of a record would match in the catalog ([`Database::import_match`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMatch {
+    /// A stored record with byte-identical MARC.
+    Identical(BibId),
+    /// A stored record found by 001+003, OCLC number or ISBN.
+    Matched(BibId),
+}
+
 /// A patron, as far as the catalog foundation needs one (the demo library registers some). The
 /// circulation work extends this with blocks, guarantors, preferences and privacy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -517,6 +526,10 @@ pub trait Database:
     /// that appears twice in the batch, a bad date) is [`ImportOutcome::Rejected`] and the rest of
     /// the batch commits.
     fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>>;
+
+    /// The stored record [`Database::import_batch`] would match `record` with, by the same rules,
+    /// without writing anything (copy cataloging shows it before staff choose to import).
+    fn import_match(&self, record: &NewRecord) -> Result<Option<ImportMatch>>;
 
     /// Calls `each` for every record the filter selects, in id order, with its items, inside one
     /// read transaction (a consistent snapshot), without loading the catalog into memory.

@@ -1204,6 +1204,11 @@ impl Database for PostgresDatabase {
         })
     }
 
+    fn import_match(&self, record: &NewRecord) -> Result<Option<crate::ImportMatch>> {
+        // The matcher runs on the import's transaction type; this transaction writes nothing.
+        self.write(|w| common::import_match(w, record))
+    }
+
     fn export(
         &self,
         filter: &RecordFilter,

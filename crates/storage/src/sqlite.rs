@@ -1063,6 +1063,11 @@ impl Database for SqliteDatabase {
         self.write(|tx, now| common::run_import(&mut SqliteBatch { tx, now }, batch, on_match))
     }
 
+    fn import_match(&self, record: &NewRecord) -> Result<Option<crate::ImportMatch>> {
+        // A read transaction: finding writes nothing, so `now` is never used.
+        self.read(|tx| common::import_match(&mut SqliteBatch { tx, now: "" }, record))
+    }
+
     fn export(
         &self,
         filter: &RecordFilter,

@@ -9,8 +9,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use std::time::Instant;
 use storage::{
-    ChangeEntity, ChangeKind, Database, ImportCandidate, ImportOutcome, ItemFilter, NewInventory, NewRecord, OnMatch,
-    Page, Patron, RecordFilter, ShelfCursor, ShelfPage, ShelfQuery, StorageConfig, StorageError, StoredRecord,
+    ChangeEntity, ChangeKind, Database, ImportCandidate, ImportMatch, ImportOutcome, ItemFilter, NewInventory,
+    NewRecord, OnMatch, Page, Patron, RecordFilter, ShelfCursor, ShelfPage, ShelfQuery, StorageConfig, StorageError,
+    StoredRecord,
 };
 
 suite! {
@@ -22,6 +23,7 @@ suite! {
         item_filters_and_paging,
         record_filters_and_paging,
         import_matching,
+        import_match_finds_what_an_import_would_match,
         import_rejects_one_candidate_and_commits_the_rest,
         import_twice_changes_nothing,
         export_streams_in_id_order,
@@ -635,6 +637,41 @@ fn import_matching(db: &dyn Database) {
     assert!(matches!(out[0], ImportOutcome::Added { .. }));
     assert_eq!(out[1], ImportOutcome::Skipped { id: first, items_added: 0, items_existing: 0 });
     assert_eq!(out[2], ImportOutcome::Unchanged { id: first, items_added: 0, items_existing: 0 });
+}
+
+/// `import_match` answers what `import_batch` would match, by the same rules, and writes nothing.
+fn import_match_finds_what_an_import_would_match(db: &dyn Database) {
+    let a = record("Control number", |d| {
+        d.control_number = Some("m1".into());
+        d.control_number_identifier = Some("XYZ".into());
+    });
+    let b = record("OCLC", |d| d.oclc_numbers = vec!["4242".into()]);
+    let c = record("ISBN", |d| d.isbns = vec!["9780000004242".into()]);
+    let batch: Vec<ImportCandidate> =
+        [&a, &b, &c].iter().map(|r| ImportCandidate { record: (*r).clone(), items: vec![] }).collect();
+    let ids: Vec<i64> = db.import_batch(&batch, OnMatch::Skip).expect("import").iter().map(outcome_id).collect();
+    let changes = all_changes(db).len();
+
+    assert_eq!(db.import_match(&a).expect("match"), Some(ImportMatch::Identical(ids[0])));
+    let a2 = record("Control number, revised", |d| {
+        d.control_number = Some("m1".into());
+        d.control_number_identifier = Some("XYZ".into());
+        d.isbns = vec!["9780000004242".into()]; // 001+003 outranks C's ISBN
+    });
+    assert_eq!(db.import_match(&a2).expect("match"), Some(ImportMatch::Matched(ids[0])));
+    let b2 = record("OCLC, revised", |d| d.oclc_numbers = vec!["4242".into()]);
+    assert_eq!(db.import_match(&b2).expect("match"), Some(ImportMatch::Matched(ids[1])));
+    let c2 = record("ISBN, revised", |d| d.isbns = vec!["9780000004242".into()]);
+    assert_eq!(db.import_match(&c2).expect("match"), Some(ImportMatch::Matched(ids[2])));
+    let other = record("Same 001, other 003", |d| {
+        d.control_number = Some("m1".into());
+        d.control_number_identifier = Some("OTHER".into());
+    });
+    assert_eq!(db.import_match(&other).expect("match"), None);
+    // Nothing written, and the import then does what the match said.
+    assert_eq!(all_changes(db).len(), changes);
+    let out = db.import_batch(&[ImportCandidate { record: c2, items: vec![] }], OnMatch::Skip).expect("import");
+    assert_eq!(out, vec![ImportOutcome::Skipped { id: ids[2], items_added: 0, items_existing: 0 }]);
 }
 
 fn import_rejects_one_candidate_and_commits_the_rest(db: &dyn Database) {

@@ -130,6 +130,13 @@ error_codes! {
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type";
     /// Well-formed MARC that the catalog refuses (no 245, ...): the reason is in the message.
     RecordRejected => UNPROCESSABLE_ENTITY, "record_rejected";
+    /// Copy cataloging: no configured target has that name.
+    UnknownTarget => BAD_REQUEST, "unknown_target";
+    /// A copy-cataloging target could not be searched (unreachable, timed out, an SRU
+    /// diagnostic): the message names the target's problem.
+    TargetFailed => BAD_GATEWAY, "target_failed";
+    /// The target returned no record at that position for the query.
+    NoSuchCandidate => NOT_FOUND, "no_such_candidate";
     /// Patrons (issue 4): a registration or update field the library's rules refuse; `field`
     /// names it, and `problems` lists every problem of the form with its own code.
     InvalidCardNumber => BAD_REQUEST, "invalid_card_number";

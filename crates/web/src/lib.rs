@@ -35,6 +35,9 @@
 //! | `/login`, `/logout`, `/records/{id}/hold`, `/account/...` | POST (HTML forms of the OPAC; see `opac`) |
 //! | `/sru`, `/sru/{db}` | GET, POST (SRU 1.2 and 2.0: explain, searchRetrieve, scan; public) |
 //! | `/oai` | GET, POST (OAI-PMH 2.0, public) |
+//! | `/api/v1/copycat/targets`, `/api/v1/copycat/search` | GET (copy-cataloging targets; search them) |
+//! | `/api/v1/copycat/import` | POST (import a found record through the import path) |
+//! | `/staff/cataloging/copy`, `/staff/cataloging/copy/import` | GET / POST (the copy-cataloging screen, HTML) |
 //!
 //! Which routes need a login and which permission each needs: see `auth.rs`.
 
@@ -49,6 +52,7 @@ mod opac;
 mod openapi;
 mod pages;
 mod sru;
+mod staff_copycat;
 
 use axum::routing::get;
 use axum::Router;
@@ -82,6 +86,8 @@ pub struct WebConfig {
     pub patron_session_minutes: u32,
     /// The OAI-PMH provider at `/oai` (`[oai]`).
     pub oai: OaiConfig,
+    /// Copy-cataloging targets (`[[copycat.targets]]`), checked when the router is built.
+    pub copycat: copycat::CopycatSettings,
 }
 
 impl Default for WebConfig {
@@ -95,6 +101,7 @@ impl Default for WebConfig {
             session_minutes: 12 * 60,
             patron_session_minutes: 30,
             oai: OaiConfig::default(),
+            copycat: copycat::CopycatSettings::default(),
         }
     }
 }
@@ -156,6 +163,9 @@ pub(crate) struct AppState {
     pub notices: Arc<jobs::Notices>,
     /// The key OAI-PMH resumption tokens are signed with, read from the database on first use.
     pub oai_key: Arc<std::sync::OnceLock<Vec<u8>>>,
+    /// The copy-cataloging targets, or why the settings are unusable (the binary checks them at
+    /// start-up, so this is an error only for a router built with unchecked settings).
+    pub copycat: Arc<Result<copycat::Targets, String>>,
 }
 
 impl AppState {
@@ -195,7 +205,9 @@ pub fn router_with_notices(
     search: Option<Search>,
     notices: jobs::Notices,
 ) -> Router {
+    let copycat = Arc::new(config.copycat.build().map_err(|e| e.to_string()));
     let state = AppState {
+        copycat,
         notices: Arc::new(notices),
         db: Arc::new(OffRuntime::new(db)),
         config: Arc::new(config),
@@ -207,6 +219,7 @@ pub fn router_with_notices(
     Router::new()
         .route("/health", get(api::health))
         .route("/oai", get(oai::get).post(oai::post))
+        .merge(staff_copycat::routes().route_layer(authenticate.clone()))
         .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())
         .merge(opac::routes())

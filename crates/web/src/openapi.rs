@@ -52,6 +52,25 @@ pub(crate) struct Operation {
     pub answer: &'static str,
 }
 
+const COPYCAT_QUERY: &[Field] = &[
+    opt("target", "string", "target names separated by commas; default all"),
+    opt("isbn", "string", "ISBN-10 or ISBN-13 (both forms are searched); give exactly one access point"),
+    opt("issn", "string", ""),
+    opt("lccn", "string", ""),
+    opt("title", "string", ""),
+    opt("author", "string", ""),
+    opt("keywords", "string", ""),
+    opt("max", "integer", "records asked of each target (1-50, default 10)"),
+];
+
+const COPYCAT_IMPORT: &[Field] = &[
+    req("target", "string", "the target the record came from"),
+    opt("record", "object", "the record as MARC-in-JSON (as the search returned it, perhaps edited)"),
+    opt("isbn", "string", "instead of record: the search to repeat (or issn, lccn, title, author, keywords)"),
+    opt("position", "integer", "with a search: the candidate's position"),
+    opt("on_match", "string", "skip (default), replace or add"),
+];
+
 const PAGE: &[Field] = &[
     opt("after", "integer", "keyset paging: the last id of the previous page"),
     opt("limit", "integer", "page size (default 50, at most the server's maximum)"),
@@ -578,6 +597,10 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     Operation { method: "get", path: "/notices", summary: "The log of notices sent and printed", permission: Some("reports"), query: &[PAGE[0], PAGE[1]], body: Body::None, status: 200, answer: "`notices` and `next`" },
     Operation { method: "get", path: "/notices/print", summary: "The day's printed notices, one page each (HTML for the browser to print)", permission: Some("reports"), query: &[opt("date", "date", "default today")], body: Body::None, status: 200, answer: "text/html" },
     Operation { method: "post", path: "/jobs/{name}/run", summary: "Run one daily job now (once per library day)", permission: Some("admin"), query: &[opt("date", "date", "default today; never in the future")], body: Body::None, status: 200, answer: "the job's summary, or the summary of its earlier run that day" },
+    // Copy cataloging.
+    Operation { method: "get", path: "/copycat/targets", summary: "The copy-cataloging targets configured in [[copycat.targets]]", permission: Some("catalog"), query: &[], body: Body::None, status: 200, answer: "`targets`: name, kind (sru or z3950), location, timeout_seconds" },
+    Operation { method: "get", path: "/copycat/search", summary: "Search copy-cataloging targets at once by one access point", permission: Some("catalog"), query: COPYCAT_QUERY, body: Body::None, status: 200, answer: "`query` and `targets`: per target its `hits` and `candidates` (position, summary, in_catalog, preview, record as MARC-in-JSON), or `ok: false` and the `error`" },
+    Operation { method: "post", path: "/copycat/import", summary: "Import a record found on a target through the import path (matching, on-match policy)", permission: Some("catalog"), query: &[], body: Body::Json(COPYCAT_IMPORT), status: 201, answer: "`outcome` (added: 201; replaced, unchanged, skipped: 200) and the record's `id`" },
     Operation {
         method: "get",
         path: "/openapi.json",

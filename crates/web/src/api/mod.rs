@@ -3,6 +3,7 @@
 
 mod circulation;
 mod closures;
+pub(crate) mod copycat;
 mod holds;
 mod items;
 pub mod labels;
@@ -94,6 +95,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/notices", get(notices::log))
         .route("/notices/print", get(notices::print_batch))
         .route("/jobs/{name}/run", axum::routing::post(notices::run_job))
+        .route("/copycat/targets", get(copycat::targets))
+        .route("/copycat/search", get(copycat::search))
+        .route("/copycat/import", axum::routing::post(copycat::import))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

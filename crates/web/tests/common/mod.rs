@@ -47,11 +47,26 @@ pub async fn spawn_app_on_postgres(test: &str) -> Option<App> {
 }
 
 pub async fn spawn_app_on(storage_config: storage::StorageConfig, dir: tempfile::TempDir) -> App {
+    let config = web::WebConfig { library_name: "Riverton <Test> Library".into(), ..Default::default() };
+    spawn_app_with(storage_config, dir, config).await
+}
+
+/// The server on SQLite in a temporary directory, with these settings.
+pub async fn spawn_app_configured(config: web::WebConfig) -> App {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_str().expect("utf-8 temp path").to_string();
+    spawn_app_with(storage::StorageConfig::parse(&path), dir, config).await
+}
+
+pub async fn spawn_app_with(
+    storage_config: storage::StorageConfig,
+    dir: tempfile::TempDir,
+    config: web::WebConfig,
+) -> App {
     let db = tokio::task::spawn_blocking(move || storage::open(&storage_config))
         .await
         .expect("join")
         .expect("open database");
-    let config = web::WebConfig { library_name: "Riverton <Test> Library".into(), ..Default::default() };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let desk = desk::Desk::new(desk::CirculationSettings::default().build().expect("default circulation settings"));
