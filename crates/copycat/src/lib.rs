@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 pub use query::{quote, CopyQuery, QueryError, ACCESS_POINTS};
 pub use record::{decode, preview, Summary};
 pub use settings::{CopycatSettings, SettingsError, Target, TargetSettings, Targets};
-pub use source::{source_for, Found, Source, SruSource};
+pub use source::{source_for, Found, Source, SruSource, Z3950Source};
 pub use storage::OnMatch;
 
 /// A record as a target sent it, before it is read.
@@ -54,6 +54,8 @@ pub enum CopycatError {
     Http { status: u16, detail: String },
     #[error("SRU diagnostic {uri}{}{}", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default(), details.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Diagnostic { uri: String, message: Option<String>, details: Option<String> },
+    #[error("Bib-1 diagnostic {code} ({message}){}", addinfo.as_deref().map(|a| format!(": {a}")).unwrap_or_default())]
+    Bib1Diagnostic { code: u32, message: String, addinfo: Option<String> },
     #[error("{0}")]
     Response(String),
     #[error("{0}")]

@@ -19,14 +19,84 @@ pub struct Found {
 }
 
 /// The source that searches `target`.
-///
-/// Z39.50 targets are refused here until the `z3950` crate's client is wired in: this match arm
-/// is where an adapter from [`CopyQuery`] to `z3950::Query` and from its `PresentedRecord`s to
-/// [`RawRecord::Iso2709`] / [`RawRecord::Diagnostic`] goes.
 pub fn source_for(target: &Target) -> Result<Box<dyn Source>, CopycatError> {
     match &target.endpoint {
         Endpoint::Sru { .. } => Ok(Box::new(SruSource::new(target)?)),
-        Endpoint::Z3950 { .. } => Err(CopycatError::Unsupported("Z39.50 targets need the z3950 crate".into())),
+        Endpoint::Z3950 { .. } => Ok(Box::new(Z3950Source { target: target.clone() })),
+    }
+}
+
+/// A Z39.50 target: one association per search (Init, Search, Present, Close), as the
+/// `z3950` crate's blocking client speaks it, within the target's timeout.
+pub struct Z3950Source {
+    target: Target,
+}
+
+impl Source for Z3950Source {
+    fn search(&self, query: &CopyQuery, max: usize) -> Result<Found, CopycatError> {
+        let Endpoint::Z3950 { host, port, database } = &self.target.endpoint else {
+            return Err(CopycatError::Unsupported("a Z39.50 source for a target that is not Z39.50".into()));
+        };
+        let location = self.target.endpoint.location();
+        let failed = |e: z3950::Error| z3950_error(e, &self.target);
+        let options = z3950::ClientOptions {
+            timeout: self.target.timeout,
+            user: self.target.credentials.as_ref().map(|c| c.user.clone()),
+            password: self.target.credentials.as_ref().map(|c| c.password.clone()),
+            ..Default::default()
+        };
+        let mut client = z3950::Client::connect(&format!("{host}:{port}"), database, &options).map_err(failed)?;
+        let hits = client.search(&bib1_query(query)).map_err(failed)?;
+        let wanted = hits.min(max as u64);
+        let presented = if wanted == 0 { Vec::new() } else { client.present(1, wanted).map_err(failed)? };
+        // The records are in hand: a target that closes rudely changes nothing.
+        let _ = client.close();
+        let records = presented
+            .into_iter()
+            .map(|r| match r {
+                z3950::PresentedRecord::Marc(bytes) => RawRecord::Iso2709(bytes),
+                z3950::PresentedRecord::Diagnostic { code, message, addinfo } => RawRecord::Diagnostic(format!(
+                    "{location}: Bib-1 diagnostic {code}: {message}{}",
+                    addinfo.map(|a| format!(" ({a})")).unwrap_or_default()
+                )),
+            })
+            .collect();
+        Ok(Found { hits, records })
+    }
+}
+
+/// The query in Bib-1: identifiers as given (an ISBN in both its forms), and title, author and
+/// keywords as every word (as the SRU mapping's `all`), so word order and punctuation in what
+/// staff type do not matter.
+fn bib1_query(query: &CopyQuery) -> z3950::Query {
+    use z3950::Query;
+    let all_words = |words: &str, each: fn(&str) -> Query| {
+        words
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .map(each)
+            .reduce(|a, b| Query::And(Box::new(a), Box::new(b)))
+            .unwrap_or_else(|| each(words))
+    };
+    match query {
+        CopyQuery::Isbn(isbn) => match isbn.to_isbn10() {
+            Some(ten) => Query::Or(Box::new(Query::isbn(isbn.as_isbn13())), Box::new(Query::isbn(&ten))),
+            None => Query::isbn(isbn.as_isbn13()),
+        },
+        CopyQuery::Issn(issn) => Query::issn(issn.as_str()),
+        CopyQuery::Lccn(lccn) => Query::lccn(lccn.as_str()),
+        CopyQuery::Title(t) => all_words(t, Query::title),
+        CopyQuery::Author(a) => all_words(a, Query::author),
+        CopyQuery::Keywords(k) => all_words(k, Query::any),
+    }
+}
+
+fn z3950_error(e: z3950::Error, target: &Target) -> CopycatError {
+    let location = target.endpoint.location();
+    match e {
+        z3950::Error::Timeout { .. } => CopycatError::Timeout { seconds: target.timeout.as_secs(), location },
+        z3950::Error::Diagnostic { code, message, addinfo } => CopycatError::Bib1Diagnostic { code, message, addinfo },
+        other => CopycatError::Connection(format!("{location}: {other}")),
     }
 }
 

@@ -172,7 +172,7 @@ fn run_clients(urls: &[String], rounds: usize, clients: usize) -> Result<Vec<Dur
 
 fn hits_json(client: &reqwest::blocking::Client, url: &str) -> Result<u64, Error> {
     let body: serde_json::Value = client.get(url).send()?.json()?;
-    body["total"].as_u64().ok_or_else(|| format!("no total in {body}").into())
+    body["results"]["total"].as_u64().ok_or_else(|| format!("no results.total in {body}").into())
 }
 
 fn hits_sru(client: &reqwest::blocking::Client, url: &str) -> Result<Option<u64>, Error> {

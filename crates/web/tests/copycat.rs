@@ -341,10 +341,20 @@ async fn copy_cataloging_from_yaz_ztest() {
     }
     let ztest = yaz_ztest().await;
     let url = format!("http://127.0.0.1:{}/Default", ztest.1);
+    // yaz-ztest answers Z39.50 on the same port: the z3950 client's path through copycat.
+    let z3950 = copycat::TargetSettings {
+        name: "ztest-z3950".into(),
+        kind: "z3950".into(),
+        address: Some(format!("127.0.0.1:{}", ztest.1)),
+        database: Some("Default".into()),
+        timeout_seconds: Some(10),
+        ..Default::default()
+    };
     let app = target_library(vec![
         target("ztest", &url, &[], 10),
         target("ztest-string", &url, &[("record_packing", "string")], 10),
         target("ztest2", &url, &[("version", "2.0")], 10),
+        z3950,
     ])
     .await;
     let r = app.get("/api/v1/copycat/search?title=computer&max=2").await;
@@ -368,6 +378,34 @@ async fn copy_cataloging_from_yaz_ztest() {
     assert_eq!(r.status(), StatusCode::OK);
     let again: Value = r.json().await.unwrap();
     assert_eq!((again["outcome"].as_str(), again["id"].as_i64()), (Some("unchanged"), Some(id)));
+    // The same record over Z39.50 (ISO 2709 rather than MARCXML) matches the one imported.
+    let r =
+        app.post("/api/v1/copycat/import", &json!({"target": "ztest-z3950", "title": "computer", "position": 1})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let by_z3950: Value = r.json().await.unwrap();
+    assert_eq!(by_z3950["id"].as_i64(), Some(id), "{by_z3950}");
+
+    // A Bib-1 diagnostic (yaz-ztest refuses a database it does not know)
+    // is reported for that target, beside the others' results.
+    let app = target_library(vec![
+        target("ztest", &url, &[], 10),
+        copycat::TargetSettings {
+            name: "nowhere".into(),
+            kind: "z3950".into(),
+            address: Some(format!("127.0.0.1:{}", ztest.1)),
+            database: Some("nosuchdb".into()),
+            timeout_seconds: Some(10),
+            ..Default::default()
+        },
+    ])
+    .await;
+    let answer: Value = app.get("/api/v1/copycat/search?title=computer").await.json().await.unwrap();
+    let by_name =
+        |name: &str| answer["targets"].as_array().unwrap().iter().find(|t| t["target"] == name).cloned().unwrap();
+    assert_eq!(by_name("ztest")["ok"], true, "{answer}");
+    let refused = by_name("nowhere");
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("Bib-1 diagnostic 109 (Database unavailable)"), "{refused}");
 }
 
 /// The staff screen: the form, the candidates with their preview and Import button, an import
