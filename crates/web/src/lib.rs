@@ -33,6 +33,7 @@
 //! | `/`, `/records`, `/records/{id}` | GET (HTML) |
 //! | `/sru`, `/sru/{db}` | GET, POST (SRU 1.2 and 2.0: explain, searchRetrieve, scan; public) |
 //! | `/oai` | GET, POST (OAI-PMH 2.0, public) |
+//! | `/staff`, `/staff/login`, `/staff/logout`, `/staff/desk...`, `/staff/checkin...` | the staff client (HTML; see `staff/`) |
 //!
 //! Which routes need a login and which permission each needs: see `auth.rs`.
 
@@ -46,6 +47,7 @@ mod oai;
 mod openapi;
 mod pages;
 mod sru;
+mod staff;
 
 use axum::routing::get;
 use axum::Router;
@@ -201,9 +203,10 @@ pub fn router_with_notices(
     Router::new()
         .route("/health", get(api::health))
         .route("/oai", get(oai::get).post(oai::post))
-        .nest("/api/v1", api::routes().route_layer(authenticate))
+        .nest("/api/v1", api::routes().route_layer(authenticate.clone()))
         .merge(pages::routes())
         .merge(sru::routes())
+        .merge(staff::routes().route_layer(authenticate.clone()))
         .fallback(pages::not_found)
         .with_state(state)
 }

@@ -1,0 +1,311 @@
+//! The staff client's pages over plain HTTP: who may open which screen (no session: to the
+//! log-in; a patron's card and PIN do not open it; a volunteer may check in but not check out;
+//! a clerk limited to a branch cannot work at another), a double submit that must not check
+//! out twice, the override with its reason in the override log, renewals, the receipt, and a
+//! backdated book-drop return.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod staff_fixture;
+
+use common::*;
+use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use staff_fixture::*;
+
+/// A browser-like client without redirects, signed in through `/staff/login`.
+struct Clerk {
+    client: Client,
+    base: String,
+    cookie: String,
+}
+
+fn no_redirects() -> Client {
+    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn sign_in(app: &App, login: &str, secret: &str) -> Result<Clerk, (StatusCode, String)> {
+    let client = no_redirects();
+    let r = client
+        .post(app.url("/staff/login"))
+        .form(&[("login", login), ("password", secret), ("next", "/staff/desk")])
+        .send()
+        .await
+        .unwrap();
+    if r.status() != StatusCode::SEE_OTHER {
+        return Err((r.status(), r.text().await.unwrap()));
+    }
+    assert_eq!(r.headers()[LOCATION], "/staff/desk");
+    let set = r.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let cookie = set.split(';').next().unwrap().to_string();
+    Ok(Clerk { client, base: app.base.clone(), cookie })
+}
+
+impl Clerk {
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+}
+
+/// The value of the hidden `session` field of the checkout form.
+fn session_field(page: &str) -> String {
+    let at = page.find("name=\"session\" value=\"").expect("a session field");
+    let rest = &page[at + "name=\"session\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn screens_need_a_staff_session_and_the_right_permission() {
+    let lib = library().await;
+    let app = &lib.app;
+
+    // No session: every screen sends the browser to the log-in, which comes back.
+    let anonymous = no_redirects();
+    for path in ["/staff", "/staff/desk?card=21234000000017", "/staff/checkin", "/staff/desk/receipt?card=x"] {
+        let r = anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(to.starts_with("/staff/login?next=%2Fstaff"), "{path} -> {to}");
+    }
+    let r = anonymous.post(app.url("/staff/desk/checkout")).form(&[("barcode", BOOKS[0])]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/staff/login?next=%2Fstaff");
+    // A stale cookie is no session either.
+    let r = anonymous.get(app.url("/staff/desk")).header("cookie", "shelfmark_session=expired").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The log-in page sends nobody to another site afterwards.
+    let page = anonymous.get(app.url("/staff/login?next=https://evil.example/")).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("name=\"next\" value=\"/staff\""));
+
+    // A patron's card and PIN are not a staff log-in.
+    let r = app.put(&format!("/api/v1/patrons/{READER}/password"), &json!({"password": "lantern-7391"})).await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let (status, page) = sign_in(app, READER, "lantern-7391").await.err().expect("a patron is refused");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("role=\"alert\"") && page.contains("The login or the password is wrong"), "{page}");
+    let (status, page) = sign_in(app, "", "x").await.err().unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("Enter your login."));
+
+    // A volunteer checks in but may not use the desk: 403 pages that say why.
+    account(app, "vol", &["volunteer"], &[]).await;
+    let vol = sign_in(app, "vol", &password("vol")).await.unwrap();
+    let (status, page) = vol.get("/staff/desk").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("circulate permission") && page.contains("vol"), "{page}");
+    let form = [("card", READER), ("barcode", BOOKS[0]), ("branch", "CEN")];
+    let (status, _) = vol.post("/staff/desk/checkout", &form).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(loans(app, READER).await.is_empty(), "the refused checkout wrote nothing");
+    let (status, home) = vol.get("/staff").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("/staff/checkin") && !home.contains("href=\"/staff/desk\">Circulation desk</a>:"));
+    let (status, page) = vol.get("/staff/checkin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"item-barcode\""));
+
+    // A cataloger has neither screen.
+    account(app, "cat", &["cataloger"], &[]).await;
+    let cat = sign_in(app, "cat", &password("cat")).await.unwrap();
+    assert_eq!(cat.get("/staff/desk").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(cat.get("/staff/checkin").await.0, StatusCode::FORBIDDEN);
+
+    // A clerk limited to Oak Hill cannot work the Central desk.
+    account(app, "oakdesk", &["clerk"], &["OAK"]).await;
+    let oak = sign_in(app, "oakdesk", &password("oakdesk")).await.unwrap();
+    let (status, page) = oak.get("/staff/desk?branch=CEN").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("may act only at OAK"), "{page}");
+    let (status, page) = oak.get("/staff/checkin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Working at <strong>Oak Hill Branch</strong>"));
+    let (status, _) = oak.get("/staff/desk?branch=NOPE").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Log-out ends the session: the cookie no longer opens the desk.
+    let (status, _) = vol.post("/staff/logout", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(vol.get("/staff/checkin").await.0, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_double_submit_checks_out_once_and_the_visit_prints() {
+    let lib = library().await;
+    let app = &lib.app;
+    account(app, "desk", &["clerk"], &["CEN"]).await;
+    let clerk = sign_in(app, "desk", &password("desk")).await.unwrap();
+
+    let (status, page) = clerk.get(&format!("/staff/desk?card={READER}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"item-barcode\"") && page.contains("autofocus"));
+    let (status, page) = clerk.get("/staff/desk?card=29999999999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("No patron has card 29999999999999"));
+
+    // The same form sent twice (a double Enter): one loan, the second answer says so.
+    let form = [("card", READER), ("barcode", BOOKS[0]), ("branch", "CEN"), ("session", "")];
+    let (first, second) = tokio::join!(clerk.post("/staff/desk/checkout", &form), async {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        clerk.post("/staff/desk/checkout", &form).await
+    });
+    let answers = [first, second];
+    assert_eq!(loans(app, READER).await.len(), 1, "a double submit checked out twice");
+    let done = answers.iter().filter(|(s, p)| *s == StatusCode::OK && p.contains("Checked out: ")).count();
+    let again =
+        answers.iter().filter(|(s, p)| *s == StatusCode::OK && p.contains("Already checked out to this patron")).count();
+    assert_eq!((done, again), (1, 1), "{answers:?}");
+
+    // A second item; the session field carries both loans to the receipt.
+    let page = &answers.iter().find(|(_, p)| p.contains("Checked out: ")).unwrap().1;
+    let session = session_field(page);
+    let form = [("card", READER), ("barcode", BOOKS[1]), ("branch", "CEN"), ("session", session.as_str())];
+    let (status, page) = clerk.post("/staff/desk/checkout", &form).await;
+    assert_eq!(status, StatusCode::OK);
+    let session = session_field(&page);
+    assert_eq!(session.split(',').count(), 2, "{session}");
+    let (status, receipt) = clerk.get(&format!("/staff/desk/receipt?card={READER}&session={session}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(receipt.contains("@media print"));
+    assert_eq!(receipt.matches("class=\"receipt-loan\"").count(), 2);
+    for loan in loans(app, READER).await {
+        assert!(receipt.contains(loan["due"]["local"].as_str().unwrap()), "{receipt}");
+    }
+    assert!(receipt.contains(&lib.records[0].1) && receipt.contains(&lib.records[1].1));
+    assert!(!receipt.contains(READER), "the slip shows only the card's last digits");
+
+    // An unknown barcode is a refusal the clerk hears, not an error page.
+    let form = [("card", READER), ("barcode", "39999999999999"), ("branch", "CEN")];
+    let (status, page) = clerk.post("/staff/desk/checkout", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("class=\"refused\" role=\"alert\"") && page.contains("No item has barcode 39999999999999"));
+
+    // Renew one, then all.
+    let before = loans(app, READER).await;
+    let form = [("card", READER), ("barcode", BOOKS[0]), ("branch", "CEN")];
+    let (status, page) = clerk.post("/staff/desk/renew", &form).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Renewed"));
+    let after = loans(app, READER).await;
+    let renewals: Vec<i64> = after.iter().map(|l| l["renewals"].as_i64().unwrap()).collect();
+    assert_eq!(renewals.iter().sum::<i64>(), 1, "{after:?}");
+    let _ = before;
+    let (status, page) = clerk.post("/staff/desk/renew-all", &[("card", READER), ("branch", "CEN")]).await;
+    assert!(status == StatusCode::OK || status == StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+    assert!(page.contains("Renewed"), "{page}");
+    let total: i64 = loans(app, READER).await.iter().map(|l| l["renewals"].as_i64().unwrap()).sum();
+    assert!(total >= 2, "renew all renewed nothing");
+}
+
+#[tokio::test]
+async fn an_override_needs_the_permission_and_a_reason_and_is_logged() {
+    let lib = library().await;
+    let app = &lib.app;
+    account(app, "desk", &["clerk"], &["CEN"]).await;
+    account(app, "boss", &["supervisor"], &[]).await;
+    let clerk = sign_in(app, "desk", &password("desk")).await.unwrap();
+    let boss = sign_in(app, "boss", &password("boss")).await.unwrap();
+
+    let form = [("card", BLOCKED), ("barcode", SPARE), ("branch", "CEN")];
+    let (status, page) = clerk.post("/staff/desk/checkout", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("data-code=\"patron_blocked\"") && !page.contains("form.override"));
+    assert!(!page.contains("id=\"override-reason\""), "a clerk without Override is offered the override");
+    let with = [("card", BLOCKED), ("barcode", SPARE), ("branch", "CEN"), ("override_reason", "manager said so")];
+    let (status, page) = clerk.post("/staff/desk/checkout", &with).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("override permission"), "{page}");
+    assert!(loans(app, BLOCKED).await.is_empty());
+
+    // The supervisor sees the override form; empty reason refused; with a reason it goes through.
+    let (status, page) = boss.post("/staff/desk/checkout", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"override-reason\""));
+    let empty = [("card", BLOCKED), ("barcode", SPARE), ("branch", "CEN"), ("override_reason", " ")];
+    let (_, page) = boss.post("/staff/desk/checkout", &empty).await;
+    assert!(page.contains("An override needs a reason"), "{page}");
+    let (status, page) = boss.post("/staff/desk/checkout", &with).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("by override"));
+    assert_eq!(loans(app, BLOCKED).await.len(), 1);
+    let log: Value = app.get("/api/v1/overrides").await.json().await.unwrap();
+    let text = log.to_string();
+    assert!(text.contains("manager said so") && text.contains("boss") && text.contains("patron_blocked"), "{log}");
+
+    // A reference copy cannot be overridden: no form, even for the supervisor.
+    let form = [("card", READER), ("barcode", REFERENCE), ("branch", "CEN")];
+    let (_, page) = boss.post("/staff/desk/checkout", &form).await;
+    assert!(page.contains("data-code=\"item_not_loanable\""));
+    assert_eq!(page.contains("id=\"override-reason\""), circulation::RefusalCode::ItemNotLoanable.overridable());
+}
+
+#[tokio::test]
+async fn the_book_drop_is_backdated_and_check_in_says_what_to_do() {
+    let lib = library().await;
+    let app = &lib.app;
+    account(app, "desk", &["clerk"], &["CEN"]).await;
+    let clerk = sign_in(app, "desk", &password("desk")).await.unwrap();
+    let r = app.post("/api/v1/checkouts", &json!({"card_number": READER, "barcode": BOOKS[2], "branch": "CEN"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // Returned yesterday in the book drop: dated then (a date before the loan is refused).
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = (today - chrono::Duration::days(1)).to_string();
+    let (status, page) =
+        clerk.post("/staff/checkin", &[("barcode", BOOKS[2]), ("branch", "CEN"), ("returned_on", &yesterday)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("before the checkout"), "{page}");
+    let (status, page) =
+        clerk.post("/staff/checkin", &[("barcode", BOOKS[2]), ("branch", "CEN"), ("returned_on", &today.to_string())]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Reshelve at Adult Fiction, FIC BRADBURY"), "{page}");
+    assert!(page.contains("role=\"status\""));
+    assert!(loans(app, READER).await.is_empty());
+
+    // The results so far ride along; a copy that was not on loan says so.
+    let at = page.find("name=\"log\" value=\"").unwrap() + "name=\"log\" value=\"".len();
+    let log = page[at..at + page[at..].find('"').unwrap()]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let (status, page) = clerk.post("/staff/checkin", &[("barcode", BOOKS[1]), ("branch", "CEN"), ("log", &log)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.matches("class=\"checkin-result\"").count(), 2, "{page}");
+    assert!(page.contains("It was not on loan"));
+
+    // The damage inspection from the check-in screen goes to the ledger and the repair queue.
+    let (status, page) = clerk
+        .post(
+            "/staff/checkin/inspection",
+            &[("barcode", BOOKS[2]), ("branch", "CEN"), ("condition", "damaged"), ("note", "Torn cover"), ("repair", "yes")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Inspected (damaged): send to repair"), "{page}");
+    let repairs: Value = app.get("/api/v1/branches/CEN/repairs").await.json().await.unwrap();
+    assert!(repairs.to_string().contains(BOOKS[2]), "{repairs}");
+
+    // Bad input names the problem.
+    let (status, page) = clerk.post("/staff/checkin", &[("barcode", "39999999999999"), ("branch", "CEN")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("role=\"alert\""));
+    let (_, page) = clerk.post("/staff/checkin", &[("barcode", BOOKS[0]), ("branch", "CEN"), ("returned_on", "soon")]).await;
+    assert!(page.contains("give the date as YYYY-MM-DD"));
+}
