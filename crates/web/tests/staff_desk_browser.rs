@@ -109,6 +109,8 @@ async fn a_clerk_works_the_desk_and_check_in_with_the_keyboard() {
     if axe {
         browser.assert_accessible("desk").await;
     }
+    // The whole panel in the picture: the top of the page, the cursor still in the field.
+    browser.client.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     browser.screenshot("desk").await;
 
     // A reference copy does not lend: the refusal is an alert with its reason and a cue.
