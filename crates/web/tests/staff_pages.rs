@@ -172,8 +172,10 @@ async fn a_double_submit_checks_out_once_and_the_visit_prints() {
     let answers = [first, second];
     assert_eq!(loans(app, READER).await.len(), 1, "a double submit checked out twice");
     let done = answers.iter().filter(|(s, p)| *s == StatusCode::OK && p.contains("Checked out: ")).count();
-    let again =
-        answers.iter().filter(|(s, p)| *s == StatusCode::OK && p.contains("Already checked out to this patron")).count();
+    let again = answers
+        .iter()
+        .filter(|(s, p)| *s == StatusCode::OK && p.contains("Already checked out to this patron"))
+        .count();
     assert_eq!((done, again), (1, 1), "{answers:?}");
 
     // A second item; the session field carries both loans to the receipt.
@@ -288,8 +290,9 @@ async fn the_book_drop_is_backdated_and_check_in_says_what_to_do() {
         clerk.post("/staff/checkin", &[("barcode", BOOKS[2]), ("branch", "CEN"), ("returned_on", &yesterday)]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     assert!(page.contains("before the checkout"), "{page}");
-    let (status, page) =
-        clerk.post("/staff/checkin", &[("barcode", BOOKS[2]), ("branch", "CEN"), ("returned_on", &today.to_string())]).await;
+    let (status, page) = clerk
+        .post("/staff/checkin", &[("barcode", BOOKS[2]), ("branch", "CEN"), ("returned_on", &today.to_string())])
+        .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Reshelve at Adult Fiction, FIC BRADBURY"), "{page}");
     assert!(page.contains("role=\"status\""));
@@ -312,7 +315,13 @@ async fn the_book_drop_is_backdated_and_check_in_says_what_to_do() {
     let (status, page) = clerk
         .post(
             "/staff/checkin/inspection",
-            &[("barcode", BOOKS[2]), ("branch", "CEN"), ("condition", "damaged"), ("note", "Torn cover"), ("repair", "yes")],
+            &[
+                ("barcode", BOOKS[2]),
+                ("branch", "CEN"),
+                ("condition", "damaged"),
+                ("note", "Torn cover"),
+                ("repair", "yes"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -324,6 +333,7 @@ async fn the_book_drop_is_backdated_and_check_in_says_what_to_do() {
     let (status, page) = clerk.post("/staff/checkin", &[("barcode", "39999999999999"), ("branch", "CEN")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("role=\"alert\""));
-    let (_, page) = clerk.post("/staff/checkin", &[("barcode", BOOKS[0]), ("branch", "CEN"), ("returned_on", "soon")]).await;
+    let (_, page) =
+        clerk.post("/staff/checkin", &[("barcode", BOOKS[0]), ("branch", "CEN"), ("returned_on", "soon")]).await;
     assert!(page.contains("give the date as YYYY-MM-DD"));
 }

@@ -137,14 +137,14 @@ fn render(branch: &DeskBranch, log: &[Row], returned_on: Option<&str>, last: Opt
     let mut main = String::from("<h1>Check in</h1>\n");
     main.push_str(&branch.bar("/staff/checkin", &[]));
     let log_json = serde_json::to_string(log).unwrap_or_else(|_| "[]".into());
-    let _ = write!(
+    let _ = writeln!(
         main,
         "<form method=\"post\" action=\"/staff/checkin\" class=\"scan checkin\">\
          <input type=\"hidden\" name=\"branch\" value=\"{}\"><input type=\"hidden\" name=\"log\" value=\"{}\">\
          <div><label for=\"item-barcode\">Item barcode</label><input id=\"item-barcode\" name=\"barcode\" autocomplete=\"off\" autofocus></div>\
          <div><label for=\"returned-on\">Returned on (book drop; empty: now)</label>\
          <input id=\"returned-on\" name=\"returned_on\" type=\"date\" value=\"{}\"></div>\
-         <div><button type=\"submit\">Check in</button></div></form>\n",
+         <div><button type=\"submit\">Check in</button></div></form>",
         Esc(branch.here.code.as_str()),
         Esc(&log_json),
         Esc(returned_on.unwrap_or("")),
@@ -207,11 +207,7 @@ fn returned_at(state: &AppState, branch: &catalog::Code, day: NaiveDate, now: Da
 }
 
 /// `GET /staff/checkin?branch=`.
-pub(super) async fn page(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    query: QueryParams,
-) -> Response {
+pub(super) async fn page(State(state): State<AppState>, StaffUser(acting): StaffUser, query: QueryParams) -> Response {
     let branch = query_get(&query, "branch").map(str::to_string);
     let fields = branch.map(|b| vec![("branch".to_string(), b)]).unwrap_or_default();
     respond(state, acting, fields, |_, _, _, _| Ok(None)).await
@@ -246,11 +242,8 @@ where
         .await;
     match result {
         Ok((branch, row)) => {
-            let status = if row.as_ref().is_some_and(|r| r.problem) {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::OK
-            };
+            let status =
+                if row.as_ref().is_some_and(|r| r.problem) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
             if let Some(row) = &row {
                 log.insert(0, row.clone());
                 log.truncate(KEEP);

@@ -10,8 +10,7 @@
 //! second checkout or an error page.
 
 use super::{
-    capitalised, desk_branch, error_page, layout, local, query_get, titles, DeskBranch, Fields, QueryParams,
-    StaffUser,
+    capitalised, desk_branch, error_page, layout, local, query_get, titles, DeskBranch, Fields, QueryParams, StaffUser,
 };
 use crate::api::circulation::desk_error;
 use crate::auth::Acting;
@@ -49,16 +48,35 @@ struct Patron {
 
 /// What the last scan or button did.
 enum Outcome {
-    CheckedOut { loan: i64, title: String, barcode: String, due: String, note: Option<String>, overridden: bool },
+    CheckedOut {
+        loan: i64,
+        title: String,
+        barcode: String,
+        due: String,
+        note: Option<String>,
+        overridden: bool,
+    },
     /// The same copy scanned again for the same patron.
-    AlreadyOut { title: String, barcode: String, due: String },
+    AlreadyOut {
+        title: String,
+        barcode: String,
+        due: String,
+    },
     Renewed(Vec<(String, String, String)>),
     /// Refused, with every reason; `barcode` and `action` let an override send it again.
-    Refused { action: &'static str, what: String, barcode: String, refusals: Vec<Refusal> },
+    Refused {
+        action: &'static str,
+        what: String,
+        barcode: String,
+        refusals: Vec<Refusal>,
+    },
     /// A scan the desk could not act on (unknown barcode, a card replaced): no override.
     Problem(String),
     /// Renew all: some renewed, some refused.
-    RenewedSome { renewed: Vec<(String, String, String)>, refused: Vec<(String, String)> },
+    RenewedSome {
+        renewed: Vec<(String, String, String)>,
+        refused: Vec<(String, String)>,
+    },
 }
 
 struct View {
@@ -136,13 +154,13 @@ impl View {
         let card_keep = self.patron.as_ref().map(|p| p.record.card_number.clone()).unwrap_or_default();
         main.push_str(&self.branch.bar("/staff/desk", &[("card", &card_keep)]));
         let loaded = self.patron.is_some();
-        let _ = write!(
+        let _ = writeln!(
             main,
             "<form method=\"get\" action=\"/staff/desk\" class=\"scan patron-scan\">\
              <input type=\"hidden\" name=\"branch\" value=\"{}\">\
              <div><label for=\"patron-card\">Patron card</label><input id=\"patron-card\" name=\"card\" \
              autocomplete=\"off\" inputmode=\"numeric\" value=\"{}\"{}></div>\
-             <div><button type=\"submit\">Find patron</button></div></form>\n",
+             <div><button type=\"submit\">Find patron</button></div></form>",
             Esc(self.branch.here.code.as_str()),
             Esc(if loaded { "" } else { self.card.as_deref().unwrap_or("") }),
             if loaded { "" } else { " autofocus" },
@@ -166,9 +184,9 @@ impl View {
     fn render_outcome(&self, main: &mut String, state: &AppState, acting: &Acting, outcome: &Outcome) {
         match outcome {
             Outcome::CheckedOut { title, barcode, due, note, overridden, .. } => {
-                let _ = write!(
+                let _ = writeln!(
                     main,
-                    "<div class=\"done\" role=\"status\" id=\"outcome\"><h2>Checked out: {}</h2><p>Barcode {}, due <strong>{}</strong>.{}{}</p></div>\n",
+                    "<div class=\"done\" role=\"status\" id=\"outcome\"><h2>Checked out: {}</h2><p>Barcode {}, due <strong>{}</strong>.{}{}</p></div>",
                     Esc(title),
                     Esc(barcode),
                     Esc(due),
@@ -177,10 +195,10 @@ impl View {
                 );
             }
             Outcome::AlreadyOut { title, barcode, due } => {
-                let _ = write!(
+                let _ = writeln!(
                     main,
                     "<div class=\"notice\" role=\"status\" id=\"outcome\"><h2>Already checked out to this patron</h2>\
-                     <p>{} (barcode {}) is due {}. Nothing was done; renew it from the loans below if needed.</p></div>\n",
+                     <p>{} (barcode {}) is due {}. Nothing was done; renew it from the loans below if needed.</p></div>",
                     Esc(title),
                     Esc(barcode),
                     Esc(due)
@@ -194,7 +212,9 @@ impl View {
                 main.push_str("</ul></div>\n");
             }
             Outcome::RenewedSome { renewed, refused } => {
-                main.push_str("<div class=\"refused\" role=\"alert\" id=\"outcome\"><h2>Not everything was renewed</h2><ul>");
+                main.push_str(
+                    "<div class=\"refused\" role=\"alert\" id=\"outcome\"><h2>Not everything was renewed</h2><ul>",
+                );
                 for (title, why) in refused {
                     let _ = write!(main, "<li>Not renewed: {}: {}</li>", Esc(title), Esc(why));
                 }
@@ -204,9 +224,9 @@ impl View {
                 main.push_str("</ul></div>\n");
             }
             Outcome::Problem(text) => {
-                let _ = write!(
+                let _ = writeln!(
                     main,
-                    "<div class=\"refused\" role=\"alert\" id=\"outcome\"><h2>Not done</h2><p>{}</p></div>\n",
+                    "<div class=\"refused\" role=\"alert\" id=\"outcome\"><h2>Not done</h2><p>{}</p></div>",
                     Esc(&capitalised(text))
                 );
             }
@@ -224,19 +244,21 @@ impl View {
                 let overridable = refusals.iter().all(|r| r.code.overridable());
                 if overridable && acting.staff.may(Permission::Override) {
                     let target = if *action == "renew" { "/staff/desk/renew" } else { "/staff/desk/checkout" };
-                    let _ = write!(
+                    let _ = writeln!(
                         main,
                         "<form method=\"post\" action=\"{target}\" class=\"override\" aria-label=\"Override\">{}\
                          <input type=\"hidden\" name=\"barcode\" value=\"{}\">\
                          <div><label for=\"override-reason\">Reason for the override</label>\
                          <input id=\"override-reason\" name=\"override_reason\" required size=\"40\"></div>\
-                         <div><button type=\"submit\">Override and {}</button></div></form>\n",
+                         <div><button type=\"submit\">Override and {}</button></div></form>",
                         self.hidden(),
                         Esc(barcode),
                         if *action == "renew" { "renew" } else { "check out" },
                     );
                 } else if overridable {
-                    main.push_str("<p class=\"muted\">A supervisor with the override permission can go past this.</p>\n");
+                    main.push_str(
+                        "<p class=\"muted\">A supervisor with the override permission can go past this.</p>\n",
+                    );
                 }
             }
         }
@@ -294,11 +316,11 @@ impl View {
             }
             main.push_str("</ul></div>\n");
         }
-        let _ = write!(
+        let _ = writeln!(
             main,
             "<form method=\"post\" action=\"/staff/desk/checkout\" class=\"scan checkout\">{}\
              <div><label for=\"item-barcode\">Item barcode</label><input id=\"item-barcode\" name=\"barcode\" \
-             autocomplete=\"off\" autofocus></div><div><button type=\"submit\">Check out</button></div></form>\n",
+             autocomplete=\"off\" autofocus></div><div><button type=\"submit\">Check out</button></div></form>",
             self.hidden()
         );
         self.render_session(main, state, p);
@@ -323,8 +345,7 @@ impl View {
     }
 
     fn render_session(&self, main: &mut String, state: &AppState, p: &Patron) {
-        let done: Vec<&Loan> =
-            self.session.iter().filter_map(|id| p.loans.iter().find(|l| l.id == *id)).collect();
+        let done: Vec<&Loan> = self.session.iter().filter_map(|id| p.loans.iter().find(|l| l.id == *id)).collect();
         main.push_str(
             "<section aria-labelledby=\"session-heading\" id=\"session\"><h3 id=\"session-heading\">Checked out this session</h3>\n",
         );
@@ -357,9 +378,9 @@ impl View {
 
     fn render_loans(&self, main: &mut String, state: &AppState, p: &Patron) {
         let now = Utc::now();
-        let _ = write!(
+        let _ = writeln!(
             main,
-            "<section aria-labelledby=\"loans-heading\" id=\"loans\"><h3 id=\"loans-heading\">Loans ({})</h3>\n",
+            "<section aria-labelledby=\"loans-heading\" id=\"loans\"><h3 id=\"loans-heading\">Loans ({})</h3>",
             p.loans.len()
         );
         if p.loans.is_empty() {
@@ -373,11 +394,11 @@ impl View {
         for l in &p.loans {
             let (barcode, title) = item_label(p, l);
             let overdue = l.due_at < now;
-            let _ = write!(
+            let _ = writeln!(
                 main,
                 "<tr class=\"loan{}\"><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>\
                  <form method=\"post\" action=\"/staff/desk/renew\" class=\"inline\">{}<input type=\"hidden\" name=\"barcode\" value=\"{}\">\
-                 <button type=\"submit\" aria-label=\"Renew {}\">Renew</button></form></td></tr>\n",
+                 <button type=\"submit\" aria-label=\"Renew {}\">Renew</button></form></td></tr>",
                 if overdue { " overdue" } else { "" },
                 Esc(&title),
                 Esc(&barcode),
@@ -407,7 +428,13 @@ fn item_label(p: &Patron, l: &Loan) -> (String, String) {
 }
 
 /// Reads the branch and patron, runs `act` (the scan or button) in between, and renders.
-async fn respond<F>(state: AppState, acting: Acting, fields: Vec<(String, String)>, need: Permission, act: F) -> Response
+async fn respond<F>(
+    state: AppState,
+    acting: Acting,
+    fields: Vec<(String, String)>,
+    need: Permission,
+    act: F,
+) -> Response
 where
     F: FnOnce(&AppState, &dyn Database, &Acting, &DeskBranch, Option<&Patron>) -> Result<Option<Outcome>, ApiError>
         + Send
@@ -469,11 +496,7 @@ where
 }
 
 /// `GET /staff/desk?card=&branch=`: the desk, with the patron whose card was scanned.
-pub(super) async fn page(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    query: QueryParams,
-) -> Response {
+pub(super) async fn page(State(state): State<AppState>, StaffUser(acting): StaffUser, query: QueryParams) -> Response {
     let fields: Vec<(String, String)> = query.map(|q| q.0).unwrap_or_default();
     respond(state, acting, fields, Permission::Circulate, |_, _, _, _, _| Ok(None)).await
 }
@@ -493,7 +516,11 @@ fn override_of(fields: &[(String, String)], acting: &Acting) -> Result<Option<de
         return Err(ApiError::field(ErrorCode::MissingField, "override_reason", "an override needs a reason"));
     }
     acting.require(Permission::Override)?;
-    Ok(Some(desk::Override { staff: acting.staff.clone(), staff_name: acting.name.clone(), reason: reason.to_string() }))
+    Ok(Some(desk::Override {
+        staff: acting.staff.clone(),
+        staff_name: acting.name.clone(),
+        reason: reason.to_string(),
+    }))
 }
 
 fn refusal_outcome(

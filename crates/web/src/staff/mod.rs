@@ -117,12 +117,12 @@ pub(crate) fn layout(library: &str, who: Option<&Acting>, title: &str, main: &st
         library = Esc(library),
     );
     if let Some(who) = who {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<nav aria-label=\"Staff\" class=\"staff-bar\"><ul><li><a href=\"/staff/desk\">Circulation desk</a></li>\
              <li><a href=\"/staff/checkin\">Check in</a></li></ul>\
              <span>Signed in as {}</span>\
-             <form method=\"post\" action=\"/staff/logout\"><button type=\"submit\">Log out</button></form></nav>\n",
+             <form method=\"post\" action=\"/staff/logout\"><button type=\"submit\">Log out</button></form></nav>",
             Esc(&who.account.name),
         );
     }
@@ -216,7 +216,11 @@ pub(crate) fn desk_branch(db: &dyn Database, acting: &Acting, asked: Option<&str
                     ));
                 }
                 None => {
-                    return Err(ApiError::field(ErrorCode::UnknownBranch, "branch", format!("there is no branch {code}")))
+                    return Err(ApiError::field(
+                        ErrorCode::UnknownBranch,
+                        "branch",
+                        format!("there is no branch {code}"),
+                    ))
                 }
             }
         }
@@ -283,9 +287,7 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
     let mut main = format!("<h1>Staff</h1>\n<p>Welcome, {}.</p>\n<ul>\n", Esc(&acting.account.name));
     let may = |p| acting.staff.may(p);
     if may(circulation::Permission::Circulate) {
-        main.push_str(
-            "<li><a href=\"/staff/desk\">Circulation desk</a>: scan a patron card, check out, renew</li>\n",
-        );
+        main.push_str("<li><a href=\"/staff/desk\">Circulation desk</a>: scan a patron card, check out, renew</li>\n");
     }
     if may(circulation::Permission::CheckIn) {
         main.push_str(
