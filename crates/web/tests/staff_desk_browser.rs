@@ -118,6 +118,8 @@ async fn a_clerk_works_the_desk_and_check_in_with_the_keyboard() {
     browser.wait_for(".refused[role='alert'] li[data-code='item_not_loanable']").await;
     assert_eq!(focused(&browser).await, "item-barcode");
     assert!(browser.find_all("form.override").await.is_empty(), "a clerk without Override is offered it");
+    // The page's script sounded the cue (the attribute holds the audio context's state).
+    browser.wait_for("body[data-cue]").await;
 
     // A blocked patron: the block is an alert on the panel, and a checkout is refused.
     browser.type_and_enter("#patron-card", BLOCKED).await;
@@ -159,6 +161,18 @@ async fn a_clerk_works_the_desk_and_check_in_with_the_keyboard() {
     assert!(result.contains("Hold shelf for") && result.contains(HOLDER), "{result}");
     let holds: serde_json::Value = app.get(&format!("/api/v1/patrons/{HOLDER}/holds")).await.json().await.unwrap();
     assert_eq!(holds["holds"][0]["status"], "on_shelf", "{holds}");
+
+    // The patron comes in: the desk shows the hold ready, and the checkout fills it.
+    browser.goto(&app.url("/staff/desk")).await;
+    browser.type_and_enter("#patron-card", HOLDER).await;
+    browser.wait_for("#holds-ready").await;
+    let ready = browser.text("#holds-ready").await;
+    assert!(ready.contains(&lib.records[0].1) && ready.contains("Oak Hill Branch"), "{ready}");
+    assert!(browser.text(".alerts").await.contains("1 hold is waiting on the hold shelf"));
+    browser.type_and_enter("#item-barcode", BOOKS[0]).await;
+    wait_count(&browser, "tr.session-loan", 1).await;
+    let holds: serde_json::Value = app.get(&format!("/api/v1/patrons/{HOLDER}/holds")).await.json().await.unwrap();
+    assert_eq!(holds["holds"][0]["status"], "filled", "{holds}");
 
     // A volunteer: the desk is refused with a page that says why; check-in works.
     log_out(&browser).await;

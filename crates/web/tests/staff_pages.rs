@@ -230,6 +230,22 @@ async fn a_double_submit_checks_out_once_and_the_visit_prints() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(page.matches("<li>Not renewed: ").count(), 3, "{page}");
     assert!(page.contains("Renewing would not move the due date later."));
+
+    // A loan from a month ago is overdue: said in words, not only in colour.
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let desk = desk::Desk::new(desk::CirculationSettings::default().build().unwrap());
+        let then = chrono::Utc::now() - chrono::Duration::days(30);
+        let barcode = catalog::Barcode::parse(SPARE).unwrap();
+        desk.checkout(&*db, READER, &barcode, &catalog::Code::parse("CEN").unwrap(), then, None).unwrap();
+    })
+    .await
+    .unwrap();
+    let (status, page) = clerk.get(&format!("/staff/desk?card={READER}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.matches("<tr class=\"loan overdue\">").count(), 1, "{page}");
+    assert_eq!(page.matches("<strong>Overdue</strong>").count(), 1);
+    assert!(page.contains("Loans (4)"));
 }
 
 #[tokio::test]
