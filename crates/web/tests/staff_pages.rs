@@ -151,7 +151,21 @@ async fn screens_need_a_staff_session_and_the_right_permission() {
 
 #[tokio::test]
 async fn a_double_submit_checks_out_once_and_the_visit_prints() {
-    let lib = library().await;
+    double_submit_and_visit(&library().await).await;
+}
+
+/// The same on PostgreSQL, whose row locks (not SQLite's one writer) keep the double submit
+/// to one loan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_submit_checks_out_once_on_postgresql() {
+    let Some(app) = spawn_app_on_postgres("staffdesk").await else { return };
+    let lib = library_in(app).await;
+    double_submit_and_visit(&lib).await;
+    // The PostgreSQL client must not be dropped on a runtime thread.
+    tokio::task::spawn_blocking(move || drop(lib)).await.expect("join");
+}
+
+async fn double_submit_and_visit(lib: &Library) {
     let app = &lib.app;
     account(app, "desk", &["clerk"], &["CEN"]).await;
     let clerk = sign_in(app, "desk", &password("desk")).await.unwrap();

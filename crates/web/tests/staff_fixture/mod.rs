@@ -49,7 +49,11 @@ pub fn password(login: &str) -> String {
 }
 
 pub async fn library() -> Library {
-    let app = spawn_app().await;
+    library_in(spawn_app().await).await
+}
+
+/// The library in `app`'s database (SQLite or PostgreSQL).
+pub async fn library_in(app: App) -> Library {
     app.organisation().await;
     let mut records = Vec::new();
     for xml in real_records(5) {
