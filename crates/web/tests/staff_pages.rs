@@ -367,3 +367,178 @@ async fn the_book_drop_is_backdated_and_check_in_says_what_to_do() {
         clerk.post("/staff/checkin", &[("barcode", BOOKS[0]), ("branch", "CEN"), ("returned_on", "soon")]).await;
     assert!(page.contains("give the date as YYYY-MM-DD"));
 }
+
+/// aiosmtpd (PyPI, a peer nobody here wrote) on a free port of 127.0.0.1, writing each message
+/// it accepts to a folder as JSON. `SHELFMARK_PYTHON` names a python with aiosmtpd; without one
+/// the test fails, it is not skipped.
+struct SmtpCapture {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+const SMTP_SERVER: &str = r#"
+import json, os, sys, email
+from email import policy
+from aiosmtpd.controller import Controller
+
+out, port = sys.argv[1], int(sys.argv[2])
+count = 0
+
+class Capture:
+    async def handle_DATA(self, server, session, envelope):
+        global count
+        count += 1
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        record = {"rcpt": envelope.rcpt_tos, "subject": msg["Subject"], "body": msg.get_content()}
+        path = os.path.join(out, "%05d.json" % count)
+        with open(path + ".tmp", "w") as f:
+            json.dump(record, f)
+        os.rename(path + ".tmp", path)
+        return "250 Message accepted"
+
+c = Controller(Capture(), hostname="127.0.0.1", port=port)
+c.start()
+print("ready", flush=True)
+sys.stdin.read()
+c.stop()
+"#;
+
+impl SmtpCapture {
+    fn start() -> SmtpCapture {
+        use std::io::BufRead;
+        let python = std::env::var("SHELFMARK_PYTHON").unwrap_or_else(|_| "python3".into());
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("capture.py");
+        std::fs::write(&script, SMTP_SERVER).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(dir.path())
+            .arg(port.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {python} (set SHELFMARK_PYTHON to a python with aiosmtpd): {e}"));
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "aiosmtpd did not start (is it installed for {python}?)");
+        SmtpCapture { child, port, dir }
+    }
+
+    fn messages(&self) -> Vec<Value> {
+        let mut names: Vec<_> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        names.sort();
+        names.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()).collect()
+    }
+}
+
+impl Drop for SmtpCapture {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The test server of `common`, but with the library's SMTP server configured.
+async fn spawn_app_with_smtp(port: u16) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap().to_string();
+    let db = tokio::task::spawn_blocking(move || storage::open(&storage::StorageConfig::parse(&path)))
+        .await
+        .unwrap()
+        .unwrap();
+    let config = web::WebConfig { library_name: "Riverton Library".into(), ..Default::default() };
+    let smtp = notices::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: notices::SmtpSecurity::None,
+        from: "Riverton Library <desk@riverton.example>".into(),
+        ..Default::default()
+    };
+    let notices = jobs::NoticeSettings { smtp: Some(smtp), ..Default::default() }.build(&config.library_name).unwrap();
+    let desk = desk::Desk::new(desk::CirculationSettings::default().build().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(listener, web::router_with_notices(db.clone(), config, desk, None, notices)));
+    let admin_db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        let admin = storage::staff::NewStaff {
+            login: ADMIN_LOGIN.into(),
+            name: "Administrator".into(),
+            roles: vec!["admin".into()],
+            branches: vec![],
+            password_hash: accounts::hash_password(ADMIN_PASSWORD).unwrap(),
+        };
+        admin_db.create_staff(&admin, chrono::Utc::now()).unwrap();
+    })
+    .await
+    .unwrap();
+    let mut app = App {
+        base: format!("http://{addr}"),
+        client: Client::new(),
+        db,
+        _dir: dir,
+        token: std::sync::Mutex::new(None),
+        admin_token: String::new(),
+    };
+    app.admin_token = app.login(ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap();
+    app.act_as(Some(&app.admin_token.clone()));
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receipt_is_emailed_to_the_patron() {
+    let smtp = SmtpCapture::start();
+    let lib = library_in(spawn_app_with_smtp(smtp.port).await).await;
+    let app = &lib.app;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        db.upsert_patron(&storage::Patron {
+            card_number: "21234000000041".into(),
+            surname: "Mailer".into(),
+            first_name: "Mo".into(),
+            category: catalog::Code::parse("ADULT").unwrap(),
+            home_branch: catalog::Code::parse("CEN").unwrap(),
+            expiry_date: "2099-12-31".into(),
+            email: Some("mo.mailer@example.org".into()),
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    account(app, "desk", &["clerk"], &["CEN"]).await;
+    let clerk = sign_in(app, "desk", &password("desk")).await.unwrap();
+    let form = [("card", "21234000000041"), ("barcode", BOOKS[0]), ("branch", "CEN"), ("session", "")];
+    let (status, page) = clerk.post("/staff/desk/checkout", &form).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let session = session_field(&page);
+    let (status, receipt) = clerk.get(&format!("/staff/desk/receipt?card=21234000000041&session={session}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(receipt.contains("Email the receipt to m***@example.org"), "{receipt}");
+
+    let form = [("card", "21234000000041"), ("session", session.as_str())];
+    let (status, page) = clerk.post("/staff/desk/receipt/email", &form).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Receipt emailed to m***@example.org"));
+    let sent = smtp.messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["rcpt"], json!(["mo.mailer@example.org"]));
+    assert_eq!(sent[0]["subject"], "Your loans at Riverton Library");
+    let body = sent[0]["body"].as_str().unwrap();
+    let due = loans(app, "21234000000041").await[0]["due"]["local"].as_str().unwrap().to_string();
+    assert!(body.contains(&lib.records[0].1) && body.contains(&due) && body.contains(BOOKS[0]), "{body}");
+
+    // A patron without an address: no form, and a sent form says why nothing went.
+    let (_, receipt) = clerk.get(&format!("/staff/desk/receipt?card={READER}&session=")).await;
+    assert!(!receipt.contains("Email the receipt"));
+    let (status, page) = clerk.post("/staff/desk/receipt/email", &[("card", READER), ("session", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("the patron has no email address"), "{page}");
+    assert_eq!(smtp.messages().len(), 1);
+}

@@ -704,15 +704,62 @@ pub(super) async fn receipt(
     StaffUser(acting): StaffUser,
     query: QueryParams,
 ) -> Response {
+    let card = query_get(&query, "card").map(str::to_string);
+    let session = parse_session(query_get(&query, "session"));
+    show_receipt(state, acting, card, session, false).await
+}
+
+/// `POST /staff/desk/receipt/email` with `card` and `session`: the same receipt, sent to the
+/// patron's email address through the library's SMTP server (the `[notices.smtp]` settings).
+pub(super) async fn email_receipt(
+    State(state): State<AppState>,
+    StaffUser(acting): StaffUser,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let fields = match Fields::from(form) {
+        Ok(f) => f,
+        Err(e) => return error_page(&state.config.library_name, Some(&acting), e),
+    };
+    let card = fields.get("card").map(str::to_string);
+    let session = parse_session(fields.get("session"));
+    show_receipt(state, acting, card, session, true).await
+}
+
+/// The lines of the receipt: (title, barcode, due), in the order of the visit.
+fn receipt_lines(state: &AppState, p: &Patron, session: &[i64]) -> Vec<(String, String, String)> {
+    session
+        .iter()
+        .filter_map(|id| p.loans.iter().find(|l| l.id == *id))
+        .map(|l| {
+            let (barcode, title) = item_label(p, l);
+            (title, barcode, local(state, l.due_at))
+        })
+        .collect()
+}
+
+/// The address with most of its local part hidden, for a page others may see.
+fn masked(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".to_string(),
+    }
+}
+
+async fn show_receipt(
+    state: AppState,
+    acting: Acting,
+    card: Option<String>,
+    session: Vec<i64>,
+    send: bool,
+) -> Response {
     let library = state.config.library_name.clone();
     if let Err(e) = acting.require(Permission::Circulate) {
         return error_page(&library, Some(&acting), e);
     }
-    let Some(card) = query_get(&query, "card").map(str::to_string) else {
+    let Some(card) = card else {
         let e = ApiError::field(ErrorCode::MissingField, "card", "the receipt needs the patron's card");
         return error_page(&library, Some(&acting), e);
     };
-    let session = parse_session(query_get(&query, "session"));
     let st = state.clone();
     let loaded = state.db(move |db| load_patron(&st, db, &card)).await;
     let p = match loaded {
@@ -723,8 +770,47 @@ pub(super) async fn receipt(
         }
         Err(e) => return error_page(&library, Some(&acting), e),
     };
+    let lines = receipt_lines(&state, &p, &session);
+    let email = p.record.details.email.clone().filter(|e| !e.trim().is_empty());
+    let mailer = state.notices.mailer.clone();
+    let mut status = StatusCode::OK;
+    let mut sent_note = String::new();
+    if send {
+        let outcome = match (&email, &mailer) {
+            (None, _) => Err("the patron has no email address".to_string()),
+            (_, None) => Err("email is not set up for this library (the [notices.smtp] settings)".to_string()),
+            (Some(to), Some(mailer)) => {
+                let mut body =
+                    format!("{library}\n{}\n\nChecked out to {}:\n\n", local(&state, Utc::now()), name(&p.record));
+                for (title, barcode, due) in &lines {
+                    let _ = writeln!(body, "{title}\n  barcode {barcode}, due {due}");
+                }
+                let _ = write!(body, "\n{} checked out. Total on loan: {}.\n", lines.len(), p.loans.len());
+                let (to, subject, mailer) = (to.clone(), format!("Your loans at {library}"), mailer.clone());
+                // SMTP is blocking network I/O: off the async workers.
+                match tokio::task::spawn_blocking(move || mailer.send(&to, &subject, &body)).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        };
+        sent_note = match outcome {
+            Ok(()) => format!(
+                "<p class=\"done no-print\" role=\"status\">Receipt emailed to {}.</p>\n",
+                Esc(&masked(email.as_deref().unwrap_or("")))
+            ),
+            Err(why) => {
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+                format!(
+                    "<p class=\"refused no-print\" role=\"alert\">The receipt was not emailed: {}.</p>\n",
+                    Esc(&why)
+                )
+            }
+        };
+    }
     let mut main = format!(
-        "<h1>Receipt</h1>\n<p>{}<br>{}</p>\n<p>Patron: {} (card ending {})</p>\n",
+        "<h1>Receipt</h1>\n{sent_note}<p>{}<br>{}</p>\n<p>Patron: {} (card ending {})</p>\n",
         Esc(&library),
         local(&state, Utc::now()),
         Esc(&name(&p.record)),
@@ -735,31 +821,38 @@ pub(super) async fn receipt(
         "<table class=\"receipt\"><caption>Checked out</caption><thead><tr><th scope=\"col\">Title</th>\
          <th scope=\"col\">Barcode</th><th scope=\"col\">Due</th></tr></thead><tbody>\n",
     );
-    let mut count = 0;
-    for id in &session {
-        if let Some(l) = p.loans.iter().find(|l| l.id == *id) {
-            let (barcode, title) = item_label(&p, l);
-            let _ = writeln!(
-                main,
-                "<tr class=\"receipt-loan\"><td>{}</td><td>{}</td><td>{}</td></tr>",
-                Esc(&title),
-                Esc(&barcode),
-                local(&state, l.due_at)
-            );
-            count += 1;
-        }
+    for (title, barcode, due) in &lines {
+        let _ = writeln!(
+            main,
+            "<tr class=\"receipt-loan\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+            Esc(title),
+            Esc(barcode),
+            Esc(due)
+        );
     }
-    let _ = write!(
+    let count = lines.len();
+    let _ = writeln!(
         main,
         "</tbody></table>\n<p>{count} {} checked out. Total on loan: {}.</p>\n\
          <p class=\"no-print\"><button type=\"button\" onclick=\"window.print()\">Print</button> \
-         <a href=\"/staff/desk?card={}&amp;session={}\">Back to the desk</a></p>\n",
+         <a href=\"/staff/desk?card={}&amp;session={}\">Back to the desk</a></p>",
         if count == 1 { "item" } else { "items" },
         p.loans.len(),
         url_encode(&p.record.card_number),
         url_encode(&session_text(&session)),
     );
-    Html(layout(&library, Some(&acting), "Receipt", &main)).into_response()
+    if let (Some(to), Some(_)) = (&email, &mailer) {
+        let _ = writeln!(
+            main,
+            "<form method=\"post\" action=\"/staff/desk/receipt/email\" class=\"no-print email-receipt\">\
+             <input type=\"hidden\" name=\"card\" value=\"{}\"><input type=\"hidden\" name=\"session\" value=\"{}\">\
+             <button type=\"submit\">Email the receipt to {}</button></form>",
+            Esc(&p.record.card_number),
+            Esc(&session_text(&session)),
+            Esc(&masked(to)),
+        );
+    }
+    (status, Html(layout(&library, Some(&acting), "Receipt", &main))).into_response()
 }
 
 #[cfg(test)]
@@ -773,5 +866,11 @@ mod tests {
         assert!(parse_session(None).is_empty());
         let long = (0..500).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
         assert_eq!(parse_session(Some(&long)).len(), 200);
+    }
+
+    #[test]
+    fn an_address_on_screen_is_masked() {
+        assert_eq!(masked("reader@example.org"), "r***@example.org");
+        assert_eq!(masked("nonsense"), "***");
     }
 }

@@ -42,6 +42,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/desk/renew", post(desk::renew))
         .route("/staff/desk/renew-all", post(desk::renew_all))
         .route("/staff/desk/receipt", get(desk::receipt))
+        .route("/staff/desk/receipt/email", post(desk::email_receipt))
         .route("/staff/checkin", get(checkin::page).post(checkin::check_in))
         .route("/staff/checkin/inspection", post(checkin::inspect))
 }
