@@ -113,6 +113,22 @@ async fn a_clerk_works_the_desk_and_check_in_with_the_keyboard() {
     browser.client.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     browser.screenshot("desk").await;
 
+    // The receipt of the visit, reached with the keyboard; then back to the desk.
+    let print = browser.find("a.receipt").await;
+    browser.press_enter_on(&print).await;
+    browser.wait_for("table.receipt").await;
+    assert_eq!(browser.find_all("tr.receipt-loan").await.len(), 3);
+    let back = browser.find("a[href^='/staff/desk?card=']").await;
+    browser.press_enter_on(&back).await;
+    browser.wait_for("#item-barcode").await;
+    assert_eq!(browser.find_all("tr.session-loan").await.len(), 3, "the visit's list comes back with the desk");
+    assert_eq!(focused(&browser).await, "item-barcode");
+
+    // On a tablet the desk still fits the screen.
+    browser.client.set_window_size(768, 1024).await.unwrap();
+    assert!(browser.fits_width().await, "the desk scrolls sideways at 768 px");
+    browser.client.set_window_size(1280, 720).await.unwrap();
+
     // A reference copy does not lend: the refusal is an alert with its reason and a cue.
     browser.type_and_enter("#item-barcode", REFERENCE).await;
     browser.wait_for(".refused[role='alert'] li[data-code='item_not_loanable']").await;
