@@ -271,7 +271,7 @@ impl View {
         let _ = write!(
             main,
             "<section class=\"patron\" aria-labelledby=\"patron-heading\" id=\"patron\">\n\
-             <h2 id=\"patron-heading\">{}</h2>\n<dl>\
+             <div class=\"patron-info\"><h2 id=\"patron-heading\">{}</h2>\n<dl>\
              <dt>Card</dt><dd class=\"card\">{}</dd><dt>Category</dt><dd>{}</dd>\
              <dt>Card expires</dt><dd>{}{}</dd><dt>Home branch</dt><dd>{}</dd><dt>Balance</dt><dd class=\"balance\">{}</dd></dl>\n",
             Esc(&name(&p.record)),
@@ -318,7 +318,7 @@ impl View {
         }
         let _ = writeln!(
             main,
-            "<form method=\"post\" action=\"/staff/desk/checkout\" class=\"scan checkout\">{}\
+            "</div><div class=\"patron-work\"><form method=\"post\" action=\"/staff/desk/checkout\" class=\"scan checkout\">{}\
              <div><label for=\"item-barcode\">Item barcode</label><input id=\"item-barcode\" name=\"barcode\" \
              autocomplete=\"off\" autofocus></div><div><button type=\"submit\">Check out</button></div></form>",
             self.hidden()
@@ -341,7 +341,7 @@ impl View {
             }
             main.push_str("</tbody></table></section>\n");
         }
-        main.push_str("</section>\n");
+        main.push_str("</div></section>\n");
     }
 
     fn render_session(&self, main: &mut String, state: &AppState, p: &Patron) {

@@ -77,6 +77,10 @@ pub(crate) fn see_other(to: &str) -> Response {
 }
 
 const STAFF_STYLE: &str = "\
+header,main,footer{max-width:80rem}h1{margin:.6rem 0;font-size:1.7rem}\
+.patron{display:grid;grid-template-columns:minmax(14rem,22rem) 1fr;gap:0 2rem;align-items:start}\
+.patron h2{margin:.6rem 0}.patron-work form.scan{margin-top:.6rem}\
+@media (max-width:900px){.patron{display:block}}\
 .staff-bar{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}.staff-bar form{margin:0}\
 .staff-bar button{background:none;color:#1d4e89;text-decoration:underline;padding:0}\
 .refused{border-left:8px solid #b00020;background:#fdecee;padding:.5rem 1rem;margin:1rem 0}\
