@@ -203,10 +203,10 @@ pub fn router_with_notices(
     Router::new()
         .route("/health", get(api::health))
         .route("/oai", get(oai::get).post(oai::post))
-        .nest("/api/v1", api::routes().route_layer(authenticate.clone()))
+        .merge(staff::routes().route_layer(authenticate.clone()))
+        .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())
         .merge(sru::routes())
-        .merge(staff::routes().route_layer(authenticate.clone()))
         .fallback(pages::not_found)
         .with_state(state)
 }
