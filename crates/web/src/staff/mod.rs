@@ -371,3 +371,27 @@ async fn log_out(State(state): State<AppState>, StaffUser(acting): StaffUser, _u
         Err(e) => error_page(&state.config.library_name, Some(&acting), e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_the_log_in_only_a_staff_page_of_this_site() {
+        assert_eq!(safe_next(Some("/staff/desk?card=1")), "/staff/desk?card=1");
+        for elsewhere in
+            [None, Some("https://evil.example/"), Some("//evil.example/staff"), Some("/records"), Some("/staff\\..")]
+        {
+            assert_eq!(safe_next(elsewhere), "/staff", "{elsewhere:?}");
+        }
+    }
+
+    #[test]
+    fn the_layout_escapes_and_names_who_is_signed_in_only_when_someone_is() {
+        let page = layout("<Lib>", None, "A & B", "<p>x</p>");
+        assert!(page.contains("<title>A &amp; B - Staff - &lt;Lib&gt;</title>"));
+        assert!(!page.contains("Log out"));
+        assert_eq!(capitalised("the login"), "The login");
+        assert_eq!(capitalised(""), "");
+    }
+}
