@@ -82,6 +82,11 @@ pub(crate) fn layout(library: &str, title: &str, main: &str) -> String {
     out
 }
 
+/// The style every page shares, for layouts of their own (the staff client's).
+pub(crate) fn base_style() -> &'static str {
+    STYLE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

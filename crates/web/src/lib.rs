@@ -38,6 +38,7 @@
 //! | `/api/v1/copycat/targets`, `/api/v1/copycat/search` | GET (copy-cataloging targets; search them) |
 //! | `/api/v1/copycat/import` | POST (import a found record through the import path) |
 //! | `/staff/cataloging/copy`, `/staff/cataloging/copy/import` | GET / POST (the copy-cataloging screen, HTML) |
+//! | `/staff`, `/staff/login`, `/staff/logout`, `/staff/desk...`, `/staff/checkin...` | the staff client (HTML; see `staff/`) |
 //!
 //! Which routes need a login and which permission each needs: see `auth.rs`.
 
@@ -53,6 +54,7 @@ mod openapi;
 mod pages;
 mod sru;
 mod staff_copycat;
+mod staff;
 
 use axum::routing::get;
 use axum::Router;
@@ -220,6 +222,7 @@ pub fn router_with_notices(
         .route("/health", get(api::health))
         .route("/oai", get(oai::get).post(oai::post))
         .merge(staff_copycat::routes().route_layer(authenticate.clone()))
+        .merge(staff::routes().route_layer(authenticate.clone()))
         .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())
         .merge(opac::routes())

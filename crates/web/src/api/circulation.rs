@@ -50,7 +50,7 @@ fn due_note(due: &DueDate) -> Value {
 }
 
 /// A desk error as the API answers it: refusals with every reason and its own code.
-pub(super) fn desk_error(e: DeskError, refused: ErrorCode) -> ApiError {
+pub(crate) fn desk_error(e: DeskError, refused: ErrorCode) -> ApiError {
     match e {
         DeskError::Refused(refusals) => {
             let message = refusals.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join(" ");

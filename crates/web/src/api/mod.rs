@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`, and the request parsing every endpoint shares: query parameters
 //! and JSON bodies are read by hand (not by serde derive) so that every refusal names its field.
 
-mod circulation;
+pub(crate) mod circulation;
 mod closures;
 pub(crate) mod copycat;
 mod holds;
@@ -14,7 +14,7 @@ mod patrons;
 pub(crate) mod records;
 mod search;
 mod shelf;
-mod staff;
+pub(crate) mod staff;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;

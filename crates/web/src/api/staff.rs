@@ -119,20 +119,21 @@ fn audit(staff: Option<String>, action: &str, target: String, details: String) -
     NewAuditEntry { staff, action: action.to_string(), target, details }
 }
 
-fn cookie(token: &str, max_age_seconds: i64) -> String {
+pub(crate) fn cookie(token: &str, max_age_seconds: i64) -> String {
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}")
 }
 
-/// `POST /session` with `login` and `password`: a session token (also set as a cookie).
-pub(crate) async fn log_in(
-    State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let mut body = Body::parse(&body_bytes(body)?)?;
-    let login = body.required_string("login")?;
-    let password = password(&mut body, "password")?
-        .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "password", "password is required"))?;
-    body.finish()?;
+/// A new staff session: the account, its token, when it ends, and the `Set-Cookie` value.
+pub(crate) struct NewSession {
+    pub account: StaffAccount,
+    pub token: String,
+    pub expires_at: chrono::DateTime<Utc>,
+    pub cookie: String,
+}
+
+/// Checks `login` and `password` and starts a session, auditing the attempt either way. The
+/// JSON log-in and the staff client's log-in page both come here.
+pub(crate) async fn start_session(state: &AppState, login: String, password: String) -> Result<NewSession, ApiError> {
     let lifetime = Duration::minutes(i64::from(state.config.session_minutes.max(1)));
     let session = state
         .db(move |db| {
@@ -162,12 +163,46 @@ pub(crate) async fn log_in(
         })
         .await??;
     let (account, token, expires_at) = session;
+    let cookie = cookie(&token, lifetime.num_seconds());
+    Ok(NewSession { account, token, expires_at, cookie })
+}
+
+/// Ends the session `acting` came with, auditing it. The JSON log-out and the staff client's
+/// log-out both come here.
+pub(crate) async fn end_session(state: &AppState, acting: &Acting) -> Result<(), ApiError> {
+    if !matches!(acting.credential, Credential::Session { .. }) {
+        return Err(ApiError::new(
+            ErrorCode::NotASession,
+            "this request came with an API token, not a session: revoke the token instead",
+        ));
+    }
+    let (hash, login) = (acting.token_hash.clone(), acting.name.clone());
+    state
+        .db(move |db| {
+            db.end_session(&hash)?;
+            db.append_audit(&audit(Some(login), "logout", "session".into(), String::new()), Utc::now())?;
+            Ok(())
+        })
+        .await
+}
+
+/// `POST /session` with `login` and `password`: a session token (also set as a cookie).
+pub(crate) async fn log_in(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let mut body = Body::parse(&body_bytes(body)?)?;
+    let login = body.required_string("login")?;
+    let password = password(&mut body, "password")?
+        .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "password", "password is required"))?;
+    body.finish()?;
+    let session = start_session(&state, login, password).await?;
     let body = json!({
-        "token": token,
-        "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "staff": staff_json(&account),
+        "token": session.token,
+        "expires_at": session.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "staff": staff_json(&session.account),
     });
-    Ok((StatusCode::CREATED, [(SET_COOKIE, cookie(&token, lifetime.num_seconds()))], Json(body)).into_response())
+    Ok((StatusCode::CREATED, [(SET_COOKIE, session.cookie)], Json(body)).into_response())
 }
 
 /// `GET /session`: who the request acts as.
@@ -185,20 +220,7 @@ pub(crate) async fn who_am_i(State(state): State<AppState>, acting: Acting) -> R
 
 /// `DELETE /session`: ends the session the request came with.
 pub(crate) async fn log_out(State(state): State<AppState>, acting: Acting) -> Result<Response, ApiError> {
-    if !matches!(acting.credential, Credential::Session { .. }) {
-        return Err(ApiError::new(
-            ErrorCode::NotASession,
-            "this request came with an API token, not a session: revoke the token instead",
-        ));
-    }
-    let (hash, login) = (acting.token_hash.clone(), acting.name.clone());
-    state
-        .db(move |db| {
-            db.end_session(&hash)?;
-            db.append_audit(&audit(Some(login), "logout", "session".into(), String::new()), Utc::now())?;
-            Ok(())
-        })
-        .await?;
+    end_session(&state, &acting).await?;
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie("", 0))]).into_response())
 }
 

@@ -1,0 +1,102 @@
+//! The library the staff-client tests work in: branches CEN and OAK, real records from the Koha
+//! sample catalogue with copies at CEN (three books, a fourth for the blocked patron, one
+//! reference copy that does not lend), patrons, and the staff accounts of the scenario.
+
+#![allow(dead_code)] // each test binary uses its own part of the fixture
+
+use crate::common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const READER: &str = "21234000000017";
+pub const HOLDER: &str = "21234000000025";
+pub const BLOCKED: &str = "21234000000033";
+pub const BOOKS: [&str; 3] = ["31234000000011", "31234000000029", "31234000000037"];
+pub const SPARE: &str = "31234000000045";
+pub const REFERENCE: &str = "31234000000052";
+
+pub struct Library {
+    pub app: App,
+    /// The record of each of [`BOOKS`], and its title as the catalog derives it.
+    pub records: Vec<(i64, String)>,
+}
+
+fn shared() -> std::path::PathBuf {
+    match std::env::var_os("SHELFMARK_SHARED") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    }
+}
+
+/// The first `n` records of the Koha sample with a plain title, as MARCXML.
+fn real_records(n: usize) -> Vec<String> {
+    let path = shared().join("data/marc/koha-sample/koha-sample-with-items.mrc");
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    data.split(|b| *b == 0x1d)
+        .filter(|r| r.len() > 24)
+        .filter_map(|r| {
+            let mut bytes = r.to_vec();
+            bytes.push(0x1d);
+            marc::iso2709::read_one(&bytes).ok()
+        })
+        .map(|r| marc::xml::to_marcxml(&r))
+        .take(n)
+        .collect()
+}
+
+pub fn password(login: &str) -> String {
+    format!("{login} has a long password")
+}
+
+pub async fn library() -> Library {
+    library_in(spawn_app().await).await
+}
+
+/// The library in `app`'s database (SQLite or PostgreSQL).
+pub async fn library_in(app: App) -> Library {
+    app.organisation().await;
+    let mut records = Vec::new();
+    for xml in real_records(5) {
+        let r = app
+            .request(reqwest::Method::POST, "/api/v1/records")
+            .header("content-type", "application/marcxml+xml")
+            .body(xml)
+            .send()
+            .await
+            .expect("POST record");
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+        let body: Value = r.json().await.expect("json");
+        let id = body["id"].as_i64().expect("id");
+        let stored: Value = app.get(&format!("/api/v1/records/{id}")).await.json().await.expect("json");
+        let title = stored["title"].as_str().expect("title").to_string();
+        records.push((id, title));
+    }
+    let copies = BOOKS.iter().chain([&SPARE]).zip(records.iter()).map(|(b, (id, _))| (*b, *id, "BK"));
+    for (barcode, bib, item_type) in copies.chain([(REFERENCE, records[4].0, "REF")]) {
+        let mut item = item_json(barcode);
+        item["item_type"] = json!(item_type);
+        if item_type == "REF" {
+            item["location"] = json!("REF");
+        }
+        let r = app.post(&format!("/api/v1/records/{bib}/items"), &item).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    }
+    app.patrons(&[READER, HOLDER, BLOCKED]).await;
+    let r = app
+        .post(&format!("/api/v1/patrons/{BLOCKED}/blocks"), &json!({"kind": "manual", "reason": "Unpaid damage bill"}))
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    records.truncate(4);
+    Library { app, records }
+}
+
+/// Creates a staff account with [`password`] (the harness logs it in once too).
+pub async fn account(app: &App, login: &str, roles: &[&str], branches: &[&str]) {
+    app.staff(login, roles, branches).await;
+}
+
+/// The patron's open loans, as the JSON API lists them.
+pub async fn loans(app: &App, card: &str) -> Vec<Value> {
+    let body: Value = app.get(&format!("/api/v1/patrons/{card}/loans")).await.json().await.expect("json");
+    body["loans"].as_array().cloned().unwrap_or_default()
+}
