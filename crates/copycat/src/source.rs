@@ -68,7 +68,7 @@ impl Source for Z3950Source {
 /// The query in Bib-1: identifiers as given (an ISBN in both its forms), and title, author and
 /// keywords as every word (as the SRU mapping's `all`), so word order and punctuation in what
 /// staff type do not matter.
-fn bib1_query(query: &CopyQuery) -> z3950::Query {
+pub(crate) fn bib1_query(query: &CopyQuery) -> z3950::Query {
     use z3950::Query;
     let all_words = |words: &str, each: fn(&str) -> Query| {
         words

@@ -101,11 +101,34 @@ fn a_failing_or_slow_target_is_reported_beside_the_others() {
 }
 
 #[test]
-fn z3950_targets_are_refused_until_the_client_is_wired_in() {
+fn a_z3950_target_that_is_down_is_named() {
     let mut t = target("z", 1);
     t.endpoint = settings::Endpoint::Z3950 { host: "127.0.0.1".into(), port: 9, database: "Default".into() };
     let [result] = &search(&[t], &CopyQuery::parse("isbn", "0306406152").expect("q"), 5)[..] else { panic!() };
-    assert_eq!(result.outcome.as_ref().expect_err("no z3950").to_string(), "Z39.50 targets need the z3950 crate");
+    let error = result.outcome.as_ref().expect_err("nothing listens on port 9").to_string();
+    assert!(error.starts_with("127.0.0.1:9/Default: "), "{error}");
+}
+
+#[test]
+fn copy_queries_in_bib1() {
+    use z3950::Query;
+    let q = |by: &str, term: &str| crate::source::bib1_query(&CopyQuery::parse(by, term).expect("query"));
+    let and = |a: Query, b: Query| Query::And(Box::new(a), Box::new(b));
+    // Both forms of an ISBN; a 979 ISBN has no ISBN-10.
+    assert_eq!(
+        q("isbn", "0-306-40615-2"),
+        Query::Or(Box::new(Query::isbn("9780306406157")), Box::new(Query::isbn("0306406152")))
+    );
+    assert_eq!(q("isbn", "979-10-90636-07-1"), Query::isbn("9791090636071"));
+    // Every word of a title or author, punctuation left out, whatever the order.
+    let title = and(
+        and(and(and(Query::title("Moby"), Query::title("Dick")), Query::title("or,")), Query::title("the")),
+        Query::title("whale"),
+    );
+    assert_eq!(q("title", "Moby Dick : or, the whale"), title);
+    assert_eq!(q("author", "Melville"), Query::author("Melville"));
+    assert_eq!(q("keywords", "whale sea"), and(Query::any("whale"), Query::any("sea")));
+    assert_eq!(q("lccn", "2001012345"), Query::lccn("2001012345"));
 }
 
 #[test]

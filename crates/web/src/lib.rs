@@ -53,7 +53,6 @@ mod opac;
 mod openapi;
 mod pages;
 mod sru;
-mod staff_copycat;
 mod staff;
 
 use axum::routing::get;
@@ -221,7 +220,6 @@ pub fn router_with_notices(
     Router::new()
         .route("/health", get(api::health))
         .route("/oai", get(oai::get).post(oai::post))
-        .merge(staff_copycat::routes().route_layer(authenticate.clone()))
         .merge(staff::routes().route_layer(authenticate.clone()))
         .nest("/api/v1", api::routes().route_layer(authenticate))
         .merge(pages::routes())

@@ -13,6 +13,7 @@
 //! posted from another site arrives without it and meets the log-in page.
 
 mod checkin;
+mod copycat;
 mod desk;
 
 use crate::auth::Acting;
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/desk/receipt/email", post(desk::email_receipt))
         .route("/staff/checkin", get(checkin::page).post(checkin::check_in))
         .route("/staff/checkin/inspection", post(checkin::inspect))
+        .merge(copycat::routes())
 }
 
 /// The signed-in staff member of a staff page. Without a session the page answers with a
@@ -125,7 +127,8 @@ pub(crate) fn layout(library: &str, who: Option<&Acting>, title: &str, main: &st
         let _ = writeln!(
             out,
             "<nav aria-label=\"Staff\" class=\"staff-bar\"><ul><li><a href=\"/staff/desk\">Circulation desk</a></li>\
-             <li><a href=\"/staff/checkin\">Check in</a></li></ul>\
+             <li><a href=\"/staff/checkin\">Check in</a></li>\
+             <li><a href=\"/staff/cataloging/copy\">Copy cataloging</a></li></ul>\
              <span>Signed in as {}</span>\
              <form method=\"post\" action=\"/staff/logout\"><button type=\"submit\">Log out</button></form></nav>",
             Esc(&who.account.name),
@@ -297,6 +300,12 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
     if may(circulation::Permission::CheckIn) {
         main.push_str(
             "<li><a href=\"/staff/checkin\">Check in</a>: returns and the book drop, with what to do with each item</li>\n",
+        );
+    }
+    if may(circulation::Permission::Catalog) {
+        main.push_str(
+            "<li><a href=\"/staff/cataloging/copy\">Copy cataloging</a>: find a record in another library's \
+             catalog and import it</li>\n",
         );
     }
     main.push_str("</ul>\n");

@@ -128,18 +128,34 @@ impl Browser {
         self.find(css).await.text().await.unwrap_or_else(|e| panic!("text of {css}: {e}"))
     }
 
-    /// Types into a field the way a person (or a barcode scanner) does, then Enter.
+    /// Types into a field the way a person (or a barcode scanner) does, then Enter, and waits
+    /// for the page the form leads to.
     pub async fn type_and_enter(&self, css: &str, text: &str) {
         let field = self.find(css).await;
+        let before = self.find("html").await;
         field
             .send_keys(&format!("{text}{}", char::from(Key::Enter)))
             .await
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        self.wait_until_gone(before).await;
     }
 
-    /// Keyboard activation of a link or button: focus it, press Enter.
+    /// Keyboard activation of a link or button: focus it, press Enter, and wait for the page it
+    /// leads to.
     pub async fn press_enter_on(&self, element: &Element) {
+        let before = self.find("html").await;
         element.send_keys(&char::from(Key::Enter).to_string()).await.expect("press Enter");
+        self.wait_until_gone(before).await;
+    }
+
+    /// Waits (up to ten seconds) until `old` belongs to a page no longer shown, so that what is
+    /// looked for next is found on the new page, never on the one being left.
+    async fn wait_until_gone(&self, old: Element) {
+        let started = Instant::now();
+        while old.tag_name().await.is_ok() {
+            assert!(started.elapsed() < Duration::from_secs(10), "the page did not change from {}", self.path().await);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// The path and query of the page now shown.

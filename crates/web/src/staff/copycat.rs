@@ -1,9 +1,8 @@
 //! The staff client's copy-cataloging screen, server-rendered: `GET /staff/cataloging/copy`
 //! (the search form, and the candidates of each target with their preview and an Import
 //! button) and `POST /staff/cataloging/copy/import` (the import, through the same import path as
-//! the API; a second click finds the record by the import's matching and adds nothing). Staff
-//! sign in with `POST /api/v1/session`, whose HttpOnly cookie the browser then sends; both need
-//! the Catalog permission.
+//! the API; a second click finds the record by the import's matching and adds nothing). Both
+//! need the Catalog permission.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -16,10 +15,11 @@ use axum::{Form, Router};
 use circulation::Permission;
 use copycat::{CopyQuery, Imported, InCatalog, OnMatch};
 
+use super::{error_page, layout, StaffUser};
 use crate::api::copycat::configured;
 use crate::auth::Acting;
 use crate::error::ApiError;
-use crate::html::{layout, url_encode, Esc};
+use crate::html::{url_encode, Esc};
 use crate::AppState;
 
 const PATH: &str = "/staff/cataloging/copy";
@@ -30,17 +30,12 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route(PATH, get(screen)).route("/staff/cataloging/copy/import", post(import))
 }
 
-fn page(state: &AppState, status: StatusCode, main: &str) -> Response {
-    (status, Html(layout(&state.config.library_name, TITLE, main))).into_response()
+fn page(state: &AppState, acting: &Acting, status: StatusCode, main: &str) -> Response {
+    (status, Html(layout(&state.config.library_name, Some(acting), TITLE, main))).into_response()
 }
 
-fn refusal(state: &AppState, e: &ApiError) -> Response {
-    let main = format!(
-        "<h1>{TITLE}</h1>\n<p role=\"alert\">{}</p>\n<p>Staff sign in through the staff client; this screen needs the \
-         catalog permission.</p>\n",
-        Esc(&e.message)
-    );
-    page(state, e.code.status(), &main)
+fn refusal(state: &AppState, acting: &Acting, e: ApiError) -> Response {
+    error_page(&state.config.library_name, Some(acting), e)
 }
 
 /// The form's access points, as staff read them.
@@ -77,15 +72,11 @@ fn form(state: &AppState, target: &str, by: &str, term: &str) -> Result<String, 
 /// `GET /staff/cataloging/copy?target=&by=&term=`.
 async fn screen(
     State(state): State<AppState>,
-    acting: Result<Acting, ApiError>,
+    StaffUser(acting): StaffUser,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let acting = match acting {
-        Ok(a) => a,
-        Err(e) => return refusal(&state, &e),
-    };
     if let Err(e) = acting.require(Permission::Catalog) {
-        return refusal(&state, &e);
+        return refusal(&state, &acting, e);
     }
     let get = |name: &str| params.get(name).map(|v| v.trim().to_string()).unwrap_or_default();
     let (target, by, term) = (get("target"), get("by"), get("term"));
@@ -93,16 +84,16 @@ async fn screen(
     let mut main = format!("<h1>{TITLE}</h1>\n");
     match form(&state, &target, &by, &term) {
         Ok(f) => main.push_str(&f),
-        Err(e) => return refusal(&state, &e),
+        Err(e) => return refusal(&state, &acting, e),
     }
     if term.is_empty() {
-        return page(&state, StatusCode::OK, &main);
+        return page(&state, &acting, StatusCode::OK, &main);
     }
     let query = match CopyQuery::parse(&by, &term) {
         Ok(q) => q,
         Err(e) => {
             let _ = writeln!(main, "<p role=\"alert\">{}</p>", Esc(&e.to_string()));
-            return page(&state, StatusCode::BAD_REQUEST, &main);
+            return page(&state, &acting, StatusCode::BAD_REQUEST, &main);
         }
     };
     let chosen = match configured(&state).and_then(|all| {
@@ -110,7 +101,7 @@ async fn screen(
         all.select(&names).map_err(|e| ApiError::new(crate::error::ErrorCode::UnknownTarget, e.to_string()))
     }) {
         Ok(c) => c,
-        Err(e) => return refusal(&state, &e),
+        Err(e) => return refusal(&state, &acting, e),
     };
     let q = query.clone();
     let results = state
@@ -131,9 +122,9 @@ async fn screen(
             );
             main.push_str(&html);
             main.push_str("</section>\n");
-            page(&state, StatusCode::OK, &main)
+            page(&state, &acting, StatusCode::OK, &main)
         }
-        Err(e) => refusal(&state, &e),
+        Err(e) => refusal(&state, &acting, e),
     }
 }
 
@@ -221,15 +212,11 @@ fn render_target(
 /// again, imports the record at that position with on-match skip, and says what happened.
 async fn import(
     State(state): State<AppState>,
-    acting: Result<Acting, ApiError>,
+    StaffUser(acting): StaffUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let acting = match acting {
-        Ok(a) => a,
-        Err(e) => return refusal(&state, &e),
-    };
     if let Err(e) = acting.require(Permission::Catalog) {
-        return refusal(&state, &e);
+        return refusal(&state, &acting, e);
     }
     let get = |name: &str| form.get(name).map(|v| v.trim().to_string()).unwrap_or_default();
     let (target_name, by, term) = (get("target"), get("by"), get("term"));
@@ -241,12 +228,12 @@ async fn import(
     );
     let fail = |status: StatusCode, message: String| {
         let main = format!("<h1>{TITLE}</h1>\n<p role=\"alert\">{}</p>\n{back}", Esc(&message));
-        page(&state, status, &main)
+        page(&state, &acting, status, &main)
     };
     let target = match configured(&state).map(|all| all.get(&target_name).cloned()) {
         Ok(Some(t)) => t,
         Ok(None) => return fail(StatusCode::BAD_REQUEST, format!("no target is named {target_name:?}")),
-        Err(e) => return refusal(&state, &e),
+        Err(e) => return refusal(&state, &acting, e),
     };
     let query = match CopyQuery::parse(&by, &term) {
         Ok(q) => q,
@@ -267,7 +254,7 @@ async fn import(
     let (title, imported) = match outcome {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return fail(StatusCode::BAD_GATEWAY, format!("{target_name}: {e}")),
-        Err(e) => return refusal(&state, &e),
+        Err(e) => return refusal(&state, &acting, e),
     };
     let id = imported.id();
     let (status, sentence) = match imported {
@@ -281,5 +268,5 @@ async fn import(
         Esc(&title),
         Esc(&sentence)
     );
-    page(&state, status, &main)
+    page(&state, &acting, status, &main)
 }
