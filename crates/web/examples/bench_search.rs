@@ -79,12 +79,8 @@ fn encode(s: &str) -> String {
 
 /// Writes `total` records derived from `source` to `out`.
 fn derive(source: &Path, total: u64, out: &Path) -> Result<u64, Error> {
-    let mut originals = Vec::new();
-    for item in marc::Iso2709Reader::new(std::io::BufReader::new(std::fs::File::open(source)?)) {
-        if let Ok(read) = item {
-            originals.push(read.record);
-        }
-    }
+    let reader = marc::Iso2709Reader::new(std::io::BufReader::new(std::fs::File::open(source)?));
+    let originals: Vec<marc::Record> = reader.flatten().map(|read| read.record).collect();
     let mut writer = std::io::BufWriter::new(std::fs::File::create(out)?);
     let mut written = 0u64;
     'copies: for copy in 0u64.. {
