@@ -12,63 +12,15 @@ mod common;
 
 use std::process::Command;
 
-use common::{spawn_app, spawn_app_configured, App};
-use import::{ImportOptions, ImportReport, RejectSink};
+use common::{encode, shared_data, spawn_app, spawn_app_configured, App};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use storage::OnMatch;
-
-fn shared() -> std::path::PathBuf {
-    match std::env::var_os("SHELFMARK_SHARED") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-fn koha_sample() -> std::path::PathBuf {
-    shared().join("data/marc/koha-sample/koha-sample-with-items.mrc")
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-async fn wait_for_index(app: &App) {
-    let started = std::time::Instant::now();
-    loop {
-        let health: Value = app.get("/health").await.json().await.unwrap();
-        if health["search"]["lag"] == 0 {
-            return;
-        }
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "index not caught up: {health}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
 
 /// The source library: the Koha sample imported and indexed.
 async fn source_library() -> App {
     let app = spawn_app().await;
-    let db = app.db.clone();
-    let dir = app._dir.path().to_path_buf();
-    let report = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(koha_sample()).unwrap();
-        let mut rejects = RejectSink::at(&dir.join("rejects"));
-        let options = ImportOptions { on_match: OnMatch::Add, ..Default::default() };
-        import::import_reader(&*db, std::io::BufReader::new(file), &options, &mut rejects, &|_, _: &ImportReport| {})
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(report.added > 400, "{report:?}");
-    wait_for_index(&app).await;
+    app.import_koha_sample(true).await;
+    app.wait_for_index().await;
     app
 }
 
@@ -110,7 +62,7 @@ async fn target_library(targets: Vec<copycat::TargetSettings>) -> App {
 /// The first record of the sample with an ISBN, an LCCN, an author and a control number, as the
 /// file has it (items and all).
 fn chosen_record() -> (marc::Record, catalog::BibDerived) {
-    let file = std::fs::File::open(koha_sample()).unwrap();
+    let file = std::fs::File::open(shared_data("marc/koha-sample/koha-sample-with-items.mrc")).unwrap();
     let reader =
         marc::MarcReader::detect(std::io::BufReader::new(file), marc::ReadOptions::default()).unwrap().unwrap();
     for read in reader {
@@ -219,7 +171,7 @@ async fn copy_cataloging_from_our_own_sru_server() {
     assert_eq!(stored.derived.title, title);
 
     // The target's own search index finds it.
-    wait_for_index(&target_app).await;
+    target_app.wait_for_index().await;
     let hits: Value =
         target_app.get(&format!("/api/v1/search?q={}", encode(&format!("isbn:{isbn}")))).await.json().await.unwrap();
     let ids: Vec<i64> =

@@ -13,7 +13,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{spawn_app, App};
+use common::{encode, spawn_app, App};
 use storage::{Page, RecordFilter, StoredRecord};
 
 const SRW: &str = "http://www.loc.gov/zing/srw/";
@@ -60,18 +60,6 @@ async fn sru(app: &App, query: &str) -> String {
     let body = r.text().await.unwrap();
     well_formed(&body);
     body
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn search_params(version: &str, query: &str, extra: &str) -> String {

@@ -324,3 +324,16 @@ impl App {
         }
     }
 }
+
+/// Percent-encodes a query-string value (every byte but the unreserved ones).
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
