@@ -160,14 +160,19 @@ pub(crate) fn request_token(headers: &HeaderMap) -> Option<String> {
             }
         }
     }
+    cookie(headers, SESSION_COOKIE).map(str::to_string)
+}
+
+/// The value of cookie `name` in the request, when it has one.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.to_string())
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v)
 }
 
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Resolved>, ApiError> {

@@ -15,11 +15,12 @@ mod search;
 pub(crate) use account::{hold_form, hold_form_context};
 pub(crate) use search::search_form;
 
+use crate::auth::cookie;
 use crate::error::ApiError;
 use crate::html::{layout, url_encode, Esc};
 use crate::AppState;
 use axum::extract::{Form, Query, State};
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -47,18 +48,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/account/holds/{id}/resume", post(account::resume_hold))
         .route("/account/preferences", post(account::preferences))
         .route("/records/{id}/hold", post(account::place_hold))
-}
-
-/// The value of cookie `name` in the request.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v)
 }
 
 fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> HeaderValue {
