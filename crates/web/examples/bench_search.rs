@@ -77,13 +77,14 @@ fn encode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
-/// Writes `total` records derived from `source` to `out`.
-fn derive(source: &Path, total: u64, out: &Path) -> Result<u64, Error> {
+/// Writes `total` records derived from `source` to `out`, starting at copy `first_copy` (copy 0
+/// is the file's own records).
+fn derive(source: &Path, total: u64, first_copy: u64, out: &Path) -> Result<u64, Error> {
     let reader = marc::Iso2709Reader::new(std::io::BufReader::new(std::fs::File::open(source)?));
     let originals: Vec<marc::Record> = reader.flatten().map(|read| read.record).collect();
     let mut writer = std::io::BufWriter::new(std::fs::File::create(out)?);
     let mut written = 0u64;
-    'copies: for copy in 0u64.. {
+    'copies: for copy in first_copy.. {
         for (i, original) in originals.iter().enumerate() {
             if written == total {
                 break 'copies;
@@ -214,7 +215,7 @@ fn main() -> Result<(), Error> {
     let file = match records {
         Some(n) => {
             let derived = work.path().join("derived.mrc");
-            let written = derive(&source, n, &derived)?;
+            let written = derive(&source, n, 0, &derived)?;
             eprintln!("derived {written} records from {}", source.display());
             derived
         }
@@ -333,7 +334,8 @@ fn main() -> Result<(), Error> {
     let importing = Arc::new(AtomicBool::new(true));
     let import_db = db.clone();
     let import_file = work.path().join("during.mrc");
-    derive(&source, 20_000, &import_file)?;
+    // Copies far past any `--records` derivation, so that every one is new and added.
+    derive(&source, 20_000, 1_000, &import_file)?;
     let flag = importing.clone();
     let rejects_dir = work.path().join("rejects-during");
     let importer = std::thread::spawn(move || -> Result<u64, String> {
