@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use catalog::Format;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::sort_key::{SortByBytes, SortByStaticFastValue, SortByString};
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery,
     Query as TantivyQuery, RangeQuery, TermQuery,
@@ -282,6 +282,8 @@ pub struct SearchIndex {
     current: RwLock<Arc<Generation>>,
     /// Held while changes are applied or a generation is swapped in, so the two never interleave.
     pub(crate) apply: Mutex<()>,
+    /// Each live segment's facet terms, read on its first search.
+    facet_tables: crate::facet_counts::FacetTables,
 }
 
 const CURRENT: &str = "CURRENT";
@@ -311,7 +313,14 @@ impl SearchIndex {
                 g
             }
         };
-        Ok(SearchIndex { root, settings, fields, current: RwLock::new(Arc::new(generation)), apply: Mutex::new(()) })
+        Ok(SearchIndex {
+            root,
+            settings,
+            fields,
+            current: RwLock::new(Arc::new(generation)),
+            apply: Mutex::new(()),
+            facet_tables: Default::default(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -421,20 +430,15 @@ impl SearchIndex {
         }
         let query = with_filters(main, &request.filters, self.fields.facets);
 
-        let mut facet_collector = FacetCollector::for_field("facets");
-        for name in FacetName::ALL {
-            facet_collector.add_facet(name.facet(""));
-        }
-        let (total, facet_counts) = searcher.search(&query, &(Count, facet_collector))?;
-        let facets = FacetName::ALL
+        let counter = crate::facet_counts::FacetCounter { field: "facets", tables: &self.facet_tables };
+        let (total, facet_values) = searcher.search(&query, &(Count, counter))?;
+        let live: Vec<_> = searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+        self.facet_tables.retain(&live);
+        let facets = facet_values
             .into_iter()
-            .map(|name| {
-                let mut values: Vec<FacetValue> = facet_counts
-                    .get(name.facet(""))
-                    .filter_map(|(facet, count)| {
-                        facet.to_path().get(1).map(|v| FacetValue { value: v.to_string(), count })
-                    })
-                    .collect();
+            .map(|(name, values)| {
+                let mut values: Vec<FacetValue> =
+                    values.into_iter().map(|(value, count)| FacetValue { value, count }).collect();
                 if matches!(name, FacetName::Decade | FacetName::Year) {
                     values.sort_by(|a, b| b.value.cmp(&a.value));
                 } else {

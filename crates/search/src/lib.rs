@@ -28,6 +28,7 @@
 
 pub mod analysis;
 pub mod document;
+mod facet_counts;
 mod follower;
 mod index;
 pub mod query;
