@@ -258,17 +258,7 @@ pub(crate) fn records_query(dialect: Dialect, filter: &RecordFilter, page: Optio
         conds.push(format!("EXISTS (SELECT 1 FROM items i WHERE i.bib_id = b.id AND i.home_branch = {p})"));
     }
     if let Some(ids) = &filter.ids {
-        match dialect {
-            Dialect::Sqlite => {
-                let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-                let p = q.push(dialect, Param::Text(json));
-                conds.push(format!("b.id IN (SELECT value FROM json_each({p}))"));
-            }
-            Dialect::Postgres => {
-                let p = q.push(dialect, Param::Ids(ids.clone()));
-                conds.push(format!("b.id = ANY({p})"));
-            }
-        }
+        conds.push(one_of(dialect, &mut q, "b.id", ids));
     }
     if let Some(page) = page {
         let p = q.push(dialect, Param::Int(page.after));
@@ -289,12 +279,30 @@ pub(crate) fn records_query(dialect: Dialect, filter: &RecordFilter, page: Optio
 }
 
 /// `SELECT <item columns> FROM items i WHERE <filter> AND i.id > after ORDER BY i.id LIMIT n`.
+/// `col` is one of `ids`: a JSON array on SQLite, an array parameter on PostgreSQL.
+fn one_of(dialect: Dialect, q: &mut Query, col: &str, ids: &[i64]) -> String {
+    match dialect {
+        Dialect::Sqlite => {
+            let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+            let p = q.push(dialect, Param::Text(json));
+            format!("{col} IN (SELECT value FROM json_each({p}))")
+        }
+        Dialect::Postgres => {
+            let p = q.push(dialect, Param::Ids(ids.to_vec()));
+            format!("{col} = ANY({p})")
+        }
+    }
+}
+
 pub(crate) fn items_query(dialect: Dialect, filter: &ItemFilter, page: crate::Page) -> Query {
     let mut q = Query::default();
     let mut conds: Vec<String> = Vec::new();
     if let Some(id) = filter.bib_id {
         let p = q.push(dialect, Param::Int(id));
         conds.push(format!("i.bib_id = {p}"));
+    }
+    if let Some(ids) = &filter.bib_ids {
+        conds.push(one_of(dialect, &mut q, "i.bib_id", ids));
     }
     for (col, code) in [
         ("i.home_branch", &filter.home_branch),

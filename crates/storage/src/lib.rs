@@ -190,6 +190,8 @@ pub struct RecordFilter {
 #[derive(Debug, Clone, Default)]
 pub struct ItemFilter {
     pub bib_id: Option<BibId>,
+    /// The copies of any of these records (a page of search results) in one read.
+    pub bib_ids: Option<Vec<BibId>>,
     pub home_branch: Option<Code>,
     pub holding_branch: Option<Code>,
     pub location: Option<Code>,

@@ -401,6 +401,9 @@ fn item_filters_and_paging(db: &dyn Database) {
     };
     assert_eq!(ids_of(ItemFilter::default()), ids);
     assert_eq!(ids_of(ItemFilter { bib_id: Some(a), ..Default::default() }), ids[..10].to_vec());
+    assert_eq!(ids_of(ItemFilter { bib_ids: Some(vec![a, b]), ..Default::default() }), ids);
+    assert_eq!(ids_of(ItemFilter { bib_ids: Some(vec![b, b + 100]), ..Default::default() }), ids[10..].to_vec());
+    assert_eq!(ids_of(ItemFilter { bib_ids: Some(vec![]), ..Default::default() }), Vec::<i64>::new());
     assert_eq!(ids_of(ItemFilter { home_branch: Some(code("MAIN")), ..Default::default() }).len(), 13);
     assert_eq!(ids_of(ItemFilter { holding_branch: Some(code("MAIN")), ..Default::default() }).len(), 13 + 2);
     assert_eq!(ids_of(ItemFilter { status: Some(ItemStatus::Missing), ..Default::default() }).len(), 5);

@@ -256,6 +256,7 @@ async fn list_filtered(state: AppState, mut params: Params, bib_id: Option<i64>)
         location: params.code("location")?,
         item_type: params.code("item_type")?,
         status,
+        bib_ids: None,
     };
     let page = params.page(&state)?;
     params.finish()?;

@@ -192,12 +192,19 @@ fn page_context(db: &dyn Database, ids: &[i64]) -> Result<(Names, HashMap<i64, S
         branches: db.branches()?.into_iter().map(|b| (b.code.to_string(), b.name)).collect(),
         locations: db.locations()?.into_iter().map(|l| (l.code.to_string(), l.name)).collect(),
     };
-    let mut available = HashMap::new();
-    for &id in ids {
-        let filter = ItemFilter { bib_id: Some(id), ..Default::default() };
-        let items = db.items(&filter, Page { after: 0, limit: 500 })?;
-        available.insert(id, availability(&names, &items));
+    // Every copy of the page's records in one query (a page at a time), grouped by record.
+    let filter = ItemFilter { bib_ids: Some(ids.to_vec()), ..Default::default() };
+    let mut by_record: HashMap<i64, Vec<catalog::Item>> = ids.iter().map(|&id| (id, Vec::new())).collect();
+    let mut after = 0;
+    loop {
+        let page = db.items(&filter, Page { after, limit: 1000 })?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for item in page {
+            by_record.entry(item.bib_id).or_default().push(item);
+        }
     }
+    let available = by_record.into_iter().map(|(id, items)| (id, availability(&names, &items))).collect();
     Ok((names, available))
 }
 
