@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{free_port, index_zebra, ms, peak_rss_kib, serve_zebra, size_of_dir, Error};
+use common::{encode, free_port, index_zebra, ms, peak_rss_kib, serve_zebra, size_of_dir, sru_hits, Error};
 use storage::{Database, OnMatch, SqliteOptions, StorageConfig};
 
 /// Each query in our language, the same in CQL for Zebra, and a facet filter for ours (only
@@ -72,10 +72,6 @@ const VARIANTS: &[&str] = &[
     "definitive",
     "critical",
 ];
-
-fn encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
-}
 
 /// Writes `total` records derived from `source` to `out`, starting at copy `first_copy` (copy 0
 /// is the file's own records).
@@ -173,9 +169,7 @@ fn hits_json(client: &reqwest::blocking::Client, url: &str) -> Result<u64, Error
 }
 
 fn hits_sru(client: &reqwest::blocking::Client, url: &str) -> Result<Option<u64>, Error> {
-    let body = client.get(url).send()?.text()?;
-    let Some(start) = body.find("numberOfRecords>") else { return Ok(None) };
-    Ok(body[start + "numberOfRecords>".len()..].split('<').next().and_then(|n| n.trim().parse().ok()))
+    Ok(sru_hits(&client.get(url).send()?.text()?))
 }
 
 fn mib(bytes: u64) -> f64 {

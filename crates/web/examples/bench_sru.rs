@@ -13,7 +13,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{free_port, ms, start_zebra, Error};
+use common::{encode, free_port, ms, sru_hits, start_zebra, Error};
 use storage::{OnMatch, SqliteOptions, StorageConfig};
 
 /// Queries both servers answer through their CQL mappings (Zebra's `pqf.properties`).
@@ -29,15 +29,6 @@ const QUERIES: &[&str] = &[
     "dc.subject = \"social conditions\"",
     "dc.title = religion not dc.subject = christianity",
 ];
-
-fn encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
-}
-
-fn hits(body: &str) -> Option<u64> {
-    let start = body.find("numberOfRecords>")? + "numberOfRecords>".len();
-    body[start..].split('<').next()?.trim().parse().ok()
-}
 
 fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
@@ -88,7 +79,7 @@ fn main() -> Result<(), Error> {
         );
         let started = Instant::now();
         let body = client.get(&url).send()?.text()?;
-        Ok((started.elapsed(), hits(&body)))
+        Ok((started.elapsed(), sru_hits(&body)))
     };
     let servers = [("shelfmark", ours.as_str()), ("zebra", zebra.as_str())];
     let mut latencies: Vec<Vec<Duration>> = vec![Vec::new(); servers.len()];

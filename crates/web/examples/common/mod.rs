@@ -20,6 +20,17 @@ pub fn ms(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
+/// Percent-encodes a query-string value.
+pub fn encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// The hit count of an SRU searchRetrieve response.
+pub fn sru_hits(body: &str) -> Option<u64> {
+    let start = body.find("numberOfRecords>")? + "numberOfRecords>".len();
+    body[start..].split('<').next()?.trim().parse().ok()
+}
+
 pub fn free_port() -> Result<u16, Error> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
