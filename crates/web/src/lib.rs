@@ -167,6 +167,8 @@ pub(crate) struct AppState {
     /// The copy-cataloging targets, or why the settings are unusable (the binary checks them at
     /// start-up, so this is an error only for a router built with unchecked settings).
     pub copycat: Arc<Result<copycat::Targets, String>>,
+    /// The staff forms already sent, so that a double-click acts once (`staff::once`).
+    pub submissions: Arc<staff::once::Submissions>,
 }
 
 impl AppState {
@@ -215,6 +217,7 @@ pub fn router_with_notices(
         desk: Arc::new(desk),
         search: search.map(|s| Arc::new(OffRuntime::new(s))),
         oai_key: Arc::default(),
+        submissions: Arc::default(),
     };
     let authenticate = axum::middleware::from_fn_with_state(state.clone(), auth::authenticate);
     Router::new()

@@ -6,7 +6,9 @@
 //! The list of this sitting's results rides along in a hidden field (display text only: it is
 //! the clerk's own screen, and every value is escaped when shown), so the page keeps no state.
 
-use super::{capitalised, desk_branch, error_page, layout, query_get, DeskBranch, Fields, QueryParams, StaffUser};
+use super::{
+    capitalised, desk_branch, error_page, layout, once, query_get, DeskBranch, Fields, QueryParams, StaffUser,
+};
 use crate::api::circulation::desk_error;
 use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
@@ -181,7 +183,7 @@ fn render(branch: &DeskBranch, log: &[Row], returned_on: Option<&str>, last: Opt
                 "<details class=\"inspection no-print\"><summary>Damage inspection</summary>\
                  <form method=\"post\" action=\"/staff/checkin/inspection\">\
                  <input type=\"hidden\" name=\"branch\" value=\"{}\"><input type=\"hidden\" name=\"log\" value=\"{}\">\
-                 <input type=\"hidden\" name=\"barcode\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"barcode\" value=\"{}\">{}\
                  <div><label for=\"condition\">Condition</label><select id=\"condition\" name=\"condition\">\
                  <option value=\"damaged\">Damaged (mendable)</option><option value=\"unusable\">Unusable</option>\
                  <option value=\"worn\">Worn</option><option value=\"good\">Good</option></select></div>\
@@ -191,6 +193,7 @@ fn render(branch: &DeskBranch, log: &[Row], returned_on: Option<&str>, last: Opt
                 Esc(branch.here.code.as_str()),
                 Esc(&log_json),
                 Esc(&row.barcode),
+                once::token_field(),
             );
         }
         main.push_str("</li>\n");
@@ -326,45 +329,49 @@ pub(super) async fn inspect(
     let note = fields.get("note").map(str::to_string);
     let repair = fields.get("repair").is_some();
     let by = Actor::Staff(acting.staff.id);
-    respond(state, acting, fields.0, move |_state, db, _acting, branch| {
-        let barcode = match Barcode::parse(&raw) {
-            Ok(b) => b,
-            Err(e) => return Ok(Some(problem(&raw, format!("barcode {raw}: {e}")))),
-        };
-        let Some(condition) = condition else {
-            return Ok(Some(problem(&raw, "condition: choose good, worn, damaged or unusable".to_string())));
-        };
-        let Some(note) = note else {
-            return Ok(Some(problem(&raw, "what is wrong: describe the damage".to_string())));
-        };
-        let new = NewInspection {
-            barcode: barcode.clone(),
-            branch: branch.here.code.clone(),
-            condition,
-            note: note.clone(),
-            damage_charge: None,
-            to_repair: repair,
-            by,
-        };
-        match desk::ledger::inspect(db, &new, Utc::now()) {
-            Ok(_) => {
-                let title = match db.item_by_barcode(&barcode)? {
-                    Some(i) => db.record(i.bib_id)?.map(|r| r.derived.title).unwrap_or_default(),
-                    None => String::new(),
-                };
-                let action = if repair {
-                    format!("Inspected ({}): send to repair", condition.as_str())
-                } else {
-                    format!("Inspected ({})", condition.as_str())
-                };
-                Ok(Some(Row { barcode: raw, title, action, notes: vec![note], problem: false }))
+    // A second click must not record (and charge for) the same damage twice.
+    let (st, who, sent) = (state.clone(), acting.clone(), Fields(fields.0.clone()));
+    let act = move || {
+        respond(state, acting, fields.0, move |_state, db, _acting, branch| {
+            let barcode = match Barcode::parse(&raw) {
+                Ok(b) => b,
+                Err(e) => return Ok(Some(problem(&raw, format!("barcode {raw}: {e}")))),
+            };
+            let Some(condition) = condition else {
+                return Ok(Some(problem(&raw, "condition: choose good, worn, damaged or unusable".to_string())));
+            };
+            let Some(note) = note else {
+                return Ok(Some(problem(&raw, "what is wrong: describe the damage".to_string())));
+            };
+            let new = NewInspection {
+                barcode: barcode.clone(),
+                branch: branch.here.code.clone(),
+                condition,
+                note: note.clone(),
+                damage_charge: None,
+                to_repair: repair,
+                by,
+            };
+            match desk::ledger::inspect(db, &new, Utc::now()) {
+                Ok(_) => {
+                    let title = match db.item_by_barcode(&barcode)? {
+                        Some(i) => db.record(i.bib_id)?.map(|r| r.derived.title).unwrap_or_default(),
+                        None => String::new(),
+                    };
+                    let action = if repair {
+                        format!("Inspected ({}): send to repair", condition.as_str())
+                    } else {
+                        format!("Inspected ({})", condition.as_str())
+                    };
+                    Ok(Some(Row { barcode: raw, title, action, notes: vec![note], problem: false }))
+                }
+                Err(DeskError::Storage(e)) => Err(ApiError::internal(e)),
+                Err(DeskError::NotFound { key, .. }) => Ok(Some(problem(&raw, format!("no item has barcode {key}")))),
+                Err(e) => Ok(Some(problem(&raw, e.to_string()))),
             }
-            Err(DeskError::Storage(e)) => Err(ApiError::internal(e)),
-            Err(DeskError::NotFound { key, .. }) => Ok(Some(problem(&raw, format!("no item has barcode {key}")))),
-            Err(e) => Ok(Some(problem(&raw, e.to_string()))),
-        }
-    })
-    .await
+        })
+    };
+    once::once(&st, &who, &sent, act).await
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 mod checkin;
 mod copycat;
 mod desk;
+pub(crate) mod once;
 
 use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};

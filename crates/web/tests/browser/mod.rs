@@ -219,6 +219,11 @@ impl Browser {
         path
     }
 
+    /// Resizes the window: 1280x720 is the desk's screen, 768x1024 a tablet held upright.
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.expect("resize the window");
+    }
+
     /// Whether the page shown fits its window's width (no sideways scrolling).
     pub async fn fits_width(&self) -> bool {
         let fits = self
