@@ -5,8 +5,11 @@
 //! author in the catalog: 80-550 ms at 250,000 records. Our facets are one level deep
 //! (`/format/book`), so each term is already its own count: this collector counts term
 //! ordinals per segment and reads a segment's terms once, when it is first searched, into a
-//! table kept for as long as the segment lives (segments never change).
+//! table kept for as long as the segment lives (segments never change). Only the values
+//! shown are turned into text: a broad search touches hundreds of thousands of authors and
+//! subjects, and the page lists ten of each.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -80,10 +83,33 @@ impl FacetTables {
     }
 }
 
-/// Counts every facet value of the matching documents.
+/// Counts every facet value of the matching documents and keeps the `limit` shown per facet:
+/// the most frequent (decades and years: the newest).
 pub(crate) struct FacetCounter<'a> {
     pub field: &'a str,
     pub tables: &'a FacetTables,
+    pub limit: usize,
+}
+
+/// Decades and years read newest first; everything else most frequent first, then A-Z.
+fn shown_first(name: FacetName, a: (&str, u64), b: (&str, u64)) -> Ordering {
+    match name {
+        FacetName::Decade | FacetName::Year => b.0.cmp(a.0),
+        _ => b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)),
+    }
+}
+
+/// The first `limit` of `values` in `order`, without sorting the rest.
+fn first<T>(mut values: Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+    if limit == 0 {
+        return Vec::new();
+    }
+    if values.len() > limit {
+        values.select_nth_unstable_by(limit - 1, &order);
+        values.truncate(limit);
+    }
+    values.sort_unstable_by(order);
+    values
 }
 
 /// A segment's counts, by term ordinal, with the segment's table to read them.
@@ -133,8 +159,32 @@ impl Collector for FacetCounter<'_> {
         false
     }
 
-    /// Every value with a count, per facet, in the order of `FacetName::ALL`.
+    /// The values shown, per facet, in the order of `FacetName::ALL`.
     fn merge_fruits(&self, segments: Vec<SegmentCounts>) -> tantivy::Result<Self::Fruit> {
+        let mut out: Vec<(FacetName, Vec<(String, u64)>)> = Vec::with_capacity(FacetName::ALL.len());
+        if let [segment] = segments.as_slice() {
+            // One segment (an optimised index): its ordinals are the values, so nothing is
+            // hashed and only the values shown are read.
+            let table = &segment.table;
+            for name in FacetName::ALL {
+                let counted: Vec<(u32, u32)> = table
+                    .ranges
+                    .iter()
+                    .filter(|(n, _)| *n == name)
+                    .flat_map(|(_, range)| range.clone())
+                    .filter_map(|ord| {
+                        let count = segment.counts[ord as usize];
+                        (count > 0).then_some((ord as u32, count))
+                    })
+                    .collect();
+                let value = |ord: u32| &*table.values[ord as usize];
+                let shown = first(counted, self.limit, |a, b| {
+                    shown_first(name, (value(a.0), u64::from(a.1)), (value(b.0), u64::from(b.1)))
+                });
+                out.push((name, shown.into_iter().map(|(ord, c)| (value(ord).to_string(), u64::from(c))).collect()));
+            }
+            return Ok(out);
+        }
         let mut merged: HashMap<(FacetName, &str), u64> = HashMap::new();
         for segment in &segments {
             for (name, range) in &segment.table.ranges {
@@ -146,12 +196,15 @@ impl Collector for FacetCounter<'_> {
                 }
             }
         }
-        let mut out: Vec<(FacetName, Vec<(String, u64)>)> =
-            FacetName::ALL.into_iter().map(|name| (name, Vec::new())).collect();
+        let mut by_facet: Vec<Vec<(&str, u64)>> = vec![Vec::new(); FacetName::ALL.len()];
         for ((name, value), count) in merged {
-            if let Some((_, values)) = out.iter_mut().find(|(n, _)| *n == name) {
-                values.push((value.to_string(), count));
+            if let Some(i) = FacetName::ALL.iter().position(|n| *n == name) {
+                by_facet[i].push((value, count));
             }
+        }
+        for (name, values) in FacetName::ALL.into_iter().zip(by_facet) {
+            let shown = first(values, self.limit, |a, b| shown_first(name, *a, *b));
+            out.push((name, shown.into_iter().map(|(v, c)| (v.to_string(), c)).collect()));
         }
         Ok(out)
     }
@@ -174,6 +227,7 @@ mod tests {
         let word = schema.add_text_field("word", STRING);
         let index = Index::create_in_ram(schema.build());
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let subjects = ["Whales", "Ships", "Sea stories", "Nantucket", "Maine"];
         for segment in 0..4u32 {
             for i in 0..50u32 {
@@ -196,7 +250,8 @@ mod tests {
             Box::new(TermQuery::new(Term::from_field_text(word, "odd"), IndexRecordOption::Basic)),
         ];
         for query in &queries {
-            let ours = searcher.search(query, &FacetCounter { field: "facets", tables: &tables }).expect("ours");
+            let ours =
+                searcher.search(query, &FacetCounter { field: "facets", tables: &tables, limit: 1000 }).expect("ours");
             let mut theirs = FacetCollector::for_field("facets");
             for name in FacetName::ALL {
                 theirs.add_facet(name.facet(""));
@@ -211,9 +266,30 @@ mod tests {
                 expected.sort();
                 assert_eq!(values, expected, "{name:?}");
             }
+            // Only the first two are kept: most frequent first (ties A-Z), decades newest first.
+            let all = searcher.search(query, &FacetCounter { field: "facets", tables: &tables, limit: 1000 });
+            let two = searcher.search(query, &FacetCounter { field: "facets", tables: &tables, limit: 2 });
+            for ((name, mut all), (same, two)) in all.expect("all").into_iter().zip(two.expect("two")) {
+                assert_eq!(name, same);
+                all.sort_by(|a, b| shown_first(name, (&a.0, a.1), (&b.0, b.1)));
+                all.truncate(2);
+                assert_eq!(two, all, "{name:?}");
+            }
         }
         assert_eq!(tables.lock().len(), searcher.segment_readers().len());
         tables.retain(&[]);
         assert!(tables.lock().is_empty());
+
+        // Merged into one segment, the counts are read straight from the ordinals.
+        let ids = index.searchable_segment_ids().expect("segments");
+        writer.merge(&ids).wait().expect("merge");
+        reader.reload().expect("reload");
+        let merged = reader.searcher();
+        assert_eq!(merged.segment_readers().len(), 1);
+        for limit in [0, 2, 1000] {
+            let before = searcher.search(&AllQuery, &FacetCounter { field: "facets", tables: &tables, limit });
+            let after = merged.search(&AllQuery, &FacetCounter { field: "facets", tables: &tables, limit });
+            assert_eq!(after.expect("one segment"), before.expect("four segments"), "limit {limit}");
+        }
     }
 }

@@ -263,6 +263,7 @@ impl SearchIndex {
             .map_err(|e| failure.take().unwrap_or(SearchError::Storage(e)))?;
         }
         generation.commit(checkpoint, &self.settings)?;
+        generation.merge_segments(&self.settings)?;
         progress(RebuildProgress { done, total: done });
         let name = generation.name.clone();
         self.publish(generation)?;

@@ -251,6 +251,20 @@ impl Generation {
         Ok(())
     }
 
+    /// Merges every segment into one. A rebuilt index is read far more than it is written, and
+    /// a search pays per segment (facet counts are merged by value across segments; one
+    /// segment counts by term ordinal alone).
+    pub(crate) fn merge_segments(&self, settings: &IndexSettings) -> Result<(), SearchError> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            let mut guard = self.writer(settings)?;
+            let writer = guard.as_mut().ok_or(SearchError::Closed)?;
+            writer.merge(&ids).wait()?;
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
     fn close_writer(&self) {
         if let Some(writer) = lock(&self.writer).take() {
             // Waiting lets merges finish before the directory may be removed.
@@ -430,30 +444,16 @@ impl SearchIndex {
         }
         let query = with_filters(main, &request.filters, self.fields.facets);
 
-        let counter = crate::facet_counts::FacetCounter { field: "facets", tables: &self.facet_tables };
-        let (total, facet_values) = searcher.search(&query, &(Count, counter))?;
-        let live: Vec<_> = searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
-        self.facet_tables.retain(&live);
-        let facets = facet_values
-            .into_iter()
-            .map(|(name, values)| {
-                let mut values: Vec<FacetValue> =
-                    values.into_iter().map(|(value, count)| FacetValue { value, count }).collect();
-                if matches!(name, FacetName::Decade | FacetName::Year) {
-                    values.sort_by(|a, b| b.value.cmp(&a.value));
-                } else {
-                    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-                }
-                values.truncate(request.facet_limit);
-                FacetCounts { facet: name, values }
-            })
-            .filter(|f| !f.values.is_empty())
-            .collect();
-
+        // One pass over the matches counts them, counts their facet values and keeps the page.
+        let counter = crate::facet_counts::FacetCounter {
+            field: "facets",
+            tables: &self.facet_tables,
+            limit: request.facet_limit,
+        };
         let limit = request.limit.clamp(1, 1000);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
         let id_asc = (SortByStaticFastValue::<u64>::for_field("id"), Order::Asc);
-        let addresses: Vec<(f32, DocAddress)> = match request.sort {
+        let (total, facet_values, addresses): (usize, _, Vec<(f32, DocAddress)>) = match request.sort {
             Sort::Relevance => {
                 let ranks = format_ranks(&self.settings.format_preference);
                 let collector = top.tweak_score(move |segment: &tantivy::SegmentReader| {
@@ -467,26 +467,41 @@ impl SearchIndex {
                         RelevanceKey { bucket: relevance_bucket(score), format_rank, score, id: std::cmp::Reverse(id) }
                     }
                 });
-                searcher.search(&query, &collector)?.into_iter().map(|(k, a)| (k.score, a)).collect()
+                let (total, facets, top) = searcher.search(&query, &(Count, counter, collector))?;
+                (total, facets, top.into_iter().map(|(k, a)| (k.score, a)).collect())
             }
             Sort::Title => {
                 let c = top.order_by(((SortByString::for_field("title_sort"), Order::Asc), id_asc));
-                searcher.search(&query, &c)?.into_iter().map(|(_, a)| (0.0, a)).collect()
+                let (total, facets, top) = searcher.search(&query, &(Count, counter, c))?;
+                (total, facets, top.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
             Sort::Author => {
                 let c = top.order_by(((SortByString::for_field("author_sort"), Order::Asc), id_asc));
-                searcher.search(&query, &c)?.into_iter().map(|(_, a)| (0.0, a)).collect()
+                let (total, facets, top) = searcher.search(&query, &(Count, counter, c))?;
+                (total, facets, top.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
             Sort::DateNewest | Sort::DateOldest => {
                 let order = if request.sort == Sort::DateNewest { Order::Desc } else { Order::Asc };
                 let c = top.order_by(((SortByStaticFastValue::<i64>::for_field("year"), order), id_asc));
-                searcher.search(&query, &c)?.into_iter().map(|(_, a)| (0.0, a)).collect()
+                let (total, facets, top) = searcher.search(&query, &(Count, counter, c))?;
+                (total, facets, top.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
             Sort::CallNumber => {
                 let c = top.order_by(((SortByBytes::for_field("callnumber_sort"), Order::Asc), id_asc));
-                searcher.search(&query, &c)?.into_iter().map(|(_, a)| (0.0, a)).collect()
+                let (total, facets, top) = searcher.search(&query, &(Count, counter, c))?;
+                (total, facets, top.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
         };
+        let live: Vec<_> = searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+        self.facet_tables.retain(&live);
+        let facets = facet_values
+            .into_iter()
+            .map(|(facet, values)| FacetCounts {
+                facet,
+                values: values.into_iter().map(|(value, count)| FacetValue { value, count }).collect(),
+            })
+            .filter(|f| !f.values.is_empty())
+            .collect();
 
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {

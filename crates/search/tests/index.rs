@@ -319,9 +319,13 @@ fn rebuild_swaps_in_a_fresh_index_while_the_old_one_serves() {
 
     // Another process's view (a server) switches to the new generation on refresh.
     let other = SearchIndex::open(lib.index.dir(), IndexSettings::default()).unwrap();
-    lib.index.rebuild(&*lib.db, &mut |_| {}).unwrap();
+    let second = lib.index.rebuild(&*lib.db, &mut |_| {}).unwrap();
     assert!(other.refresh().unwrap());
     assert_eq!(other.search(&SearchRequest::new("programming")).unwrap().total, before);
+    // The rebuilt index's segments were merged into one after its commit: the commit's
+    // checkpoint survives the merge, so a restart resumes from it.
+    let restarted = SearchIndex::open(lib.index.dir(), IndexSettings::default()).unwrap();
+    assert_eq!(restarted.checkpoint(), second.checkpoint);
 }
 
 /// Records with alternate-script 880 fields and diacritics, from the LC sample, are found by
