@@ -155,7 +155,7 @@ impl Problems {
             let selected = if value == chosen { " selected" } else { "" };
             let _ = write!(out, "<option value=\"{}\"{selected}>{}</option>", Esc(value), Esc(text));
         }
-        let _ = write!(out, "</select>{message}</div>\n");
+        let _ = writeln!(out, "</select>{message}</div>");
         out
     }
 
@@ -174,7 +174,7 @@ impl Problems {
                 name = Esc(name),
             );
         }
-        let _ = write!(out, "{message}</fieldset>\n");
+        let _ = writeln!(out, "{message}</fieldset>");
         out
     }
 }

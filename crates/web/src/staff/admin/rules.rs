@@ -137,7 +137,7 @@ async fn screen(State(state): State<AppState>, StaffUser(acting): StaffUser, que
     }
     let unasked = Problems::default();
     let shown = if any_asked { &problems } else { &unasked };
-    let _ = write!(main, "<form method=\"get\" action=\"{PATH}\" class=\"admin-form\" id=\"explainer\">\n");
+    let _ = writeln!(main, "<form method=\"get\" action=\"{PATH}\" class=\"admin-form\" id=\"explainer\">");
     let pick = |list: &[(String, String)], what: &str| {
         let mut v = vec![(String::new(), format!("Choose a {what}"))];
         v.extend(list.iter().cloned());
