@@ -116,6 +116,11 @@ impl Calendar {
         yearly.chain(self.once.iter().map(|&d| ClosedDay::On(d)))
     }
 
+    /// The usual hours of a weekday, closed days aside; `None` when it is closed every week.
+    pub fn weekly_hours(&self, weekday: chrono::Weekday) -> Option<OpeningHours> {
+        self.week[weekday.num_days_from_monday() as usize]
+    }
+
     /// The branch's hours on `date`, or `None` when it is closed all day.
     pub fn hours(&self, date: NaiveDate) -> Option<OpeningHours> {
         if self.once.contains(&date) || self.yearly.contains(&(date.month(), date.day())) {

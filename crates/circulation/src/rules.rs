@@ -165,6 +165,13 @@ macro_rules! rule_parameters {
                 blank
             }
 
+            /// The row's value of one parameter as a clerk reads it; `None` when blank.
+            pub fn value_text(&self, p: Parameter) -> Option<String> {
+                match p {
+                    $( Parameter::$variant => self.$field.map(|v| v.to_string()), )*
+                }
+            }
+
             fn complete(&self) -> Option<Rule> {
                 Some(Rule { $( $field: self.$field?, )* })
             }
@@ -272,6 +279,27 @@ impl RuleKey {
 
     fn matches(&self, branch: &Code, category: &Code, item_type: &Code) -> bool {
         self.branch.matches(branch) && self.category.matches(category) && self.item_type.matches(item_type)
+    }
+
+    /// Why this key does not match (branch, category, item type): each part that names another
+    /// code, with the part's name and the code the row names. Empty when it matches.
+    pub fn mismatches(&self, branch: &Code, category: &Code, item_type: &Code) -> Vec<(&'static str, &Code)> {
+        [
+            ("branch", &self.branch, branch),
+            ("category", &self.category, category),
+            ("item type", &self.item_type, item_type),
+        ]
+        .into_iter()
+        .filter_map(|(part, scope, asked)| match scope {
+            Scope::Only(c) if c != asked => Some((part, c)),
+            _ => None,
+        })
+        .collect()
+    }
+
+    /// Whether a match of this key would win over a match of `other` (see the module doc).
+    pub fn outranks(&self, other: &RuleKey) -> bool {
+        self.specificity() > other.specificity()
     }
 
     /// Branch outweighs category, which outweighs item type: see the module doc.
@@ -382,6 +410,16 @@ impl RuleMatrix {
 
     pub fn governing(&self) -> GoverningBranch {
         self.governing
+    }
+
+    /// The complete `*/*/*` row.
+    pub fn default_rule(&self) -> &Rule {
+        &self.default
+    }
+
+    /// Every row but `*/*/*`, most specific first.
+    pub fn rows(&self) -> &[RuleRow] {
+        &self.rows
     }
 
     /// The rule for a circulation event, with the branch chosen by the governing setting.
@@ -513,6 +551,24 @@ mod tests {
             let (b, c, t) = keys[skip];
             assert_eq!(r.explanation.winner(), &key(b, c, t));
         }
+    }
+
+    #[test]
+    fn a_key_says_which_parts_do_not_match_and_which_key_outranks() {
+        let (b, c, t) = (code("CPL"), code("ADULT"), code("DVD"));
+        assert!(key("CPL", "*", "DVD").mismatches(&b, &c, &t).is_empty());
+        let k = key("OAK", "CHILD", "*");
+        let parts: Vec<(&str, String)> =
+            k.mismatches(&b, &c, &t).into_iter().map(|(p, c)| (p, c.to_string())).collect();
+        assert_eq!(parts, vec![("branch", "OAK".to_string()), ("category", "CHILD".to_string())]);
+        assert!(key("CPL", "*", "*").outranks(&key("*", "ADULT", "DVD")));
+        assert!(!key("*", "ADULT", "*").outranks(&key("*", "ADULT", "*")));
+        let m = matrix(vec![row("CPL", "*", "*", RuleSettings::default())]);
+        assert_eq!(m.rows().len(), 1);
+        let half = RuleSettings { max_loans: Some(3), ..Default::default() };
+        assert_eq!(half.value_text(Parameter::MaxLoans).as_deref(), Some("3"));
+        assert_eq!(half.value_text(Parameter::LoanPeriod), None);
+        assert_eq!(m.default_rule(), &default_rule());
     }
 
     #[test]

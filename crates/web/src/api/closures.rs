@@ -63,9 +63,27 @@ pub(crate) async fn declare(
         None => return Err(ApiError::field(ErrorCode::MissingField, "branches", "branches is required")),
     };
     body.finish()?;
+    let report = declare_closure(&state, &acting, branches, day, reason).await?;
+    let answer = json!({
+        "closures": report.closures.iter().map(closure_json).collect::<Vec<_>>(),
+        "loans_moved": report.loans_moved.len(),
+        "holds_extended": report.holds_extended.len(),
+    });
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Closes `day` at `branches` (`None`: every branch), declared by `acting`. The JSON API and the
+/// staff client's closure form both come here.
+pub(crate) async fn declare_closure(
+    state: &AppState,
+    acting: &Acting,
+    branches: Option<Vec<Code>>,
+    day: NaiveDate,
+    reason: String,
+) -> Result<desk::ClosureReport, ApiError> {
     let desk = state.desk.clone();
     let by = acting.name.clone();
-    let report = state
+    state
         .db(move |db| {
             let branches = match branches {
                 Some(list) => list,
@@ -73,13 +91,7 @@ pub(crate) async fn declare(
             };
             desk.declare_closure(db, &branches, day, &reason, Some(&by), Utc::now()).map_err(closure_error)
         })
-        .await?;
-    let answer = json!({
-        "closures": report.closures.iter().map(closure_json).collect::<Vec<_>>(),
-        "loans_moved": report.loans_moved.len(),
-        "holds_extended": report.holds_extended.len(),
-    });
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+        .await
 }
 
 fn closure_error(e: DeskError) -> ApiError {

@@ -2,14 +2,14 @@
 //! and JSON bodies are read by hand (not by serde derive) so that every refusal names its field.
 
 pub(crate) mod circulation;
-mod closures;
+pub(crate) mod closures;
 pub(crate) mod copycat;
 mod holds;
 mod items;
 pub mod labels;
 mod ledger;
-mod notices;
-mod org;
+pub(crate) mod notices;
+pub(crate) mod org;
 mod patrons;
 pub(crate) mod records;
 mod search;

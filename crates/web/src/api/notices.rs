@@ -20,7 +20,7 @@ use notices::{Template, TemplateError};
 use serde_json::{json, Value};
 use storage::notices::{NoticeRecord, StoredTemplate};
 
-const CHANNELS: [&str; 2] = ["email", "print"];
+pub(crate) const CHANNELS: [&str; 2] = ["email", "print"];
 
 fn kind(raw: &str) -> Result<NoticeKind, ApiError> {
     notices::parse_kind(raw).ok_or_else(|| {
@@ -44,11 +44,7 @@ fn channel(raw: Option<String>) -> Result<String, ApiError> {
 /// The template in force for a kind and channel: the library's own for the channel, else its
 /// own for email, else the default.
 fn effective(kind: NoticeKind, channel: &str, stored: &[StoredTemplate]) -> Value {
-    let own = stored
-        .iter()
-        .find(|t| t.kind == kind.as_str() && t.channel == channel)
-        .or_else(|| stored.iter().find(|t| t.kind == kind.as_str() && t.channel == "email"));
-    match own {
+    match in_force(kind, channel, stored) {
         Some(t) => json!({
             "kind": kind.as_str(), "channel": channel, "subject": t.subject, "body": t.body, "default": false,
             "stored_for": t.channel, "updated_at": t.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -60,6 +56,19 @@ fn effective(kind: NoticeKind, channel: &str, stored: &[StoredTemplate]) -> Valu
                    "stored_for": null, "updated_at": null, "updated_by": null})
         }
     }
+}
+
+/// The library's own template in force for a kind and channel (its own for the channel, else
+/// its own for email); `None`: the default is in force.
+pub(crate) fn in_force<'a>(
+    kind: NoticeKind,
+    channel: &str,
+    stored: &'a [StoredTemplate],
+) -> Option<&'a StoredTemplate> {
+    stored
+        .iter()
+        .find(|t| t.kind == kind.as_str() && t.channel == channel)
+        .or_else(|| stored.iter().find(|t| t.kind == kind.as_str() && t.channel == "email"))
 }
 
 fn placeholders() -> Value {
@@ -131,7 +140,20 @@ pub(crate) async fn put_template(
         body.raw(read_only);
     }
     body.finish()?;
-    let template = Template { subject, body: text };
+    let all = save_template(&state, &acting, kind, channel.clone(), Template { subject, body: text }).await?;
+    Ok(Json(effective(kind, &channel, &all)))
+}
+
+/// Checks a template (an unknown placeholder is refused on the part that has it) and stores it
+/// for the kind and channel; every stored template afterwards. The JSON API and the staff
+/// client's template form both come here.
+pub(crate) async fn save_template(
+    state: &AppState,
+    acting: &Acting,
+    kind: NoticeKind,
+    channel: String,
+    template: Template,
+) -> Result<Vec<StoredTemplate>, ApiError> {
     notices::check(&template).map_err(|e| {
         let field = match &e {
             TemplateError::UnknownPlaceholder { part, .. }
@@ -150,13 +172,12 @@ pub(crate) async fn put_template(
         updated_at: Utc::now(),
         updated_by: acting.name.clone(),
     };
-    let all = state
+    state
         .db(move |db| {
             db.put_notice_template(&stored)?;
             Ok(db.notice_templates()?)
         })
-        .await?;
-    Ok(Json(effective(kind, &channel, &all)))
+        .await
 }
 
 fn notice_json(n: &NoticeRecord) -> Value {

@@ -10,10 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use catalog::{Branch, ItemType, ShelvingLocation};
+use catalog::{Branch, Code, ItemType, ShelvingLocation};
 use circulation::Permission;
 use serde_json::{json, Value};
-use storage::StorageError;
+use storage::{Database, StorageError};
 
 fn branch_json(b: &Branch) -> Value {
     json!({"code": b.code.as_str(), "name": b.name})
@@ -68,22 +68,7 @@ pub(crate) async fn create_branch(
     body.finish()?;
     let branch = Branch { code, name };
     let stored = branch.clone();
-    state
-        .db(move |db| {
-            if db.branch(&stored.code)?.is_some() {
-                return Err(ApiError::field(
-                    ErrorCode::BranchExists,
-                    "code",
-                    format!(
-                        "branch {:?} already exists; PUT /api/v1/branches/{} changes it",
-                        stored.code.as_str(),
-                        stored.code
-                    ),
-                ));
-            }
-            Ok(db.upsert_branch(&stored)?)
-        })
-        .await?;
+    state.db(move |db| create_branch_in(db, &stored)).await?;
     let location = format!("/api/v1/branches/{}", branch.code);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(branch_json(&branch))).into_response())
 }
@@ -103,13 +88,7 @@ pub(crate) async fn put_branch(
     body.finish()?;
     let branch = Branch { code, name };
     let stored = branch.clone();
-    let existed = state
-        .db(move |db| {
-            let existed = db.branch(&stored.code)?.is_some();
-            db.upsert_branch(&stored)?;
-            Ok(existed)
-        })
-        .await?;
+    let existed = state.db(move |db| put_branch_in(db, &stored)).await?;
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(branch_json(&branch))).into_response())
 }
@@ -122,27 +101,66 @@ pub(crate) async fn delete_branch(
 ) -> Result<StatusCode, ApiError> {
     acting.require(Permission::Configure)?;
     let code = path_code(&code)?;
-    state
-        .db(move |db| {
-            let not_found = || {
-                ApiError::field(ErrorCode::BranchNotFound, "code", format!("there is no branch {:?}", code.as_str()))
-            };
-            if db.branch(&code)?.is_none() {
-                return Err(not_found());
-            }
-            match db.delete_branch(&code) {
-                Ok(()) => Ok(()),
-                Err(StorageError::NotFound { .. }) => Err(not_found()),
-                Err(StorageError::Constraint(why)) => Err(ApiError::field(
-                    ErrorCode::BranchInUse,
-                    "code",
-                    format!("branch {:?} cannot be deleted: {why}", code.as_str()),
-                )),
-                Err(e) => Err(e.into()),
-            }
-        })
-        .await?;
+    state.db(move |db| delete_branch_in(db, &code)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new branch: refused with `branch_exists` on `code` when the code is taken. The JSON API and
+/// the staff client's branch form both come here.
+pub(crate) fn create_branch_in(db: &dyn Database, branch: &Branch) -> Result<(), ApiError> {
+    if db.branch(&branch.code)?.is_some() {
+        return Err(ApiError::field(
+            ErrorCode::BranchExists,
+            "code",
+            format!(
+                "branch {:?} already exists; PUT /api/v1/branches/{} changes it",
+                branch.code.as_str(),
+                branch.code
+            ),
+        ));
+    }
+    Ok(db.upsert_branch(branch)?)
+}
+
+/// Creates or renames a branch; whether it existed.
+pub(crate) fn put_branch_in(db: &dyn Database, branch: &Branch) -> Result<bool, ApiError> {
+    let existed = db.branch(&branch.code)?.is_some();
+    db.upsert_branch(branch)?;
+    Ok(existed)
+}
+
+/// Deletes a branch: `branch_not_found`, or `branch_in_use` with the reason while anything
+/// names it.
+pub(crate) fn delete_branch_in(db: &dyn Database, code: &Code) -> Result<(), ApiError> {
+    let not_found =
+        || ApiError::field(ErrorCode::BranchNotFound, "code", format!("there is no branch {:?}", code.as_str()));
+    if db.branch(code)?.is_none() {
+        return Err(not_found());
+    }
+    match db.delete_branch(code) {
+        Ok(()) => Ok(()),
+        Err(StorageError::NotFound { .. }) => Err(not_found()),
+        Err(StorageError::Constraint(why)) => Err(ApiError::field(
+            ErrorCode::BranchInUse,
+            "code",
+            format!("branch {:?} cannot be deleted: {why}", code.as_str()),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates or renames a shelving location; whether it existed.
+pub(crate) fn put_location_in(db: &dyn Database, location: &ShelvingLocation) -> Result<bool, ApiError> {
+    let existed = db.locations()?.iter().any(|l| l.code == location.code);
+    db.upsert_location(location)?;
+    Ok(existed)
+}
+
+/// Creates or changes an item type; whether it existed.
+pub(crate) fn put_item_type_in(db: &dyn Database, item_type: &ItemType) -> Result<bool, ApiError> {
+    let existed = db.item_types()?.iter().any(|t| t.code == item_type.code);
+    db.upsert_item_type(item_type)?;
+    Ok(existed)
 }
 
 pub(crate) async fn list_locations(
@@ -169,13 +187,7 @@ pub(crate) async fn put_location(
     body.finish()?;
     let location = ShelvingLocation { code, name };
     let stored = location.clone();
-    let existed = state
-        .db(move |db| {
-            let existed = db.locations()?.iter().any(|l| l.code == stored.code);
-            db.upsert_location(&stored)?;
-            Ok(existed)
-        })
-        .await?;
+    let existed = state.db(move |db| put_location_in(db, &stored)).await?;
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(location_json(&location))).into_response())
 }
@@ -205,13 +217,7 @@ pub(crate) async fn put_item_type(
     body.finish()?;
     let item_type = ItemType { code, name, loanable };
     let stored = item_type.clone();
-    let existed = state
-        .db(move |db| {
-            let existed = db.item_types()?.iter().any(|t| t.code == stored.code);
-            db.upsert_item_type(&stored)?;
-            Ok(existed)
-        })
-        .await?;
+    let existed = state.db(move |db| put_item_type_in(db, &stored)).await?;
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(item_type_json(&item_type))).into_response())
 }

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use storage::staff::{AuditFilter, Credential, NewAuditEntry, NewStaff, StaffAccount, StaffChange};
 use storage::StorageError;
 
-fn account_error(e: accounts::AccountError) -> ApiError {
+pub(crate) fn account_error(e: accounts::AccountError) -> ApiError {
     use accounts::AccountError as A;
     match e {
         A::PasswordTooShort | A::PasswordTooLong | A::PasswordIsLogin | A::PasswordRepetitive => {
@@ -35,7 +35,7 @@ fn account_error(e: accounts::AccountError) -> ApiError {
     }
 }
 
-fn staff_error(e: StorageError) -> ApiError {
+pub(crate) fn staff_error(e: StorageError) -> ApiError {
     match e {
         StorageError::NotFound { what: "staff account", key } => {
             ApiError::new(ErrorCode::StaffNotFound, format!("there is no staff account {key}"))
@@ -247,15 +247,29 @@ pub(crate) async fn create(
     let password = password(&mut body, "password")?
         .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "password", "password is required"))?;
     body.finish()?;
+    let account = create_account(&state, login, name, roles, branches, password).await?;
+    Ok((StatusCode::CREATED, Json(staff_json(&account))).into_response())
+}
+
+/// A new staff account, its login and password checked by `accounts`. The JSON API and the
+/// staff client's account form both come here.
+pub(crate) async fn create_account(
+    state: &AppState,
+    login: String,
+    name: String,
+    roles: Vec<String>,
+    branches: Vec<Code>,
+    password: String,
+) -> Result<StaffAccount, ApiError> {
+    accounts::check_login(&login).map_err(account_error)?;
     accounts::check_password(&login, &password).map_err(account_error)?;
-    let account = state
+    state
         .db(move |db| {
             let password_hash = accounts::hash_password(&password).map_err(account_error)?;
             let new = NewStaff { login, name, roles, branches, password_hash };
             db.create_staff(&new, Utc::now()).map_err(staff_error)
         })
-        .await?;
-    Ok((StatusCode::CREATED, Json(staff_json(&account))).into_response())
+        .await
 }
 
 /// `GET /staff/{login}`: Admin, or the staff member themselves.
@@ -292,6 +306,17 @@ pub(crate) async fn update(
         active: body.bool("active")?,
     };
     body.finish()?;
+    Ok(Json(staff_json(&update_account(&state, &acting, login, change).await?)))
+}
+
+/// Changes an account's name, roles, branches or whether it is active; an administrator cannot
+/// lock themselves out. The JSON API and the staff client's account form both come here.
+pub(crate) async fn update_account(
+    state: &AppState,
+    acting: &Acting,
+    login: String,
+    change: StaffChange,
+) -> Result<StaffAccount, ApiError> {
     if acting.is(&login)
         && (change.active == Some(false) || change.roles.as_ref().is_some_and(|r| !r.iter().any(|r| r == "admin")))
     {
@@ -300,8 +325,7 @@ pub(crate) async fn update(
             "an administrator cannot disable their own account or take away their own admin role",
         ));
     }
-    let account = state.db(move |db| db.update_staff(&login, &change, Utc::now()).map_err(staff_error)).await?;
-    Ok(Json(staff_json(&account)))
+    state.db(move |db| db.update_staff(&login, &change, Utc::now()).map_err(staff_error)).await
 }
 
 /// `PUT /staff/{login}/password` with `password` (and `current_password` when changing one's
@@ -321,6 +345,19 @@ pub(crate) async fn set_password(
         .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "password", "password is required"))?;
     let current = password(&mut body, "current_password")?;
     body.finish()?;
+    set_account_password(&state, admin, login, new, current).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets an account's password, ending its sessions: an administrator (`admin`) needs no
+/// current password. The JSON API and the staff client's reset form both come here.
+pub(crate) async fn set_account_password(
+    state: &AppState,
+    admin: bool,
+    login: String,
+    new: String,
+    current: Option<String>,
+) -> Result<(), ApiError> {
     accounts::check_password(&login, &new).map_err(account_error)?;
     state
         .db(move |db| {
@@ -335,8 +372,7 @@ pub(crate) async fn set_password(
             let hash = accounts::hash_password(&new).map_err(account_error)?;
             db.set_staff_password(&login, &hash, Utc::now()).map_err(staff_error)
         })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .await
 }
 
 /// `GET /staff/{login}/tokens`: Admin or the staff member.

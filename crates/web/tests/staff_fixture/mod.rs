@@ -100,3 +100,44 @@ pub async fn loans(app: &App, card: &str) -> Vec<Value> {
     let body: Value = app.get(&format!("/api/v1/patrons/{card}/loans")).await.json().await.expect("json");
     body["loans"].as_array().cloned().unwrap_or_default()
 }
+
+/// The server (SQLite, no search index) with the library's own circulation settings, for the
+/// pages that show them (the administration's rule matrix and calendars).
+pub async fn spawn_app_with_circulation(settings: desk::CirculationSettings) -> App {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_str().expect("utf-8 temp path").to_string();
+    let storage_config = storage::StorageConfig::parse(&path);
+    let db = tokio::task::spawn_blocking(move || storage::open(&storage_config))
+        .await
+        .expect("join")
+        .expect("open database");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let desk = desk::Desk::new(settings.build().expect("the test's circulation settings"));
+    let config = web::WebConfig { library_name: "Riverton <Test> Library".into(), ..Default::default() };
+    tokio::spawn(web::serve(listener, web::router(db.clone(), config, desk, None)));
+    let admin_db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        let admin = storage::staff::NewStaff {
+            login: ADMIN_LOGIN.into(),
+            name: "Administrator".into(),
+            roles: vec!["admin".into()],
+            branches: vec![],
+            password_hash: accounts::hash_password(ADMIN_PASSWORD).expect("hash"),
+        };
+        admin_db.create_staff(&admin, chrono::Utc::now()).expect("admin account");
+    })
+    .await
+    .expect("join");
+    let mut app = App {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        db,
+        _dir: dir,
+        token: std::sync::Mutex::new(None),
+        admin_token: String::new(),
+    };
+    app.admin_token = app.login(ADMIN_LOGIN, ADMIN_PASSWORD).await.expect("the administrator logs in");
+    app.act_as(Some(&app.admin_token.clone()));
+    app
+}
