@@ -24,6 +24,14 @@ pub struct DraftField {
     pub subfields: Vec<(String, String)>,
 }
 
+impl DraftField {
+    /// A data field whose subfields are all empty: a template's offer the cataloger did not
+    /// take. It is left out of the record and not checked; so are empty subfields.
+    pub fn is_placeholder(&self) -> bool {
+        !self.subfields.is_empty() && self.subfields.iter().all(|(_, v)| v.is_empty())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Draft {
     pub leader: String,
@@ -85,7 +93,7 @@ pub fn indicator_values(tag: &str) -> Option<(&'static str, &'static str)> {
     const DIGITS: &str = "0123456789";
     Some(match tag {
         "010" | "020" | "022" | "040" | "250" | "300" | "504" => (" ", " "),
-        "050" => (" 01", "04"),
+        "050" => (" 01", " 04"),
         "082" => ("017", " 04"),
         "100" => ("013", " "),
         "110" | "111" => ("012", " "),
@@ -164,10 +172,16 @@ impl Draft {
         let record = self.partial_record();
         match check_bibliographic(&record) {
             Ok(()) => {}
-            Err(Rejection::NoTitleField) => problems.push(Problem::at(
-                Place::Record,
-                "field 245 (title statement) is missing: every record needs one".to_string(),
-            )),
+            // A 245 left empty (a template's) is a 245 without its title, where it stands.
+            Err(Rejection::NoTitleField) => match self.fields.iter().position(|f| f.tag.trim() == "245") {
+                Some(at) => {
+                    problems.push(Problem::at(Place::Field(at), "field 245 has no subfield $a (the title)".to_string()))
+                }
+                None => problems.push(Problem::at(
+                    Place::Record,
+                    "field 245 (title statement) is missing: every record needs one".to_string(),
+                )),
+            },
             Err(Rejection::NoTitle) => {
                 let at = self.fields.iter().position(|f| f.tag.trim() == "245").unwrap_or(0);
                 problems.push(Problem::at(Place::Field(at), "field 245 has no subfield $a (the title)".to_string()));
@@ -180,28 +194,15 @@ impl Draft {
     }
 
     /// The record the draft describes, leaving out what is not well-formed (for the record
-    /// level checks, and for nothing else).
+    /// level checks) and what the cataloger left empty (see [`DraftField::is_placeholder`]).
     fn partial_record(&self) -> Record {
         let mut record = Record::new(leader_of(&self.leader));
-        for f in &self.fields {
+        for f in self.fields.iter().filter(|f| !f.is_placeholder()) {
             if let Some(field) = field_of(f) {
                 record.push(field);
             }
         }
         record
-    }
-
-    /// Leaves out what a template offered and the cataloger did not fill in: empty subfields,
-    /// and data fields whose every subfield was empty.
-    pub fn without_empty(mut self) -> Draft {
-        self.fields.retain_mut(|f| {
-            if f.subfields.is_empty() {
-                return true;
-            }
-            f.subfields.retain(|(_, v)| !v.is_empty());
-            !f.subfields.is_empty()
-        });
-        self
     }
 
     /// The record, when [`Draft::check`] finds nothing; else every problem.
@@ -233,7 +234,7 @@ fn field_of(f: &DraftField) -> Option<Field> {
     }
     let (ind1, ind2) = (indicator(&f.ind1)?, indicator(&f.ind2)?);
     let mut subfields = Vec::with_capacity(f.subfields.len());
-    for (code, value) in &f.subfields {
+    for (code, value) in f.subfields.iter().filter(|(_, v)| !v.is_empty()) {
         let mut chars = code.chars();
         let (Some(c), None) = (chars.next(), chars.next()) else { return None };
         subfields.push(Subfield::new(c, value.as_str()));
@@ -242,6 +243,9 @@ fn field_of(f: &DraftField) -> Option<Field> {
 }
 
 fn check_field(i: usize, f: &DraftField, problems: &mut Vec<Problem>) {
+    if f.is_placeholder() {
+        return;
+    }
     let tag = f.tag.trim();
     let named = if tag.is_empty() { format!("field {}", i + 1) } else { format!("field {tag}") };
     if !(tag.len() == 3 && tag.bytes().all(|b| b.is_ascii_digit())) {
@@ -305,18 +309,13 @@ fn check_field(i: usize, f: &DraftField, problems: &mut Vec<Problem>) {
         let mut chars = code.chars();
         let good =
             matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !good {
+        if !good && !value.is_empty() {
             problems.push(Problem::at(
                 Place::SubfieldCode(i, j),
                 format!(
                     "field {tag} subfield {}: the code {code:?} must be one lowercase letter a-z or digit 0-9",
                     j + 1
                 ),
-            ));
-        } else if value.is_empty() {
-            problems.push(Problem::at(
-                Place::SubfieldValue(i, j),
-                format!("field {tag} subfield ${code} is empty: type its text or remove it"),
             ));
         }
     }
