@@ -957,15 +957,15 @@ mod tests {
                 }
             }
         }
-        assert_eq!(Material::of(&template("dvd", "").unwrap().leader), Material::VisualMaterials);
-        assert_eq!(Material::of(&template("serial", "").unwrap().leader), Material::ContinuingResources);
+        assert_eq!(Material::of(&template("dvd", "").expect("a template").leader), Material::VisualMaterials);
+        assert_eq!(Material::of(&template("serial", "").expect("a template").leader), Material::ContinuingResources);
         assert_eq!(
             template("ebook", "")
-                .unwrap()
+                .expect("a template")
                 .fields
                 .iter()
                 .find(|f| f.tag == "008")
-                .unwrap()
+                .expect("a template")
                 .value
                 .as_deref()
                 .map(|v| &v[23..24]),

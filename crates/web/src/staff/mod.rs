@@ -313,7 +313,7 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
         );
     }
     if may(circulation::Permission::Catalog) {
-        main.push_str("<li><a href=\"/staff/cataloging\">Cataloging</a>: find and edit records, add items, print labels</li>\n");
+        main.push_str("<li><a href=\"/staff/cataloging\">Cataloging</a>: records, items and their labels</li>\n");
     }
     main.push_str("</ul>\n");
     Html(layout(&state.config.library_name, Some(&acting), "Home", &main)).into_response()

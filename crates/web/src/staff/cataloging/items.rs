@@ -316,9 +316,9 @@ fn error_text(name: &str, errors: &[FieldError]) -> String {
 }
 
 fn text_box(out: &mut String, name: &str, value: &str, errors: &[FieldError], extra: &str) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<div class=\"field-row\"><label for=\"{name}\">{}</label><input id=\"{name}\" name=\"{name}\" value=\"{}\"{}{extra}>{}</div>\n",
+        "<div class=\"field-row\"><label for=\"{name}\">{}</label><input id=\"{name}\" name=\"{name}\" value=\"{}\"{}{extra}>{}</div>",
         label_of(name),
         Esc(value),
         invalid(name, errors),
@@ -337,7 +337,7 @@ fn item_form(action: &str, form: &ItemForm, choices: &Choices, errors: &[FieldEr
         out.push_str("</ul></div>\n");
     }
     let _ =
-        write!(out, "<form method=\"post\" action=\"{}\" class=\"item-form\">{}\n", Esc(action), once::token_field());
+        writeln!(out, "<form method=\"post\" action=\"{}\" class=\"item-form\">{}", Esc(action), once::token_field());
     let af = |n: &str| if n == focus { " autofocus" } else { "" };
     text_box(&mut out, "barcode", &form.barcode, errors, &format!(" required autocomplete=\"off\"{}", af("barcode")));
     select_box(
@@ -460,10 +460,10 @@ fn item_screen(
     let location = location_name(&loaded.choices, &form.location);
     main.push_str(&render_place(loaded.place.as_ref(), &branch, location.as_deref(), title));
     if let Some(id) = item_id {
-        let _ = write!(
+        let _ = writeln!(
             main,
             "<p><a href=\"/staff/cataloging/labels?{}\">Print labels for this item</a> \
-             <a href=\"/staff/cataloging/records/{bib_id}/items/new\">Add another item</a></p>\n",
+             <a href=\"/staff/cataloging/records/{bib_id}/items/new\">Add another item</a></p>",
             query_string(&[("barcode", &form.barcode), ("item", &id.to_string())])
         );
     }
@@ -693,7 +693,7 @@ mod tests {
             price: "12.3.4".into(),
             ..ItemForm::default()
         };
-        let errors = form.to_item(None).unwrap_err();
+        let errors = form.to_item(None).expect_err("problems");
         let names: Vec<&str> = errors.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["barcode", "home_branch", "price"]);
         assert!(errors[0].1.starts_with("Barcode: "), "{errors:?}");
@@ -710,10 +710,10 @@ mod tests {
             price: "24.95".into(),
             ..ItemForm::default()
         };
-        let mut current = form.to_item(None).unwrap();
+        let mut current = form.to_item(None).expect("a good form");
         current.status = ItemStatus::CheckedOut;
-        current.holding_branch = Code::parse("OAK").unwrap();
-        let edited = form.to_item(Some(&current)).unwrap();
+        current.holding_branch = Code::parse("OAK").expect("a code");
+        let edited = form.to_item(Some(&current)).expect("a good form");
         assert_eq!(edited.status, ItemStatus::CheckedOut);
         assert_eq!(edited.holding_branch.as_str(), "OAK");
         assert_eq!(edited.price.map(|p| p.to_string()).as_deref(), Some("24.95"));

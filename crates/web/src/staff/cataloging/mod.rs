@@ -98,10 +98,10 @@ async fn search_page(State(state): State<AppState>, StaffUser(acting): StaffUser
         let _ =
             write!(main, "<option value=\"{value}\"{}>{label}</option>", if value == by { " selected" } else { "" });
     }
-    let _ = write!(
+    let _ = writeln!(
         main,
         "</select></div><div><label for=\"q\">Search for</label><input id=\"q\" name=\"q\" type=\"search\" value=\"{}\" \
-         autofocus></div><div><button type=\"submit\">Search</button></div></form>\n",
+         autofocus></div><div><button type=\"submit\">Search</button></div></form>",
         Esc(&term)
     );
     let _ = write!(
@@ -143,9 +143,9 @@ async fn search_page(State(state): State<AppState>, StaffUser(acting): StaffUser
         Ok(c) => c,
         Err(e) => return refusal(&state, &acting, e),
     };
-    let _ = write!(
+    let _ = writeln!(
         main,
-        "<section aria-labelledby=\"hits\"><h2 id=\"hits\">{} for {}</h2>\n",
+        "<section aria-labelledby=\"hits\"><h2 id=\"hits\">{} for {}</h2>",
         match found.len() {
             0 => "No records".to_string(),
             1 => "One record".to_string(),
