@@ -444,9 +444,16 @@ pub(crate) fn recent_items_query(dialect: Dialect, branch: &Code, limit: u32) ->
     let mut q = Query::default();
     let b = q.push(dialect, Param::Text(branch.to_string()));
     let l = q.push(dialect, Param::Int(i64::from(limit)));
+    // Walk the ids from the newest and stop after `limit` of the branch's: SQLite would rather
+    // take the branch's whole range of the shelf index and sort it, unless the unary `+` keeps
+    // it off that index. PostgreSQL makes the same choice by its statistics.
+    let branch_column = match dialect {
+        Dialect::Sqlite => "+i.home_branch",
+        Dialect::Postgres => "i.home_branch",
+    };
     q.sql = format!(
         "SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM} FROM items i JOIN bib_records b ON b.id = i.bib_id \
-         WHERE i.home_branch = {b} ORDER BY i.id DESC LIMIT {l}"
+         WHERE {branch_column} = {b} ORDER BY i.id DESC LIMIT {l}"
     );
     q
 }
