@@ -265,6 +265,14 @@ async fn the_editor_names_each_problem_beside_its_box_and_keeps_what_was_typed()
 async fn a_record_made_from_the_book_template_is_saved_once_however_often_it_is_sent() {
     let (lib, clerk) = cataloging().await;
     let mut fields = book_form(&clerk, "Moby Dick, or, The whale /").await;
+    // Another type of record: its 008 positions come with the page, nothing is saved.
+    let mut video = fields.clone();
+    set(&mut video, "l06", "g");
+    set(&mut video, "form_token", "video");
+    let (status, page) = clerk.post_text("/staff/cataloging/records/new", &with_action(video, "refresh")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Type of visual material") && !page.contains("Literary form"), "the 008 of a video");
+    assert!(form_fields(&page, EDITOR).contains(&("l06".to_string(), "g".to_string())));
     let t100 = fields.iter().find(|(k, v)| k.starts_with('t') && v == "100").unwrap().0[1..].to_string();
     set(&mut fields, &format!("s{t100}_0"), "Melville, Herman,");
     // Adding a subfield posts the form and saves nothing.

@@ -120,8 +120,11 @@ async fn a_cataloger_creates_a_record_adds_an_item_and_prints_its_labels() {
         browser.assert_accessible("MARC editor").await;
     }
     fits_both(&browser, "MARC editor").await;
+    // The whole editor in the picture: leader, 008 and the field grid.
+    browser.set_window_size(1280, 2000).await;
     browser.client.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     browser.screenshot("marc-editor").await;
+    browser.set_window_size(1280, 720).await;
 
     // An item with its call number, previewed on the shelf, then saved.
     let add = browser.find(&format!("a[href='/staff/cataloging/records/{id}/items/new']")).await;

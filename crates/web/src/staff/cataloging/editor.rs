@@ -272,7 +272,12 @@ fn leader_helper(out: &mut String, leader: &str, marks: &Marks<'_>) {
         let id = format!("l{:02}", p.start);
         select(out, &id, &id, &format!("{:02} {}", p.start, p.name), p.codes, current, "");
     }
-    out.push_str("</div>");
+    // Without JavaScript the cataloger asks for the 008 of a new type of record with this
+    // button; the script below presses it when leader/06 or /07 changes.
+    out.push_str(
+        "</div><button type=\"submit\" name=\"action\" value=\"refresh\" class=\"secondary small\" \
+         id=\"leader-refresh\">Show the 008 positions for this type</button>",
+    );
     out.push_str(&marks.message(Place::Leader, "leader-helper"));
     out.push_str("</fieldset>\n");
 }
@@ -367,6 +372,7 @@ pub(crate) fn form(action: &str, draft: &Draft, problems: &[Problem], focus: Opt
         "</ol>\n<div class=\"editor-bar\"><button type=\"submit\" name=\"action\" value=\"add-field:{last}\" \
          class=\"secondary\">Add a field at the end</button> <button type=\"submit\" name=\"action\" value=\"save\">Save record</button></div>\n</form>\n"
     );
+    out.push_str(LEADER_SCRIPT);
     out
 }
 
@@ -493,6 +499,10 @@ fn field_row(out: &mut String, i: usize, f: &DraftField, leader: &str, marks: &M
     }
     out.push_str("</li>\n");
 }
+
+/// A change of leader/06 or /07 brings the 008 positions of that type of record at once.
+const LEADER_SCRIPT: &str = "<script>(function(){var b=document.getElementById('leader-refresh');if(!b){return;}\
+['l06','l07'].forEach(function(id){var s=document.getElementById(id);if(s){s.addEventListener('change',function(){b.click();});}});})();</script>\n";
 
 /// The editor's look: the grid wraps on a tablet instead of scrolling sideways.
 pub(crate) const STYLE: &str = "\
