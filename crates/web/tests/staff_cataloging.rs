@@ -575,6 +575,14 @@ async fn chosen_items_print_as_a_label_pdf_and_the_search_finds_records() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&format!("href=\"/staff/cataloging/records/{bib}\"")), "{page}");
     assert!(page.contains("1 item"));
+    // By ISBN, typed with hyphens.
+    let id = lib.app.record("Fahrenheit 451", 1953).await;
+    let (status, page) = clerk.get("/staff/cataloging?by=isbn&q=0-306-40615-2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("href=\"/staff/cataloging/records/{id}\"")), "{page}");
+    let (status, page) = clerk.get("/staff/cataloging?by=isbn&q=0-306-40615-3").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("ISBN &quot;0-306-40615-3&quot; is not a valid ISBN"), "{page}");
     lib.app.wait_for_index().await;
     let title = &lib.records[2].1;
     let word = title.split_whitespace().max_by_key(|w| w.len()).unwrap();

@@ -195,13 +195,15 @@ async fn find(state: &AppState, by: &str, term: &str) -> Result<Vec<Found>, ApiE
                 })
                 .await;
         }
-        "isbn" if state.search.is_none() => {
+        // An ISBN names few records: the database's exact match on the normalised ISBN-13,
+        // whatever hyphens the cataloger typed.
+        "isbn" => {
             let isbn = crate::marcio::normalise_isbn(term)
                 .ok_or_else(|| bad(format!("ISBN {term:?} is not a valid ISBN-10 or ISBN-13")))?;
             let filter = RecordFilter { isbn: Some(isbn), ..RecordFilter::default() };
             return records(state, filter).await;
         }
-        "keywords" | "title" | "author" | "isbn" | "callnumber" => {}
+        "keywords" | "title" | "author" | "callnumber" => {}
         other => {
             return Err(ApiError::field(
                 ErrorCode::InvalidParameter,
