@@ -6,6 +6,7 @@
 
 pub mod derive;
 pub mod dublin_core;
+pub mod editing;
 pub mod ident;
 pub mod inventory;
 pub mod item;

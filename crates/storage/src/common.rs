@@ -414,6 +414,50 @@ pub(crate) fn shelf_query(
     q
 }
 
+/// The entries of `query`'s shelf that stand before the sort key `key`, nearest first (its
+/// range is ignored): where a new call number will stand, seen from the left.
+pub(crate) fn shelf_before_query(dialect: Dialect, query: &crate::ShelfQuery, key: &[u8], limit: u32) -> Query {
+    let mut q = Query::default();
+    let p = q.push(dialect, Param::Text(query.branch.to_string()));
+    let mut conds = vec![format!("i.home_branch = {p}")];
+    if let Some(location) = &query.location {
+        let p = q.push(dialect, Param::Text(location.to_string()));
+        conds.push(format!("i.location = {p}"));
+    }
+    if let Some(status) = query.status {
+        let p = q.push(dialect, Param::Text(status.as_str().to_string()));
+        conds.push(format!("i.status = {p}"));
+    }
+    let k = q.push(dialect, Param::Bytes(key.to_vec()));
+    conds.push(format!("i.call_number_sort < {k}"));
+    let l = q.push(dialect, Param::Int(i64::from(limit)));
+    q.sql = format!(
+        "SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM} FROM items i JOIN bib_records b ON b.id = i.bib_id \
+         WHERE {} ORDER BY i.call_number_sort DESC, i.id DESC LIMIT {l}",
+        conds.join(" AND ")
+    );
+    q
+}
+
+/// The last `limit` items added at a branch (its home branch), newest first, as a shelf sees them.
+pub(crate) fn recent_items_query(dialect: Dialect, branch: &Code, limit: u32) -> Query {
+    let mut q = Query::default();
+    let b = q.push(dialect, Param::Text(branch.to_string()));
+    let l = q.push(dialect, Param::Int(i64::from(limit)));
+    // Walk the ids from the newest and stop after `limit` of the branch's: SQLite would rather
+    // take the branch's whole range of the shelf index and sort it, unless the unary `+` keeps
+    // it off that index. PostgreSQL makes the same choice by its statistics.
+    let branch_column = match dialect {
+        Dialect::Sqlite => "+i.home_branch",
+        Dialect::Postgres => "i.home_branch",
+    };
+    q.sql = format!(
+        "SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM} FROM items i JOIN bib_records b ON b.id = i.bib_id \
+         WHERE {branch_column} = {b} ORDER BY i.id DESC LIMIT {l}"
+    );
+    q
+}
+
 /// One item with its shelf columns, by barcode (`{p}` is the placeholder).
 pub(crate) fn shelf_item_by_barcode_sql(p: &str) -> String {
     format!(

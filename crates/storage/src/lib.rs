@@ -552,6 +552,11 @@ pub trait Database:
     /// A page of a shelf list, in shelf order (sort key, then item id).
     fn shelf_list(&self, query: &ShelfQuery, page: &ShelfPage) -> Result<Vec<ShelfItem>>;
     /// Refused with [`StorageError::Constraint`] when the branch or location does not exist.
+    /// Up to `limit` entries of the shelf `query` names (its range ignored) that stand before
+    /// the sort key `key`, nearest first: the left-hand neighbours of a call number.
+    fn shelf_before(&self, query: &ShelfQuery, key: &[u8], limit: u32) -> Result<Vec<ShelfItem>>;
+    /// The last `limit` items added with `branch` as their home branch, newest first.
+    fn recent_items(&self, branch: &Code, limit: u32) -> Result<Vec<ShelfItem>>;
     fn start_inventory(&self, scope: &NewInventory) -> Result<Inventory>;
     fn inventory(&self, id: InventoryId) -> Result<Option<Inventory>>;
     /// Appends barcodes as scanned, in order after those already received, and records the

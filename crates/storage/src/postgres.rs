@@ -1278,6 +1278,18 @@ impl Database for PostgresDatabase {
         self.read(|cx| cx.query(&q.sql, &refs(&params))?.iter().map(shelf_item_from_row).collect())
     }
 
+    fn shelf_before(&self, query: &ShelfQuery, key: &[u8], limit: u32) -> Result<Vec<ShelfItem>> {
+        let q = common::shelf_before_query(Dialect::Postgres, query, key, limit);
+        let params = boxed(&q.params);
+        self.read(|cx| cx.query(&q.sql, &refs(&params))?.iter().map(shelf_item_from_row).collect())
+    }
+
+    fn recent_items(&self, branch: &Code, limit: u32) -> Result<Vec<ShelfItem>> {
+        let q = common::recent_items_query(Dialect::Postgres, branch, limit);
+        let params = boxed(&q.params);
+        self.read(|cx| cx.query(&q.sql, &refs(&params))?.iter().map(shelf_item_from_row).collect())
+    }
+
     fn start_inventory(&self, scope: &NewInventory) -> Result<Inventory> {
         self.write(|w| {
             let result = w.cx.query_one(

@@ -1122,6 +1122,16 @@ impl Database for SqliteDatabase {
         self.read(|tx| query_shelf(tx, &q))
     }
 
+    fn shelf_before(&self, query: &ShelfQuery, key: &[u8], limit: u32) -> Result<Vec<ShelfItem>> {
+        let q = common::shelf_before_query(Dialect::Sqlite, query, key, limit);
+        self.read(|tx| query_shelf(tx, &q))
+    }
+
+    fn recent_items(&self, branch: &Code, limit: u32) -> Result<Vec<ShelfItem>> {
+        let q = common::recent_items_query(Dialect::Sqlite, branch, limit);
+        self.read(|tx| query_shelf(tx, &q))
+    }
+
     fn start_inventory(&self, scope: &NewInventory) -> Result<Inventory> {
         self.write(|tx, now| {
             let result = tx

@@ -44,7 +44,7 @@ fn item_not_found(id: i64) -> ApiError {
 }
 
 /// `YYYY-MM-DD`, a real calendar date.
-fn valid_date(s: &str) -> bool {
+pub(crate) fn valid_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
@@ -182,7 +182,12 @@ fn barcode_taken(barcode: &Barcode) -> ApiError {
 
 /// Checks and stores a new item on record `bib_id`; `missing_record` is the error when the
 /// record does not exist (404 under `/records/{id}/items`, 400 for a `bib_id` in the body).
-fn store_new(db: &dyn Database, bib_id: i64, item: &NewItem, missing_record: ApiError) -> Result<Item, ApiError> {
+pub(crate) fn store_new(
+    db: &dyn Database,
+    bib_id: i64,
+    item: &NewItem,
+    missing_record: ApiError,
+) -> Result<Item, ApiError> {
     if db.record(bib_id)?.is_none() {
         return Err(missing_record);
     }
@@ -380,33 +385,35 @@ pub(crate) async fn update(
     let bib_id = body.id("bib_id")?;
     let item = item_from_body(&mut body)?;
     body.finish()?;
-    let stored = state
-        .db(move |db| {
-            let current = db.item(id)?.ok_or_else(|| item_not_found(id))?;
-            if let Some(other) = bib_id.filter(|b| *b != current.bib_id) {
-                return Err(ApiError::field(
-                    ErrorCode::ReadOnlyField,
-                    "bib_id",
-                    format!(
-                        "item {id} belongs to record {}; it cannot be moved to record {other} by an update",
-                        current.bib_id
-                    ),
-                ));
-            }
-            check_references(db, &item)?;
-            if db.item_by_barcode(&item.barcode)?.is_some_and(|other| other.id != id) {
-                return Err(barcode_taken(&item.barcode));
-            }
-            match db.update_item(id, &item) {
-                Ok(()) => {}
-                Err(StorageError::NotFound { .. }) => return Err(item_not_found(id)),
-                Err(StorageError::Conflict { .. }) => return Err(barcode_taken(&item.barcode)),
-                Err(e) => return Err(e.into()),
-            }
-            db.item(id)?.ok_or_else(|| item_not_found(id))
-        })
-        .await?;
+    let stored = state.db(move |db| store_update(db, id, bib_id, &item)).await?;
     Ok(Json(with_warnings(&stored)))
+}
+
+/// Checks and stores item `id`'s new members; `bib_id`, when given, must be its record's. What
+/// `PUT /items/{id}` and the staff client's item form do.
+pub(crate) fn store_update(db: &dyn Database, id: i64, bib_id: Option<i64>, item: &NewItem) -> Result<Item, ApiError> {
+    let current = db.item(id)?.ok_or_else(|| item_not_found(id))?;
+    if let Some(other) = bib_id.filter(|b| *b != current.bib_id) {
+        return Err(ApiError::field(
+            ErrorCode::ReadOnlyField,
+            "bib_id",
+            format!(
+                "item {id} belongs to record {}; it cannot be moved to record {other} by an update",
+                current.bib_id
+            ),
+        ));
+    }
+    check_references(db, item)?;
+    if db.item_by_barcode(&item.barcode)?.is_some_and(|other| other.id != id) {
+        return Err(barcode_taken(&item.barcode));
+    }
+    match db.update_item(id, item) {
+        Ok(()) => {}
+        Err(StorageError::NotFound { .. }) => return Err(item_not_found(id)),
+        Err(StorageError::Conflict { .. }) => return Err(barcode_taken(&item.barcode)),
+        Err(e) => return Err(e.into()),
+    }
+    db.item(id)?.ok_or_else(|| item_not_found(id))
 }
 
 pub(crate) async fn delete(

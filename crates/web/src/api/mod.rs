@@ -5,7 +5,7 @@ pub(crate) mod circulation;
 pub(crate) mod closures;
 pub(crate) mod copycat;
 mod holds;
-mod items;
+pub(crate) mod items;
 pub mod labels;
 mod ledger;
 pub(crate) mod notices;

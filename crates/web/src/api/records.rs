@@ -209,6 +209,25 @@ async fn stored_json(state: &AppState, id: i64) -> Result<Value, ApiError> {
     record_json(&stored, Some(marc::json::to_json(&record)))
 }
 
+/// Checks, derives and stores a new record (one transaction): what `POST /records` and the
+/// staff client's MARC editor do. A refusal is a 422 naming the catalog's reason.
+pub(crate) async fn save_new(state: &AppState, record: marc::Record) -> Result<i64, ApiError> {
+    let new = marcio::prepare(record)?;
+    state.db(move |db| Ok(db.create_record(&new)?)).await
+}
+
+/// Checks, derives and stores record `id`'s new MARC (one transaction; its items stay): what
+/// `PUT /records/{id}` and the MARC editor do.
+pub(crate) async fn save(state: &AppState, id: i64, record: marc::Record) -> Result<(), ApiError> {
+    let new = marcio::prepare(record)?;
+    state
+        .db(move |db| match db.update_record(id, &new) {
+            Err(StorageError::NotFound { .. }) => Err(record_not_found(id)),
+            other => Ok(other?),
+        })
+        .await
+}
+
 /// `POST /records`: 201 with `Location`, 400 for a body that is not a record, 422 for a record
 /// the catalog refuses.
 pub(crate) async fn create(
@@ -219,8 +238,7 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     acting.require(Permission::Catalog)?;
     let record = record_from_body(&headers, &body_bytes(body)?)?;
-    let new = marcio::prepare(record)?;
-    let id = state.db(move |db| Ok(db.create_record(&new)?)).await?;
+    let id = save_new(&state, record).await?;
     let body = stored_json(&state, id).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/records/{id}"))], Json(body)).into_response())
 }
@@ -236,13 +254,7 @@ pub(crate) async fn update(
     acting.require(Permission::Catalog)?;
     let id = parse_id(&id, "id")?;
     let record = record_from_body(&headers, &body_bytes(body)?)?;
-    let new = marcio::prepare(record)?;
-    state
-        .db(move |db| match db.update_record(id, &new) {
-            Err(StorageError::NotFound { .. }) => Err(record_not_found(id)),
-            other => Ok(other?),
-        })
-        .await?;
+    save(&state, id, record).await?;
     Ok(Json(stored_json(&state, id).await?))
 }
 

@@ -13,6 +13,7 @@
 //! posted from another site arrives without it and meets the log-in page.
 
 mod admin;
+mod cataloging;
 mod checkin;
 mod copycat;
 mod desk;
@@ -50,6 +51,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/checkin/inspection", post(checkin::inspect))
         .merge(copycat::routes())
         .merge(admin::routes())
+        .merge(cataloging::routes())
 }
 
 /// The signed-in staff member of a staff page. Without a session the page answers with a
@@ -131,7 +133,10 @@ pub(crate) fn layout(library: &str, who: Option<&Acting>, title: &str, main: &st
             out,
             "<nav aria-label=\"Staff\" class=\"staff-bar\"><ul><li><a href=\"/staff/desk\">Circulation desk</a></li>\
              <li><a href=\"/staff/checkin\">Check in</a></li>\
-             <li><a href=\"/staff/cataloging/copy\">Copy cataloging</a></li>\
+             <li><a href=\"/staff/patrons\">Patrons</a></li>\
+             <li><a href=\"/staff/holds\">Holds and transits</a></li>\
+             <li><a href=\"/staff/cataloging\">Cataloging</a></li>\
+             <li><a href=\"/staff/reports\">Reports</a></li>\
              <li><a href=\"/staff/admin\">Administration</a></li></ul>\
              <span>Signed in as {}</span>\
              <form method=\"post\" action=\"/staff/logout\"><button type=\"submit\">Log out</button></form></nav>",
@@ -314,6 +319,9 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
     }
     if may(circulation::Permission::Configure) {
         main.push_str("<li><a href=\"/staff/admin\">Administration</a>: branches, calendars, rules, notices, staff accounts</li>\n");
+    }
+    if may(circulation::Permission::Catalog) {
+        main.push_str("<li><a href=\"/staff/cataloging\">Cataloging</a>: records, items and their labels</li>\n");
     }
     main.push_str("</ul>\n");
     Html(layout(&state.config.library_name, Some(&acting), "Home", &main)).into_response()
