@@ -15,6 +15,8 @@
 mod checkin;
 mod copycat;
 mod desk;
+mod holds;
+mod import;
 pub(crate) mod once;
 
 use crate::auth::Acting;
@@ -48,6 +50,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/checkin", get(checkin::page).post(checkin::check_in))
         .route("/staff/checkin/inspection", post(checkin::inspect))
         .merge(copycat::routes())
+        .merge(holds::routes())
+        .merge(import::routes())
 }
 
 /// The signed-in staff member of a staff page. Without a session the page answers with a
@@ -129,7 +133,9 @@ pub(crate) fn layout(library: &str, who: Option<&Acting>, title: &str, main: &st
             out,
             "<nav aria-label=\"Staff\" class=\"staff-bar\"><ul><li><a href=\"/staff/desk\">Circulation desk</a></li>\
              <li><a href=\"/staff/checkin\">Check in</a></li>\
-             <li><a href=\"/staff/cataloging/copy\">Copy cataloging</a></li></ul>\
+             <li><a href=\"/staff/cataloging/copy\">Copy cataloging</a></li>\
+             <li><a href=\"/staff/holds/pull-list\">Holds and transits</a></li>\
+             <li><a href=\"/staff/cataloging/import\">Import a MARC file</a></li></ul>\
              <span>Signed in as {}</span>\
              <form method=\"post\" action=\"/staff/logout\"><button type=\"submit\">Log out</button></form></nav>",
             Esc(&who.account.name),
@@ -307,6 +313,18 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
         main.push_str(
             "<li><a href=\"/staff/cataloging/copy\">Copy cataloging</a>: find a record in another library's \
              catalog and import it</li>\n",
+        );
+    }
+    if may(circulation::Permission::Catalog) {
+        main.push_str(
+            "<li><a href=\"/staff/cataloging/import\">Import a MARC file</a>: stage a file, see what each record \
+             matches in the catalog, then add, replace or skip</li>\n",
+        );
+    }
+    if may(circulation::Permission::Circulate) || may(circulation::Permission::Shelve) {
+        main.push_str(
+            "<li><a href=\"/staff/holds/pull-list\">Holds and transits</a>: the pull list, the hold shelf, \
+             expired holds, transits to send and receive</li>\n",
         );
     }
     main.push_str("</ul>\n");
