@@ -43,9 +43,8 @@ fn item(bc: &str, branch: &str, call: &str) -> NewItem {
 
 fn record(db: &dyn Database, title: &str, items: &[NewItem]) -> BibId {
     let derived = catalog::BibDerived { title: title.into(), ..Default::default() };
-    let bib = db
-        .create_record(&NewRecord { marc: format!("{title}\x1d").into_bytes(), derived, row: None })
-        .expect("record");
+    let bib =
+        db.create_record(&NewRecord { marc: format!("{title}\x1d").into_bytes(), derived, row: None }).expect("record");
     for i in items {
         db.create_item(bib, i).expect("item");
     }
@@ -85,7 +84,8 @@ fn trap(db: &dyn Database, card: &str, bib: BibId, pickup: &str, copy: &str, she
         pickup_branch: code(pickup),
         not_needed_after: None,
     };
-    let placed = db.place_hold(&hold, at(1, 9), &mut |_| Some(HoldPlacement::default())).expect("place").expect("placed");
+    let placed =
+        db.place_hold(&hold, at(1, 9), &mut |_| Some(HoldPlacement::default())).expect("place").expect("placed");
     let id = item_id(db, copy);
     let copy_branch = db.item(id).expect("read").expect("item").item.holding_branch;
     let mut trapped = placed.clone();
@@ -98,7 +98,12 @@ fn trap(db: &dyn Database, card: &str, bib: BibId, pickup: &str, copy: &str, she
         }
         None => {
             trapped.status = HoldStatus::InTransit;
-            let t = NewTransit { item_id: id, from_branch: copy_branch.clone(), to_branch: code(pickup), hold_id: Some(placed.id) };
+            let t = NewTransit {
+                item_id: id,
+                from_branch: copy_branch.clone(),
+                to_branch: code(pickup),
+                hold_id: Some(placed.id),
+            };
             (ItemStatus::InTransit, vec![t])
         }
     };
@@ -123,7 +128,12 @@ fn the_hold_shelf_of_a_branch_by_deadline(db: &dyn Database) {
     trap(db, "P3", kim, "EAST", "K1", Some(at(4, 22)));
     // A waiting hold is not on any shelf.
     db.place_hold(
-        &NewHold { card_number: "P3".into(), target: HoldTarget::Record(waiting), pickup_branch: code("MAIN"), not_needed_after: None },
+        &NewHold {
+            card_number: "P3".into(),
+            target: HoldTarget::Record(waiting),
+            pickup_branch: code("MAIN"),
+            not_needed_after: None,
+        },
         at(1, 9),
         &mut |_| Some(HoldPlacement::default()),
     )
@@ -132,7 +142,9 @@ fn the_hold_shelf_of_a_branch_by_deadline(db: &dyn Database) {
     let shelf = db.hold_shelf(&code("MAIN"), None, 10).expect("shelf");
     let seen: Vec<(&str, &str, &str, &str)> = shelf
         .iter()
-        .map(|s| (s.copy.item.item.barcode.as_str(), s.copy.title.as_str(), s.hold.card_number.as_str(), s.surname.as_str()))
+        .map(|s| {
+            (s.copy.item.item.barcode.as_str(), s.copy.title.as_str(), s.hold.card_number.as_str(), s.surname.as_str())
+        })
         .collect();
     assert_eq!(seen, vec![("E1", "Emma", "P2", "Brontë"), ("D1", "Dune", "P1", "Austen")], "earliest deadline first");
     assert_eq!(shelf[0].hold.pickup_by, Some(at(5, 22)));
@@ -159,7 +171,12 @@ fn open_transits_each_way(db: &dyn Database) {
     assert_eq!(to_main.len(), 1);
     let t = &to_main[0];
     assert_eq!(
-        (t.copy.item.item.barcode.as_str(), t.copy.title.as_str(), t.transit.from_branch.as_str(), t.card_number.as_deref()),
+        (
+            t.copy.item.item.barcode.as_str(),
+            t.copy.title.as_str(),
+            t.transit.from_branch.as_str(),
+            t.card_number.as_deref()
+        ),
         ("D1", "Dune", "EAST", Some("P1"))
     );
     assert_eq!(t.transit.sent_at, at(2, 9));
@@ -198,9 +215,17 @@ fn staged(number: i64, title: &str, marc: Option<&[u8]>, matched: Option<StagedM
 fn a_staged_batch_is_applied_once(db: &dyn Database) {
     let dune = record(db, "Dune", &[]);
     let m = StagedMatch { bib_id: dune, identical: false, key: "ISBN 9780441013593".into(), title: "Dune".into() };
-    let records =
-        vec![staged(1, "Dune", Some(b"one"), Some(m.clone())), staged(2, "", None, None), staged(3, "Emma", Some(b"three"), None)];
-    let new = NewBatch { file_name: "vendor.mrc".into(), format: "iso2709".into(), staged_by: "cat".into(), staged_at: at(1, 9) };
+    let records = vec![
+        staged(1, "Dune", Some(b"one"), Some(m.clone())),
+        staged(2, "", None, None),
+        staged(3, "Emma", Some(b"three"), None),
+    ];
+    let new = NewBatch {
+        file_name: "vendor.mrc".into(),
+        format: "iso2709".into(),
+        staged_by: "cat".into(),
+        staged_at: at(1, 9),
+    };
     let batch = db.stage_batch(&new, &records).expect("stage");
     assert_eq!(
         (batch.records, batch.failed, batch.matched, batch.state, batch.staged_at, batch.on_match),
@@ -211,19 +236,26 @@ fn a_staged_batch_is_applied_once(db: &dyn Database) {
     assert_eq!(db.staged_records(batch.id, 1, 1).expect("page"), vec![records[1].clone()], "keyset paging");
     assert_eq!(db.staged_marc(batch.id).expect("marc"), vec![(1, b"one".to_vec()), (3, b"three".to_vec())]);
 
-    let other = db.stage_batch(&NewBatch { file_name: "b.xml".into(), format: "marcxml".into(), ..new }, &[]).expect("stage");
+    let other =
+        db.stage_batch(&NewBatch { file_name: "b.xml".into(), format: "marcxml".into(), ..new }, &[]).expect("stage");
     assert_eq!(db.batches(10).expect("list").iter().map(|b| b.id).collect::<Vec<_>>(), vec![other.id, batch.id]);
     assert_eq!(db.batches(1).expect("list").len(), 1);
 
     // The first request moves it; a second finds it taken.
     let applying = db.start_applying(batch.id, OnMatch::Replace, "cat", at(2, 9)).expect("start").expect("moved");
-    assert_eq!((applying.state, applying.on_match, applying.applied_by.as_deref()), (BatchState::Applying, Some(OnMatch::Replace), Some("cat")));
+    assert_eq!(
+        (applying.state, applying.on_match, applying.applied_by.as_deref()),
+        (BatchState::Applying, Some(OnMatch::Replace), Some("cat"))
+    );
     assert_eq!(db.start_applying(batch.id, OnMatch::Add, "cat", at(2, 9)).expect("start"), None);
     // A failed import puts it back; a finished one is applied for good.
     assert_eq!(db.finish_applying(batch.id, None).expect("failed").state, BatchState::Staged);
     db.start_applying(batch.id, OnMatch::Skip, "cat", at(2, 10)).expect("start").expect("moved");
     let done = db.finish_applying(batch.id, Some("{\"added\":1}")).expect("done");
-    assert_eq!((done.state, done.on_match, done.result.as_deref()), (BatchState::Applied, Some(OnMatch::Skip), Some("{\"added\":1}")));
+    assert_eq!(
+        (done.state, done.on_match, done.result.as_deref()),
+        (BatchState::Applied, Some(OnMatch::Skip), Some("{\"added\":1}"))
+    );
     assert_eq!(done.applied_at, Some(at(2, 10)));
     assert_eq!(db.start_applying(batch.id, OnMatch::Add, "cat", at(3, 9)).expect("start"), None, "never twice");
     assert!(matches!(db.start_applying(9999, OnMatch::Add, "cat", at(3, 9)), Err(StorageError::NotFound { .. })));

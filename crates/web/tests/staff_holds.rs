@@ -133,7 +133,8 @@ async fn the_pull_list_is_in_shelf_order_and_prints_only_the_card_ending() {
     }
     // The same list as the JSON API's pull list.
     let api: Value = app.get("/api/v1/branches/CEN/pull-list").await.json().await.unwrap();
-    let api_order: Vec<&str> = api["copies"].as_array().unwrap().iter().map(|c| c["barcode"].as_str().unwrap()).collect();
+    let api_order: Vec<&str> =
+        api["copies"].as_array().unwrap().iter().map(|c| c["barcode"].as_str().unwrap()).collect();
     assert_eq!(order, api_order);
     for title in &titles {
         assert!(page.contains(&html(title)), "{title} missing");
@@ -199,7 +200,8 @@ async fn the_hold_shelf_expired_holds_and_transits() {
 
     // Cleared, twice with the same form: one sweep, the same answer both times.
     let form = [("branch", "CEN"), ("form_token", form_token.as_str())];
-    let (first, second) = tokio::join!(clerk.post("/staff/holds/expired", &form), clerk.post("/staff/holds/expired", &form));
+    let (first, second) =
+        tokio::join!(clerk.post("/staff/holds/expired", &form), clerk.post("/staff/holds/expired", &form));
     assert_eq!(first.0, StatusCode::OK, "{}", first.1);
     assert_eq!(first, second, "a double submit answered differently");
     let page = first.1;
@@ -221,7 +223,10 @@ async fn the_hold_shelf_expired_holds_and_transits() {
     // A hold at Oak Hill for the copy just reshelved: checked in at Central it travels.
     place_hold(app, READER, emma, "OAK").await;
     let routed = check_in(app, BOOKS[1], "CEN").await;
-    assert_eq!((routed["routing"]["to"].as_str(), routed["routing"]["branch"].as_str()), (Some("transit"), Some("OAK")));
+    assert_eq!(
+        (routed["routing"]["to"].as_str(), routed["routing"]["branch"].as_str()),
+        (Some("transit"), Some("OAK"))
+    );
     let (status, page) = clerk.get("/staff/transits?branch=CEN").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rows(&page, "transit"), vec![BOOKS[1]], "{page}");

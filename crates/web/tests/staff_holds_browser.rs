@@ -43,7 +43,8 @@ async fn the_holds_lists_fit_the_desk_and_a_tablet() {
     account(app, "desk", &["clerk"], &["CEN", "OAK"]).await;
     // Holds on three titles with copies at Central, one to be picked up at Oak Hill.
     for ((bib, _), pickup) in lib.records.iter().zip(["CEN", "CEN", "OAK"]) {
-        let r = app.post("/api/v1/holds", &json!({"card_number": HOLDER, "record_id": bib, "pickup_branch": pickup})).await;
+        let r =
+            app.post("/api/v1/holds", &json!({"card_number": HOLDER, "record_id": bib, "pickup_branch": pickup})).await;
         assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
     }
 

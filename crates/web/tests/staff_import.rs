@@ -170,7 +170,8 @@ async fn a_file_is_staged_previewed_and_imported_with_the_choice_for_matches() {
     let (_, next) = cat.get(&format!("{preview}?after=100")).await;
     assert!(next.contains("id=\"record-101\"") && !next.contains("id=\"record-100\""));
 
-    let (status, page) = cat.post(&format!("{preview}/apply"), &[("on_match", "skip"), ("form_token", &token(&page))]).await;
+    let (status, page) =
+        cat.post(&format!("{preview}/apply"), &[("on_match", "skip"), ("form_token", &token(&page))]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     // Matching was against the catalog when staged: a record that matches one before it in
     // the same file is matched (and skipped) when the import reaches it.
@@ -228,7 +229,10 @@ async fn a_file_is_staged_previewed_and_imported_with_the_choice_for_matches() {
     let (_, page) = cat.get(&skip).await;
     assert_eq!((count(&page, "count-matched"), count(&page, "count-new")), (5, 0), "{page}");
     assert_eq!(page.matches("<tr class=\"matched\"").count(), 5, "{page}");
-    assert!(page.contains(&format!(", {}, by ", before[0][0].replace('&', "&amp;"))), "the matched record's title: {page}");
+    assert!(
+        page.contains(&format!(", {}, by ", before[0][0].replace('&', "&amp;"))),
+        "the matched record's title: {page}"
+    );
     assert!(page.contains(", by 001 ") || page.contains(", by ISBN ") || page.contains(", by OCLC number "), "{page}");
     let (_, page) = cat.post(&format!("{skip}/apply"), &[("on_match", "skip"), ("form_token", &token(&page))]).await;
     assert_eq!(count(&page, "result-skipped"), 5, "{page}");
@@ -237,7 +241,8 @@ async fn a_file_is_staged_previewed_and_imported_with_the_choice_for_matches() {
     // Replace updates the matched records in place.
     let replace = cat.stage("revised.mrc", &file).await;
     let (_, page) = cat.get(&replace).await;
-    let (_, page) = cat.post(&format!("{replace}/apply"), &[("on_match", "replace"), ("form_token", &token(&page))]).await;
+    let (_, page) =
+        cat.post(&format!("{replace}/apply"), &[("on_match", "replace"), ("form_token", &token(&page))]).await;
     assert_eq!(count(&page, "result-replaced"), 5, "{page}");
     let after = titles_by_001(&app, numbers.clone()).await;
     for (t, b) in after.iter().zip(&before) {
@@ -348,7 +353,8 @@ async fn marcxml_as_a_raw_body_errors_name_the_field_and_only_catalogers_import(
     assert!(page.contains("MARC file: choose a file"), "{page}");
     // A choice that is none of the three is named.
     let (_, page) = cat.get(&preview).await;
-    let (status, page) = cat.post(&format!("{preview}/apply"), &[("on_match", "merge"), ("form_token", &token(&page))]).await;
+    let (status, page) =
+        cat.post(&format!("{preview}/apply"), &[("on_match", "merge"), ("form_token", &token(&page))]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("id=\"on-match-error\">Matched records: &quot;merge&quot; is not a choice"), "{page}");
     assert_eq!(record_count(&app).await, 0);
@@ -361,7 +367,8 @@ async fn marcxml_as_a_raw_body_errors_name_the_field_and_only_catalogers_import(
     assert_eq!(desk.upload("sandburg.xml", &xml).await.0, StatusCode::FORBIDDEN);
     assert_eq!(desk.get(&preview).await.0, StatusCode::FORBIDDEN);
     let (_, page) = cat.get(&preview).await;
-    let (status, _) = desk.post(&format!("{preview}/apply"), &[("on_match", "add"), ("form_token", &token(&page))]).await;
+    let (status, _) =
+        desk.post(&format!("{preview}/apply"), &[("on_match", "add"), ("form_token", &token(&page))]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(record_count(&app).await, 0);
     let (_, list) = cat.get("/staff/cataloging/import").await;

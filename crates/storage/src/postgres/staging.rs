@@ -45,9 +45,8 @@ impl StagingStore for PostgresDatabase {
         let matched = records.iter().filter(|r| r.matched.is_some()).count() as i64;
         let count = records.len() as i64;
         self.write(|w| {
-            let id: i64 = w
-                .cx
-                .query_one(
+            let id: i64 =
+                w.cx.query_one(
                     "INSERT INTO import_batches (file_name, format, staged_by, staged_at, records, failed, matched, \
                      state) VALUES ($1, $2, $3, $4, $5, $6, $7, 'staged') RETURNING id",
                     &[&batch.file_name, &batch.format, &batch.staged_by, &batch.staged_at, &count, &failed, &matched],
@@ -77,7 +76,9 @@ impl StagingStore for PostgresDatabase {
     }
 
     fn batch(&self, id: BatchId) -> Result<Option<Batch>> {
-        self.read(|cx| cx.query_opt(&format!("{BATCH_SELECT} WHERE id = $1"), &[&id])?.map(|r| batch_from_row(&r)).transpose())
+        self.read(|cx| {
+            cx.query_opt(&format!("{BATCH_SELECT} WHERE id = $1"), &[&id])?.map(|r| batch_from_row(&r)).transpose()
+        })
     }
 
     fn batches(&self, limit: u32) -> Result<Vec<Batch>> {

@@ -377,7 +377,11 @@ impl HoldStore for SqliteDatabase {
             let mut rows = st.query(params![branch.as_str(), i64::from(limit)])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
-                out.push(OpenTransit { copy: shelf_item_from_row(r)?, transit: transit_at(r, 20)?, card_number: r.get(28)? });
+                out.push(OpenTransit {
+                    copy: shelf_item_from_row(r)?,
+                    transit: transit_at(r, 20)?,
+                    card_number: r.get(28)?,
+                });
             }
             Ok(out)
         })

@@ -87,7 +87,9 @@ fn location_of(names: &HashMap<Code, String>, code: Option<&Code>) -> String {
 
 fn cut_notice(shown: usize, limit: u32) -> String {
     if shown >= limit as usize {
-        format!("<p class=\"notice\">Only the first {limit} are shown; work through these and reload for the rest.</p>\n")
+        format!(
+            "<p class=\"notice\">Only the first {limit} are shown; work through these and reload for the rest.</p>\n"
+        )
     } else {
         String::new()
     }
@@ -191,7 +193,12 @@ fn shelf_table(state: &AppState, rows: &[ShelvedHold], names: &HashMap<Code, Str
 
 type ShelfRead = (DeskBranch, Vec<ShelvedHold>, HashMap<Code, String>);
 
-async fn read_shelf(state: &AppState, acting: &Acting, asked: Option<&str>, lapsed: bool) -> Result<ShelfRead, ApiError> {
+async fn read_shelf(
+    state: &AppState,
+    acting: &Acting,
+    asked: Option<&str>,
+    lapsed: bool,
+) -> Result<ShelfRead, ApiError> {
     let asked = asked.map(str::to_string);
     let who = acting.clone();
     state
@@ -371,11 +378,9 @@ fn what_to_do(
                 (None, _) => "Reshelve".to_string(),
             }
         }
-        Routing::HoldShelf { hold, pickup_by, .. } => format!(
-            "Keep on the hold shelf for {}, until {}",
-            patron(hold.0)?,
-            local(state, *pickup_by)
-        ),
+        Routing::HoldShelf { hold, pickup_by, .. } => {
+            format!("Keep on the hold shelf for {}, until {}", patron(hold.0)?, local(state, *pickup_by))
+        }
         Routing::Transit { to, hold: Some(hold) } => {
             let name = db.branch(to)?.map_or_else(|| to.to_string(), |b| b.name);
             format!("In transit to {name} for {}", patron(hold.0)?)

@@ -63,7 +63,8 @@ fn upload_form(error: Option<&str>) -> String {
     if let Some(e) = error {
         let _ = writeln!(out, "<p class=\"refused\" role=\"alert\" id=\"file-error\">{}</p>", Esc(e));
     }
-    let described = if error.is_some() { " aria-describedby=\"file-error file-help\"" } else { " aria-describedby=\"file-help\"" };
+    let described =
+        if error.is_some() { " aria-describedby=\"file-error file-help\"" } else { " aria-describedby=\"file-help\"" };
     let _ = write!(
         out,
         "<form method=\"post\" action=\"{PATH}\" enctype=\"multipart/form-data\">\n\
@@ -171,7 +172,8 @@ async fn stage(
     match staged {
         Ok(Ok(batch)) => super::see_other(&format!("{PATH}/{}", batch.id)),
         Ok(Err(problem)) => {
-            upload_screen(&state, &acting, StatusCode::UNPROCESSABLE_ENTITY, Some(&format!("MARC file: {problem}"))).await
+            upload_screen(&state, &acting, StatusCode::UNPROCESSABLE_ENTITY, Some(&format!("MARC file: {problem}")))
+                .await
         }
         Err(e) => refusal(&state, &acting, e),
     }
@@ -411,9 +413,9 @@ fn apply_form(batch: &Batch, error: Option<&str>) -> String {
         let _ = writeln!(out, "<p class=\"refused\" role=\"alert\" id=\"on-match-error\">{}</p>", Esc(e));
     }
     let described = if error.is_some() { " aria-describedby=\"on-match-error\"" } else { "" };
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<fieldset{described}><legend>The {} records that match a catalog record</legend>\n",
+        "<fieldset{described}><legend>The {} records that match a catalog record</legend>",
         batch.matched
     );
     for (value, label, checked) in [
@@ -424,7 +426,7 @@ fn apply_form(batch: &Batch, error: Option<&str>) -> String {
         let _ = writeln!(
             out,
             "<div><input type=\"radio\" id=\"on-match-{value}\" name=\"on_match\" value=\"{value}\"{}>\
-             <label for=\"on-match-{value}\">{label}</label></div>",
+             <label for=\"on-match-{value}\" style=\"display:inline;font-weight:400\">{label}</label></div>",
             if checked { " checked" } else { "" }
         );
     }
@@ -506,7 +508,9 @@ async fn preview_screen(
     main.push_str(&counts(&batch));
     match batch.state {
         BatchState::Applied => main.push_str(&applied_summary(state, &batch)),
-        BatchState::Applying => main.push_str("<p class=\"notice\">This file is being imported now. Reload to see the result.</p>\n"),
+        BatchState::Applying => {
+            main.push_str("<p class=\"notice\">This file is being imported now. Reload to see the result.</p>\n")
+        }
         BatchState::Staged => main.push_str(&apply_form(&batch, error)),
     }
     main.push_str(&record_rows(&records));
@@ -593,7 +597,13 @@ fn apply_batch(db: &dyn Database, id: i64, on_match: OnMatch) -> Result<Batch, A
         // The web page shows the rejects; the engine's files beside them are not kept.
         let base = std::env::temp_dir().join(format!("shelfmark-staged-{id}-{}", std::process::id()));
         let mut rejects = import::RejectSink::at(&base);
-        let done = import::import_reader(db, std::io::Cursor::new(bytes), &options, &mut rejects, &|_, _: &import::ImportReport| {});
+        let done = import::import_reader(
+            db,
+            std::io::Cursor::new(bytes),
+            &options,
+            &mut rejects,
+            &|_, _: &import::ImportReport| {},
+        );
         for path in [rejects.report_path(), rejects.records_path()].into_iter().flatten() {
             let _ = std::fs::remove_file(path);
         }
@@ -680,7 +690,12 @@ mod tests {
         );
         assert!(multipart_file("multipart/form-data", body, "file").is_err());
         assert!(multipart_file("multipart/form-data; boundary=Q", body, "file").is_err());
-        assert!(multipart_file("multipart/form-data; boundary=XyZ", b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nno end", "file").is_err());
+        assert!(multipart_file(
+            "multipart/form-data; boundary=XyZ",
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nno end",
+            "file"
+        )
+        .is_err());
     }
 
     #[test]
