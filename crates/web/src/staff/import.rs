@@ -200,7 +200,7 @@ fn multipart_file<'a>(content_type: &str, body: &'a [u8], field: &str) -> Result
         let content_start = headers_end + 4;
         let mut closing = b"\r\n".to_vec();
         closing.extend_from_slice(&delimiter);
-        let content_end = find(body, &closing, content_start).ok_or("the form upload is cut short")?;
+        let content_end = delimiter_at(body, &closing, content_start).ok_or("the form upload is cut short")?;
         let headers = String::from_utf8_lossy(&body[headers_start..headers_end]);
         let disposition = headers
             .lines()
@@ -221,6 +221,21 @@ fn parameter(line: &str, name: &str) -> Option<String> {
         let (k, v) = p.trim().split_once('=')?;
         (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim().trim_matches('"').to_string())
     })
+}
+
+/// The next delimiter line: CRLF, `--boundary`, optional blanks, then CRLF or the closing
+/// `--` (RFC 2046 5.1.1); the same bytes followed by anything else are the file's content.
+fn delimiter_at(body: &[u8], closing: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let at = find(body, closing, from)?;
+        let rest = &body[at + closing.len()..];
+        let blanks = rest.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+        let after = &rest[blanks..];
+        if after.starts_with(b"\r\n") || after.starts_with(b"--") {
+            return Some(at);
+        }
+        from = at + 1;
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
