@@ -384,8 +384,21 @@ impl Desk {
     /// One transaction per record; run twice on the same day, the second run changes nothing.
     pub fn expire_hold_shelf(&self, db: &dyn Database, now: DateTime<Utc>) -> Result<ShelfSweep, DeskError> {
         let today = self.circulation().library_calendar.local_date(now);
+        self.expire_holds_of(db, &db.records_with_expiring_holds(now, today)?, now)
+    }
+
+    /// The sweep of [`Desk::expire_hold_shelf`] over these records only: the staff's "clear
+    /// the expired holds" at one branch's hold shelf. A record with nothing to expire is left
+    /// alone, so a list read a moment ago is safe to pass.
+    pub fn expire_holds_of(
+        &self,
+        db: &dyn Database,
+        records: &[BibId],
+        now: DateTime<Utc>,
+    ) -> Result<ShelfSweep, DeskError> {
+        let today = self.circulation().library_calendar.local_date(now);
         let mut sweep = ShelfSweep::default();
-        for bib_id in db.records_with_expiring_holds(now, today)? {
+        for &bib_id in records {
             let mut found = ShelfSweep::default();
             self.with_queue(db, bib_id, now, |ctx, queue, write| {
                 found = ShelfSweep::default();

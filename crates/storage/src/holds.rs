@@ -206,6 +206,33 @@ pub struct QueueWrite {
     pub transits: Vec<NewTransit>,
 }
 
+/// A hold on the hold shelf with its copy and its patron: a line of a branch's hold-shelf list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShelvedHold {
+    pub hold: StoredHold,
+    pub surname: String,
+    pub first_name: String,
+    /// The copy trapped for it, with its record's title and call number.
+    pub copy: ShelfItem,
+}
+
+/// Which of a branch's open transits: the copies it sends, or those coming to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitWay {
+    /// Leaving the branch (`from_branch`).
+    Sending,
+    /// Coming to the branch (`to_branch`).
+    Receiving,
+}
+
+/// An open transit with its copy and, for a hold, the card of the patron it travels for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenTransit {
+    pub transit: Transit,
+    pub copy: ShelfItem,
+    pub card_number: Option<String>,
+}
+
 /// Holds: the queue per record, the hold shelf, transits and the pull list.
 pub trait HoldStore {
     /// Places a hold at the end of its record's queue, when `decide` allows (returns `Some`;
@@ -242,4 +269,16 @@ pub trait HoldStore {
     fn pull_candidates(&self, branch: &Code) -> crate::Result<(Vec<ShelfItem>, Vec<StoredHold>)>;
     /// The copy's transits, oldest first.
     fn transits(&self, item_id: ItemId) -> crate::Result<Vec<Transit>>;
+    /// The branch's hold shelf: holds on the shelf for pickup there, earliest pickup deadline
+    /// first (then hold id), at most `limit`; with `lapsed_at`, only those whose deadline is
+    /// before it (to clear from the shelf). One indexed range.
+    fn hold_shelf(
+        &self,
+        branch: &Code,
+        lapsed_at: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> crate::Result<Vec<ShelvedHold>>;
+    /// The branch's open transits going `way`, oldest first (then id), at most `limit`. One
+    /// indexed range.
+    fn open_transits(&self, branch: &Code, way: TransitWay, limit: u32) -> crate::Result<Vec<OpenTransit>>;
 }

@@ -72,6 +72,7 @@ mod pool;
 pub mod postgres;
 pub mod sqlite;
 pub mod staff;
+pub mod staging;
 
 pub use closures::ClosureStore;
 pub use config::{open, PostgresOptions, SqliteOptions, StorageConfig};
@@ -81,6 +82,7 @@ pub use notices::NoticeStore;
 pub use oai::OaiStore;
 pub use patrons::PatronStore;
 pub use staff::StaffStore;
+pub use staging::StagingStore;
 
 pub type BibId = i64;
 pub type ItemId = i64;
@@ -471,7 +473,17 @@ pub fn inventory_report(db: &dyn Database, id: InventoryId) -> Result<(Inventory
 /// here; each other concern has a trait of its own in its module (staff, patrons, holds, ledger,
 /// notices), and `Database` requires them all, so a `dyn Database` offers every method.
 pub trait Database:
-    StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + ClosureStore + OaiStore + Send + Sync + 'static
+    StaffStore
+    + PatronStore
+    + HoldStore
+    + LedgerStore
+    + NoticeStore
+    + ClosureStore
+    + OaiStore
+    + StagingStore
+    + Send
+    + Sync
+    + 'static
 {
     /// "sqlite" or "postgresql", for `/health` and logs.
     fn backend(&self) -> &'static str;

@@ -29,6 +29,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "patron_sessions",
         sql: include_str!("../migrations/sqlite/0012_patron_sessions.sql"),
     },
+    Migration {
+        version: 13,
+        name: "staged_imports",
+        sql: include_str!("../migrations/sqlite/0013_staged_imports.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -47,6 +52,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 12,
         name: "patron_sessions",
         sql: include_str!("../migrations/postgres/0012_patron_sessions.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "staged_imports",
+        sql: include_str!("../migrations/postgres/0013_staged_imports.sql"),
     },
 ];
 

@@ -17,6 +17,7 @@ mod notices;
 mod oai;
 mod patrons;
 mod staff;
+mod staging;
 
 use crate::common::{
     self, branch_has_items, branch_has_patrons, branch_still_named, change_from, distinct, item_acquired_on, item_refs,

@@ -4,8 +4,8 @@ use super::{
 };
 use crate::common::{parse_code, ITEM_COLUMNS, SHELF_COLUMNS_AFTER_ITEM};
 use crate::holds::{
-    HoldId, HoldPlacement, HoldPlacementContext, HoldStatus, HoldStore, HoldTarget, NewHold, NewTransit, QueueContext,
-    QueueWrite, StoredHold, Transit, TransitReason,
+    HoldId, HoldPlacement, HoldPlacementContext, HoldStatus, HoldStore, HoldTarget, NewHold, NewTransit, OpenTransit,
+    QueueContext, QueueWrite, ShelvedHold, StoredHold, Transit, TransitReason, TransitWay,
 };
 use crate::{BibId, ItemId, PatronId, Result, StorageError};
 use ::postgres::{GenericClient, Row};
@@ -17,28 +17,38 @@ const HOLD_SELECT: &str = "SELECT h.id, h.patron_id, p.card_number, p.category, 
      h.pickup_branch, h.placed_at, h.queue_position, h.not_needed_after, h.status, h.suspended_until, \
      h.trapped_item_id, h.pickup_by, h.finished_at FROM holds h JOIN patrons p ON p.id = h.patron_id";
 
+/// [`HOLD_SELECT`]'s columns, for a query that selects more.
+const HOLD_COLUMNS: &str = "h.id, h.patron_id, p.card_number, p.category, p.home_branch, h.bib_id, h.item_id, \
+     h.pickup_branch, h.placed_at, h.queue_position, h.not_needed_after, h.status, h.suspended_until, \
+     h.trapped_item_id, h.pickup_by, h.finished_at";
+
 const OPEN: &str = "h.status IN ('waiting', 'suspended', 'in_transit', 'on_shelf')";
 
 fn hold_from_row(r: &Row) -> Result<StoredHold> {
-    let status: String = r.try_get(11)?;
+    hold_at(r, 0)
+}
+
+/// The hold whose columns (as [`HOLD_SELECT`] lists them) start at column `b`.
+fn hold_at(r: &Row, b: usize) -> Result<StoredHold> {
+    let status: String = r.try_get(b + 11)?;
     Ok(StoredHold {
-        id: r.try_get(0)?,
-        patron_id: r.try_get(1)?,
-        card_number: r.try_get(2)?,
-        patron_category: parse_code(r.try_get(3)?)?,
-        patron_home_branch: parse_code(r.try_get(4)?)?,
-        bib_id: r.try_get(5)?,
-        item_id: r.try_get(6)?,
-        pickup_branch: parse_code(r.try_get(7)?)?,
-        placed_at: r.try_get(8)?,
-        queue_position: r.try_get(9)?,
-        not_needed_after: r.try_get(10)?,
+        id: r.try_get(b)?,
+        patron_id: r.try_get(b + 1)?,
+        card_number: r.try_get(b + 2)?,
+        patron_category: parse_code(r.try_get(b + 3)?)?,
+        patron_home_branch: parse_code(r.try_get(b + 4)?)?,
+        bib_id: r.try_get(b + 5)?,
+        item_id: r.try_get(b + 6)?,
+        pickup_branch: parse_code(r.try_get(b + 7)?)?,
+        placed_at: r.try_get(b + 8)?,
+        queue_position: r.try_get(b + 9)?,
+        not_needed_after: r.try_get(b + 10)?,
         status: HoldStatus::parse(&status)
             .ok_or_else(|| StorageError::Other(format!("unknown hold status {status:?} in the database")))?,
-        suspended_until: r.try_get(12)?,
-        trapped_item_id: r.try_get(13)?,
-        pickup_by: r.try_get(14)?,
-        finished_at: r.try_get(15)?,
+        suspended_until: r.try_get(b + 12)?,
+        trapped_item_id: r.try_get(b + 13)?,
+        pickup_by: r.try_get(b + 14)?,
+        finished_at: r.try_get(b + 15)?,
     })
 }
 
@@ -76,17 +86,22 @@ const TRANSIT_SELECT: &str =
     "SELECT id, item_id, from_branch, to_branch, reason, hold_id, sent_at, received_at FROM transits";
 
 fn transit_from_row(r: &Row) -> Result<Transit> {
-    let reason: String = r.try_get(4)?;
+    transit_at(r, 0)
+}
+
+/// The transit whose columns (as [`TRANSIT_SELECT`] lists them) start at column `b`.
+fn transit_at(r: &Row, b: usize) -> Result<Transit> {
+    let reason: String = r.try_get(b + 4)?;
     Ok(Transit {
-        id: r.try_get(0)?,
-        item_id: r.try_get(1)?,
-        from_branch: parse_code(r.try_get(2)?)?,
-        to_branch: parse_code(r.try_get(3)?)?,
+        id: r.try_get(b)?,
+        item_id: r.try_get(b + 1)?,
+        from_branch: parse_code(r.try_get(b + 2)?)?,
+        to_branch: parse_code(r.try_get(b + 3)?)?,
         reason: TransitReason::parse(&reason)
             .ok_or_else(|| StorageError::Other(format!("unknown transit reason {reason:?} in the database")))?,
-        hold_id: r.try_get(5)?,
-        sent_at: r.try_get(6)?,
-        received_at: r.try_get(7)?,
+        hold_id: r.try_get(b + 5)?,
+        sent_at: r.try_get(b + 6)?,
+        received_at: r.try_get(b + 7)?,
     })
 }
 
@@ -286,9 +301,11 @@ impl HoldStore for PostgresDatabase {
         // look at the list, which is all a list of copies to fetch needs.
         self.read(|cx| {
             let sql = format!(
-                "WITH here AS (SELECT DISTINCT i.bib_id FROM items i \
-                   WHERE i.holding_branch = $1 AND i.status = 'available' \
-                   AND i.bib_id IN (SELECT h.bib_id FROM holds h WHERE h.status IN ('waiting', 'suspended'))) \
+                // From the waiting holds (few) to their records' copies (by the bib_id index),
+                // never through every copy on the branch's shelves (a million at a large branch).
+                "WITH here AS (SELECT DISTINCT h.bib_id FROM holds h WHERE h.status IN ('waiting', 'suspended') \
+                   AND EXISTS (SELECT 1 FROM items i WHERE i.bib_id = h.bib_id AND i.holding_branch = $1 \
+                   AND i.status = 'available')) \
                  SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM} FROM items i JOIN here ON here.bib_id = i.bib_id \
                  JOIN bib_records b ON b.id = i.bib_id WHERE i.status = 'available' \
                  AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.item_id = i.id AND l.returned_at IS NULL) \
@@ -318,6 +335,58 @@ impl HoldStore for PostgresDatabase {
             cx.query(&format!("{TRANSIT_SELECT} WHERE item_id = $1 ORDER BY id"), &[&item_id])?
                 .iter()
                 .map(transit_from_row)
+                .collect()
+        })
+    }
+    fn hold_shelf(&self, branch: &Code, lapsed_at: Option<DateTime<Utc>>, limit: u32) -> Result<Vec<ShelvedHold>> {
+        // The item and shelf columns first (0..20, as shelf_item_from_row reads them), then the
+        // hold's (20..36), then the patron's name.
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM}, {HOLD_COLUMNS}, p.surname, p.first_name \
+             FROM holds h JOIN patrons p ON p.id = h.patron_id JOIN items i ON i.id = h.trapped_item_id \
+             JOIN bib_records b ON b.id = i.bib_id \
+             WHERE h.status = 'on_shelf' AND h.pickup_branch = $1 AND h.pickup_by < $2 \
+             ORDER BY h.pickup_by, h.id LIMIT $3"
+        );
+        // Without a cut-off every deadline counts: the year 9999 is later than all of them.
+        let before = lapsed_at.unwrap_or(DateTime::<Utc>::from_timestamp(253_402_300_799, 0).unwrap_or_default());
+        self.read(|cx| {
+            cx.query(&sql, &[&branch.as_str(), &before, &i64::from(limit)])?
+                .iter()
+                .map(|r| {
+                    Ok(ShelvedHold {
+                        copy: shelf_item_from_row(r)?,
+                        hold: hold_at(r, 20)?,
+                        surname: r.try_get(36)?,
+                        first_name: r.try_get(37)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn open_transits(&self, branch: &Code, way: TransitWay, limit: u32) -> Result<Vec<OpenTransit>> {
+        let end = match way {
+            TransitWay::Sending => "from_branch",
+            TransitWay::Receiving => "to_branch",
+        };
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS}, {SHELF_COLUMNS_AFTER_ITEM}, t.id, t.item_id, t.from_branch, t.to_branch, \
+             t.reason, t.hold_id, t.sent_at, t.received_at, p.card_number \
+             FROM transits t JOIN items i ON i.id = t.item_id JOIN bib_records b ON b.id = i.bib_id \
+             LEFT JOIN holds h ON h.id = t.hold_id LEFT JOIN patrons p ON p.id = h.patron_id \
+             WHERE t.{end} = $1 AND t.received_at IS NULL ORDER BY t.sent_at, t.id LIMIT $2"
+        );
+        self.read(|cx| {
+            cx.query(&sql, &[&branch.as_str(), &i64::from(limit)])?
+                .iter()
+                .map(|r| {
+                    Ok(OpenTransit {
+                        copy: shelf_item_from_row(r)?,
+                        transit: transit_at(r, 20)?,
+                        card_number: r.try_get(28)?,
+                    })
+                })
                 .collect()
         })
     }

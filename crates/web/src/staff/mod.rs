@@ -17,6 +17,8 @@ mod cataloging;
 mod checkin;
 mod copycat;
 mod desk;
+mod holds;
+mod import;
 pub(crate) mod once;
 
 use crate::auth::Acting;
@@ -52,6 +54,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(copycat::routes())
         .merge(admin::routes())
         .merge(cataloging::routes())
+        .merge(holds::routes())
+        .merge(import::routes())
 }
 
 /// The signed-in staff member of a staff page. Without a session the page answers with a
@@ -134,7 +138,7 @@ pub(crate) fn layout(library: &str, who: Option<&Acting>, title: &str, main: &st
             "<nav aria-label=\"Staff\" class=\"staff-bar\"><ul><li><a href=\"/staff/desk\">Circulation desk</a></li>\
              <li><a href=\"/staff/checkin\">Check in</a></li>\
              <li><a href=\"/staff/patrons\">Patrons</a></li>\
-             <li><a href=\"/staff/holds\">Holds and transits</a></li>\
+             <li><a href=\"/staff/holds/pull-list\">Holds and transits</a></li>\
              <li><a href=\"/staff/cataloging\">Cataloging</a></li>\
              <li><a href=\"/staff/reports\">Reports</a></li>\
              <li><a href=\"/staff/admin\">Administration</a></li></ul>\
@@ -322,6 +326,16 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
     }
     if may(circulation::Permission::Catalog) {
         main.push_str("<li><a href=\"/staff/cataloging\">Cataloging</a>: records, items and their labels</li>\n");
+        main.push_str(
+            "<li><a href=\"/staff/cataloging/import\">Import a MARC file</a>: stage a file, see what each record \
+             matches in the catalog, then add, replace or skip</li>\n",
+        );
+    }
+    if may(circulation::Permission::Circulate) || may(circulation::Permission::Shelve) {
+        main.push_str(
+            "<li><a href=\"/staff/holds/pull-list\">Holds and transits</a>: the pull list, the hold shelf, \
+             expired holds, transits to send and receive</li>\n",
+        );
     }
     main.push_str("</ul>\n");
     Html(layout(&state.config.library_name, Some(&acting), "Home", &main)).into_response()
