@@ -247,7 +247,7 @@ pub const REPORTS: &[Definition] = &[
     def(
         MONEY_BY_DAY,
         "Money collected by day",
-        "Payments taken on each day (cash and card), less refunds paid out.",
+        "Money taken on each day (cash and card), less credit paid back out.",
         Scope::Range,
         false,
         ChartKind::Days,
@@ -256,7 +256,7 @@ pub const REPORTS: &[Definition] = &[
     def(
         MONEY_BY_TYPE,
         "Money by type",
-        "Payments by method and charges by kind in the range.",
+        "Money taken and paid out by method, and charges by kind, in the range.",
         Scope::Range,
         false,
         ChartKind::Bars,

@@ -60,7 +60,7 @@ pub struct HoldsRatio {
     pub copies: i64,
 }
 
-/// Money taken on one day: payments by method, and refunds paid back out.
+/// Money taken on one day: payments and deposits by method, and credit paid back out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MoneyDay {
     pub cash: Money,
@@ -77,12 +77,12 @@ impl MoneyDay {
 /// A ledger total of one kind: `payment` (by method), `payout` (by method) or a charge kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MoneyKind {
-    /// `payment`, `payout` or `charge`.
+    /// `payment`, `deposit` (an overpayment kept as credit), `payout` or `charge`.
     pub entry: String,
     /// The method (cash, card) of a payment or payout; the charge's kind (overdue, lost, ...).
     pub kind: String,
     pub entries: i64,
-    /// Positive: money taken for payments, money owed for charges, money handed back for payouts.
+    /// Positive: money taken for payments and deposits, owed for charges, handed back for payouts.
     pub amount: Money,
 }
 
@@ -200,7 +200,7 @@ pub fn registrations_by_category(categories: &[Group<i64>]) -> Table {
 }
 
 pub fn money_by_day(period: &Period, days: &[MoneyDay]) -> Table {
-    let mut t = Table::new(&["Day", "Cash", "Card", "Collected", "Refunds paid out", "Net"]);
+    let mut t = Table::new(&["Day", "Cash", "Card", "Collected", "Paid out", "Net"]);
     for (day, m) in period.days().zip(days.iter().chain(std::iter::repeat(&MoneyDay::default()))) {
         t.push(vec![
             Value::Date(day),
@@ -219,7 +219,8 @@ pub fn money_by_type(kinds: &[MoneyKind]) -> Table {
     for k in kinds {
         let label = match k.entry.as_str() {
             "payment" => format!("Payments: {}", k.kind),
-            "payout" => format!("Refunds paid out: {}", k.kind),
+            "deposit" => format!("Deposits kept as credit: {}", k.kind),
+            "payout" => format!("Credit paid out: {}", k.kind),
             _ => format!("Charges: {}", k.kind.replace('_', " ")),
         };
         t.push(vec![Value::Text(label), Value::Money(k.amount), Value::Count(k.entries)]);

@@ -70,6 +70,7 @@ pub mod oai;
 pub mod patrons;
 mod pool;
 pub mod postgres;
+pub mod reports;
 pub mod sqlite;
 pub mod staff;
 
@@ -80,6 +81,7 @@ pub use ledger::LedgerStore;
 pub use notices::NoticeStore;
 pub use oai::OaiStore;
 pub use patrons::PatronStore;
+pub use reports::ReportStore;
 pub use staff::StaffStore;
 
 pub type BibId = i64;
@@ -471,7 +473,7 @@ pub fn inventory_report(db: &dyn Database, id: InventoryId) -> Result<(Inventory
 /// here; each other concern has a trait of its own in its module (staff, patrons, holds, ledger,
 /// notices), and `Database` requires them all, so a `dyn Database` offers every method.
 pub trait Database:
-    StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + ClosureStore + OaiStore + Send + Sync + 'static
+    StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + ClosureStore + OaiStore + ReportStore + Send + Sync + 'static
 {
     /// "sqlite" or "postgresql", for `/health` and logs.
     fn backend(&self) -> &'static str;

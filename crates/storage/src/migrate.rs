@@ -29,6 +29,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "patron_sessions",
         sql: include_str!("../migrations/sqlite/0012_patron_sessions.sql"),
     },
+    Migration { version: 17, name: "reports", sql: include_str!("../migrations/sqlite/0017_reports.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -48,6 +49,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "patron_sessions",
         sql: include_str!("../migrations/postgres/0012_patron_sessions.sql"),
     },
+    Migration { version: 17, name: "reports", sql: include_str!("../migrations/postgres/0017_reports.sql") },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.
