@@ -11,6 +11,8 @@ mod period;
 mod tables;
 
 pub use period::{Period, PeriodError, MAX_DAYS};
+/// The time-zone type a [`Period`] is counted in.
+pub use chrono_tz::Tz;
 pub use tables::*;
 
 use catalog::Money;
