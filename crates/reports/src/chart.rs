@@ -235,8 +235,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const LABELS: Labels<'static> =
-        Labels { title: "Checkouts <by> branch", description: "A & B", category_axis: "Branch", value_axis: "Checkouts" };
+    const LABELS: Labels<'static> = Labels {
+        title: "Checkouts <by> branch",
+        description: "A & B",
+        category_axis: "Branch",
+        value_axis: "Checkouts",
+    };
 
     fn point(label: &str, value: i64) -> Point {
         Point { label: label.to_string(), value, shown: value.to_string() }

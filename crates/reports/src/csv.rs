@@ -62,7 +62,11 @@ mod tests {
     fn quotes_only_what_needs_quoting() {
         let mut t = Table::new(&["Title", "Checkouts", "Fines"]);
         t.push(vec![Value::Text("Plain".into()), Value::Count(3), Value::Money(Money::from_minor(-125))]);
-        t.push(vec![Value::Text("Cats, dogs and \"birds\"\r\nvol. 2".into()), Value::Count(0), Value::Money(Money::ZERO)]);
+        t.push(vec![
+            Value::Text("Cats, dogs and \"birds\"\r\nvol. 2".into()),
+            Value::Count(0),
+            Value::Money(Money::ZERO),
+        ]);
         t.push(vec![Value::Text("=SUM(A1)".into()), Value::Count(-1), Value::Money(Money::from_minor(5))]);
         assert_eq!(
             write(&t),

@@ -10,9 +10,9 @@ pub mod csv;
 mod period;
 mod tables;
 
-pub use period::{Period, PeriodError, MAX_DAYS};
 /// The time-zone type a [`Period`] is counted in.
 pub use chrono_tz::Tz;
+pub use period::{Period, PeriodError, MAX_DAYS};
 pub use tables::*;
 
 use catalog::Money;
@@ -27,7 +27,10 @@ pub enum Value {
     Date(chrono::NaiveDate),
     /// `numerator / denominator`, shown with two decimals (holds per copy); a zero
     /// denominator shows as "no copies".
-    Ratio { numerator: i64, denominator: i64 },
+    Ratio {
+        numerator: i64,
+        denominator: i64,
+    },
 }
 
 impl Value {
@@ -199,8 +202,24 @@ pub const REPORTS: &[Definition] = &[
         ChartKind::Bars,
         1,
     ),
-    def(TOP_TITLES, "Top titles", "The titles checked out most often in the range.", Scope::Range, true, ChartKind::Bars, 2),
-    def(OVERDUE, "Overdue loans", "Loans past their due date now, the longest overdue first.", Scope::Now, true, ChartKind::None, 0),
+    def(
+        TOP_TITLES,
+        "Top titles",
+        "The titles checked out most often in the range.",
+        Scope::Range,
+        true,
+        ChartKind::Bars,
+        2,
+    ),
+    def(
+        OVERDUE,
+        "Overdue loans",
+        "Loans past their due date now, the longest overdue first.",
+        Scope::Now,
+        true,
+        ChartKind::None,
+        0,
+    ),
     def(
         HOLDS_RATIO,
         "Holds to copies",

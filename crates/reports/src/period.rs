@@ -41,7 +41,10 @@ impl Period {
 
     pub fn new(from: NaiveDate, to: NaiveDate, zone: Tz) -> Result<Period, PeriodError> {
         if to < from {
-            return Err(PeriodError { field: "to", message: format!("the range ends ({to}) before it starts ({from})") });
+            return Err(PeriodError {
+                field: "to",
+                message: format!("the range ends ({to}) before it starts ({from})"),
+            });
         }
         let days = (to - from).num_days() + 1;
         if days > i64::from(MAX_DAYS) {

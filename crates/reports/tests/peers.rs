@@ -30,7 +30,11 @@ fn table() -> Table {
     let mut t = Table::new(&["Label, with comma", "Count", "Money"]);
     for (i, text) in AWKWARD.iter().enumerate() {
         let i = i64::try_from(i).unwrap();
-        t.push(vec![Value::Text((*text).to_string()), Value::Count(i * 7 - 3), Value::Money(Money::from_minor(i * 1234 - 99))]);
+        t.push(vec![
+            Value::Text((*text).to_string()),
+            Value::Count(i * 7 - 3),
+            Value::Money(Money::from_minor(i * 1234 - 99)),
+        ]);
     }
     t
 }
@@ -80,11 +84,7 @@ fn serde_json_lite(text: &str) -> Vec<Vec<String>> {
             c.wait_with_output()
         })
         .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| line.split('\u{1e}').map(unescape).collect())
-        .collect()
+    String::from_utf8(out.stdout).unwrap().lines().map(|line| line.split('\u{1e}').map(unescape).collect()).collect()
 }
 
 /// Undoes Python's `unicode_escape` for what it produces: `\\`, `\r`, `\n`, `\t`, `\xNN`,
@@ -127,7 +127,11 @@ fn every_chart_is_well_formed_xml_for_xmllint() {
     let points: Vec<Point> = AWKWARD
         .iter()
         .enumerate()
-        .map(|(i, l)| Point { label: format!("{l}\u{1}\u{b}"), value: i64::try_from(i).unwrap() * 3 - 2, shown: format!("<{i}>") })
+        .map(|(i, l)| Point {
+            label: format!("{l}\u{1}\u{b}"),
+            value: i64::try_from(i).unwrap() * 3 - 2,
+            shown: format!("<{i}>"),
+        })
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let charts = [

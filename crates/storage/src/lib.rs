@@ -473,7 +473,17 @@ pub fn inventory_report(db: &dyn Database, id: InventoryId) -> Result<(Inventory
 /// here; each other concern has a trait of its own in its module (staff, patrons, holds, ledger,
 /// notices), and `Database` requires them all, so a `dyn Database` offers every method.
 pub trait Database:
-    StaffStore + PatronStore + HoldStore + LedgerStore + NoticeStore + ClosureStore + OaiStore + ReportStore + Send + Sync + 'static
+    StaffStore
+    + PatronStore
+    + HoldStore
+    + LedgerStore
+    + NoticeStore
+    + ClosureStore
+    + OaiStore
+    + ReportStore
+    + Send
+    + Sync
+    + 'static
 {
     /// "sqlite" or "postgresql", for `/health` and logs.
     fn backend(&self) -> &'static str;

@@ -18,9 +18,9 @@
 //! for LC its class letters).
 
 use crate::{LoanId, Result};
+use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 use catalog::Code;
 use chrono::{DateTime, Utc};
-use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 
 /// What circulation is grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,17 +123,16 @@ pub(crate) fn circulation_by_day_sql(days_cte: &str) -> String {
 pub(crate) fn circulation_by_sql(group: CirculationGroup) -> String {
     // (key of a checkout or renewal, key of a check-in, the join that finds the key, the names)
     let (out_key, in_key, join, names) = match group {
-        CirculationGroup::Branch => ("l.checkout_branch", "l.return_branch", "", "LEFT JOIN branches n ON n.code = g.k"),
+        CirculationGroup::Branch => {
+            ("l.checkout_branch", "l.return_branch", "", "LEFT JOIN branches n ON n.code = g.k")
+        }
         CirculationGroup::ItemType => {
             ("i.item_type", "i.item_type", "JOIN items i ON i.id = l.item_id", "LEFT JOIN item_types n ON n.code = g.k")
         }
         // Categories are named in the settings, not in the database.
-        CirculationGroup::PatronCategory => (
-            "p.category",
-            "p.category",
-            "JOIN patrons p ON p.id = l.patron_id",
-            "LEFT JOIN branches n ON 1 = 0",
-        ),
+        CirculationGroup::PatronCategory => {
+            ("p.category", "p.category", "JOIN patrons p ON p.id = l.patron_id", "LEFT JOIN branches n ON 1 = 0")
+        }
     };
     let b_out = branch("l.checkout_branch", 3);
     let b_in = branch("l.return_branch", 3);
@@ -173,15 +172,19 @@ pub(crate) fn overdue_sql() -> String {
     )
 }
 
-/// `?1` the branch, `?2`/`?3` the threshold (holds, copies), `?4` the limit.
+/// `?1` the branch, `?2`/`?3` the threshold (holds, copies), `?4` the limit. The counts are
+/// materialised first: a correlated count of copies would be run again for every place the
+/// outer query names it (SQLite flattens it into the WHERE and the ORDER BY).
 pub(crate) fn holds_ratio_sql() -> String {
     format!(
-        "SELECT c.bib_id, b.title, c.holds, c.copies FROM (\
-         SELECT h.bib_id, h.holds, (SELECT count(*) FROM items i WHERE i.bib_id = h.bib_id \
-         AND i.status <> 'withdrawn' AND {items}) AS copies FROM (\
+        "WITH h AS MATERIALIZED (\
          SELECT bib_id, count(*) AS holds FROM holds \
-         WHERE status IN ('waiting', 'suspended', 'in_transit', 'on_shelf') AND {holds} GROUP BY bib_id\
-         ) h) c JOIN bib_records b ON b.id = c.bib_id \
+         WHERE status IN ('waiting', 'suspended', 'in_transit', 'on_shelf') AND {holds} GROUP BY bib_id), \
+         c AS MATERIALIZED (\
+         SELECT h.bib_id AS bib_id, h.holds AS holds, count(i.id) AS copies FROM h \
+         LEFT JOIN items i ON i.bib_id = h.bib_id AND i.status <> 'withdrawn' AND {items} \
+         GROUP BY h.bib_id, h.holds) \
+         SELECT c.bib_id, b.title, c.holds, c.copies FROM c JOIN bib_records b ON b.id = c.bib_id \
          WHERE c.holds * ?3 > ?2 * c.copies \
          ORDER BY CASE WHEN c.copies = 0 THEN 0 ELSE 1 END, \
          CASE WHEN c.copies = 0 THEN c.holds ELSE c.holds * 1.0 / c.copies END DESC, c.bib_id LIMIT ?4",

@@ -240,7 +240,8 @@ fn top_titles_and_the_overdue_list_paged(db: &dyn Database) {
     let got: Vec<(BibId, &str, i64)> = top.iter().map(|t| (t.bib_id, t.title.as_str(), t.checkouts)).collect();
     assert_eq!(got, [(lib.dune, "Dune", 3), (lib.emma, "Emma", 1)]);
     assert_eq!(db.top_titles(span(), None, 1).expect("report").len(), 1);
-    let east: Vec<i64> = db.top_titles(span(), Some(&code("EAST")), 10).expect("r").iter().map(|t| t.checkouts).collect();
+    let east: Vec<i64> =
+        db.top_titles(span(), Some(&code("EAST")), 10).expect("r").iter().map(|t| t.checkouts).collect();
     assert_eq!(east, [1, 1], "D3 and E1 at EAST");
 
     let now = at("2026-11-04T20:00:00Z");
@@ -248,7 +249,10 @@ fn top_titles_and_the_overdue_list_paged(db: &dyn Database) {
     let got: Vec<(&str, &str, &str)> =
         all.iter().map(|l| (l.barcode.as_str(), l.title.as_str(), l.card_number.as_str())).collect();
     assert_eq!(got, [("E2", "Emma", "P2"), ("D3", "Dune", "P1")], "longest overdue first");
-    assert_eq!((all[0].due_at, all[0].patron_name.as_str(), all[0].checkout_branch.as_str()), (at("2026-11-01T20:00:00Z"), "Reader, P2", "MAIN"));
+    assert_eq!(
+        (all[0].due_at, all[0].patron_name.as_str(), all[0].checkout_branch.as_str()),
+        (at("2026-11-01T20:00:00Z"), "Reader, P2", "MAIN")
+    );
     let first = db.overdue_loans(now, None, None, 1).expect("page 1");
     assert_eq!(first.len(), 1);
     let second = db.overdue_loans(now, None, Some((first[0].due_at, first[0].loan_id)), 1).expect("page 2");
@@ -355,13 +359,16 @@ fn registrations_by_day_and_category(db: &dyn Database) {
     assert_eq!(db.registrations_by_category(span(), Some(&code("MAIN"))).expect("report"), [group("ADULT", None, 1)]);
 }
 
-fn post(db: &dyn Database, card: &str, when: &str, mut f: impl FnMut(Posting, &mut Ledger) -> Result<(), LedgerRefusal>) {
+fn post(
+    db: &dyn Database,
+    card: &str,
+    when: &str,
+    mut f: impl FnMut(Posting, &mut Ledger) -> Result<(), LedgerRefusal>,
+) {
     let now = at(when);
     let posting = Posting { at: now, by: Actor::Staff(StaffId(7)), note: String::new() };
-    let _: Account = db
-        .post_to_account(card, now, None, &mut |_, l| f(posting.clone(), l))
-        .expect("storage")
-        .expect("posted");
+    let _: Account =
+        db.post_to_account(card, now, None, &mut |_, l| f(posting.clone(), l)).expect("storage").expect("posted");
 }
 
 fn m(minor: i64) -> Money {
@@ -371,13 +378,17 @@ fn m(minor: i64) -> Money {
 fn money_by_day_and_type(db: &dyn Database) {
     library(db);
     // Day 0: a fine of 1.50. Day 1: printing 0.40, 1.00 paid in cash. Day 2: 0.90 by card.
-    post(db, "P1", "2026-11-02T15:00:00Z", |p, l| Ok(l.post_charge(p, ChargeKind::Overdue, m(150), None).map(|_| ())?));
+    post(db, "P1", "2026-11-02T15:00:00Z", |p, l| {
+        Ok(l.post_charge(p, ChargeKind::Overdue, m(150), None).map(|_| ())?)
+    });
     post(db, "P1", "2026-11-03T15:00:00Z", |p, l| {
         l.post_charge(p.clone(), ChargeKind::Printing, m(40), None)?;
         l.pay(p, PaymentMethod::Cash, m(100), Apply::OldestFirst)?;
         Ok(())
     });
-    post(db, "P1", "2026-11-04T15:00:00Z", |p, l| Ok(l.pay(p, PaymentMethod::Card, m(90), Apply::OldestFirst).map(|_| ())?));
+    post(db, "P1", "2026-11-04T15:00:00Z", |p, l| {
+        Ok(l.pay(p, PaymentMethod::Card, m(90), Apply::OldestFirst).map(|_| ())?)
+    });
     // Day 2, P2: a lost item of 25.00, 30.00 paid in cash with 5.00 kept as credit (a deposit),
     // and 2.00 of the credit handed back the same day.
     post(db, "P2", "2026-11-04T16:00:00Z", |p, l| {
@@ -394,12 +405,8 @@ fn money_by_day_and_type(db: &dyn Database) {
     assert_eq!(days, [day(0, 0, 0), day(100, 0, 0), day(3000, 90, 200)]);
     assert_eq!(days[2].net(), m(2890));
 
-    let kinds: Vec<(String, String, i64, Money)> = db
-        .money_by_type(span())
-        .expect("report")
-        .into_iter()
-        .map(|k| (k.entry, k.kind, k.entries, k.amount))
-        .collect();
+    let kinds: Vec<(String, String, i64, Money)> =
+        db.money_by_type(span()).expect("report").into_iter().map(|k| (k.entry, k.kind, k.entries, k.amount)).collect();
     let row = |e: &str, k: &str, n, a| (e.to_string(), k.to_string(), n, m(a));
     assert_eq!(
         kinds,

@@ -48,7 +48,8 @@ struct Answer {
 impl Staff {
     async fn get(&self, path: &str) -> Answer {
         let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
-        let header = |name| r.headers().get(name).map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_string());
+        let header =
+            |name| r.headers().get(name).map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_string());
         Answer {
             status: r.status(),
             content_type: header(CONTENT_TYPE).unwrap_or_default(),
@@ -107,7 +108,8 @@ async fn ok(r: reqwest::Response) -> Value {
 async fn activity(lib: &Library) {
     let app = &lib.app;
     for (card, barcode, branch) in [(READER, BOOKS[0], "CEN"), (READER, BOOKS[1], "CEN"), (HOLDER, BOOKS[2], "OAK")] {
-        ok(app.post("/api/v1/checkouts", &json!({"card_number": card, "barcode": barcode, "branch": branch})).await).await;
+        ok(app.post("/api/v1/checkouts", &json!({"card_number": card, "barcode": barcode, "branch": branch})).await)
+            .await;
     }
     ok(app.post("/api/v1/checkins", &json!({"barcode": BOOKS[0], "branch": "OAK"})).await).await;
     for (surname, branch) in [("Ames", "CEN"), ("Bell", "OAK")] {
@@ -121,7 +123,8 @@ async fn activity(lib: &Library) {
     ok(app.post(&format!("/api/v1/patrons/{READER}/payments"), &json!({"amount": "1.45", "method": "card"})).await)
         .await;
     // The collection: a Dewey copy at OAK and an LC copy at CEN beside the fixture's FIC copies.
-    for (barcode, branch, call) in [("31234000000060", "OAK", "599.75 SMI"), ("31234000000078", "CEN", "QA76.73 .R87 2018")]
+    for (barcode, branch, call) in
+        [("31234000000060", "OAK", "599.75 SMI"), ("31234000000078", "CEN", "QA76.73 .R87 2018")]
     {
         let mut item = item_json(barcode);
         item["home_branch"] = json!(branch);
@@ -153,8 +156,10 @@ async fn activity(lib: &Library) {
         let hold = json!({"card_number": card, "record_id": spare_record, "pickup_branch": "CEN"});
         ok(app.post("/api/v1/holds", &hold).await).await;
     }
-    ok(app.post("/api/v1/holds", &json!({"card_number": HOLDER, "record_id": lib.records[0].0, "pickup_branch": "CEN"})).await)
-        .await;
+    ok(app
+        .post("/api/v1/holds", &json!({"card_number": HOLDER, "record_id": lib.records[0].0, "pickup_branch": "CEN"}))
+        .await)
+    .await;
 }
 
 /// Yesterday to tomorrow (the library's zone is UTC in the test settings): today's activity
@@ -193,7 +198,9 @@ async fn every_report_counts_what_the_api_did() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<svg") && page.body.contains("role=\"img\""), "a chart");
     assert!(page.body.contains("data-value=\"3\""), "today's column is 3 checkouts");
-    assert!(page.body.contains(&format!("href=\"/staff/reports/circulation-by-day.csv?{}\"", range.replace('&', "&amp;"))));
+    assert!(page
+        .body
+        .contains(&format!("href=\"/staff/reports/circulation-by-day.csv?{}\"", range.replace('&', "&amp;"))));
 
     assert_eq!(
         s.csv(&format!("/staff/reports/circulation-by-branch.csv?{range}")).await,
@@ -228,7 +235,10 @@ async fn every_report_counts_what_the_api_did() {
     // Holds per copy above 1: SPARE's record, 2 holds on 1 copy; above 0.3 the first book's too
     // (1 hold on its 3 copies: BOOKS[0] and the Dewey and LC copies added above).
     let holds = s.csv("/staff/reports/holds-ratio.csv?threshold=1").await;
-    assert_eq!(holds[1..], [vec![lib.records[3].1.clone(), lib.records[3].0.to_string(), "2.00".into(), "2".into(), "1".into()]]);
+    assert_eq!(
+        holds[1..],
+        [vec![lib.records[3].1.clone(), lib.records[3].0.to_string(), "2.00".into(), "2".into(), "1".into()]]
+    );
     assert_eq!(s.csv("/staff/reports/holds-ratio.csv?threshold=0.3").await.len(), 3);
     assert_eq!(s.csv("/staff/reports/holds-ratio.csv?threshold=0.34").await.len(), 2);
 

@@ -22,7 +22,8 @@ async fn a_supervisor_reads_reports_with_charts() {
     let app = &lib.app;
     account(app, "super", &["supervisor"], &[]).await;
     for (card, barcode, branch) in [(READER, BOOKS[0], "CEN"), (READER, BOOKS[1], "CEN"), (HOLDER, BOOKS[2], "OAK")] {
-        let r = app.post("/api/v1/checkouts", &json!({"card_number": card, "barcode": barcode, "branch": branch})).await;
+        let r =
+            app.post("/api/v1/checkouts", &json!({"card_number": card, "barcode": barcode, "branch": branch})).await;
         assert!(r.status().is_success(), "{:?}", r.text().await);
     }
     let r = app.post("/api/v1/checkins", &json!({"barcode": BOOKS[0], "branch": "OAK"})).await;

@@ -1,12 +1,13 @@
 use super::PostgresDatabase;
 use crate::reports::{self as sql, pg, CirculationGroup, ClassScheme, OverdueCursor, ReportStore};
 use crate::Result;
+use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 use catalog::{Code, Money};
 use chrono::{DateTime, Utc};
-use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 
 /// The days `d(i, lo, hi)` from the array of bounds in `$1`: day `i` is `[bounds[i], bounds[i+1])`.
-const DAYS: &str = "d(i, lo, hi) AS (SELECT b.i, b.at, n.at FROM unnest(?1::timestamptz[]) WITH ORDINALITY AS b(at, i) \
+const DAYS: &str =
+    "d(i, lo, hi) AS (SELECT b.i, b.at, n.at FROM unnest(?1::timestamptz[]) WITH ORDINALITY AS b(at, i) \
                     JOIN unnest(?1::timestamptz[]) WITH ORDINALITY AS n(at, i) ON n.i = b.i + 1)";
 
 /// Prefix bytes (0x10 + rank, `callnumber::Prefix`) stripped from a sort key: what is left
@@ -28,7 +29,13 @@ impl ReportStore for PostgresDatabase {
         self.read(|cx| {
             cx.query(&pg(&sql::circulation_by_day_sql(DAYS)), &[&bounds, &branch])?
                 .iter()
-                .map(|r| Ok(CirculationCounts { checkouts: r.try_get(1)?, renewals: r.try_get(2)?, check_ins: r.try_get(3)? }))
+                .map(|r| {
+                    Ok(CirculationCounts {
+                        checkouts: r.try_get(1)?,
+                        renewals: r.try_get(2)?,
+                        check_ins: r.try_get(3)?,
+                    })
+                })
                 .collect()
         })
     }
@@ -44,8 +51,11 @@ impl ReportStore for PostgresDatabase {
             cx.query(&pg(&sql::circulation_by_sql(by)), &[&span.0, &span.1, &branch])?
                 .iter()
                 .map(|r| {
-                    let counts =
-                        CirculationCounts { checkouts: r.try_get(2)?, renewals: r.try_get(3)?, check_ins: r.try_get(4)? };
+                    let counts = CirculationCounts {
+                        checkouts: r.try_get(2)?,
+                        renewals: r.try_get(3)?,
+                        check_ins: r.try_get(4)?,
+                    };
                     Ok(group(r.try_get(0)?, r.try_get(1)?, counts))
                 })
                 .collect()
@@ -104,7 +114,12 @@ impl ReportStore for PostgresDatabase {
             cx.query(&pg(&sql::holds_ratio_sql()), &[&branch, &threshold.holds, &threshold.copies, &limit])?
                 .iter()
                 .map(|r| {
-                    Ok(HoldsRatio { bib_id: r.try_get(0)?, title: r.try_get(1)?, holds: r.try_get(2)?, copies: r.try_get(3)? })
+                    Ok(HoldsRatio {
+                        bib_id: r.try_get(0)?,
+                        title: r.try_get(1)?,
+                        holds: r.try_get(2)?,
+                        copies: r.try_get(3)?,
+                    })
                 })
                 .collect()
         })

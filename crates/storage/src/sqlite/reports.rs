@@ -2,9 +2,9 @@ use super::{time, SqliteDatabase};
 use crate::common;
 use crate::reports::{self as sql, CirculationGroup, ClassScheme, OverdueCursor, ReportStore};
 use crate::Result;
+use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 use catalog::{Code, Money};
 use chrono::{DateTime, Utc};
-use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 use rusqlite::{params, Row};
 
 /// The days `d(i, lo, hi)` from a JSON array of bounds in `?1`: day `i` is `[bounds[i], bounds[i+1])`.
@@ -13,7 +13,8 @@ const DAYS: &str = "d(i, lo, hi) AS (SELECT CAST(b.key AS INTEGER), b.value, n.v
 
 /// Prefix bytes (0x10 + rank, `callnumber::Prefix`) stripped from a sort key: what is left
 /// starts with the kind of body (0x03 Dewey, 0x04 LC).
-const PREFIX_BYTES: &str = "char(16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37)";
+const PREFIX_BYTES: &str =
+    "char(16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37)";
 
 fn bounds_json(bounds: &[DateTime<Utc>]) -> String {
     let texts: Vec<String> = bounds.iter().map(|b| common::rfc3339(*b)).collect();
@@ -85,9 +86,8 @@ impl ReportStore for SqliteDatabase {
         let (after_due, after_id) = after.map_or((String::new(), 0), |(due, id)| (common::rfc3339(due), id));
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::overdue_sql())?;
-            let rows = st.query_map(
-                params![common::rfc3339(now), branch_param(branch), after_due, after_id, limit],
-                |r| {
+            let rows =
+                st.query_map(params![common::rfc3339(now), branch_param(branch), after_due, after_id, limit], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
@@ -98,8 +98,7 @@ impl ReportStore for SqliteDatabase {
                         r.get::<_, String>(6)?,
                         r.get::<_, String>(7)?,
                     ))
-                },
-            )?;
+                })?;
             rows.map(|row| {
                 let (loan_id, due, barcode, title, card_number, surname, first_name, checkout_branch) = row?;
                 Ok(OverdueLoan {
@@ -119,10 +118,9 @@ impl ReportStore for SqliteDatabase {
     fn holds_ratio(&self, branch: Option<&Code>, threshold: Threshold, limit: u32) -> Result<Vec<HoldsRatio>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::holds_ratio_sql())?;
-            let rows =
-                st.query_map(params![branch_param(branch), threshold.holds, threshold.copies, limit], |r| {
-                    Ok(HoldsRatio { bib_id: r.get(0)?, title: r.get(1)?, holds: r.get(2)?, copies: r.get(3)? })
-                })?;
+            let rows = st.query_map(params![branch_param(branch), threshold.holds, threshold.copies, limit], |r| {
+                Ok(HoldsRatio { bib_id: r.get(0)?, title: r.get(1)?, holds: r.get(2)?, copies: r.get(3)? })
+            })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
@@ -169,10 +167,10 @@ impl ReportStore for SqliteDatabase {
     ) -> Result<Vec<Group<i64>>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::registrations_by_category_sql())?;
-            let rows = st.query_map(
-                params![common::rfc3339(span.0), common::rfc3339(span.1), branch_param(branch)],
-                |r| Ok(group(r.get(0)?, None, r.get(1)?)),
-            )?;
+            let rows = st
+                .query_map(params![common::rfc3339(span.0), common::rfc3339(span.1), branch_param(branch)], |r| {
+                    Ok(group(r.get(0)?, None, r.get(1)?))
+                })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }

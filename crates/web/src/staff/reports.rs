@@ -44,7 +44,7 @@ const STYLE: &str = "<style>\
 .field-error{color:#b00020;font-weight:700;margin:.2rem 0 0}\
 .table-wrap{overflow-x:auto;max-width:100%}.report-table{border-collapse:collapse;margin:1rem 0}\
 .report-table th,.report-table td{border-bottom:1px solid #c8cdd3;padding:.25rem .6rem;text-align:left}\
-.report-table td.n{text-align:right;font-variant-numeric:tabular-nums}\
+.report-table .n{text-align:right;font-variant-numeric:tabular-nums}\
 figure.chart{margin:1rem 0;max-width:100%}figure.chart svg{display:block}\
 ul.reports li{margin:.4rem 0}</style>\n";
 
@@ -135,8 +135,10 @@ fn check(
     choices: &[Branch],
     whole_library: bool,
 ) -> Result<Checked, FieldError> {
-    let period = Period::parse(&asked.from, &asked.to, zone)
-        .map_err(|e| FieldError { field: e.field, message: capital(&format!("{}: {}", label_of(e.field), e.message)) })?;
+    let period = Period::parse(&asked.from, &asked.to, zone).map_err(|e| FieldError {
+        field: e.field,
+        message: capital(&format!("{}: {}", label_of(e.field), e.message)),
+    })?;
     let branch = if !def.by_branch {
         None
     } else if asked.branch.is_empty() {
@@ -208,11 +210,8 @@ fn run(
         reports::OVERDUE => {
             let now = Utc::now();
             let loans = db.overdue_loans(now, branch, after, OVERDUE_PAGE)?;
-            let next = if loans.len() == OVERDUE_PAGE as usize {
-                loans.last().map(|l| (l.due_at, l.loan_id))
-            } else {
-                None
-            };
+            let next =
+                if loans.len() == OVERDUE_PAGE as usize { loans.last().map(|l| (l.due_at, l.loan_id)) } else { None };
             return Ok((reports::overdue(&loans, now, |t| super::local(state, t)), next));
         }
         reports::HOLDS_RATIO => reports::holds_ratio(&db.holds_ratio(branch, c.threshold, HOLDS_TITLES)?),
@@ -303,7 +302,13 @@ async fn report(
 }
 
 /// The form: the dates (for a range), the branch, the threshold (holds to copies).
-fn form(def: &Definition, asked: &Asked, choices: &[Branch], whole_library: bool, error: Option<&FieldError>) -> String {
+fn form(
+    def: &Definition,
+    asked: &Asked,
+    choices: &[Branch],
+    whole_library: bool,
+    error: Option<&FieldError>,
+) -> String {
     let mut out = format!(
         "<form method=\"get\" action=\"{PATH}/{}\" class=\"report-form no-print\" aria-label=\"Report options\">\n",
         def.name
@@ -330,7 +335,11 @@ fn form(def: &Definition, asked: &Asked, choices: &[Branch], whole_library: bool
         }
     }
     if def.by_branch {
-        let _ = write!(out, "<div><label for=\"branch\">Branch</label><select id=\"branch\" name=\"branch\"{}>", described("branch"));
+        let _ = write!(
+            out,
+            "<div><label for=\"branch\">Branch</label><select id=\"branch\" name=\"branch\"{}>",
+            described("branch")
+        );
         if whole_library {
             let _ = write!(out, "<option value=\"\">All branches</option>");
         }
@@ -416,8 +425,9 @@ fn body(
         Esc(def.title),
         Esc(&covers)
     );
-    for c in &table.columns {
-        let _ = write!(main, "<th scope=\"col\">{}</th>", Esc(c));
+    for (i, c) in table.columns.iter().enumerate() {
+        let numeric = table.rows.first().and_then(|r| r.get(i)).is_some_and(is_numeric);
+        let _ = write!(main, "<th scope=\"col\"{}>{}</th>", if numeric { " class=\"n\"" } else { "" }, Esc(c));
     }
     main.push_str("</tr></thead>\n<tbody>\n");
     if table.rows.is_empty() {
@@ -426,8 +436,7 @@ fn body(
     for row in &table.rows {
         main.push_str("<tr>");
         for v in row {
-            let numeric = v.magnitude().is_some() || matches!(v, reports::Value::Ratio { .. });
-            let _ = write!(main, "<td{}>{}</td>", if numeric { " class=\"n\"" } else { "" }, Esc(&v.to_string()));
+            let _ = write!(main, "<td{}>{}</td>", if is_numeric(v) { " class=\"n\"" } else { "" }, Esc(&v.to_string()));
         }
         main.push_str("</tr>\n");
     }
@@ -442,6 +451,11 @@ fn body(
             url_encode(&due.to_rfc3339()),
         );
     }
+}
+
+/// Numbers are right-aligned, so their digits line up.
+fn is_numeric(v: &reports::Value) -> bool {
+    v.magnitude().is_some() || matches!(v, reports::Value::Ratio { .. })
 }
 
 fn csv_response(def: &Definition, checked: &Checked, table: &Table) -> Response {
