@@ -51,12 +51,12 @@ pub fn bars(labels: &Labels<'_>, points: &[Point]) -> String {
     for (i, p) in points.iter().enumerate() {
         let y = TOP + u32::try_from(i).unwrap_or(0) * ROW;
         let length = scaled(p.value, max, PLOT_WIDTH);
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<g><title>{label}: {shown}</title>\
              <text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"{TEXT_COLOUR}\">{short}</text>\
              <rect x=\"{x0}\" y=\"{ry}\" width=\"{length:.2}\" height=\"{bh}\" fill=\"{BAR_COLOUR}\" data-value=\"{value}\"/>\
-             <text x=\"{vx:.2}\" y=\"{ty}\" font-size=\"13\" fill=\"{TEXT_COLOUR}\">{shown}</text></g>\n",
+             <text x=\"{vx:.2}\" y=\"{ty}\" font-size=\"13\" fill=\"{TEXT_COLOUR}\">{shown}</text></g>",
             label = Esc(&p.label),
             short = Esc(&shortened(&p.label, 32)),
             shown = Esc(&p.shown),
@@ -69,14 +69,14 @@ pub fn bars(labels: &Labels<'_>, points: &[Point]) -> String {
         );
     }
     let axis_y = TOP + rows * ROW + 4;
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<line x1=\"{x0}\" y1=\"{TOP}\" x2=\"{x0}\" y2=\"{axis_y}\" stroke=\"{TEXT_COLOUR}\"/>\
          <line x1=\"{x0}\" y1=\"{axis_y}\" x2=\"{x1}\" y2=\"{axis_y}\" stroke=\"{TEXT_COLOUR}\"/>\
          <text x=\"{x0}\" y=\"{t1}\" font-size=\"12\" fill=\"{TEXT_COLOUR}\">0</text>\
          <text x=\"{x1}\" y=\"{t1}\" font-size=\"12\" text-anchor=\"end\" fill=\"{TEXT_COLOUR}\">{max_shown}</text>\
          <text x=\"{mid}\" y=\"{t2}\" font-size=\"13\" text-anchor=\"middle\" fill=\"{TEXT_COLOUR}\" class=\"axis-label\">{value_axis}</text>\
-         <text x=\"12\" y=\"{t0}\" font-size=\"13\" fill=\"{TEXT_COLOUR}\" class=\"axis-label\">{category_axis}</text>\n",
+         <text x=\"12\" y=\"{t0}\" font-size=\"13\" fill=\"{TEXT_COLOUR}\" class=\"axis-label\">{category_axis}</text>",
         x1 = x0 + PLOT_WIDTH,
         t0 = TOP - 8,
         t1 = axis_y + 16,
@@ -110,10 +110,10 @@ pub fn columns(labels: &Labels<'_>, points: &[Point]) -> String {
     for (i, p) in points.iter().enumerate() {
         let h = scaled(p.value, max, PLOT_HEIGHT);
         let x = f64::from(LEFT) + slot * i as f64;
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<g><title>{label}: {shown}</title><rect x=\"{rx:.2}\" y=\"{ry:.2}\" width=\"{w:.2}\" height=\"{h:.2}\" \
-             fill=\"{BAR_COLOUR}\" data-value=\"{value}\"/></g>\n",
+             fill=\"{BAR_COLOUR}\" data-value=\"{value}\"/></g>",
             label = Esc(&p.label),
             shown = Esc(&p.shown),
             rx = x + slot * 0.1,
@@ -122,23 +122,23 @@ pub fn columns(labels: &Labels<'_>, points: &[Point]) -> String {
             value = p.value,
         );
         if i % every == 0 {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<text x=\"{tx:.2}\" y=\"{ty}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{TEXT_COLOUR}\">{}</text>\n",
+                "<text x=\"{tx:.2}\" y=\"{ty}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{TEXT_COLOUR}\">{}</text>",
                 Esc(&shortened(&p.label, 12)),
                 tx = x + slot / 2.0,
                 ty = base + 16,
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{base}\" stroke=\"{TEXT_COLOUR}\"/>\
          <line x1=\"{LEFT}\" y1=\"{base}\" x2=\"{x1}\" y2=\"{base}\" stroke=\"{TEXT_COLOUR}\"/>\
          <text x=\"{tl}\" y=\"{base}\" font-size=\"12\" text-anchor=\"end\" fill=\"{TEXT_COLOUR}\">0</text>\
          <text x=\"{tl}\" y=\"{tm}\" font-size=\"12\" text-anchor=\"end\" fill=\"{TEXT_COLOUR}\">{max_shown}</text>\
          <text x=\"{mid}\" y=\"{t2}\" font-size=\"13\" text-anchor=\"middle\" fill=\"{TEXT_COLOUR}\" class=\"axis-label\">{category_axis}</text>\
-         <text x=\"16\" y=\"{vmid}\" font-size=\"13\" text-anchor=\"middle\" fill=\"{TEXT_COLOUR}\" transform=\"rotate(-90 16 {vmid})\" class=\"axis-label\">{value_axis}</text>\n",
+         <text x=\"16\" y=\"{vmid}\" font-size=\"13\" text-anchor=\"middle\" fill=\"{TEXT_COLOUR}\" transform=\"rotate(-90 16 {vmid})\" class=\"axis-label\">{value_axis}</text>",
         x1 = LEFT + PLOT_WIDTH,
         tl = LEFT - 6,
         tm = TOP + 10,
@@ -154,12 +154,12 @@ pub fn columns(labels: &Labels<'_>, points: &[Point]) -> String {
 
 fn open(labels: &Labels<'_>, height: u32) -> String {
     let mut out = String::with_capacity(4096);
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" \
          style=\"max-width:{WIDTH}px;height:auto\" role=\"img\" aria-label=\"{title}\" {FONT}>\n\
          <title>{title}</title>\n<desc>{desc}</desc>\n\
-         <text x=\"12\" y=\"22\" font-size=\"16\" font-weight=\"bold\" fill=\"{TEXT_COLOUR}\">{title}</text>\n",
+         <text x=\"12\" y=\"22\" font-size=\"16\" font-weight=\"bold\" fill=\"{TEXT_COLOUR}\">{title}</text>",
         title = Esc(labels.title),
         desc = Esc(labels.description),
     );

@@ -101,6 +101,14 @@ impl Table {
     }
 }
 
+/// A row of the table.
+impl std::ops::Index<usize> for Table {
+    type Output = Vec<Value>;
+    fn index(&self, row: usize) -> &Vec<Value> {
+        &self.rows[row]
+    }
+}
+
 /// How a report is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChartKind {

@@ -274,10 +274,3 @@ mod tests {
         assert_eq!(Threshold { holds: 150, copies: 100 }.to_string(), "1.50");
     }
 }
-
-impl std::ops::Index<usize> for Table {
-    type Output = Vec<Value>;
-    fn index(&self, row: usize) -> &Vec<Value> {
-        &self.rows[row]
-    }
-}
