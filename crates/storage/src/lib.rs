@@ -70,6 +70,7 @@ pub mod oai;
 pub mod patrons;
 mod pool;
 pub mod postgres;
+pub mod reports;
 pub mod sqlite;
 pub mod staff;
 pub mod staging;
@@ -81,6 +82,7 @@ pub use ledger::LedgerStore;
 pub use notices::NoticeStore;
 pub use oai::OaiStore;
 pub use patrons::PatronStore;
+pub use reports::ReportStore;
 pub use staff::StaffStore;
 pub use staging::StagingStore;
 
@@ -481,6 +483,7 @@ pub trait Database:
     + ClosureStore
     + OaiStore
     + StagingStore
+    + ReportStore
     + Send
     + Sync
     + 'static

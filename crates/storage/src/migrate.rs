@@ -34,6 +34,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "staged_imports",
         sql: include_str!("../migrations/sqlite/0013_staged_imports.sql"),
     },
+    Migration { version: 14, name: "reports", sql: include_str!("../migrations/sqlite/0014_reports.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -58,6 +59,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "staged_imports",
         sql: include_str!("../migrations/postgres/0013_staged_imports.sql"),
     },
+    Migration { version: 14, name: "reports", sql: include_str!("../migrations/postgres/0014_reports.sql") },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.

@@ -19,6 +19,7 @@ mod ledger;
 mod notices;
 mod oai;
 mod patrons;
+mod reports;
 mod staff;
 mod staging;
 
@@ -1450,6 +1451,8 @@ impl Database for PostgresDatabase {
                 "UPDATE loans SET due_at = $1, renewals = renewals + 1 WHERE id = $2",
                 &[&write.due_at, &context.loan.id],
             )?;
+            // When it was renewed, for the reports (0017).
+            w.cx.execute("INSERT INTO loan_renewals (loan_id, renewed_at) VALUES ($1, $2)", &[&context.loan.id, &now])?;
             if let Some(o) = &write.override_entry {
                 log_override(w, now, "renew", context.patron.id, o)?;
             }

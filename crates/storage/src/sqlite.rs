@@ -16,6 +16,7 @@ mod ledger;
 mod notices;
 mod oai;
 mod patrons;
+mod reports;
 mod staff;
 mod staging;
 
@@ -1280,6 +1281,9 @@ impl Database for SqliteDatabase {
             let Some(write) = decide(&context) else { return Ok(None) };
             tx.prepare_cached("UPDATE loans SET due_at = ?1, renewals = renewals + 1 WHERE id = ?2")?
                 .execute(params![common::rfc3339(write.due_at), context.loan.id])?;
+            // When it was renewed, for the reports (0017).
+            tx.prepare_cached("INSERT INTO loan_renewals (loan_id, renewed_at) VALUES (?1, ?2)")?
+                .execute(params![context.loan.id, now_text])?;
             if let Some(o) = &write.override_entry {
                 log_override(tx, now_text, "renew", context.patron.id, o)?;
             }

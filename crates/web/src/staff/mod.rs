@@ -20,6 +20,7 @@ mod desk;
 mod holds;
 mod import;
 pub(crate) mod once;
+mod reports;
 
 use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
@@ -56,6 +57,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(cataloging::routes())
         .merge(holds::routes())
         .merge(import::routes())
+        .merge(reports::routes())
 }
 
 /// The signed-in staff member of a staff page. Without a session the page answers with a
@@ -336,6 +338,9 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
             "<li><a href=\"/staff/holds/pull-list\">Holds and transits</a>: the pull list, the hold shelf, \
              expired holds, transits to send and receive</li>\n",
         );
+    }
+    if may(circulation::Permission::Reports) {
+        main.push_str("<li><a href=\"/staff/reports\">Reports</a>: circulation, collection, patrons and money, with charts and CSV</li>\n");
     }
     main.push_str("</ul>\n");
     Html(layout(&state.config.library_name, Some(&acting), "Home", &main)).into_response()

@@ -1,0 +1,212 @@
+use super::PostgresDatabase;
+use crate::reports::{self as sql, pg, CirculationGroup, ClassScheme, OverdueCursor, ReportStore};
+use crate::Result;
+use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
+use catalog::{Code, Money};
+use chrono::{DateTime, Utc};
+
+/// The days `d(i, lo, hi)` from the array of bounds in `$1`: day `i` is `[bounds[i], bounds[i+1])`.
+const DAYS: &str =
+    "d(i, lo, hi) AS (SELECT b.i, b.at, n.at FROM unnest(?1::timestamptz[]) WITH ORDINALITY AS b(at, i) \
+                    JOIN unnest(?1::timestamptz[]) WITH ORDINALITY AS n(at, i) ON n.i = b.i + 1)";
+
+/// Prefix bytes (0x10 + rank, `callnumber::Prefix`) stripped from a sort key: what is left
+/// starts with the kind of body (0x03 Dewey, 0x04 LC).
+const PREFIX_BYTES: &str = "'\\x101112131415161718191a1b1c1d1e1f202122232425'::bytea";
+
+fn branch_param(branch: Option<&Code>) -> Option<String> {
+    branch.map(|b| b.as_str().to_string())
+}
+
+fn group<T>(code: String, name: Option<String>, counts: T) -> Group<T> {
+    Group { code, name, counts }
+}
+
+impl ReportStore for PostgresDatabase {
+    fn circulation_by_day(&self, bounds: &[DateTime<Utc>], branch: Option<&Code>) -> Result<Vec<CirculationCounts>> {
+        let bounds = bounds.to_vec();
+        let branch = branch_param(branch);
+        self.read(|cx| {
+            cx.query(&pg(&sql::circulation_by_day_sql(DAYS)), &[&bounds, &branch])?
+                .iter()
+                .map(|r| {
+                    Ok(CirculationCounts {
+                        checkouts: r.try_get(1)?,
+                        renewals: r.try_get(2)?,
+                        check_ins: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn circulation_by(
+        &self,
+        by: CirculationGroup,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+    ) -> Result<Vec<Group<CirculationCounts>>> {
+        let branch = branch_param(branch);
+        self.read(|cx| {
+            cx.query(&pg(&sql::circulation_by_sql(by)), &[&span.0, &span.1, &branch])?
+                .iter()
+                .map(|r| {
+                    let counts = CirculationCounts {
+                        checkouts: r.try_get(2)?,
+                        renewals: r.try_get(3)?,
+                        check_ins: r.try_get(4)?,
+                    };
+                    Ok(group(r.try_get(0)?, r.try_get(1)?, counts))
+                })
+                .collect()
+        })
+    }
+
+    fn top_titles(
+        &self,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+        limit: u32,
+    ) -> Result<Vec<TitleCount>> {
+        let branch = branch_param(branch);
+        let limit = i64::from(limit);
+        self.read(|cx| {
+            cx.query(&pg(&sql::top_titles_sql()), &[&span.0, &span.1, &branch, &limit])?
+                .iter()
+                .map(|r| Ok(TitleCount { bib_id: r.try_get(0)?, title: r.try_get(1)?, checkouts: r.try_get(2)? }))
+                .collect()
+        })
+    }
+
+    fn overdue_loans(
+        &self,
+        now: DateTime<Utc>,
+        branch: Option<&Code>,
+        after: Option<OverdueCursor>,
+        limit: u32,
+    ) -> Result<Vec<OverdueLoan>> {
+        let branch = branch_param(branch);
+        let (after_due, after_id) = after.unwrap_or((DateTime::<Utc>::UNIX_EPOCH, 0));
+        let limit = i64::from(limit);
+        self.read(|cx| {
+            cx.query(&pg(&sql::overdue_sql()), &[&now, &branch, &after_due, &after_id, &limit])?
+                .iter()
+                .map(|r| {
+                    let (surname, first_name): (String, String) = (r.try_get(5)?, r.try_get(6)?);
+                    Ok(OverdueLoan {
+                        loan_id: r.try_get(0)?,
+                        due_at: r.try_get(1)?,
+                        barcode: r.try_get(2)?,
+                        title: r.try_get(3)?,
+                        card_number: r.try_get(4)?,
+                        patron_name: format!("{surname}, {first_name}"),
+                        checkout_branch: r.try_get(7)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn holds_ratio(&self, branch: Option<&Code>, threshold: Threshold, limit: u32) -> Result<Vec<HoldsRatio>> {
+        let branch = branch_param(branch);
+        let limit = i64::from(limit);
+        self.read(|cx| {
+            cx.query(&pg(&sql::holds_ratio_sql()), &[&branch, &threshold.holds, &threshold.copies, &limit])?
+                .iter()
+                .map(|r| {
+                    Ok(HoldsRatio {
+                        bib_id: r.try_get(0)?,
+                        title: r.try_get(1)?,
+                        holds: r.try_get(2)?,
+                        copies: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn collection(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>> {
+        let (kind, class) = match scheme {
+            ClassScheme::Dewey => ("\\x03", "substring(t from 2 for 1)"),
+            ClassScheme::Lc => ("\\x04", "substring(t from 2 for greatest(position('\\x01'::bytea in t) - 2, 0))"),
+        };
+        let query = format!(
+            "SELECT convert_from({class}, 'UTF8'), count(*) FROM (\
+             SELECT ltrim(call_number_sort, {PREFIX_BYTES}) AS t FROM items \
+             WHERE call_number_sort IS NOT NULL AND status <> 'withdrawn' \
+             AND ($1::text IS NULL OR home_branch = $1::text)) k \
+             WHERE substring(t from 1 for 1) = '{kind}'::bytea GROUP BY 1 ORDER BY 1"
+        );
+        let branch = branch_param(branch);
+        self.read(|cx| {
+            cx.query(&query, &[&branch])?
+                .iter()
+                .map(|r| {
+                    let class: String = r.try_get(0)?;
+                    let code = match scheme {
+                        ClassScheme::Dewey => ::reports::dewey_hundreds(class.chars().next().unwrap_or('?')),
+                        ClassScheme::Lc => class,
+                    };
+                    Ok(group(code, None, r.try_get(1)?))
+                })
+                .collect()
+        })
+    }
+
+    fn registrations_by_day(&self, bounds: &[DateTime<Utc>], branch: Option<&Code>) -> Result<Vec<i64>> {
+        let bounds = bounds.to_vec();
+        let branch = branch_param(branch);
+        self.read(|cx| {
+            cx.query(&pg(&sql::registrations_by_day_sql(DAYS)), &[&bounds, &branch])?
+                .iter()
+                .map(|r| Ok(r.try_get(1)?))
+                .collect()
+        })
+    }
+
+    fn registrations_by_category(
+        &self,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+    ) -> Result<Vec<Group<i64>>> {
+        let branch = branch_param(branch);
+        self.read(|cx| {
+            cx.query(&pg(&sql::registrations_by_category_sql()), &[&span.0, &span.1, &branch])?
+                .iter()
+                .map(|r| Ok(group(r.try_get(0)?, None, r.try_get(1)?)))
+                .collect()
+        })
+    }
+
+    fn money_by_day(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
+        let bounds = bounds.to_vec();
+        self.read(|cx| {
+            cx.query(&pg(&sql::money_by_day_sql(DAYS)), &[&bounds])?
+                .iter()
+                .map(|r| {
+                    Ok(MoneyDay {
+                        cash: Money::from_minor(r.try_get(1)?),
+                        card: Money::from_minor(r.try_get(2)?),
+                        paid_out: Money::from_minor(r.try_get(3)?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
+        self.read(|cx| {
+            cx.query(&pg(sql::MONEY_BY_TYPE_SQL), &[&span.0, &span.1])?
+                .iter()
+                .map(|r| {
+                    Ok(MoneyKind {
+                        entry: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        entries: r.try_get(2)?,
+                        amount: Money::from_minor(r.try_get(3)?),
+                    })
+                })
+                .collect()
+        })
+    }
+}

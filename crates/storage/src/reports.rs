@@ -1,0 +1,242 @@
+//! The staff reports' aggregate queries: each report is one read transaction and one SQL
+//! statement that counts or sums with `GROUP BY` (or one indexed count per day), never rows
+//! loaded into Rust to be counted. The row types are `reports`' own.
+//!
+//! Days are the library's local days, given as UTC bounds (`reports::Period::bounds`): the
+//! query counts each `[bounds[i], bounds[i + 1])` by an index range, so the answer is exact in
+//! any time zone and a day without activity is a zero, not a missing row. A range read is
+//! `[span.0, span.1)`. `branch` narrows a report to one branch: the checkout branch for checkouts
+//! and renewals, the return branch for check-ins, the home branch for items and patrons, the
+//! pickup branch for holds. The ledger records no branch, so money reports take none.
+//!
+//! What the counts count: a checkout is a loan started in the range; a renewal a row of
+//! `loan_renewals` (written by every renewal since migration 0017); a check-in a loan returned
+//! in the range. Patron categories are the borrower's category now (a loan anonymised after its
+//! return counts under the anonymous patron's category). The collection counts items not
+//! withdrawn by the call number they are shelved under (`items.call_number_sort`, whose layout
+//! `callnumber` documents: prefixes, then the kind of body, then for Dewey its three digits and
+//! for LC its class letters).
+
+use crate::{LoanId, Result};
+use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
+use catalog::Code;
+use chrono::{DateTime, Utc};
+
+/// What circulation is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CirculationGroup {
+    Branch,
+    ItemType,
+    PatronCategory,
+}
+
+/// The classification the collection report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassScheme {
+    /// Dewey hundreds (`500-599`).
+    Dewey,
+    /// LC class letters (`QA`).
+    Lc,
+}
+
+/// Where a page of the overdue list starts: after this loan (due time, then id).
+pub type OverdueCursor = (DateTime<Utc>, LoanId);
+
+/// The reports' queries. Every method is one read transaction.
+pub trait ReportStore {
+    /// Checkouts, renewals and check-ins per day: one entry per day, `bounds.len() - 1` in all.
+    fn circulation_by_day(&self, bounds: &[DateTime<Utc>], branch: Option<&Code>) -> Result<Vec<CirculationCounts>>;
+
+    /// Checkouts, renewals and check-ins in the span, per group, by code.
+    fn circulation_by(
+        &self,
+        group: CirculationGroup,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+    ) -> Result<Vec<Group<CirculationCounts>>>;
+
+    /// The `limit` titles checked out most in the span (ties by record id).
+    fn top_titles(
+        &self,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+        limit: u32,
+    ) -> Result<Vec<TitleCount>>;
+
+    /// Open loans due before `now`, by due time then id, after `after`, at most `limit`.
+    fn overdue_loans(
+        &self,
+        now: DateTime<Utc>,
+        branch: Option<&Code>,
+        after: Option<OverdueCursor>,
+        limit: u32,
+    ) -> Result<Vec<OverdueLoan>>;
+
+    /// Titles whose open holds per copy (not withdrawn) exceed `threshold`, the highest ratio
+    /// first (titles without copies first of all), at most `limit`.
+    fn holds_ratio(&self, branch: Option<&Code>, threshold: Threshold, limit: u32) -> Result<Vec<HoldsRatio>>;
+
+    /// Items not withdrawn per class, in class order.
+    fn collection(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>>;
+
+    /// Patrons registered per day (the anonymous patron is not one).
+    fn registrations_by_day(&self, bounds: &[DateTime<Utc>], branch: Option<&Code>) -> Result<Vec<i64>>;
+
+    /// Patrons registered in the span, per category.
+    fn registrations_by_category(
+        &self,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+    ) -> Result<Vec<Group<i64>>>;
+
+    /// Payments (cash, card) and payouts per day.
+    fn money_by_day(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>>;
+
+    /// Payments and payouts by method, charges by kind, in the span.
+    fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL both backends run: `?N` parameters (PostgreSQL's `$N` after `pg`), `CAST(? AS TEXT)` so a
+// NULL branch has a type on both. `DAYS` is each backend's table of day bounds `d(i, lo, hi)`.
+
+/// A filter on `column` by the branch parameter `n`, true when no branch is given.
+fn branch(column: &str, n: u8) -> String {
+    format!("(CAST(?{n} AS TEXT) IS NULL OR {column} = CAST(?{n} AS TEXT))")
+}
+
+/// Per day (`d` from the backend's `WITH`): checkouts, renewals, check-ins. `?1` bounds, `?2` branch.
+pub(crate) fn circulation_by_day_sql(days_cte: &str) -> String {
+    format!(
+        "WITH {days_cte} SELECT d.i, \
+         (SELECT count(*) FROM loans l WHERE l.checked_out_at >= d.lo AND l.checked_out_at < d.hi AND {b1}), \
+         (SELECT count(*) FROM loan_renewals r JOIN loans l ON l.id = r.loan_id \
+          WHERE r.renewed_at >= d.lo AND r.renewed_at < d.hi AND {b1}), \
+         (SELECT count(*) FROM loans l WHERE l.returned_at >= d.lo AND l.returned_at < d.hi AND {b2}) \
+         FROM d ORDER BY d.i",
+        b1 = branch("l.checkout_branch", 2),
+        b2 = branch("l.return_branch", 2),
+    )
+}
+
+/// `?1`..`?2` the span, `?3` the branch.
+pub(crate) fn circulation_by_sql(group: CirculationGroup) -> String {
+    // (key of a checkout or renewal, key of a check-in, the join that finds the key, the names)
+    let (out_key, in_key, join, names) = match group {
+        CirculationGroup::Branch => {
+            ("l.checkout_branch", "l.return_branch", "", "LEFT JOIN branches n ON n.code = g.k")
+        }
+        CirculationGroup::ItemType => {
+            ("i.item_type", "i.item_type", "JOIN items i ON i.id = l.item_id", "LEFT JOIN item_types n ON n.code = g.k")
+        }
+        // Categories are named in the settings, not in the database.
+        CirculationGroup::PatronCategory => {
+            ("p.category", "p.category", "JOIN patrons p ON p.id = l.patron_id", "LEFT JOIN branches n ON 1 = 0")
+        }
+    };
+    let b_out = branch("l.checkout_branch", 3);
+    let b_in = branch("l.return_branch", 3);
+    format!(
+        "SELECT g.k, max(n.name), CAST(sum(g.c) AS BIGINT), CAST(sum(g.r) AS BIGINT), CAST(sum(g.i) AS BIGINT) FROM (\
+         SELECT {out_key} AS k, count(*) AS c, 0 AS r, 0 AS i FROM loans l {join} \
+         WHERE l.checked_out_at >= ?1 AND l.checked_out_at < ?2 AND {b_out} GROUP BY {out_key} \
+         UNION ALL SELECT {out_key}, 0, count(*), 0 FROM loan_renewals rn JOIN loans l ON l.id = rn.loan_id {join} \
+         WHERE rn.renewed_at >= ?1 AND rn.renewed_at < ?2 AND {b_out} GROUP BY {out_key} \
+         UNION ALL SELECT {in_key}, 0, 0, count(*) FROM loans l {join} \
+         WHERE l.returned_at >= ?1 AND l.returned_at < ?2 AND {b_in} GROUP BY {in_key}\
+         ) g {names} GROUP BY g.k ORDER BY g.k"
+    )
+}
+
+/// `?1`..`?2` the span, `?3` the branch, `?4` the limit.
+pub(crate) fn top_titles_sql() -> String {
+    format!(
+        "SELECT t.bib_id, b.title, t.n FROM (\
+         SELECT i.bib_id AS bib_id, count(*) AS n FROM loans l JOIN items i ON i.id = l.item_id \
+         WHERE l.checked_out_at >= ?1 AND l.checked_out_at < ?2 AND {} \
+         GROUP BY i.bib_id ORDER BY count(*) DESC, i.bib_id LIMIT ?4\
+         ) t JOIN bib_records b ON b.id = t.bib_id ORDER BY t.n DESC, t.bib_id",
+        branch("l.checkout_branch", 3)
+    )
+}
+
+/// `?1` now, `?2` the branch, `?3`/`?4` the cursor (due, id), `?5` the limit.
+pub(crate) fn overdue_sql() -> String {
+    format!(
+        "SELECT l.id, l.due_at, i.barcode, b.title, p.card_number, p.surname, p.first_name, l.checkout_branch \
+         FROM loans l JOIN items i ON i.id = l.item_id JOIN bib_records b ON b.id = i.bib_id \
+         JOIN patrons p ON p.id = l.patron_id \
+         WHERE l.returned_at IS NULL AND l.due_at < ?1 AND {} AND (l.due_at > ?3 OR (l.due_at = ?3 AND l.id > ?4)) \
+         ORDER BY l.due_at, l.id LIMIT ?5",
+        branch("l.checkout_branch", 2)
+    )
+}
+
+/// `?1` the branch, `?2`/`?3` the threshold (holds, copies), `?4` the limit. The counts are
+/// materialised first: a correlated count of copies would be run again for every place the
+/// outer query names it (SQLite flattens it into the WHERE and the ORDER BY).
+pub(crate) fn holds_ratio_sql() -> String {
+    format!(
+        "WITH h AS MATERIALIZED (\
+         SELECT bib_id, count(*) AS holds FROM holds \
+         WHERE status IN ('waiting', 'suspended', 'in_transit', 'on_shelf') AND {holds} GROUP BY bib_id), \
+         c AS MATERIALIZED (\
+         SELECT h.bib_id AS bib_id, h.holds AS holds, count(i.id) AS copies FROM h \
+         LEFT JOIN items i ON i.bib_id = h.bib_id AND i.status <> 'withdrawn' AND {items} \
+         GROUP BY h.bib_id, h.holds) \
+         SELECT c.bib_id, b.title, c.holds, c.copies FROM c JOIN bib_records b ON b.id = c.bib_id \
+         WHERE c.holds * ?3 > ?2 * c.copies \
+         ORDER BY CASE WHEN c.copies = 0 THEN 0 ELSE 1 END, \
+         CASE WHEN c.copies = 0 THEN c.holds ELSE c.holds * 1.0 / c.copies END DESC, c.bib_id LIMIT ?4",
+        items = branch("i.home_branch", 1),
+        holds = branch("pickup_branch", 1),
+    )
+}
+
+/// Per day: `?1` bounds, `?2` branch.
+pub(crate) fn registrations_by_day_sql(days_cte: &str) -> String {
+    format!(
+        "WITH {days_cte} SELECT d.i, (SELECT count(*) FROM patrons p WHERE p.created_at >= d.lo AND p.created_at < d.hi \
+         AND {} AND p.id NOT IN (SELECT patron_id FROM anonymous_patron)) FROM d ORDER BY d.i",
+        branch("p.home_branch", 2)
+    )
+}
+
+/// `?1`..`?2` the span, `?3` the branch.
+pub(crate) fn registrations_by_category_sql() -> String {
+    format!(
+        "SELECT p.category, count(*) FROM patrons p WHERE p.created_at >= ?1 AND p.created_at < ?2 AND {} \
+         AND p.id NOT IN (SELECT patron_id FROM anonymous_patron) GROUP BY p.category ORDER BY p.category",
+        branch("p.home_branch", 3)
+    )
+}
+
+/// Per day: `?1` bounds. Payments and deposits (an overpayment kept as credit) are money taken,
+/// stored as credits (negative); payouts hand money back, stored positive.
+pub(crate) fn money_by_day_sql(days_cte: &str) -> String {
+    let sum = |condition: &str, sign: &str| {
+        format!(
+            "(SELECT CAST(coalesce(sum({sign}e.amount), 0) AS BIGINT) FROM ledger_entries e \
+             WHERE e.at >= d.lo AND e.at < d.hi AND {condition})"
+        )
+    };
+    format!(
+        "WITH {days_cte} SELECT d.i, {}, {}, {} FROM d ORDER BY d.i",
+        sum("e.kind IN ('payment', 'deposit') AND e.method = 'cash'", "-"),
+        sum("e.kind IN ('payment', 'deposit') AND e.method = 'card'", "-"),
+        sum("e.kind = 'payout'", ""),
+    )
+}
+
+/// `?1`..`?2` the span. Waivers, write-offs and refunds move no money and are left out.
+pub(crate) const MONEY_BY_TYPE_SQL: &str = "SELECT g.entry, g.k, count(*), CAST(sum(g.amount) AS BIGINT) FROM (\
+     SELECT CASE WHEN e.kind IN ('payment', 'deposit', 'payout') THEN e.kind ELSE 'charge' END AS entry, \
+     CASE WHEN e.kind IN ('payment', 'deposit', 'payout') THEN coalesce(e.method, '') ELSE e.kind END AS k, \
+     CASE WHEN e.kind IN ('payment', 'deposit') THEN -e.amount ELSE e.amount END AS amount \
+     FROM ledger_entries e WHERE e.at >= ?1 AND e.at < ?2 AND e.kind NOT IN ('waiver', 'write_off', 'refund')\
+     ) g GROUP BY g.entry, g.k ORDER BY CASE g.entry WHEN 'payment' THEN 0 WHEN 'deposit' THEN 1 WHEN 'payout' THEN 2 ELSE 3 END, g.k";
+
+/// `?` parameters as PostgreSQL's `$`.
+pub(crate) fn pg(sql: &str) -> String {
+    sql.replace('?', "$")
+}
