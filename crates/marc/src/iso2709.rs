@@ -74,7 +74,7 @@ use crate::marc8;
 use crate::problem::{show_bytes, Encoding, Problem, ReadOptions, ReadRecord, RecordError, WriteError};
 use crate::record::{ControlField, DataField, Field, Leader, Record, Subfield, SubfieldValue, Tag};
 use crate::text::{
-    below_combining_marks, first_utf8_char, is_acceptable_code, is_valid_indicator, nfc, nfc_into, nfc_owned,
+    first_from_u0300, first_utf8_char, is_acceptable_code, is_valid_indicator, nfc, nfc_by_segments_from, nfc_owned,
 };
 
 /// Record terminator.
@@ -722,10 +722,10 @@ impl<'a> SubfieldSlots<'a> {
 
     /// [`SubfieldSlots::push`] of `text` in NFC, written straight into the value.
     fn push_nfc(&mut self, code: char, text: &str) {
-        if below_combining_marks(text) {
+        let Some(first) = first_from_u0300(text.as_bytes()) else {
             self.push_str(code, text);
             return;
-        }
+        };
         let value = match self.subfields.get_mut(self.filled) {
             Some(s) => {
                 s.code = code;
@@ -737,7 +737,7 @@ impl<'a> SubfieldSlots<'a> {
                 &mut self.subfields[self.filled].value
             }
         };
-        nfc_into(text, value);
+        nfc_by_segments_from(text, first, value);
         self.filled += 1;
     }
 
