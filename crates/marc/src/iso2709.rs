@@ -1192,6 +1192,10 @@ fn well_formed_subfields(
     if decoding.coding != Coding::Utf8 || first - sds_base != 2 || !indicator(data[0]) || !indicator(data[1]) {
         return false;
     }
+    // Where the field's first byte of 0xCC or above is: the values before it are certainly NFC
+    // and are not checked one by one (in a record with some text from U+0300 up, most fields
+    // have none, and one pass over a field is cheaper than one per value).
+    let first_high = if decoding.nfc_certain { usize::MAX } else { first_from_u0300(data).unwrap_or(usize::MAX) };
     // Written as they come; a bad code found midway sends the field to the careful reading,
     // which writes over what was written here.
     for (k, &pos) in sds.iter().enumerate() {
@@ -1203,7 +1207,7 @@ fn well_formed_subfields(
         let end = sds.get(k + 1).map_or(data.len(), |&p| p - sds_base);
         // Both ends are next to an ASCII byte, so on character boundaries.
         let Some(value) = text.get(at + 2..end) else { return false };
-        if decoding.nfc_certain {
+        if end <= first_high {
             subfields.push_str(char::from(code), value);
         } else {
             subfields.push_nfc(char::from(code), value);
