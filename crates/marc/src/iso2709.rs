@@ -74,7 +74,7 @@ use crate::marc8;
 use crate::problem::{show_bytes, Encoding, Problem, ReadOptions, ReadRecord, RecordError, WriteError};
 use crate::record::{ControlField, DataField, Field, Leader, Record, Subfield, SubfieldValue, Tag};
 use crate::text::{
-    below_combining_marks, first_utf8_char, is_acceptable_code, is_valid_indicator, nfc, nfc_into, nfc_owned,
+    first_from_u0300, first_utf8_char, is_acceptable_code, is_valid_indicator, nfc, nfc_by_segments_from, nfc_owned,
 };
 
 /// Record terminator.
@@ -354,23 +354,45 @@ struct Scratch {
     spare_strings: Vec<String>,
 }
 
-/// Appends to `out` the positions of the bytes in `hay` that match.
-fn push_positions(hay: &[u8], matches: impl Fn(u8) -> bool, out: &mut Vec<usize>) {
+/// Writes to the start of `out` the positions of the bytes in `hay` that match and returns how
+/// many there are: `out[..n]`. `out` is a buffer whose length only grows (kept by the reader
+/// from one record to the next; what lies beyond `n` is left over). Each 32-byte chunk writes
+/// four positions whatever its number of matches (those past it are written over by the next
+/// chunk) and moves on by that number, so that the usual chunk, with up to four delimiters,
+/// costs no branch that depends on the data: the loop over the matches it replaced was
+/// mispredicted about once a chunk.
+fn positions_into(hay: &[u8], matches: impl Fn(u8) -> bool, out: &mut Vec<usize>) -> usize {
+    let mut n = 0;
     let mut chunks = hay.chunks_exact(32);
     let mut base = 0;
     for chunk in &mut chunks {
-        let mut mask = chunk.iter().enumerate().fold(0u32, |m, (i, &b)| m | (u32::from(matches(b)) << i));
-        while mask != 0 {
-            out.push(base + mask.trailing_zeros() as usize);
-            mask &= mask - 1;
+        // Room for a whole chunk's worth; almost never taken once the buffer has grown.
+        if out.len() < n + 32 {
+            out.resize(n + 32, 0);
         }
+        let mut mask = chunk.iter().enumerate().fold(0u32, |m, (i, &b)| m | (u32::from(matches(b)) << i));
+        let count = mask.count_ones() as usize;
+        for slot in &mut out[n..n + 4] {
+            *slot = base + mask.trailing_zeros() as usize;
+            mask &= mask.wrapping_sub(1);
+        }
+        let mut k = n + 4;
+        while mask != 0 {
+            out[k] = base + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            k += 1;
+        }
+        n += count;
         base += 32;
     }
-    for (i, &b) in chunks.remainder().iter().enumerate() {
-        if matches(b) {
-            out.push(base + i);
-        }
+    if out.len() < n + 32 {
+        out.resize(n + 32, 0);
     }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        out[n] = base + i;
+        n += usize::from(matches(b));
+    }
+    n
 }
 
 /// The indices in `positions` (ascending) of those within `range`. `cursor` is where the
@@ -547,8 +569,8 @@ fn parse_record_into(
     // Every subfield delimiter in the data area, found in one pass, 32 bytes at a time as bit
     // masks (which the compiler vectorises), instead of a search call per subfield: subfields
     // are short, so a call per delimiter costs more than the scan. Each field takes its share.
-    delimiters.clear();
-    push_positions(data, |b| b == SD, delimiters);
+    let count = positions_into(data, |b| b == SD, delimiters);
+    let delimiters = &delimiters[..count];
     let mut sd_cursor = 0;
     for &(index, entry_index, ref range) in located.iter() {
         let field_data = &data[range.clone()];
@@ -722,10 +744,10 @@ impl<'a> SubfieldSlots<'a> {
 
     /// [`SubfieldSlots::push`] of `text` in NFC, written straight into the value.
     fn push_nfc(&mut self, code: char, text: &str) {
-        if below_combining_marks(text) {
+        let Some(first) = first_from_u0300(text.as_bytes()) else {
             self.push_str(code, text);
             return;
-        }
+        };
         let value = match self.subfields.get_mut(self.filled) {
             Some(s) => {
                 s.code = code;
@@ -737,7 +759,7 @@ impl<'a> SubfieldSlots<'a> {
                 &mut self.subfields[self.filled].value
             }
         };
-        nfc_into(text, value);
+        nfc_by_segments_from(text, first, value);
         self.filled += 1;
     }
 
@@ -1051,7 +1073,9 @@ fn build_field_with(
         // A delimiter just before the terminator carries nothing (LC has `001` values ending
         // so); it is dropped silently, like the normalisation to NFC.
         let data = data.strip_suffix(&[SD]).unwrap_or(data);
-        if data.contains(&SD) {
+        // The field's delimiters are known: one before the end means one inside the value
+        // (cheaper than searching the value again, which was a `memchr` call per field).
+        if sds.first().is_some_and(|&p| p - sds_base < data.len()) {
             w.push(Problem::DelimiterInControlField { tag: tag.to_string() });
         } else if !tag.is_control() {
             w.push(Problem::NoSubfields { tag: tag.to_string() });
@@ -1192,6 +1216,10 @@ fn well_formed_subfields(
     if decoding.coding != Coding::Utf8 || first - sds_base != 2 || !indicator(data[0]) || !indicator(data[1]) {
         return false;
     }
+    // Where the field's first byte of 0xCC or above is: the values before it are certainly NFC
+    // and are not checked one by one (in a record with some text from U+0300 up, most fields
+    // have none, and one pass over a field is cheaper than one per value).
+    let first_high = if decoding.nfc_certain { usize::MAX } else { first_from_u0300(data).unwrap_or(usize::MAX) };
     // Written as they come; a bad code found midway sends the field to the careful reading,
     // which writes over what was written here.
     for (k, &pos) in sds.iter().enumerate() {
@@ -1203,7 +1231,7 @@ fn well_formed_subfields(
         let end = sds.get(k + 1).map_or(data.len(), |&p| p - sds_base);
         // Both ends are next to an ASCII byte, so on character boundaries.
         let Some(value) = text.get(at + 2..end) else { return false };
-        if decoding.nfc_certain {
+        if end <= first_high {
             subfields.push_str(char::from(code), value);
         } else {
             subfields.push_nfc(char::from(code), value);
@@ -1365,6 +1393,19 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// The chunked, branch-free search finds every match and nothing else, at any length,
+        /// with any number of matches per chunk, into a buffer left over from a longer search.
+        #[test]
+        fn positions_into_finds_every_match(
+            bytes in proptest::collection::vec(proptest::sample::select(vec![b'a', SD, SD, b' ', 0xCC]), 0..300),
+            left_over in 0usize..100,
+        ) {
+            let mut out = vec![7; left_over];
+            let n = positions_into(&bytes, |b| b == SD, &mut out);
+            let expected: Vec<usize> = bytes.iter().enumerate().filter(|&(_, &b)| b == SD).map(|(i, _)| i).collect();
+            proptest::prop_assert_eq!(&out[..n], &expected[..]);
+        }
+
         /// The shortcut for well-formed fields reads every field exactly as the byte-by-byte
         /// reading with its repairs does: same field, same warnings.
         #[test]
