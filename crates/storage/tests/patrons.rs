@@ -179,11 +179,14 @@ fn register_find_and_update(db: &dyn Database) {
 
     // Finding: by card, by the start of the name (any case), keyset paged.
     let find = |card: Option<&str>, name: Option<&str>, page: Page| {
-        db.find_patrons(&PatronQuery { card: card.map(Into::into), name_prefix: name.map(Into::into) }, page)
-            .expect("find")
-            .into_iter()
-            .map(|p| p.card_number)
-            .collect::<Vec<_>>()
+        db.find_patrons(
+            &PatronQuery { card: card.map(Into::into), name_prefix: name.map(Into::into), ..PatronQuery::default() },
+            page,
+        )
+        .expect("find")
+        .into_iter()
+        .map(|p| p.card_number)
+        .collect::<Vec<_>>()
     };
     assert_eq!(find(Some("21234000000027"), None, Page::default()), ["21234000000027"]);
     assert_eq!(find(None, Some("LOP"), Page::default()), ["21234000000019", "21234000000027"]);

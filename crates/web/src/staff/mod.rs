@@ -16,6 +16,7 @@ mod checkin;
 mod copycat;
 mod desk;
 pub(crate) mod once;
+mod patrons;
 
 use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
@@ -48,6 +49,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/checkin", get(checkin::page).post(checkin::check_in))
         .route("/staff/checkin/inspection", post(checkin::inspect))
         .merge(copycat::routes())
+        .merge(patrons::routes())
 }
 
 /// The signed-in staff member of a staff page. Without a session the page answers with a
@@ -129,7 +131,8 @@ pub(crate) fn layout(library: &str, who: Option<&Acting>, title: &str, main: &st
             out,
             "<nav aria-label=\"Staff\" class=\"staff-bar\"><ul><li><a href=\"/staff/desk\">Circulation desk</a></li>\
              <li><a href=\"/staff/checkin\">Check in</a></li>\
-             <li><a href=\"/staff/cataloging/copy\">Copy cataloging</a></li></ul>\
+             <li><a href=\"/staff/cataloging/copy\">Copy cataloging</a></li>\
+             <li><a href=\"/staff/patrons\">Patrons</a></li></ul>\
              <span>Signed in as {}</span>\
              <form method=\"post\" action=\"/staff/logout\"><button type=\"submit\">Log out</button></form></nav>",
             Esc(&who.account.name),
@@ -308,6 +311,9 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
             "<li><a href=\"/staff/cataloging/copy\">Copy cataloging</a>: find a record in another library's \
              catalog and import it</li>\n",
         );
+    }
+    if may(circulation::Permission::ManagePatrons) {
+        main.push_str("<li><a href=\"/staff/patrons\">Patrons</a>: find, register, cards, blocks, the account</li>\n");
     }
     main.push_str("</ul>\n");
     Html(layout(&state.config.library_name, Some(&acting), "Home", &main)).into_response()
