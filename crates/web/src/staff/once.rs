@@ -156,8 +156,7 @@ mod tests {
     }
 
     async fn body(r: Response) -> String {
-        String::from_utf8(axum::body::to_bytes(r.into_body(), 1 << 20).await.expect("the body").to_vec())
-            .expect("UTF-8")
+        String::from_utf8(axum::body::to_bytes(r.into_body(), 1 << 20).await.expect("the body").to_vec()).expect("UTF-8")
     }
 
     #[tokio::test]
