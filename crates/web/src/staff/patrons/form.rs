@@ -127,6 +127,9 @@ impl FormState {
     }
 }
 
+/// A date typed as text: YYYY-MM-DD.
+pub(super) const DATE_ATTRS: &str = " inputmode=\"numeric\" size=\"10\" placeholder=\"YYYY-MM-DD\" autocomplete=\"off\"";
+
 /// The fields of the registration and edit forms: (name, label).
 pub(super) const PATRON_FIELDS: [(&str, &str); 12] = [
     ("card_number", "Card number"),
@@ -254,7 +257,9 @@ pub(super) fn patron_fields(state: &FormState, form: &str, choices: &Choices) ->
     let mut out = String::new();
     out.push_str(&state.input(form, "surname", "Surname", " required autocomplete=\"off\""));
     out.push_str(&state.input(form, "first_name", "First name", " required autocomplete=\"off\""));
-    out.push_str(&state.input(form, "birth_date", "Birth date (YYYY-MM-DD)", " type=\"date\""));
+    // A text field, not type=date: a clerk types the digits from an ID card faster than they
+    // work a date picker, and the form says which format it reads.
+    out.push_str(&state.input(form, "birth_date", "Birth date (YYYY-MM-DD)", DATE_ATTRS));
     out.push_str(&state.select(form, "category", "Patron category", &choices.categories));
     out.push_str(&state.select(form, "home_branch", "Home branch", &choices.branches));
     out.push_str(&state.input(form, "email", "Email", " type=\"email\" autocomplete=\"off\""));

@@ -449,7 +449,7 @@ fn render_blocks(main: &mut String, state: &AppState, r: &Record, base: &str, sh
         .collect::<Vec<_>>();
     main.push_str(&block.select("block", "kind", "Kind of block", &kinds));
     main.push_str(&block.input("block", "reason", "Reason", " size=\"30\" autocomplete=\"off\""));
-    main.push_str(&block.input("block", "until", "Until (manual, optional)", " type=\"date\""));
+    main.push_str(&block.input("block", "until", "Until, YYYY-MM-DD (manual, optional)", super::form::DATE_ATTRS));
     main.push_str("<div><button type=\"submit\">Add block</button></div></form>\n");
     if !lifted.is_empty() {
         main.push_str("<details><summary>Lifted blocks</summary><ul>");
