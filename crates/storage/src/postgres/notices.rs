@@ -269,7 +269,7 @@ impl NoticeStore for PostgresDatabase {
         let sql = format!(
             "{NOTICE_SQL} WHERE n.patron_id = $1 AND n.id IN \
              (SELECT k.notice_id FROM notice_keys k WHERE k.patron_id = $1 AND k.notice_id IS NOT NULL) \
-             AND ($2 = 0 OR n.id < $2) ORDER BY n.id DESC LIMIT $3"
+             AND ($2::bigint = 0 OR n.id < $2) ORDER BY n.id DESC LIMIT $3"
         );
         self.read(|cx| query_notices(cx, &sql, &[&patron, &page.after, &i64::from(page.limit)]))
     }
