@@ -475,21 +475,29 @@ fn found_by_email_or_phone_with_dependants_and_their_own_notices(db: &dyn Databa
     };
     let parent = register(db, "21234000000019", &parent);
     let other = register(db, "21234000000027", &details("Lopez", "Ana", None, Some("ana@example.org")));
-    let child =
-        PatronDetails { guarantor: Some(parent.card_number.clone()), ..details("Okafor", "Tobi", Some("2017-03-02"), None) };
+    let child = PatronDetails {
+        guarantor: Some(parent.card_number.clone()),
+        ..details("Okafor", "Tobi", Some("2017-03-02"), None)
+    };
     let child = register(db, "21234000000035", &child);
     let cards = |q: PatronQuery| {
         db.find_patrons(&q, Page::default()).expect("find").into_iter().map(|p| p.card_number).collect::<Vec<_>>()
     };
-    assert_eq!(cards(PatronQuery { email: Some(" GRACE@Example.org ".into()), ..PatronQuery::default() }), [
-        parent.card_number.as_str()
-    ]);
-    assert_eq!(cards(PatronQuery { phone: Some("555-0100".into()), ..PatronQuery::default() }), [
-        parent.card_number.as_str()
-    ]);
+    assert_eq!(
+        cards(PatronQuery { email: Some(" GRACE@Example.org ".into()), ..PatronQuery::default() }),
+        [parent.card_number.as_str()]
+    );
+    assert_eq!(
+        cards(PatronQuery { phone: Some("555-0100".into()), ..PatronQuery::default() }),
+        [parent.card_number.as_str()]
+    );
     assert!(cards(PatronQuery { phone: Some("555-0199".into()), ..PatronQuery::default() }).is_empty());
     // Conditions together narrow: this email is not this name.
-    let both = PatronQuery { email: Some("ana@example.org".into()), name_prefix: Some("okafor".into()), ..PatronQuery::default() };
+    let both = PatronQuery {
+        email: Some("ana@example.org".into()),
+        name_prefix: Some("okafor".into()),
+        ..PatronQuery::default()
+    };
     assert!(cards(both).is_empty());
 
     let dependants = db.dependants(&parent.card_number, 10).expect("dependants");

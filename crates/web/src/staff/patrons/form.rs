@@ -128,7 +128,8 @@ impl FormState {
 }
 
 /// A date typed as text: YYYY-MM-DD.
-pub(super) const DATE_ATTRS: &str = " inputmode=\"numeric\" size=\"10\" placeholder=\"YYYY-MM-DD\" autocomplete=\"off\"";
+pub(super) const DATE_ATTRS: &str =
+    " inputmode=\"numeric\" size=\"10\" placeholder=\"YYYY-MM-DD\" autocomplete=\"off\"";
 
 /// The fields of the registration and edit forms: (name, label).
 pub(super) const PATRON_FIELDS: [(&str, &str); 12] = [
@@ -321,7 +322,7 @@ mod tests {
             &fields(&[("surname", "Lopez"), ("birth_date", "31/12/2010"), ("category", "no spaces allowed")]),
             true,
         )
-        .unwrap_err();
+        .expect_err("the problems");
         let named: Vec<&str> = problems.iter().map(|p| p.field).collect();
         assert_eq!(named, ["birth_date", "category"]);
         let input = patron_input(
@@ -333,7 +334,7 @@ mod tests {
             ]),
             true,
         )
-        .unwrap();
+        .expect("a readable form");
         assert_eq!(input.surname, "Lopez");
         assert_eq!(input.birth_date, NaiveDate::from_ymd_opt(2010, 12, 31));
         assert_eq!(input.card_number, None);

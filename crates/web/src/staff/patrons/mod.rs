@@ -73,14 +73,6 @@ fn refusal(state: &AppState, acting: &Acting, e: ApiError) -> Response {
     error_page(&state.config.library_name, Some(acting), e)
 }
 
-fn read_form(
-    state: &AppState,
-    acting: &Acting,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<Fields, Response> {
-    Fields::from(form).map_err(|e| refusal(state, acting, e))
-}
-
 pub(super) fn full_name(p: &PatronRecord) -> String {
     format!("{} {}", p.details.first_name, p.details.surname).trim().to_string()
 }
@@ -270,9 +262,9 @@ fn register_page(
              guarantor: a parent or carer who is a patron (their card number).</p>"
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         main,
-        "<form method=\"post\" action=\"/staff/patrons/new\" class=\"register\" aria-label=\"Register a patron\">{}\n",
+        "<form method=\"post\" action=\"/staff/patrons/new\" class=\"register\" aria-label=\"Register a patron\">{}",
         once::token_field()
     );
     if !duplicates.is_empty() {
@@ -327,9 +319,9 @@ async fn register(
     StaffUser(acting): StaffUser,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let fields = match read_form(&state, &acting, form) {
+    let fields = match Fields::from(form) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return refusal(&state, &acting, e),
     };
     if let Err(e) = acting.require(Permission::ManagePatrons) {
         return refusal(&state, &acting, e);

@@ -90,9 +90,9 @@ pub(super) fn render(main: &mut String, state: &AppState, account: &Account, bas
     let form_of = |name: &str| shown.filter(|s| s.form == name).map(|s| &s.state);
     if owed.minor() > 0 {
         let pay = form_of("pay").cloned().unwrap_or_else(|| empty.clone().with("amount", owed.to_string()));
-        let _ = write!(
+        let _ = writeln!(
             main,
-            "<form method=\"post\" action=\"{base}/payment\" class=\"pay\" aria-label=\"Take a payment\">{}\n",
+            "<form method=\"post\" action=\"{base}/payment\" class=\"pay\" aria-label=\"Take a payment\">{}",
             once::token_field()
         );
         main.push_str(&pay.input(
@@ -109,9 +109,9 @@ pub(super) fn render(main: &mut String, state: &AppState, account: &Account, bas
         main.push_str(&pay.input("pay", "note", "Note (optional)", " autocomplete=\"off\""));
         main.push_str("<div><button type=\"submit\">Take payment</button></div></form>\n");
         let waive = form_of("waive").unwrap_or(&empty);
-        let _ = write!(
+        let _ = writeln!(
             main,
-            "<form method=\"post\" action=\"{base}/waiver\" class=\"waive\" aria-label=\"Waive charges\">{}\n",
+            "<form method=\"post\" action=\"{base}/waiver\" class=\"waive\" aria-label=\"Waive charges\">{}",
             once::token_field()
         );
         main.push_str(&waive.input(
@@ -126,9 +126,9 @@ pub(super) fn render(main: &mut String, state: &AppState, account: &Account, bas
     let refundable = refundable_charges(account);
     if !refundable.is_empty() {
         let refund = form_of("refund").unwrap_or(&empty);
-        let _ = write!(
+        let _ = writeln!(
             main,
-            "<form method=\"post\" action=\"{base}/refund\" class=\"refund\" aria-label=\"Refund a payment\">{}\n",
+            "<form method=\"post\" action=\"{base}/refund\" class=\"refund\" aria-label=\"Refund a payment\">{}",
             once::token_field()
         );
         let charges: Vec<(String, String)> =

@@ -2,7 +2,7 @@
 //! (details, card renewal and replacement, blocks). The account's forms are in [`super::money`].
 
 use super::form::{patron_field_ids, patron_fields, patron_input, state_of, Choices, FormState};
-use super::{choices, full_name, page, read_form, record_link, refusal, CardPath};
+use super::{choices, full_name, page, record_link, refusal, CardPath};
 use crate::api::patrons::patron_error;
 use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
@@ -296,10 +296,10 @@ fn render(state: &AppState, acting: &Acting, r: &Record, done: Option<&str>, sho
     render_history(&mut main, state, r, &base);
     render_notices(&mut main, state, r);
     let edit = shown.and_then(|s| s.of("details")).map_or_else(|| state_of(p), clone_state);
-    let _ = write!(
+    let _ = writeln!(
         main,
         "<section id=\"details\" aria-labelledby=\"details-heading\"><h2 id=\"details-heading\">Edit details</h2>\
-         <form method=\"post\" action=\"{base}/details\" class=\"edit-patron\" aria-labelledby=\"details-heading\">{}\n",
+         <form method=\"post\" action=\"{base}/details\" class=\"edit-patron\" aria-labelledby=\"details-heading\">{}",
         once::token_field()
     );
     main.push_str(&patron_fields(&edit, "details", &r.choices));
@@ -381,9 +381,9 @@ fn render_card(main: &mut String, state: &AppState, r: &Record, base: &str, show
     );
     let empty = FormState::default();
     let replace = shown.and_then(|s| s.of("replace")).unwrap_or(&empty);
-    let _ = write!(
+    let _ = writeln!(
         main,
-        "<form method=\"post\" action=\"{base}/replacement\" class=\"replace-card\" aria-label=\"Replace a lost card\">{}\n",
+        "<form method=\"post\" action=\"{base}/replacement\" class=\"replace-card\" aria-label=\"Replace a lost card\">{}",
         once::token_field()
     );
     main.push_str(&replace.input(
@@ -438,9 +438,9 @@ fn render_blocks(main: &mut String, state: &AppState, r: &Record, base: &str, sh
     }
     let empty = FormState::default();
     let block = shown.and_then(|s| s.of("block")).unwrap_or(&empty);
-    let _ = write!(
+    let _ = writeln!(
         main,
-        "<form method=\"post\" action=\"{base}/blocks\" class=\"add-block\" aria-label=\"Add a block\">{}\n",
+        "<form method=\"post\" action=\"{base}/blocks\" class=\"add-block\" aria-label=\"Add a block\">{}",
         once::token_field()
     );
     let kinds = [("manual", "Manual"), ("lost_card", "Lost card"), ("address_unknown", "Address unknown")]
@@ -673,9 +673,9 @@ where
         + Send
         + 'static,
 {
-    let fields = match read_form(&state, &acting, form) {
+    let fields = match Fields::from(form) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return refusal(&state, &acting, e),
     };
     for p in permissions {
         if let Err(e) = acting.require(*p) {
@@ -760,9 +760,9 @@ pub(super) async fn replace(
     Path(card): CardPath,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let fields = match read_form(&state, &acting, form) {
+    let fields = match Fields::from(form) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return refusal(&state, &acting, e),
     };
     if let Err(e) = acting.require(Permission::ManagePatrons) {
         return refusal(&state, &acting, e);
