@@ -437,8 +437,13 @@ async fn loans_history_and_notices_show_only_what_the_patron_allows() {
     }
     let r = app.post("/api/v1/checkins", &json!({"barcode": BOOKS[0], "branch": "CEN"})).await;
     assert!(r.status().is_success(), "{:?}", r.text().await);
+    let hold = json!({"card_number": READER, "record_id": lib.records[3].0, "pickup_branch": "OAK"});
+    let r = app.post("/api/v1/holds", &hold).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
     let (_, page) = clerk.get(&format!("/staff/patrons/{READER}")).await;
     assert_eq!(page.matches("<tr class=\"loan\">").count(), 1, "{page}");
+    assert_eq!(page.matches("<tr class=\"hold\">").count(), 1, "{page}");
+    assert!(page.contains("Oak Hill Branch"), "the hold's pickup branch: {page}");
     assert!(page.contains(&lib.records[1].1.replace('&', "&amp;")), "the loan's title");
     assert!(page.contains("The patron did not choose to keep their reading history, so it is not shown."), "{page}");
     assert!(!page.contains("<table class=\"history\">"));

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use circulation::{ChargeKind, CreditKind, EntryKind, Permission};
 use desk::patrons::{BlockRequest, PatronError};
 use std::fmt::Write;
@@ -477,16 +477,9 @@ fn render_loans(main: &mut String, state: &AppState, r: &Record) {
             r.loans_total
         );
         for (l, barcode, title) in &r.loans {
-            let late = (now - l.due_at).num_days();
-            let due = if l.due_at < now {
-                format!(
-                    "<span class=\"overdue\">{} (overdue by {} {})</span>",
-                    local(state, l.due_at),
-                    late.max(1),
-                    if late <= 1 { "day" } else { "days" }
-                )
-            } else {
-                local(state, l.due_at)
+            let due = match overdue_words(l.due_at, now) {
+                Some(words) => format!("<span class=\"overdue\">{} ({words})</span>", local(state, l.due_at)),
+                None => local(state, l.due_at),
             };
             let _ =
                 write!(main, "<tr class=\"loan\"><td>{}</td><td>{}</td><td>{due}</td></tr>", Esc(title), Esc(barcode));
@@ -531,6 +524,17 @@ fn render_loans(main: &mut String, state: &AppState, r: &Record) {
         main.push_str("</tbody></table>\n");
     }
     main.push_str("</section>\n");
+}
+
+/// "overdue by 3 days" for a loan past its due time (a part of a day counts as one), else
+/// nothing: the words beside the highlight, for whoever cannot see the colour.
+fn overdue_words(due_at: DateTime<Utc>, now: DateTime<Utc>) -> Option<String> {
+    if due_at >= now {
+        return None;
+    }
+    let late = (now - due_at).num_minutes();
+    let days = (late + 24 * 60 - 1) / (24 * 60);
+    Some(format!("overdue by {days} {}", if days == 1 { "day" } else { "days" }))
 }
 
 fn history_rows(main: &mut String, state: &AppState, entries: &[storage::patrons::HistoryEntry]) {
@@ -845,4 +849,20 @@ pub(super) async fn lift_block(
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overdue_loan_says_so_in_words() {
+        let due = DateTime::parse_from_rfc3339("2026-03-10T21:00:00Z").expect("time").with_timezone(&Utc);
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc);
+        assert_eq!(overdue_words(due, at("2026-03-10T20:59:00Z")), None);
+        assert_eq!(overdue_words(due, due), None);
+        assert_eq!(overdue_words(due, at("2026-03-10T21:05:00Z")).as_deref(), Some("overdue by 1 day"));
+        assert_eq!(overdue_words(due, at("2026-03-11T21:00:00Z")).as_deref(), Some("overdue by 1 day"));
+        assert_eq!(overdue_words(due, at("2026-03-13T09:00:00Z")).as_deref(), Some("overdue by 3 days"));
+    }
 }
