@@ -216,6 +216,9 @@ pub trait NoticeStore {
     fn print_notices(&self, day: NaiveDate) -> crate::Result<Vec<NoticeRecord>>;
     /// The log, newest last, keyset paged by id.
     fn notices(&self, page: Page) -> crate::Result<Vec<NoticeRecord>>;
+    /// The patron's notices, newest first, keyset paged by id (`page.after` 0 starts at the
+    /// newest; otherwise the notices older than that id).
+    fn patron_notices(&self, patron: crate::PatronId, page: Page) -> crate::Result<Vec<NoticeRecord>>;
 
     // Job runs.
     fn job_run(&self, job: &str, day: NaiveDate) -> crate::Result<Option<JobRun>>;

@@ -207,11 +207,13 @@ pub struct PatronBlock {
 }
 
 /// Finding patrons: by card (exact), by the start of "surname first name" (case-insensitive),
-/// or all; in id order, keyset paged.
+/// by email (case-insensitive) or phone (exact), or all; in id order, keyset paged.
 #[derive(Debug, Clone, Default)]
 pub struct PatronQuery {
     pub card: Option<String>,
     pub name_prefix: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// A returned loan in a patron's kept history.
@@ -289,6 +291,8 @@ pub trait PatronStore {
     /// Every block of the patron, lifted ones too, oldest first.
     fn blocks(&self, card: &str) -> Result<Vec<PatronBlock>>;
     fn find_patrons(&self, query: &PatronQuery, page: Page) -> Result<Vec<PatronRecord>>;
+    /// The patrons whose guarantor is the patron with this card, at most `limit`, in id order.
+    fn dependants(&self, card: &str, limit: u32) -> Result<Vec<PatronRecord>>;
     fn reading_history(&self, card: &str, page: Page) -> Result<ReadingHistory>;
     /// Hands the loans returned before `before`, of patrons who did not choose to keep their
     /// history, to the anonymous patron. Returns how many loans it anonymised: running it

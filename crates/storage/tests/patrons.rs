@@ -23,6 +23,7 @@ suite! {
         renewal_writes_what_the_decision_says,
         history_only_when_kept_and_anonymising_twice_changes_nothing,
         opac_sessions_expire_when_idle_move_on_use_and_end,
+        found_by_email_or_phone_with_dependants_and_their_own_notices,
     ],
     harness: [],
 }
@@ -179,11 +180,14 @@ fn register_find_and_update(db: &dyn Database) {
 
     // Finding: by card, by the start of the name (any case), keyset paged.
     let find = |card: Option<&str>, name: Option<&str>, page: Page| {
-        db.find_patrons(&PatronQuery { card: card.map(Into::into), name_prefix: name.map(Into::into) }, page)
-            .expect("find")
-            .into_iter()
-            .map(|p| p.card_number)
-            .collect::<Vec<_>>()
+        db.find_patrons(
+            &PatronQuery { card: card.map(Into::into), name_prefix: name.map(Into::into), ..PatronQuery::default() },
+            page,
+        )
+        .expect("find")
+        .into_iter()
+        .map(|p| p.card_number)
+        .collect::<Vec<_>>()
     };
     assert_eq!(find(Some("21234000000027"), None, Page::default()), ["21234000000027"]);
     assert_eq!(find(None, Some("LOP"), Page::default()), ["21234000000019", "21234000000027"]);
@@ -459,4 +463,75 @@ fn opac_sessions_expire_when_idle_move_on_use_and_end(db: &dyn Database) {
     assert!(db.end_patron_session("hash-a").expect("end"));
     assert!(!db.end_patron_session("hash-a").expect("end again"));
     assert_eq!(db.patron_session("hash-a", t2, t2 + idle).expect("read"), None);
+}
+
+/// The staff client's patron screens: one search box finds by email (any case) or phone, a
+/// guarantor's record lists the dependants, and each patron's notices are theirs alone.
+fn found_by_email_or_phone_with_dependants_and_their_own_notices(db: &dyn Database) {
+    setup(db);
+    let parent = PatronDetails {
+        phone: Some("555-0100".into()),
+        ..details("Okafor", "Grace", Some("1984-09-12"), Some("grace@example.org"))
+    };
+    let parent = register(db, "21234000000019", &parent);
+    let other = register(db, "21234000000027", &details("Lopez", "Ana", None, Some("ana@example.org")));
+    let child = PatronDetails {
+        guarantor: Some(parent.card_number.clone()),
+        ..details("Okafor", "Tobi", Some("2017-03-02"), None)
+    };
+    let child = register(db, "21234000000035", &child);
+    let cards = |q: PatronQuery| {
+        db.find_patrons(&q, Page::default()).expect("find").into_iter().map(|p| p.card_number).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        cards(PatronQuery { email: Some(" GRACE@Example.org ".into()), ..PatronQuery::default() }),
+        [parent.card_number.as_str()]
+    );
+    assert_eq!(
+        cards(PatronQuery { phone: Some("555-0100".into()), ..PatronQuery::default() }),
+        [parent.card_number.as_str()]
+    );
+    assert!(cards(PatronQuery { phone: Some("555-0199".into()), ..PatronQuery::default() }).is_empty());
+    // Conditions together narrow: this email is not this name.
+    let both = PatronQuery {
+        email: Some("ana@example.org".into()),
+        name_prefix: Some("okafor".into()),
+        ..PatronQuery::default()
+    };
+    assert!(cards(both).is_empty());
+
+    let dependants = db.dependants(&parent.card_number, 10).expect("dependants");
+    assert_eq!(dependants.iter().map(|p| p.card_number.as_str()).collect::<Vec<_>>(), [child.card_number.as_str()]);
+    assert!(db.dependants(&other.card_number, 10).expect("none").is_empty());
+    assert!(matches!(db.dependants("29999999999999", 10), Err(StorageError::NotFound { .. })));
+
+    let notice = |patron: &storage::patrons::PatronRecord, n: u32| {
+        let key = storage::notices::NoticeKey {
+            patron_id: patron.id,
+            kind: "overdue".into(),
+            subject: format!("loan:{n}"),
+            occasion: "2026-03-10T21:00:00Z".into(),
+        };
+        db.record_notice(&[key], at("2026-03-11T06:00:00Z"), &mut |_| {
+            Some(storage::notices::NewNotice {
+                patron_id: patron.id,
+                kind: "overdue".into(),
+                channel: "print".into(),
+                recipient: None,
+                subject: format!("Overdue {n}"),
+                body: "Please bring it back.".into(),
+                day: day("2026-03-11"),
+            })
+        })
+        .expect("notice")
+        .expect("stored")
+    };
+    let first = notice(&parent, 1);
+    notice(&other, 2);
+    let last = notice(&parent, 3);
+    let mine = db.patron_notices(parent.id, Page { after: 0, limit: 10 }).expect("notices");
+    assert_eq!(mine.iter().map(|n| n.id).collect::<Vec<_>>(), [last, first], "newest first, only theirs");
+    let older = db.patron_notices(parent.id, Page { after: last, limit: 10 }).expect("older");
+    assert_eq!(older.iter().map(|n| n.subject.as_str()).collect::<Vec<_>>(), ["Overdue 1"]);
+    assert!(db.patron_notices(child.id, Page::default()).expect("none").is_empty());
 }

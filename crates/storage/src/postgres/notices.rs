@@ -263,6 +263,17 @@ impl NoticeStore for PostgresDatabase {
         self.read(|cx| query_notices(cx, &sql, &[&page.after, &i64::from(page.limit)]))
     }
 
+    fn patron_notices(&self, patron: PatronId, page: Page) -> Result<Vec<NoticeRecord>> {
+        // Every notice is stored with the keys it claimed (notice_keys, keyed by patron first):
+        // the patron's notices are found through them, not by reading the whole log.
+        let sql = format!(
+            "{NOTICE_SQL} WHERE n.patron_id = $1 AND n.id IN \
+             (SELECT k.notice_id FROM notice_keys k WHERE k.patron_id = $1 AND k.notice_id IS NOT NULL) \
+             AND ($2::bigint = 0 OR n.id < $2) ORDER BY n.id DESC LIMIT $3"
+        );
+        self.read(|cx| query_notices(cx, &sql, &[&patron, &page.after, &i64::from(page.limit)]))
+    }
+
     fn job_run(&self, job: &str, day: NaiveDate) -> Result<Option<JobRun>> {
         self.read(|cx| {
             let Some(r) = cx.query_opt(

@@ -390,16 +390,43 @@ impl PatronStore for PostgresDatabase {
     }
 
     fn find_patrons(&self, query: &PatronQuery, page: Page) -> Result<Vec<PatronRecord>> {
-        let card = query.card.as_deref().map(str::trim).filter(|c| !c.is_empty());
-        let prefix = query.name_prefix.as_deref().map(|n| common::fold(n.trim())).filter(|n| !n.is_empty());
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+        // Only the conditions asked for, so that each search uses its own index (card number,
+        // email key, phone) rather than a generic plan testing `$n IS NULL OR ...` on every row.
+        let limit = i64::from(page.limit);
+        let mut conditions = vec!["p.card_number <> ''".to_string(), "p.id > $1".to_string()];
+        let mut values: Vec<String> = Vec::new();
+        let mut add = |condition: &str, value: String| {
+            values.push(value);
+            conditions.push(condition.replace('?', &format!("${}::text", values.len() + 2)));
+        };
+        if let Some(card) = given(&query.card) {
+            add("p.card_number = ?", card);
+        }
+        if let Some(prefix) = given(&query.name_prefix).map(|n| common::fold(&n)) {
+            add("substr(lower(p.surname || ' ' || p.first_name), 1, length(?)) = ?", prefix);
+        }
+        if let Some(email) = query.email.as_deref().and_then(|e| circulation::registration::email_key(Some(e))) {
+            add("p.email_key = ?", email);
+        }
+        if let Some(phone) = given(&query.phone) {
+            add("p.phone = ?", phone);
+        }
+        let sql = format!("{PATRON_SQL} WHERE {} ORDER BY p.id LIMIT $2", conditions.join(" AND "));
         self.read(|cx| {
+            let mut params: Vec<&(dyn ::postgres::types::ToSql + Sync)> = vec![&page.after, &limit];
+            params.extend(values.iter().map(|v| v as &(dyn ::postgres::types::ToSql + Sync)));
+            let rows = cx.query(&sql, &params)?;
+            rows.iter().map(record_from_row).collect()
+        })
+    }
+
+    fn dependants(&self, card: &str, limit: u32) -> Result<Vec<PatronRecord>> {
+        self.read(|cx| {
+            let guarantor = by_card(cx, card)?;
             let rows = cx.query(
-                &format!(
-                    "{PATRON_SQL} WHERE p.card_number <> '' AND ($1::text IS NULL OR p.card_number = $1) \
-                     AND ($2::text IS NULL OR substr(lower(p.surname || ' ' || p.first_name), 1, length($2)) = $2) \
-                     AND p.id > $3 ORDER BY p.id LIMIT $4"
-                ),
-                &[&card, &prefix, &page.after, &i64::from(page.limit)],
+                &format!("{PATRON_SQL} WHERE p.guarantor_id = $1 AND p.card_number <> '' ORDER BY p.id LIMIT $2"),
+                &[&guarantor.id, &i64::from(limit)],
             )?;
             rows.iter().map(record_from_row).collect()
         })

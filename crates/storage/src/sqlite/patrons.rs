@@ -391,15 +391,46 @@ impl PatronStore for SqliteDatabase {
     }
 
     fn find_patrons(&self, query: &PatronQuery, page: Page) -> Result<Vec<PatronRecord>> {
-        let card = query.card.as_deref().map(str::trim).filter(|c| !c.is_empty());
-        let prefix = query.name_prefix.as_deref().map(|n| common::fold(n.trim())).filter(|n| !n.is_empty());
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+        // Only the conditions asked for, so that each search uses its own index (card number,
+        // email key, phone) rather than a scan testing `? IS NULL OR ...` on every row.
+        let mut conditions = vec!["p.card_number <> ''".to_string(), "p.id > ?1".to_string()];
+        let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(page.after), Box::new(i64::from(page.limit))];
+        let mut add = |condition: &str, value: String| {
+            values.push(Box::new(value));
+            conditions.push(condition.replace('?', &format!("?{}", values.len())));
+        };
+        if let Some(card) = given(&query.card) {
+            add("p.card_number = ?", card);
+        }
+        if let Some(prefix) = given(&query.name_prefix).map(|n| common::fold(&n)) {
+            add("substr(lower(p.surname || ' ' || p.first_name), 1, length(?)) = ?", prefix);
+        }
+        if let Some(email) = query.email.as_deref().and_then(|e| circulation::registration::email_key(Some(e))) {
+            add("p.email_key = ?", email);
+        }
+        if let Some(phone) = given(&query.phone) {
+            add("p.phone = ?", phone);
+        }
+        let sql = format!("{PATRON_SQL} WHERE {} ORDER BY p.id LIMIT ?2", conditions.join(" AND "));
         self.read(|tx| {
+            let mut st = tx.prepare_cached(&sql)?;
+            let mut rows = st.query(rusqlite::params_from_iter(values.iter()))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(record_from_row(r)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn dependants(&self, card: &str, limit: u32) -> Result<Vec<PatronRecord>> {
+        self.read(|tx| {
+            let guarantor = by_card(tx, card)?;
             let mut st = tx.prepare_cached(&format!(
-                "{PATRON_SQL} WHERE p.card_number <> '' AND (?1 IS NULL OR p.card_number = ?1) \
-                 AND (?2 IS NULL OR substr(lower(p.surname || ' ' || p.first_name), 1, length(?2)) = ?2) \
-                 AND p.id > ?3 ORDER BY p.id LIMIT ?4"
+                "{PATRON_SQL} WHERE p.guarantor_id = ?1 AND p.card_number <> '' ORDER BY p.id LIMIT ?2"
             ))?;
-            let mut rows = st.query(params![card, prefix, page.after, i64::from(page.limit)])?;
+            let mut rows = st.query(params![guarantor.id, i64::from(limit)])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 out.push(record_from_row(r)?);

@@ -40,7 +40,7 @@ fn actor(a: Actor) -> Value {
     }
 }
 
-fn acting_actor(acting: &Acting) -> Actor {
+pub(crate) fn acting_actor(acting: &Acting) -> Actor {
     Actor::Staff(acting.staff.id)
 }
 
@@ -113,7 +113,7 @@ fn posted_json(p: &Posted) -> Value {
 }
 
 /// A refusal from the ledger or the desk, with its own code.
-fn refusal(e: DeskError) -> ApiError {
+pub(crate) fn refusal(e: DeskError) -> ApiError {
     let DeskError::Ledger(r) = e else {
         return match e {
             DeskError::NotFound { what: "patron card", key } => {

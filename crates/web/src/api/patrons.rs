@@ -90,7 +90,7 @@ fn problems_json(problems: &[FormProblem]) -> Value {
     problems.iter().map(|p| json!({"field": p.field, "code": p.code, "message": p.message})).collect()
 }
 
-fn patron_error(e: PatronError) -> ApiError {
+pub(crate) fn patron_error(e: PatronError) -> ApiError {
     match e {
         PatronError::Invalid(problems) => {
             let Some(first) = problems.first() else { return ApiError::internal("a refusal without a problem") };
@@ -204,7 +204,7 @@ pub(crate) async fn find(
 ) -> Result<Json<Value>, ApiError> {
     acting.require(Permission::ManagePatrons)?;
     let mut params = Params::new(query)?;
-    let q = PatronQuery { card: params.take("card")?, name_prefix: params.take("name")? };
+    let q = PatronQuery { card: params.take("card")?, name_prefix: params.take("name")?, ..PatronQuery::default() };
     let page = params.page(&state)?;
     params.finish()?;
     let desk = state.desk.clone();

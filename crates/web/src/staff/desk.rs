@@ -282,6 +282,8 @@ impl View {
             Esc(d.home_branch.as_str()),
             Esc(&p.account.balance.to_string()),
         );
+        let _ =
+            writeln!(main, "<p><a href=\"/staff/patrons/{}\">Patron record</a></p>", url_encode(&p.record.card_number));
         let blocks: Vec<_> = p.account.blocks.iter().filter(|b| b.until.is_none_or(|u| u >= today)).collect();
         if !blocks.is_empty() {
             main.push_str("<div class=\"blocks\" role=\"alert\"><h3>Blocks</h3><ul>");

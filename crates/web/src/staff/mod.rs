@@ -20,6 +20,7 @@ mod desk;
 mod holds;
 mod import;
 pub(crate) mod once;
+mod patrons;
 mod reports;
 
 use crate::auth::Acting;
@@ -58,6 +59,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(holds::routes())
         .merge(import::routes())
         .merge(reports::routes())
+        .merge(patrons::routes())
 }
 
 /// The signed-in staff member of a staff page. Without a session the page answers with a
@@ -341,6 +343,9 @@ async fn home(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Re
     }
     if may(circulation::Permission::Reports) {
         main.push_str("<li><a href=\"/staff/reports\">Reports</a>: circulation, collection, patrons and money, with charts and CSV</li>\n");
+    }
+    if may(circulation::Permission::ManagePatrons) {
+        main.push_str("<li><a href=\"/staff/patrons\">Patrons</a>: find, register, cards, blocks, the account</li>\n");
     }
     main.push_str("</ul>\n");
     Html(layout(&state.config.library_name, Some(&acting), "Home", &main)).into_response()
