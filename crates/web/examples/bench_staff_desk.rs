@@ -6,6 +6,10 @@
 //! signed in through `/staff/login` with the session cookie, one request at a time, so each
 //! request pays for the session lookup, and each write for its audit-log entry and its commit.
 //!
+//! Then every other staff screen, opened as a GET the way a browser does (patrons, cataloging,
+//! holds and transits, reports, administration), over the same catalog, each timed until it has
+//! 20 samples or 20 seconds.
+//!
 //! `cargo run --release -p web --example bench_staff_desk -- [--items N] [--samples N] [--database-url URL]`
 //! SQLite in a temporary directory by default.
 
@@ -87,7 +91,8 @@ fn load(db: &dyn Database, items: usize) -> Result<(), Error> {
         &storage::staff::NewStaff {
             login: "desk1".into(),
             name: "Desk one".into(),
-            roles: vec!["clerk".into()],
+            // Admin grants every permission: one account opens every screen.
+            roles: vec!["clerk".into(), "admin".into()],
             branches: vec![],
             password_hash: accounts::hash_password("bench desk password")?,
         },
@@ -113,6 +118,17 @@ impl Clerk {
             return Err(format!("GET {path}: {status}, no {expect:?} in the page").into());
         }
         Ok(took)
+    }
+
+    /// A JSON API call with the same session, for the set-up.
+    fn api(&self, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, Error> {
+        let r = self.client.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).json(body).send()?;
+        let status = r.status();
+        let text = r.text()?;
+        if !status.is_success() {
+            return Err(format!("POST {path}: {status}: {text}").into());
+        }
+        Ok(serde_json::from_str(&text)?)
     }
 
     fn post(&self, path: &str, form: &[(&str, &str)], expect: &str) -> Result<Duration, Error> {
@@ -199,6 +215,76 @@ fn main() -> Result<(), Error> {
     ] {
         times.sort();
         println!("| {name} | {:.2} | {:.2} |", ms(times, 0.5), ms(times, 0.99));
+    }
+
+    // A real record (the loaded ones carry only a title) for the MARC editor and the item form.
+    let record = clerk.api(
+        "/api/v1/records",
+        &serde_json::json!({
+            "leader": "00000nam a2200000 i 4500",
+            "fields": [
+                {"008": "200101s2020    nyu           000 1 eng d"},
+                {"020": {"ind1": " ", "ind2": " ", "subfields": [{"a": "0-306-40615-2"}]}},
+                {"100": {"ind1": "1", "ind2": " ", "subfields": [{"a": "Bradbury, Ray,"}, {"e": "author."}]}},
+                {"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": "Fahrenheit 451 /"}, {"c": "Ray Bradbury."}]}},
+                {"650": {"ind1": " ", "ind2": "0", "subfields": [{"a": "Censorship"}, {"v": "Fiction."}]}}
+            ]
+        }),
+    )?;
+    let record_id = record["id"].as_i64().ok_or("the new record has no id")?;
+    let item = clerk.api(
+        &format!("/api/v1/records/{record_id}/items"),
+        &serde_json::json!({"barcode": "39999999999999", "home_branch": "MAIN", "location": "STACKS",
+                             "item_type": "BK", "call_number": "813.54 BRA", "price": "24.95"}),
+    )?;
+    let item_id = item["id"].as_i64().ok_or("the new item has no id")?;
+    let today = chrono::Utc::now().date_naive();
+    let month = format!("from={}&to={today}", today - chrono::Duration::days(30));
+    let some_barcode = barcode(items / 2);
+    let screens: Vec<(&str, String)> = vec![
+        ("patron search by name", "/staff/patrons?q=Bench".into()),
+        ("patron record, 20 loans", "/staff/patrons/REGULAR".into()),
+        ("catalog search by barcode", format!("/staff/cataloging?by=barcode&q={some_barcode}")),
+        ("MARC editor", format!("/staff/cataloging/records/{record_id}")),
+        ("new item form", format!("/staff/cataloging/records/{record_id}/items/new")),
+        ("item form", format!("/staff/cataloging/items/{item_id}")),
+        ("labels: the branch's recent items", "/staff/cataloging/labels?branch=MAIN".into()),
+        ("MARC import: upload and recent batches", "/staff/cataloging/import".into()),
+        ("pull list", "/staff/holds/pull-list?branch=MAIN".into()),
+        ("hold shelf", "/staff/holds/shelf?branch=MAIN".into()),
+        ("expired holds", "/staff/holds/expired?branch=MAIN".into()),
+        ("transits", "/staff/transits?branch=MAIN".into()),
+        ("report: circulation by day, 30 days", format!("/staff/reports/circulation-by-day?{month}")),
+        ("report: circulation by item type, 30 days", format!("/staff/reports/circulation-by-item-type?{month}")),
+        ("report: top titles, 30 days", format!("/staff/reports/top-titles?{month}")),
+        ("report: overdue list", format!("/staff/reports/overdue?{month}")),
+        ("report: holds to copies", format!("/staff/reports/holds-ratio?{month}")),
+        ("report: collection by Dewey hundreds", format!("/staff/reports/collection-dewey?{month}")),
+        ("report: collection by LC class", format!("/staff/reports/collection-lc?{month}")),
+        ("report: money by type, 30 days", format!("/staff/reports/money-by-type?{month}")),
+        ("rule matrix and explainer", "/staff/admin/rules?branch=MAIN&category=ADULT&item_type=BK".into()),
+        ("branches", "/staff/admin/branches".into()),
+        ("staff accounts", "/staff/admin/accounts".into()),
+        ("calendars and closures", "/staff/admin/calendars".into()),
+        ("notice templates", "/staff/admin/notices".into()),
+    ];
+    println!();
+    println!("| staff screen, {items} items ({}) | samples | p50 ms | p99 ms |", db.backend());
+    println!("|---|---:|---:|---:|");
+    for (name, path) in &screens {
+        let started = Instant::now();
+        let mut times = Vec::new();
+        while times.len() < 20 && (times.len() < 3 || started.elapsed() < Duration::from_secs(20)) {
+            times.push(clerk.get(path, "</html>")?);
+        }
+        times.sort();
+        println!(
+            "| {name} (`GET {}`) | {} | {:.2} | {:.2} |",
+            path.split('?').next().unwrap_or(path),
+            times.len(),
+            ms(&times, 0.5),
+            ms(&times, 0.99)
+        );
     }
     drop(db);
     runtime.shutdown_background();
