@@ -13,34 +13,19 @@
 //! `cargo run --release -p web --example bench_staff_desk -- [--items N] [--samples N] [--database-url URL]`
 //! SQLite in a temporary directory by default.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use catalog::{Barcode, BibDerived, Branch, Code, ItemStatus, ItemType, NewItem, ShelvingLocation};
-use storage::{Database, ImportCandidate, NewRecord, OnMatch, Patron, StorageConfig};
+use common::staff::{barcode, code, create_account, load_items, serve, Clerk};
+use common::{ms, Error};
+use storage::{Database, Patron, StorageConfig};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-const ITEMS_PER_RECORD: usize = 10;
 const REGULAR_LOANS: usize = 20;
 
-fn code(s: &str) -> Result<Code, Error> {
-    Ok(Code::parse(s)?)
-}
-
-fn ms(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-fn barcode(i: usize) -> String {
-    format!("3{i:013}")
-}
-
 fn load(db: &dyn Database, items: usize) -> Result<(), Error> {
-    db.upsert_branch(&Branch { code: code("MAIN")?, name: "Main Library".into() })?;
-    db.upsert_location(&ShelvingLocation { code: code("STACKS")?, name: "Stacks".into() })?;
-    db.upsert_item_type(&ItemType { code: code("BK")?, name: "Book".into(), loanable: true })?;
+    load_items(db, items, "Desk benchmark", |i| format!("{} BEN", 100 + i % 800))?;
     for card in ["LIGHT", "REGULAR"] {
         db.upsert_patron(&Patron {
             card_number: card.into(),
@@ -52,96 +37,8 @@ fn load(db: &dyn Database, items: usize) -> Result<(), Error> {
             email: None,
         })?;
     }
-    let started = Instant::now();
-    let (mut batch, mut made, mut record_no) = (Vec::new(), 0, 0);
-    while made < items {
-        record_no += 1;
-        let derived = BibDerived { title: format!("Desk benchmark record {record_no}"), ..BibDerived::default() };
-        let mut marc = format!("bench record {record_no}").into_bytes();
-        marc.push(0x1d);
-        let n = ITEMS_PER_RECORD.min(items - made);
-        let its: Vec<NewItem> = (made..made + n)
-            .map(|i| {
-                Ok(NewItem {
-                    barcode: Barcode::parse(&barcode(i))?,
-                    home_branch: code("MAIN")?,
-                    holding_branch: code("MAIN")?,
-                    location: Some(code("STACKS")?),
-                    collection: None,
-                    call_number: Some(format!("{} BEN", 100 + i % 800)),
-                    item_type: code("BK")?,
-                    price: None,
-                    public_note: None,
-                    staff_note: None,
-                    materials_specified: None,
-                    status: ItemStatus::Available,
-                    acquired_on: None,
-                })
-            })
-            .collect::<Result<_, Error>>()?;
-        made += n;
-        batch.push(ImportCandidate { record: NewRecord { marc, derived, row: None }, items: its });
-        if batch.len() == 100 || made == items {
-            db.import_batch(&batch, OnMatch::Add)?;
-            batch.clear();
-        }
-    }
-    eprintln!("loaded {items} items in {:.1} s ({})", started.elapsed().as_secs_f64(), db.backend());
-    db.create_staff(
-        &storage::staff::NewStaff {
-            login: "desk1".into(),
-            name: "Desk one".into(),
-            // Admin grants every permission: one account opens every screen.
-            roles: vec!["clerk".into(), "admin".into()],
-            branches: vec![],
-            password_hash: accounts::hash_password("bench desk password")?,
-        },
-        chrono::Utc::now(),
-    )?;
-    Ok(())
-}
-
-struct Clerk {
-    client: reqwest::blocking::Client,
-    base: String,
-    cookie: String,
-}
-
-impl Clerk {
-    fn get(&self, path: &str, expect: &str) -> Result<Duration, Error> {
-        let started = Instant::now();
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send()?;
-        let status = r.status();
-        let body = r.text()?;
-        let took = started.elapsed();
-        if !status.is_success() || !body.contains(expect) {
-            return Err(format!("GET {path}: {status}, no {expect:?} in the page").into());
-        }
-        Ok(took)
-    }
-
-    /// A JSON API call with the same session, for the set-up.
-    fn api(&self, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, Error> {
-        let r = self.client.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).json(body).send()?;
-        let status = r.status();
-        let text = r.text()?;
-        if !status.is_success() {
-            return Err(format!("POST {path}: {status}: {text}").into());
-        }
-        Ok(serde_json::from_str(&text)?)
-    }
-
-    fn post(&self, path: &str, form: &[(&str, &str)], expect: &str) -> Result<Duration, Error> {
-        let started = Instant::now();
-        let r = self.client.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(form).send()?;
-        let status = r.status();
-        let body = r.text()?;
-        let took = started.elapsed();
-        if !status.is_success() || !body.contains(expect) {
-            return Err(format!("POST {path}: {status}, no {expect:?} in the page").into());
-        }
-        Ok(took)
-    }
+    // Admin grants every permission: one account opens every screen.
+    create_account(db, &["clerk", "admin"])
 }
 
 fn main() -> Result<(), Error> {
@@ -167,31 +64,14 @@ fn main() -> Result<(), Error> {
     load(&*db, items)?;
 
     let desk = desk::Desk::new(desk::CirculationSettings::default().build()?);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base = format!("http://{}", listener.local_addr()?);
-    runtime.spawn(web::serve(listener, web::router(db.clone(), web::WebConfig::default(), desk, None)));
-
-    // Log in as a browser does: the form, the cookie.
-    let client = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let r = client
-        .post(format!("{base}/staff/login"))
-        .form(&[("login", "desk1"), ("password", "bench desk password")])
-        .send()?;
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .ok_or("the log-in set no cookie")?
-        .to_string();
-    let clerk = Clerk { client, base, cookie };
+    let (runtime, base) = serve(db.clone(), desk)?;
+    let clerk = Clerk::log_in(&base)?;
 
     // The regular patron's loans, spread over the catalog.
     let stride = items / (samples + REGULAR_LOANS);
     for k in 0..REGULAR_LOANS {
         let b = barcode((samples + k) * stride);
-        clerk.post("/staff/desk/checkout", &[("card", "REGULAR"), ("barcode", &b)], "Checked out: ")?;
+        clerk.post("/staff/desk/checkout", &[("card", "REGULAR"), ("barcode", &b)], Some("Checked out: "))?;
     }
 
     let (mut scan_light, mut scan_regular, mut outs, mut ins, mut screens) =
@@ -200,9 +80,9 @@ fn main() -> Result<(), Error> {
         let b = barcode(s * stride);
         scan_light.push(clerk.get("/staff/desk?card=LIGHT", "id=\"item-barcode\"")?);
         scan_regular.push(clerk.get("/staff/desk?card=REGULAR", "Loans (20)")?);
-        outs.push(clerk.post("/staff/desk/checkout", &[("card", "LIGHT"), ("barcode", &b)], "Checked out: ")?);
+        outs.push(clerk.post("/staff/desk/checkout", &[("card", "LIGHT"), ("barcode", &b)], Some("Checked out: "))?);
         screens.push(clerk.get("/staff/checkin", "id=\"item-barcode\"")?);
-        ins.push(clerk.post("/staff/checkin", &[("barcode", &b)], "Reshelve at Stacks")?);
+        ins.push(clerk.post("/staff/checkin", &[("barcode", &b)], Some("Reshelve at Stacks"))?);
     }
     println!("| staff desk, {items} items ({}), {samples} samples | p50 ms | p99 ms |", db.backend());
     println!("|---|---|---|");

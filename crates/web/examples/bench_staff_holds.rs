@@ -9,38 +9,22 @@
 //! `cargo run --release -p web --example bench_staff_holds -- [--items N] [--holds N] [--samples N] [--database-url URL]`
 //! SQLite in a temporary directory by default. `SHELFMARK_SHARED` locates the Koha sample.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use catalog::{Barcode, BibDerived, Branch, Code, ItemStatus, ItemType, NewItem, ShelvingLocation};
+use catalog::{Barcode, Branch};
 use chrono::Utc;
+use common::staff::{barcode, code, create_account, load_items, serve, Clerk, ITEMS_PER_RECORD};
+use common::{ms, Error};
 use storage::holds::{HoldPlacement, HoldTarget, NewHold};
-use storage::{Database, ImportCandidate, NewRecord, OnMatch, Patron, StorageConfig};
+use storage::{Database, Patron, StorageConfig};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-const ITEMS_PER_RECORD: usize = 10;
-
-fn code(s: &str) -> Result<Code, Error> {
-    Ok(Code::parse(s)?)
-}
-
-fn ms(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-fn barcode(i: usize) -> String {
-    format!("3{i:013}")
-}
-
-/// N items at MAIN, ten per record, with varied Dewey call numbers.
+/// N items at MAIN, ten per record, with varied Dewey call numbers; the branch EAST.
 fn load(db: &dyn Database, items: usize) -> Result<(), Error> {
-    for (c, name) in [("MAIN", "Main Library"), ("EAST", "East Branch")] {
-        db.upsert_branch(&Branch { code: code(c)?, name: name.into() })?;
-    }
-    db.upsert_location(&ShelvingLocation { code: code("STACKS")?, name: "Stacks".into() })?;
-    db.upsert_item_type(&ItemType { code: code("BK")?, name: "Book".into(), loanable: true })?;
+    load_items(db, items, "Holds benchmark", |i| format!("{}.{} BEN", 100 + i % 800, i % 97))?;
+    db.upsert_branch(&Branch { code: code("EAST")?, name: "East Branch".into() })?;
     db.upsert_patron(&Patron {
         card_number: "HOLDER".into(),
         surname: "Bench".into(),
@@ -50,52 +34,7 @@ fn load(db: &dyn Database, items: usize) -> Result<(), Error> {
         expiry_date: "2099-12-31".into(),
         email: None,
     })?;
-    let started = Instant::now();
-    let (mut batch, mut made, mut record_no) = (Vec::new(), 0, 0);
-    while made < items {
-        record_no += 1;
-        let derived = BibDerived { title: format!("Holds benchmark record {record_no}"), ..BibDerived::default() };
-        let mut marc = format!("bench record {record_no}").into_bytes();
-        marc.push(0x1d);
-        let n = ITEMS_PER_RECORD.min(items - made);
-        let its: Vec<NewItem> = (made..made + n)
-            .map(|i| {
-                Ok(NewItem {
-                    barcode: Barcode::parse(&barcode(i))?,
-                    home_branch: code("MAIN")?,
-                    holding_branch: code("MAIN")?,
-                    location: Some(code("STACKS")?),
-                    collection: None,
-                    call_number: Some(format!("{}.{} BEN", 100 + i % 800, i % 97)),
-                    item_type: code("BK")?,
-                    price: None,
-                    public_note: None,
-                    staff_note: None,
-                    materials_specified: None,
-                    status: ItemStatus::Available,
-                    acquired_on: None,
-                })
-            })
-            .collect::<Result<_, Error>>()?;
-        made += n;
-        batch.push(ImportCandidate { record: NewRecord { marc, derived, row: None }, items: its });
-        if batch.len() == 100 || made == items {
-            db.import_batch(&batch, OnMatch::Add)?;
-            batch.clear();
-        }
-    }
-    eprintln!("loaded {items} items in {:.1} s ({})", started.elapsed().as_secs_f64(), db.backend());
-    db.create_staff(
-        &storage::staff::NewStaff {
-            login: "desk1".into(),
-            name: "Desk one".into(),
-            roles: vec!["clerk".into(), "cataloger".into()],
-            branches: vec![],
-            password_hash: accounts::hash_password("bench desk password")?,
-        },
-        Utc::now(),
-    )?;
-    Ok(())
+    create_account(db, &["clerk", "cataloger"])
 }
 
 /// `holds` title-level holds spread over the catalog, in four kinds: waiting (the pull list),
@@ -123,26 +62,6 @@ fn holds(db: &dyn Database, desk: &desk::Desk, items: usize, holds: usize) -> Re
         }
     }
     Ok(())
-}
-
-struct Clerk {
-    client: reqwest::blocking::Client,
-    base: String,
-    cookie: String,
-}
-
-impl Clerk {
-    fn get(&self, path: &str, expect: &str) -> Result<Duration, Error> {
-        let started = Instant::now();
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send()?;
-        let status = r.status();
-        let body = r.text()?;
-        let took = started.elapsed();
-        if !status.is_success() || !body.contains(expect) {
-            return Err(format!("GET {path}: {status}, no {expect:?} in the page").into());
-        }
-        Ok(took)
-    }
 }
 
 fn shared_data(relative: &str) -> std::path::PathBuf {
@@ -174,36 +93,21 @@ fn main() -> Result<(), Error> {
     let desk = desk::Desk::new(desk::CirculationSettings::default().build()?);
     holds(&*db, &desk, items, hold_count)?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base = format!("http://{}", listener.local_addr()?);
-    runtime.spawn(web::serve(listener, web::router(db.clone(), web::WebConfig::default(), desk, None)));
-
-    let client = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let r = client
-        .post(format!("{base}/staff/login"))
-        .form(&[("login", "desk1"), ("password", "bench desk password")])
-        .send()?;
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .ok_or("the log-in set no cookie")?
-        .to_string();
+    let (runtime, base) = serve(db.clone(), desk)?;
+    let clerk = Clerk::log_in(&base)?;
 
     // A staged file, sent as a raw body.
     let koha = std::fs::read(shared_data("marc/koha-sample/koha-sample-with-items.mrc"))?;
     let started = Instant::now();
-    let r = client
+    let r = clerk
+        .client
         .post(format!("{base}/staff/cataloging/import?name=koha.mrc"))
-        .header("cookie", &cookie)
+        .header("cookie", &clerk.cookie)
         .header("content-type", "application/marc")
         .body(koha)
         .send()?;
     let staged_in = started.elapsed();
     let preview = r.headers().get("location").and_then(|v| v.to_str().ok()).ok_or("no preview")?.to_string();
-    let clerk = Clerk { client, base, cookie };
 
     let mut rows: Vec<(&str, Vec<Duration>)> = vec![
         ("pull list (GET /staff/holds/pull-list)", Vec::new()),

@@ -9,31 +9,19 @@
 //! `cargo run --release -p web --example bench_staff_patrons -- [--items N] [--patrons N] [--samples N] [--database-url URL]`
 //! SQLite in a temporary directory by default.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use catalog::{Barcode, BibDerived, Branch, Code, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
+use catalog::{Barcode, Money};
+use common::staff::{barcode, code, create_account, load_items, serve, Clerk};
+use common::{ms, Error};
 use storage::patrons::{CardChoice, HistoryChoice, NoticePreference, PatronDetails};
-use storage::{Database, ImportCandidate, NewRecord, OnMatch, StorageConfig};
+use storage::{Database, StorageConfig};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-const ITEMS_PER_RECORD: usize = 10;
 const LOANS: usize = 20;
 const CHARGES: usize = 20;
-
-fn code(s: &str) -> Result<Code, Error> {
-    Ok(Code::parse(s)?)
-}
-
-fn ms(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-fn barcode(i: usize) -> String {
-    format!("3{i:013}")
-}
 
 /// Card numbers the benchmark registers: outside the library's issued pattern, so the
 /// registrations timed later are issued numbers that cannot collide.
@@ -42,45 +30,8 @@ fn card(i: usize) -> String {
 }
 
 fn load(db: &dyn Database, items: usize, patrons: usize) -> Result<(), Error> {
-    db.upsert_branch(&Branch { code: code("MAIN")?, name: "Main Library".into() })?;
-    db.upsert_location(&ShelvingLocation { code: code("STACKS")?, name: "Stacks".into() })?;
-    db.upsert_item_type(&ItemType { code: code("BK")?, name: "Book".into(), loanable: true })?;
-    let started = Instant::now();
-    let (mut batch, mut made, mut record_no) = (Vec::new(), 0, 0);
-    while made < items {
-        record_no += 1;
-        let derived = BibDerived { title: format!("Patron benchmark record {record_no}"), ..BibDerived::default() };
-        let mut marc = format!("bench record {record_no}").into_bytes();
-        marc.push(0x1d);
-        let n = ITEMS_PER_RECORD.min(items - made);
-        let its: Vec<NewItem> = (made..made + n)
-            .map(|i| {
-                Ok(NewItem {
-                    barcode: Barcode::parse(&barcode(i))?,
-                    home_branch: code("MAIN")?,
-                    holding_branch: code("MAIN")?,
-                    location: Some(code("STACKS")?),
-                    collection: None,
-                    call_number: Some(format!("{} BEN", 100 + i % 800)),
-                    item_type: code("BK")?,
-                    price: None,
-                    public_note: None,
-                    staff_note: None,
-                    materials_specified: None,
-                    status: ItemStatus::Available,
-                    acquired_on: None,
-                })
-            })
-            .collect::<Result<_, Error>>()?;
-        made += n;
-        batch.push(ImportCandidate { record: NewRecord { marc, derived, row: None }, items: its });
-        if batch.len() == 100 || made == items {
-            db.import_batch(&batch, OnMatch::Add)?;
-            batch.clear();
-        }
-    }
-    eprintln!("loaded {items} items in {:.1} s ({})", started.elapsed().as_secs_f64(), db.backend());
-    let started = Instant::now();
+    load_items(db, items, "Patron benchmark", |i| format!("{} BEN", 100 + i % 800))?;
+    let started = std::time::Instant::now();
     let now = chrono::Utc::now();
     for i in 0..patrons {
         let (surname, first) = (format!("Surname{i:06}"), format!("First{}", i % 97));
@@ -108,50 +59,7 @@ fn load(db: &dyn Database, items: usize, patrons: usize) -> Result<(), Error> {
         db.register_patron(&details, CardChoice::Given(&card(i)), true, now)?;
     }
     eprintln!("registered {patrons} patrons in {:.1} s", started.elapsed().as_secs_f64());
-    db.create_staff(
-        &storage::staff::NewStaff {
-            login: "desk1".into(),
-            name: "Desk one".into(),
-            roles: vec!["clerk".into()],
-            branches: vec![],
-            password_hash: accounts::hash_password("bench desk password")?,
-        },
-        chrono::Utc::now(),
-    )?;
-    Ok(())
-}
-
-struct Clerk {
-    client: reqwest::blocking::Client,
-    base: String,
-    cookie: String,
-}
-
-impl Clerk {
-    fn get(&self, path: &str, expect: &str) -> Result<(Duration, String), Error> {
-        let started = Instant::now();
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send()?;
-        let status = r.status();
-        let body = r.text()?;
-        let took = started.elapsed();
-        if !status.is_success() || !body.contains(expect) {
-            return Err(format!("GET {path}: {status}, no {expect:?} in the page").into());
-        }
-        Ok((took, body))
-    }
-
-    /// A form post answered `303 See Other`, as every successful patron form is.
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Result<Duration, Error> {
-        let started = Instant::now();
-        let r = self.client.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(form).send()?;
-        let status = r.status();
-        let body = r.text()?;
-        let took = started.elapsed();
-        if status != reqwest::StatusCode::SEE_OTHER {
-            return Err(format!("POST {path}: {status}: {body}").into());
-        }
-        Ok(took)
-    }
+    create_account(db, &["clerk"])
 }
 
 /// The `form_token` of the form posting to `action` on `page`.
@@ -198,23 +106,8 @@ fn main() -> Result<(), Error> {
         desk::ledger::charge(&*db, &busy, kind, Money::from_minor(100_000), None, by, "late", chrono::Utc::now())?;
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base = format!("http://{}", listener.local_addr()?);
-    runtime.spawn(web::serve(listener, web::router(db.clone(), web::WebConfig::default(), desk, None)));
-    let client = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let r = client
-        .post(format!("{base}/staff/login"))
-        .form(&[("login", "desk1"), ("password", "bench desk password")])
-        .send()?;
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .ok_or("the log-in set no cookie")?
-        .to_string();
-    let clerk = Clerk { client, base, cookie };
+    let (runtime, base) = serve(db.clone(), desk)?;
+    let clerk = Clerk::log_in(&base)?;
 
     let mut times: Vec<(&str, Vec<Duration>)> = [
         "search by card (GET /staff/patrons?q=CARD)",
@@ -234,13 +127,13 @@ fn main() -> Result<(), Error> {
     for s in 0..samples {
         let i = (s * 7919) % patrons;
         let row = "class=\"patron-result\"";
-        times[0].1.push(clerk.get(&format!("/staff/patrons?q={}", card(i)), row)?.0);
-        times[1].1.push(clerk.get(&format!("/staff/patrons?q=patron{i}%40example.org"), row)?.0);
-        times[2].1.push(clerk.get(&format!("/staff/patrons?q=555-{i:07}"), row)?.0);
-        times[3].1.push(clerk.get(&format!("/staff/patrons?q=surname{i:06}"), row)?.0);
-        let (took, page) = clerk.get(&record, "id=\"balance\"")?;
+        times[0].1.push(clerk.page(&format!("/staff/patrons?q={}", card(i)), row)?.0);
+        times[1].1.push(clerk.page(&format!("/staff/patrons?q=patron{i}%40example.org"), row)?.0);
+        times[2].1.push(clerk.page(&format!("/staff/patrons?q=555-{i:07}"), row)?.0);
+        times[3].1.push(clerk.page(&format!("/staff/patrons?q=surname{i:06}"), row)?.0);
+        let (took, page) = clerk.page(&record, "id=\"balance\"")?;
         times[4].1.push(took);
-        let (took, form) = clerk.get("/staff/patrons/new", "id=\"register-surname\"")?;
+        let (took, form) = clerk.page("/staff/patrons/new", "id=\"register-surname\"")?;
         times[5].1.push(took);
         let (t, surname) = (token(&form, "/staff/patrons/new")?, format!("Newcomer{s}"));
         times[6].1.push(clerk.post(
@@ -252,9 +145,10 @@ fn main() -> Result<(), Error> {
                 ("home_branch", "MAIN"),
                 ("form_token", &t),
             ],
+            None,
         )?);
         let t = token(&page, &pay)?;
-        times[7].1.push(clerk.post(&pay, &[("amount", "0.01"), ("method", "cash"), ("form_token", &t)])?);
+        times[7].1.push(clerk.post(&pay, &[("amount", "0.01"), ("method", "cash"), ("form_token", &t)], None)?);
     }
     println!(
         "| staff patrons, {items} items, {patrons} patrons ({}), {samples} samples | p50 ms | p99 ms |",

@@ -1,12 +1,14 @@
-//! What the benchmarks beside Zebra share: percentiles, a free port, and Zebra (Debian
-//! idzebra-2.0, Koha's engine) indexing a MARC file with the `shared/peers/zebra` configuration
-//! and serving it.
+//! What the benchmarks share: percentiles, a free port, the staff screens' set-up ([`staff`]),
+//! and Zebra (Debian idzebra-2.0, Koha's engine) indexing a MARC file with the
+//! `shared/peers/zebra` configuration and serving it.
 
 #![allow(dead_code)] // each benchmark uses its own part
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod staff;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
