@@ -14,11 +14,9 @@ use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::html::Esc;
 use crate::AppState;
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use catalog::{Barcode, ItemStatus};
 use chrono::{DateTime, NaiveDate, Utc};
 use circulation::{Actor, Permission, Prompt, Routing};
@@ -269,15 +267,7 @@ fn problem(barcode: &str, text: String) -> Row {
 }
 
 /// `POST /staff/checkin` with `barcode`, `branch`, optionally `returned_on` (a date) and `log`.
-pub(super) async fn check_in(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state.config.library_name, Some(&acting), e),
-    };
+pub(super) async fn check_in(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
     let raw = fields.get("barcode").unwrap_or("").to_string();
     let day = fields.get("returned_on").map(str::to_string);
     respond(state, acting, fields.0, move |state, db, _acting, branch| {
@@ -315,15 +305,7 @@ pub(super) async fn check_in(
 
 /// `POST /staff/checkin/inspection` with `barcode`, `condition`, `note`, `repair`: the ledger's
 /// damage inspection of the item just checked in, recorded at the desk's branch.
-pub(super) async fn inspect(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state.config.library_name, Some(&acting), e),
-    };
+pub(super) async fn inspect(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
     let raw = fields.get("barcode").unwrap_or("").to_string();
     let condition = fields.get("condition").and_then(Condition::parse);
     let note = fields.get("note").map(str::to_string);

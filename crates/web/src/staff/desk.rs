@@ -17,11 +17,9 @@ use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::html::{url_encode, Esc};
 use crate::AppState;
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use catalog::Barcode;
 use chrono::Utc;
 use circulation::{Permission, Refusal, RefusalCode};
@@ -578,15 +576,8 @@ fn refusal_outcome(
 
 /// `POST /staff/desk/checkout` with `card`, `barcode`, `branch`, `session`, and
 /// `override_reason` to go past overridable refusals (Override permission).
-pub(super) async fn checkout(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let fields = match Fields::from(form) {
-        Ok(f) => f.0,
-        Err(e) => return error_page(&state.config.library_name, Some(&acting), e),
-    };
+pub(super) async fn checkout(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
+    let fields = fields.0;
     let sent = fields.clone();
     respond(state, acting, fields, Permission::Circulate, move |state, db, acting, branch, patron| {
         let Some(p) = patron else {
@@ -623,15 +614,8 @@ pub(super) async fn checkout(
 }
 
 /// `POST /staff/desk/renew` with `card`, `barcode` (and `override_reason`).
-pub(super) async fn renew(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let fields = match Fields::from(form) {
-        Ok(f) => f.0,
-        Err(e) => return error_page(&state.config.library_name, Some(&acting), e),
-    };
+pub(super) async fn renew(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
+    let fields = fields.0;
     let sent = fields.clone();
     respond(state, acting, fields, Permission::Circulate, move |state, db, acting, _branch, patron| {
         let barcode = match barcode_of(&sent) {
@@ -664,15 +648,8 @@ pub(super) async fn renew(
 
 /// `POST /staff/desk/renew-all` with `card`: each of the patron's loans, one renewal (one
 /// transaction) each, so a refused one does not stop the others.
-pub(super) async fn renew_all(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let fields = match Fields::from(form) {
-        Ok(f) => f.0,
-        Err(e) => return error_page(&state.config.library_name, Some(&acting), e),
-    };
+pub(super) async fn renew_all(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
+    let fields = fields.0;
     respond(state, acting, fields, Permission::Circulate, move |state, db, _acting, _branch, patron| {
         let Some(p) = patron else {
             return Ok(Some(Outcome::Problem("scan the patron's card first".to_string())));
@@ -716,12 +693,8 @@ pub(super) async fn receipt(
 pub(super) async fn email_receipt(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state.config.library_name, Some(&acting), e),
-    };
     let card = fields.get("card").map(str::to_string);
     let session = parse_session(fields.get("session"));
     show_receipt(state, acting, card, session, true).await

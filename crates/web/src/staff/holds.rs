@@ -12,12 +12,11 @@ use crate::auth::Acting;
 use crate::error::ApiError;
 use crate::html::{url_encode, Esc};
 use crate::AppState;
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use catalog::Code;
 use chrono::Utc;
 use circulation::{Permission, Routing};
@@ -281,18 +280,10 @@ struct Freed {
 
 /// `POST /staff/holds/expired` (branch, form_token): expires the branch's lapsed holds (the
 /// nightly sweep, now, over their records) and says what to do with each copy.
-async fn clear_expired(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
+async fn clear_expired(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
     if let Err(e) = acting.require(Permission::Circulate) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     let asked = fields.get("branch").map(str::to_string);
     once::once(&state, &acting, &fields, || async {
         let desk = state.desk.clone();

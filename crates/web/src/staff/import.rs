@@ -15,13 +15,13 @@ use crate::error::{ApiError, ErrorCode};
 use crate::html::Esc;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, FormRejection};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use catalog::ItemMapping;
 use chrono::Utc;
 use circulation::Permission;
@@ -639,17 +639,13 @@ async fn apply(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Catalog) {
         return refusal(&state, &acting, e);
     }
     let id = match batch_id(&id) {
         Ok(id) => id,
-        Err(e) => return refusal(&state, &acting, e),
-    };
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
         Err(e) => return refusal(&state, &acting, e),
     };
     let on_match = match fields.get("on_match").map(|m| (m, parse_on_match(m))) {

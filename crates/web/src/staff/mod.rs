@@ -27,8 +27,8 @@ use crate::auth::Acting;
 use crate::error::{ApiError, ErrorCode};
 use crate::html::{base_style, url_encode, Esc};
 use crate::AppState;
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{FromRequestParts, OriginalUri, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Query, Request, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -188,15 +188,25 @@ pub(crate) fn capitalised(s: &str) -> String {
 }
 
 /// The fields of a posted form, in order; a body that is not a form is the clerk's browser
-/// misbehaving, answered with a page that says so.
+/// misbehaving, answered with a page that says so (before the handler runs).
 pub(crate) struct Fields(Vec<(String, String)>);
 
-impl Fields {
-    pub fn from(form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Fields, ApiError> {
-        form.map(|Form(v)| Fields(v))
-            .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("the form could not be read: {e}")))
-    }
+impl FromRequest<AppState> for Fields {
+    type Rejection = Response;
 
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Form::<Vec<(String, String)>>::from_request(req, state).await {
+            Ok(Form(fields)) => Ok(Fields(fields)),
+            Err(e) => Err(error_page(
+                &state.config.library_name,
+                None,
+                ApiError::new(ErrorCode::InvalidBody, format!("the form could not be read: {e}")),
+            )),
+        }
+    }
+}
+
+impl Fields {
     /// The field's value, trimmed; `None` when absent or blank.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
@@ -385,12 +395,8 @@ async fn login_page(State(state): State<AppState>, query: QueryParams) -> Respon
     Html(login_form(&state.config.library_name, &next, "", None)).into_response()
 }
 
-async fn log_in(State(state): State<AppState>, form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Response {
+async fn log_in(State(state): State<AppState>, fields: Fields) -> Response {
     let library = state.config.library_name.clone();
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return error_page(&library, None, e),
-    };
     let next = safe_next(fields.get("next"));
     let login = fields.get("login").unwrap_or("").to_string();
     let password = fields.raw("password").unwrap_or("").to_string();

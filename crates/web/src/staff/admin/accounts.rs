@@ -6,12 +6,11 @@
 
 use std::fmt::Write;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use catalog::Code;
 use circulation::Permission;
 use storage::staff::{StaffAccount, StaffChange};
@@ -163,18 +162,10 @@ fn status_of(e: &ApiError) -> StatusCode {
 }
 
 /// `POST /staff/admin/accounts`: a new account.
-async fn create(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
+async fn create(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
     if let Err(e) = acting.require(Permission::Admin) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     once::once(&state, &acting, &fields, || async {
         let mut problems = Problems::default();
         let login = fields.get("login").unwrap_or("").to_string();
@@ -402,15 +393,11 @@ async fn save(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(login): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Admin) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     once::once(&state, &acting, &fields, || async {
         let mut problems = Problems::default();
         let name = fields.get("name").unwrap_or("").to_string();
@@ -460,15 +447,11 @@ async fn reset_password(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(login): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Admin) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     once::once(&state, &acting, &fields, || async {
         let password = fields.raw("password").unwrap_or("").to_string();
         let result = if password.is_empty() {
@@ -495,15 +478,11 @@ async fn revoke_token(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path((login, id)): Path<(String, i64)>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Admin) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     once::once(&state, &acting, &fields, || async {
         let who = login.clone();
         match state.db(move |db| db.revoke_api_token(&who, id, chrono::Utc::now()).map_err(staff_error)).await {

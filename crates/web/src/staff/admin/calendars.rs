@@ -7,12 +7,11 @@
 
 use std::fmt::Write;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use catalog::Code;
 use chrono::{NaiveDate, Utc, Weekday};
 use circulation::{Calendar, ClosedDay, Permission};
@@ -198,18 +197,10 @@ async fn screen(State(state): State<AppState>, StaffUser(acting): StaffUser) -> 
 }
 
 /// `POST /staff/admin/calendars/closures` (day, reason, branches).
-async fn declare(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
+async fn declare(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     once::once(&state, &acting, &fields, || async {
         let mut problems = Problems::default();
         let sent = Sent {

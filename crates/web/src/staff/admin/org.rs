@@ -6,12 +6,11 @@
 
 use std::fmt::Write;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use catalog::{Branch, Code, ItemType, ShelvingLocation};
 use circulation::Permission;
 
@@ -287,19 +286,10 @@ fn status_of(problems_from: &ApiError) -> StatusCode {
     }
 }
 
-async fn create(
-    kind: Kind,
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
+async fn create(kind: Kind, State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     once::once(&state, &acting, &fields, || async {
         let (entry, problems) = read(&fields, None);
         if !problems.is_empty() {
@@ -358,15 +348,11 @@ async fn save(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(code): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     once::once(&state, &acting, &fields, || async {
         let (entry, problems) = read(&fields, Some(&code));
         let answer = |status, problems: &Problems| {
@@ -395,15 +381,11 @@ async fn delete_branch(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(code): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     once::once(&state, &acting, &fields, || async {
         let parsed = match Code::parse(&code) {
             Ok(c) => c,

@@ -7,12 +7,11 @@
 
 use std::fmt::Write;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use chrono::{Duration, Utc};
 use circulation::{NoticeKind, Permission};
 use notices::{NoticeContext, NoticeItem, Template};
@@ -198,17 +197,13 @@ async fn save(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path((kind, channel)): Path<(String, String)>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
     let (kind, channel) = match parse(&kind, &channel) {
         Ok(k) => k,
-        Err(e) => return refusal(&state, &acting, e),
-    };
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
         Err(e) => return refusal(&state, &acting, e),
     };
     once::once(&state, &acting, &fields, || async {

@@ -6,11 +6,9 @@
 
 use std::fmt::Write;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use catalog::inventory::ShelfItem;
 use catalog::{Barcode, Branch, Code, Item, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
 use circulation::Permission;
@@ -528,17 +526,13 @@ pub(crate) async fn create_item(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Catalog) {
         return refusal(&state, &acting, e);
     }
     let bib_id = match crate::api::parse_id(&id, "id") {
         Ok(id) => id,
-        Err(e) => return refusal(&state, &acting, e),
-    };
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
         Err(e) => return refusal(&state, &acting, e),
     };
     let sent = Fields(fields.0.clone());
@@ -624,17 +618,13 @@ pub(crate) async fn update_item(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     if let Err(e) = acting.require(Permission::Catalog) {
         return refusal(&state, &acting, e);
     }
     let id = match crate::api::parse_id(&id, "id") {
         Ok(id) => id,
-        Err(e) => return refusal(&state, &acting, e),
-    };
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
         Err(e) => return refusal(&state, &acting, e),
     };
     let sent = Fields(fields.0.clone());

@@ -4,11 +4,9 @@
 
 use std::fmt::Write;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use catalog::{Barcode, Item};
 use circulation::Permission;
 use labels::{Align, SheetLayout, Symbology};
@@ -180,15 +178,11 @@ fn request_from(fields: &Fields) -> Result<LabelRequest, ApiError> {
 }
 
 /// `POST /staff/cataloging/labels`: the PDF (`application/pdf`), or a page naming the problem.
-pub(crate) async fn print(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
+pub(crate) async fn print(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
     if let Err(e) = acting.require(Permission::Catalog) {
         return refusal(&state, &acting, e);
     }
-    let request = match Fields::from(form).and_then(|f| request_from(&f)) {
+    let request = match request_from(&fields) {
         Ok(r) => r,
         Err(e) => return refusal(&state, &acting, e),
     };

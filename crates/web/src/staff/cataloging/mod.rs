@@ -12,12 +12,11 @@ mod labels;
 
 use std::fmt::Write;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use catalog::editing::{template, Draft, Place, Problem, TEMPLATES};
 use circulation::Permission;
 use storage::{ItemFilter, Page, RecordFilter};
@@ -352,12 +351,8 @@ async fn record_page(
 }
 
 /// `POST /staff/cataloging/records/new`.
-async fn create_record(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    post_editor(state, acting, None, form).await
+async fn create_record(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
+    post_editor(state, acting, None, fields).await
 }
 
 /// `POST /staff/cataloging/records/{id}`.
@@ -365,29 +360,20 @@ async fn update_record(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     match crate::api::parse_id(&id, "id") {
-        Ok(id) => post_editor(state, acting, Some(id), form).await,
+        Ok(id) => post_editor(state, acting, Some(id), fields).await,
         Err(e) => refusal(&state, &acting, e),
     }
 }
 
 /// A post of the editor: a field or subfield added or removed (the page again, nothing
 /// saved), or a save, which a second click of the same form does not repeat.
-async fn post_editor(
-    state: AppState,
-    acting: Acting,
-    id: Option<i64>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
+async fn post_editor(state: AppState, acting: Acting, id: Option<i64>, fields: Fields) -> Response {
     if let Err(e) = acting.require(Permission::Catalog) {
         return refusal(&state, &acting, e);
     }
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     let sent = Fields(fields.0.clone());
     let (st, who) = (state.clone(), acting.clone());
     once::once(&st, &who, &sent, move || async move {

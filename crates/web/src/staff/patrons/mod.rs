@@ -21,12 +21,11 @@ use crate::auth::Acting;
 use crate::error::ApiError;
 use crate::html::{url_encode, Esc};
 use crate::AppState;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use chrono::Utc;
 use circulation::Permission;
 use desk::patrons::PatronError;
@@ -314,15 +313,7 @@ async fn new_patron(State(state): State<AppState>, StaffUser(acting): StaffUser)
 
 /// `POST /staff/patrons/new`: registers, or shows the form again with its problems or the
 /// probable duplicates; `confirm_duplicate=yes` registers a probable duplicate.
-async fn register(
-    State(state): State<AppState>,
-    StaffUser(acting): StaffUser,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
+async fn register(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
     if let Err(e) = acting.require(Permission::ManagePatrons) {
         return refusal(&state, &acting, e);
     }

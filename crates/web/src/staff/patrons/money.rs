@@ -11,10 +11,8 @@ use crate::error::ApiError;
 use crate::html::Esc;
 use crate::staff::{local, once, Fields, StaffUser};
 use crate::AppState;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::Form;
 use catalog::Money;
 use chrono::Utc;
 use circulation::{EntryKind, PaymentMethod, Permission};
@@ -190,10 +188,10 @@ pub(super) async fn pay(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(card): CardPath,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     let needs = [Permission::HandleMoney, Permission::ManagePatrons];
-    act(state, acting, card, form, &needs, "pay", |_, db, acting, card, fields| {
+    act(state, acting, card, fields, &needs, "pay", |_, db, acting, card, fields| {
         let mut shown = FormState::from_fields(fields);
         let amount = amount(fields, &mut shown);
         let method = fields.get("method").and_then(PaymentMethod::parse);
@@ -216,10 +214,10 @@ pub(super) async fn waive(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(card): CardPath,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     let needs = [Permission::HandleMoney, Permission::ManagePatrons];
-    act(state, acting, card, form, &needs, "waive", |_, db, acting, card, fields| {
+    act(state, acting, card, fields, &needs, "waive", |_, db, acting, card, fields| {
         let mut shown = FormState::from_fields(fields);
         let Some(amount) = amount(fields, &mut shown) else { return Ok(Err(shown)) };
         let note = fields.get("note").unwrap_or("");
@@ -245,10 +243,10 @@ pub(super) async fn refund(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(card): CardPath,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     let needs = [Permission::HandleMoney, Permission::ManagePatrons];
-    act(state, acting, card, form, &needs, "refund", |_, db, acting, card, fields| {
+    act(state, acting, card, fields, &needs, "refund", |_, db, acting, card, fields| {
         let mut shown = FormState::from_fields(fields);
         let charge = fields.get("charge").and_then(|c| c.parse::<i64>().ok());
         if charge.is_none() {

@@ -9,11 +9,9 @@ use crate::error::{ApiError, ErrorCode};
 use crate::html::{url_encode, Esc};
 use crate::staff::{local, once, query_get, see_other, titles, Fields, QueryParams, StaffUser};
 use crate::AppState;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use chrono::{DateTime, NaiveDate, Utc};
 use circulation::{ChargeKind, CreditKind, EntryKind, Permission};
 use desk::patrons::{BlockRequest, PatronError};
@@ -667,7 +665,7 @@ pub(super) async fn act<F>(
     state: AppState,
     acting: Acting,
     card: String,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
     permissions: &[Permission],
     name: &'static str,
     action: F,
@@ -677,10 +675,6 @@ where
         + Send
         + 'static,
 {
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     for p in permissions {
         if let Err(e) = acting.require(*p) {
             return refusal(&state, &acting, e);
@@ -725,9 +719,9 @@ pub(super) async fn edit(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(card): CardPath,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
-    act(state, acting, card, form, &[Permission::ManagePatrons], "details", |state, db, _, card, fields| {
+    act(state, acting, card, fields, &[Permission::ManagePatrons], "details", |state, db, _, card, fields| {
         let input = match patron_input(fields, false) {
             Ok(i) => i,
             Err(problems) => return form_problems(PatronError::Invalid(problems), fields).map(Err),
@@ -745,9 +739,9 @@ pub(super) async fn renew(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(card): CardPath,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
-    act(state, acting, card, form, &[Permission::ManagePatrons], "renew", |state, db, _, card, fields| {
+    act(state, acting, card, fields, &[Permission::ManagePatrons], "renew", |state, db, _, card, fields| {
         match state.desk.renew_card(db, card, Utc::now()) {
             Ok(_) => Ok(Ok("renewed")),
             Err(e) => form_problems(e, fields).map(Err),
@@ -762,12 +756,8 @@ pub(super) async fn replace(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(card): CardPath,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
-    let fields = match Fields::from(form) {
-        Ok(f) => f,
-        Err(e) => return refusal(&state, &acting, e),
-    };
     if let Err(e) = acting.require(Permission::ManagePatrons) {
         return refusal(&state, &acting, e);
     }
@@ -800,9 +790,9 @@ pub(super) async fn add_block(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path(card): CardPath,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
-    act(state, acting, card, form, &[Permission::ManagePatrons], "block", |state, db, acting, card, fields| {
+    act(state, acting, card, fields, &[Permission::ManagePatrons], "block", |state, db, acting, card, fields| {
         let mut shown = FormState::from_fields(fields);
         let kind = fields.get("kind").unwrap_or("manual");
         let kind = match BlockKind::parse(kind) {
@@ -836,13 +826,13 @@ pub(super) async fn lift_block(
     State(state): State<AppState>,
     StaffUser(acting): StaffUser,
     Path((card, id)): Path<(String, String)>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    fields: Fields,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         let e = ApiError::field(ErrorCode::InvalidParameter, "id", format!("{id:?} is not a block number"));
         return refusal(&state, &acting, e);
     };
-    act(state, acting, card, form, &[Permission::ManagePatrons], "lift", move |state, db, acting, card, fields| {
+    act(state, acting, card, fields, &[Permission::ManagePatrons], "lift", move |state, db, acting, card, fields| {
         match state.desk.lift_block(db, card, id, &acting.name, Utc::now()) {
             Ok(_) => Ok(Ok("lifted")),
             Err(e) => form_problems(e, fields).map(Err),
