@@ -312,7 +312,7 @@ pub(super) async fn inspect(State(state): State<AppState>, StaffUser(acting): St
     let repair = fields.get("repair").is_some();
     let by = Actor::Staff(acting.staff.id);
     // A second click must not record (and charge for) the same damage twice.
-    let (st, who, sent) = (state.clone(), acting.clone(), Fields(fields.0.clone()));
+    let (st, who, token) = (state.clone(), acting.clone(), fields.token());
     let act = move || {
         respond(state, acting, fields.0, move |_state, db, _acting, branch| {
             let barcode = match Barcode::parse(&raw) {
@@ -353,7 +353,7 @@ pub(super) async fn inspect(State(state): State<AppState>, StaffUser(acting): St
             }
         })
     };
-    once::once(&st, &who, &sent, act).await
+    once::once(&st, &who, token, act).await
 }
 
 #[cfg(test)]

@@ -285,7 +285,7 @@ async fn clear_expired(State(state): State<AppState>, StaffUser(acting): StaffUs
         return refusal(&state, &acting, e);
     }
     let asked = fields.get("branch").map(str::to_string);
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let desk = state.desk.clone();
         let who = acting.clone();
         let st = state.clone();

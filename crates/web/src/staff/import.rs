@@ -659,7 +659,7 @@ async fn apply(
             return preview_screen(&state, &acting, id, 0, StatusCode::BAD_REQUEST, None, Some(message)).await;
         }
     };
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let by = acting.name.clone();
         let applied = state
             .db(move |db| match db.start_applying(id, on_match, &by, Utc::now()) {

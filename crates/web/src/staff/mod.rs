@@ -212,6 +212,11 @@ impl Fields {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
 
+    /// The form's `form_token` ([`once::once`] acts once per token).
+    pub fn token(&self) -> Option<String> {
+        self.get(once::FIELD).map(str::to_string)
+    }
+
     /// The raw value (passwords keep their spaces).
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())

@@ -11,7 +11,6 @@
 
 use crate::auth::Acting;
 use crate::html::Esc;
-use crate::staff::Fields;
 use crate::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
@@ -75,15 +74,15 @@ fn new_token() -> String {
 
 /// Runs `act` unless this account already sent this form: then answers with the first answer.
 /// A form without a token (an old page, a script) acts every time.
-pub(crate) async fn once<F, Fut>(state: &AppState, acting: &Acting, fields: &Fields, act: F) -> Response
+pub(crate) async fn once<F, Fut>(state: &AppState, acting: &Acting, token: Option<String>, act: F) -> Response
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Response>,
 {
-    let Some(token) = fields.get(FIELD).filter(|t| t.len() <= 64) else {
+    let Some(token) = token.filter(|t| t.len() <= 64) else {
         return act().await;
     };
-    state.submissions.run((acting.account.id, token.to_string()), act).await
+    state.submissions.run((acting.account.id, token), act).await
 }
 
 impl Submissions {

@@ -166,7 +166,7 @@ async fn create(State(state): State<AppState>, StaffUser(acting): StaffUser, fie
     if let Err(e) = acting.require(Permission::Admin) {
         return refusal(&state, &acting, e);
     }
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let mut problems = Problems::default();
         let login = fields.get("login").unwrap_or("").to_string();
         let name = fields.get("name").unwrap_or("").to_string();
@@ -398,7 +398,7 @@ async fn save(
     if let Err(e) = acting.require(Permission::Admin) {
         return refusal(&state, &acting, e);
     }
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let mut problems = Problems::default();
         let name = fields.get("name").unwrap_or("").to_string();
         if name.is_empty() {
@@ -452,7 +452,7 @@ async fn reset_password(
     if let Err(e) = acting.require(Permission::Admin) {
         return refusal(&state, &acting, e);
     }
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let password = fields.raw("password").unwrap_or("").to_string();
         let result = if password.is_empty() {
             Err(ApiError::field(ErrorCode::MissingField, "password", "password: enter the new password"))
@@ -483,7 +483,7 @@ async fn revoke_token(
     if let Err(e) = acting.require(Permission::Admin) {
         return refusal(&state, &acting, e);
     }
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let who = login.clone();
         match state.db(move |db| db.revoke_api_token(&who, id, chrono::Utc::now()).map_err(staff_error)).await {
             Ok(()) => see_other(&format!("{PATH}/{}?done=revoked", url_encode(&login))),

@@ -201,7 +201,7 @@ async fn declare(State(state): State<AppState>, StaffUser(acting): StaffUser, fi
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let mut problems = Problems::default();
         let sent = Sent {
             day: fields.get("day").unwrap_or("").to_string(),

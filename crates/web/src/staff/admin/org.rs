@@ -290,7 +290,7 @@ async fn create(kind: Kind, State(state): State<AppState>, StaffUser(acting): St
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let (entry, problems) = read(&fields, None);
         if !problems.is_empty() {
             return list_page(kind, &state, &acting, StatusCode::BAD_REQUEST, Some((&entry, &problems)), Banner::None)
@@ -353,7 +353,7 @@ async fn save(
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let (entry, problems) = read(&fields, Some(&code));
         let answer = |status, problems: &Problems| {
             page(&state, &acting, status, kind.title(), &edit_main(kind, &entry, problems))
@@ -386,7 +386,7 @@ async fn delete_branch(
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let parsed = match Code::parse(&code) {
             Ok(c) => c,
             Err(e) => return refusal(&state, &acting, ApiError::field(ErrorCode::InvalidCode, "code", e.to_string())),

@@ -206,7 +206,7 @@ async fn save(
         Ok(k) => k,
         Err(e) => return refusal(&state, &acting, e),
     };
-    once::once(&state, &acting, &fields, || async {
+    once::once(&state, &acting, fields.token(), || async {
         let answer = |acting: &Acting, status, template: &Template, problems: &Problems, preview| {
             let main = form_main(&state, kind, channel, template, None, problems, preview);
             page(&state, acting, status, TITLE, &main)

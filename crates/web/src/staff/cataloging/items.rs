@@ -535,9 +535,8 @@ pub(crate) async fn create_item(
         Ok(id) => id,
         Err(e) => return refusal(&state, &acting, e),
     };
-    let sent = Fields(fields.0.clone());
     let (st, who) = (state.clone(), acting.clone());
-    once::once(&st, &who, &sent, move || async move {
+    once::once(&st, &who, fields.token(), move || async move {
         let form = ItemForm::from_fields(&fields);
         let save = fields.get("action") != Some("preview");
         let action = format!("/staff/cataloging/records/{bib_id}/items");
@@ -627,9 +626,8 @@ pub(crate) async fn update_item(
         Ok(id) => id,
         Err(e) => return refusal(&state, &acting, e),
     };
-    let sent = Fields(fields.0.clone());
     let (st, who) = (state.clone(), acting.clone());
-    once::once(&st, &who, &sent, move || async move {
+    once::once(&st, &who, fields.token(), move || async move {
         let form = ItemForm::from_fields(&fields);
         let save = fields.get("action") != Some("preview");
         let action = format!("/staff/cataloging/items/{id}");

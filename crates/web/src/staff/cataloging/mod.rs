@@ -374,9 +374,8 @@ async fn post_editor(state: AppState, acting: Acting, id: Option<i64>, fields: F
     if let Err(e) = acting.require(Permission::Catalog) {
         return refusal(&state, &acting, e);
     }
-    let sent = Fields(fields.0.clone());
     let (st, who) = (state.clone(), acting.clone());
-    once::once(&st, &who, &sent, move || async move {
+    once::once(&st, &who, fields.token(), move || async move {
         let action = Action::parse(fields.get("action"));
         let (mut draft, form_problems) = editor::draft_from_form(&fields.0);
         if action != Action::Save {

@@ -318,9 +318,7 @@ async fn register(State(state): State<AppState>, StaffUser(acting): StaffUser, f
         return refusal(&state, &acting, e);
     }
     let (st, who) = (state.clone(), acting.clone());
-    let fields = std::sync::Arc::new(fields);
-    let sent = std::sync::Arc::clone(&fields);
-    once::once(&st, &who, &sent, || async move {
+    once::once(&st, &who, fields.token(), || async move {
         let confirmed = fields.get("confirm_duplicate") == Some("yes");
         let input = patron_input(&fields, true);
         let desk = state.desk.clone();

@@ -681,9 +681,7 @@ where
         }
     }
     let (st, who) = (state.clone(), acting.clone());
-    let fields = std::sync::Arc::new(fields);
-    let sent = std::sync::Arc::clone(&fields);
-    once::once(&st, &who, &sent, || async move {
+    once::once(&st, &who, fields.token(), || async move {
         let (st, who, c) = (state.clone(), acting.clone(), card.clone());
         let outcome = state.db(move |db| action(&st, db, &who, &c, &fields)).await;
         match outcome {
@@ -763,8 +761,7 @@ pub(super) async fn replace(
     }
     let (st, who) = (state.clone(), acting.clone());
     let fields = std::sync::Arc::new(fields);
-    let sent = std::sync::Arc::clone(&fields);
-    once::once(&st, &who, &sent, || async move {
+    once::once(&st, &who, fields.token(), || async move {
         let (desk, staff, c, f) =
             (state.desk.clone(), acting.name.clone(), card.clone(), std::sync::Arc::clone(&fields));
         let outcome = state
