@@ -280,19 +280,35 @@ fn plausible_email(email: &str) -> bool {
 /// The name as duplicate detection compares it: case, accents, punctuation and spacing
 /// ignored, so "José  Pérez-Luna" and "jose perez luna" are the same person on paper.
 pub fn name_key(surname: &str, first_name: &str, birth_date: Option<NaiveDate>) -> Option<String> {
-    let fold = |s: &str| -> String {
-        let letters: String = s
-            .nfd()
-            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-            .flat_map(char::to_lowercase)
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect();
-        letters.split_whitespace().collect::<Vec<_>>().join(" ")
-    };
-    let (s, f) = (fold(surname), fold(first_name));
+    let (s, f) = (fold_name(surname), fold_name(first_name));
     // Without a birth date a shared name is too common to call a duplicate.
     let birth = birth_date?;
     (!s.is_empty() && !f.is_empty()).then(|| format!("{s}|{f}|{birth}"))
+}
+
+/// Case, accents, punctuation and spacing dropped, as names are compared.
+pub fn fold_name(s: &str) -> String {
+    let letters: String = s
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    letters.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The name as the staff search matches its start: "surname first name", folded, so that
+/// "perez-luna, j" and "Perez Luna Jo" both find José Pérez-Luna.
+pub fn search_name(surname: &str, first_name: &str) -> String {
+    fold_name(&format!("{surname} {first_name}"))
+}
+
+/// A phone number as the staff search matches it: its digits, last first, so that the last
+/// digits a patron reads out (with or without the country or area code) are a prefix. `None`
+/// when there are no digits.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let reversed: String = phone.chars().rev().filter(char::is_ascii_digit).collect();
+    (!reversed.is_empty()).then_some(reversed)
 }
 
 pub fn email_key(email: Option<&str>) -> Option<String> {
@@ -464,6 +480,26 @@ mod tests {
             name_key("Pérez-Luna", "José", Some(date(1990, 1, 1))),
             name_key("perez luna", "jose", Some(date(1990, 1, 1)))
         );
+    }
+
+    #[test]
+    fn search_name_is_the_folded_surname_then_first_name() {
+        let stored = search_name("Pérez-Luna", "José");
+        assert_eq!(stored, "perez luna jose");
+        for typed in ["perez-luna, j", "Perez Luna Jo", "PÉREZ", "perez  luna"] {
+            assert!(stored.starts_with(&fold_name(typed)), "{typed:?} should find {stored:?}");
+        }
+        assert!(!stored.starts_with(&fold_name("jose")), "the first name alone is not the start");
+    }
+
+    #[test]
+    fn phone_key_makes_the_last_digits_a_prefix() {
+        let stored = phone_key("+1 (555) 123-4567").unwrap();
+        for typed in ["555-123-4567", "1234567", "4567", "15551234567"] {
+            assert!(stored.starts_with(&phone_key(typed).unwrap()), "{typed:?}");
+        }
+        assert!(!stored.starts_with(&phone_key("555-123-4568").unwrap()));
+        assert_eq!(phone_key("none given"), None);
     }
 
     proptest! {

@@ -28,6 +28,13 @@ pub(crate) fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// The least string greater than every string that starts with `prefix` (in byte order, which
+/// is code-point order in UTF-8): `key >= prefix AND key < prefix_end(prefix)` is a prefix
+/// search an index can answer as a range.
+pub(crate) fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}{}", char::MAX)
+}
+
 /// The folded authors, one per line, so that a substring search finds any one of them.
 pub(crate) fn fold_authors(authors: &[String]) -> String {
     let mut out = String::new();

@@ -105,6 +105,13 @@ impl PostgresDatabase {
         }
         migrate(&mut first.client)?;
         rebuild_keys_if_stale(&mut first.client)?;
+        {
+            // Rows from before 0017 get the search keys only Rust can compute (a no-op
+            // afterwards: the partial index of rows due is empty).
+            let mut tx = first.client.transaction()?;
+            patrons::fill_search_keys(&mut Cx { c: &mut tx, statements: &mut HashMap::new() })?;
+            tx.commit()?;
+        }
         let pool = Pool::new(options.pool_size, Duration::from_secs(30), Box::new(connect));
         pool.seed(first);
         Ok(PostgresDatabase { pool, description: redact_url(&options.url) })
@@ -1037,7 +1044,7 @@ impl Database for PostgresDatabase {
                  ON CONFLICT (card_number) DO UPDATE SET surname = excluded.surname, \
                  first_name = excluded.first_name, category = excluded.category, \
                  home_branch = excluded.home_branch, expiry_date = excluded.expiry_date, \
-                 email = excluded.email, updated_at = excluded.updated_at",
+                 email = excluded.email, updated_at = excluded.updated_at, search_name = NULL",
                 &[
                     &patron.card_number,
                     &patron.surname,
@@ -1049,7 +1056,7 @@ impl Database for PostgresDatabase {
                 ],
             );
             match result {
-                Ok(_) => Ok(()),
+                Ok(_) => patrons::fill_search_keys(&mut w.cx),
                 Err(e) if matches!(constraint_of(&e), Some((_, Some("patrons_home_branch_fkey")))) => {
                     Err(Ref::HomeBranch.missing(&patron.home_branch))
                 }

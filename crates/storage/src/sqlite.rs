@@ -205,6 +205,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         )?;
         tx.commit()?;
     }
+    // Rows from before 0017 get the search keys only Rust can compute (a no-op afterwards: the
+    // partial index of rows due is empty).
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    patrons::fill_search_keys(&tx)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -873,7 +878,7 @@ impl Database for SqliteDatabase {
                      ON CONFLICT (card_number) DO UPDATE SET surname = excluded.surname, \
                      first_name = excluded.first_name, category = excluded.category, \
                      home_branch = excluded.home_branch, expiry_date = excluded.expiry_date, \
-                     email = excluded.email, updated_at = excluded.updated_at",
+                     email = excluded.email, updated_at = excluded.updated_at, search_name = NULL",
                 )?
                 .execute(params![
                     patron.card_number,
@@ -886,7 +891,7 @@ impl Database for SqliteDatabase {
                     now
                 ]);
             match result {
-                Ok(_) => Ok(()),
+                Ok(_) => patrons::fill_search_keys(tx),
                 Err(e) if is_fk_violation(&e) => Err(Ref::HomeBranch.missing(&patron.home_branch)),
                 Err(e) => Err(e.into()),
             }

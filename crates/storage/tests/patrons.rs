@@ -24,6 +24,7 @@ suite! {
         history_only_when_kept_and_anonymising_twice_changes_nothing,
         opac_sessions_expire_when_idle_move_on_use_and_end,
         found_by_email_or_phone_with_dependants_and_their_own_notices,
+        found_by_name_start_in_name_order_and_by_the_last_digits_of_a_phone,
     ],
     harness: [],
 }
@@ -534,4 +535,76 @@ fn found_by_email_or_phone_with_dependants_and_their_own_notices(db: &dyn Databa
     let older = db.patron_notices(parent.id, Page { after: last, limit: 10 }).expect("older");
     assert_eq!(older.iter().map(|n| n.subject.as_str()).collect::<Vec<_>>(), ["Overdue 1"]);
     assert!(db.patron_notices(child.id, Page::default()).expect("none").is_empty());
+}
+
+/// The staff search by name matches the start of "surname first name" with case, accents and
+/// punctuation ignored, pages in name order, and follows a rename; by phone it matches the
+/// last digits however the number was written.
+fn found_by_name_start_in_name_order_and_by_the_last_digits_of_a_phone(db: &dyn Database) {
+    setup(db);
+    let card = |n: u32| format!("2123400000{n:04}");
+    let people = [
+        ("Pérez-Luna", "José", Some("+1 (555) 123-4567")),
+        ("Perez", "Ana", Some("555.987.6543")),
+        ("PEREZ", "Zoe", None),
+        ("Peretti", "Marco", None),
+        ("Smith", "Perez", Some("4567")),
+    ];
+    for (n, (surname, first, phone)) in people.iter().enumerate() {
+        let d = PatronDetails { phone: phone.map(str::to_string), ..details(surname, first, None, None) };
+        register(db, &card(n as u32), &d);
+    }
+    // The anonymous patron and a patron from the legacy upsert path are searchable too.
+    db.upsert_patron(&Patron {
+        card_number: card(9),
+        surname: "Pérez".into(),
+        first_name: "Bea".into(),
+        category: code("ADULT"),
+        home_branch: code("MAIN"),
+        expiry_date: "2030-01-01".into(),
+        email: None,
+    })
+    .expect("upsert");
+    let names = |prefix: &str, page: Page| {
+        db.find_patrons(&PatronQuery { name_prefix: Some(prefix.into()), ..PatronQuery::default() }, page)
+            .expect("find")
+            .into_iter()
+            .map(|p| (p.id, format!("{} {}", p.details.surname, p.details.first_name)))
+            .collect::<Vec<_>>()
+    };
+    let all = names("perez", Page::default());
+    assert_eq!(
+        all.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(),
+        ["Perez Ana", "Pérez Bea", "Pérez-Luna José", "PEREZ Zoe"],
+        "name order, accents and case ignored; Peretti and Smith Perez do not start so"
+    );
+    assert_eq!(names("PEREZ-LUNA, j", Page::default()).len(), 1);
+    assert_eq!(names("Pérez Z", Page::default()).iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["PEREZ Zoe"]);
+    // Paged in the same order: after the second, the rest ("perez luna" sorts before "perez zoe").
+    let second = Page { after: all[1].0, limit: 2 };
+    assert_eq!(names("perez", second), all[2..4].to_vec());
+    assert_eq!(names("perez", Page { after: 0, limit: 2 }), all[..2].to_vec());
+
+    // A rename is found under the new name only.
+    let jose = db.patron_record(&card(0)).expect("read").expect("José");
+    let renamed = PatronDetails { surname: "Luna".into(), ..jose.details.clone() };
+    db.update_patron(&card(0), &renamed, at("2026-03-02T10:00:00Z")).expect("rename");
+    assert_eq!(names("perez-luna", Page::default()), []);
+    assert_eq!(names("luna jo", Page::default()).len(), 1);
+
+    let phones = |typed: &str| {
+        let mut cards = db
+            .find_patrons(&PatronQuery { phone: Some(typed.into()), ..PatronQuery::default() }, Page::default())
+            .expect("find")
+            .into_iter()
+            .map(|p| p.card_number)
+            .collect::<Vec<_>>();
+        cards.sort();
+        cards
+    };
+    assert_eq!(phones("555-123-4567"), [card(0)]);
+    assert_eq!(phones("(555) 987 6543"), [card(1)]);
+    assert_eq!(phones("5559876543"), [card(1)]);
+    assert_eq!(phones("4567"), [card(0), card(4)], "the last four digits find both numbers ending so");
+    assert!(phones("555-123-4568").is_empty());
 }

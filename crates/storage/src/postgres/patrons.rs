@@ -9,6 +9,7 @@ use crate::{common, Page, PatronId, Result, StorageError};
 use ::postgres::error::SqlState;
 use ::postgres::{GenericClient, Row};
 use catalog::Money;
+use circulation::registration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 const PATRON_SQL: &str = "SELECT p.id, p.card_number, p.surname, p.first_name, p.category, p.home_branch, \
@@ -157,6 +158,29 @@ pub(super) fn active_blocks<C: GenericClient>(cx: &mut Cx<'_, C>, patron: Patron
     rows.iter().map(block_from_row).collect()
 }
 
+/// Fills the search keys (0017) of the patrons written without them: every write of a name or
+/// phone leaves them NULL, and its transaction calls this before committing.
+pub(super) fn fill_search_keys<C: GenericClient>(cx: &mut Cx<'_, C>) -> Result<()> {
+    let rows = cx.query("SELECT id, surname, first_name, phone FROM patrons WHERE search_name IS NULL", &[])?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (mut ids, mut names, mut phones) = (Vec::new(), Vec::new(), Vec::new());
+    for r in &rows {
+        let (surname, first_name): (String, String) = (r.try_get(1)?, r.try_get(2)?);
+        let phone: Option<String> = r.try_get(3)?;
+        ids.push(r.try_get::<_, PatronId>(0)?);
+        names.push(registration::search_name(&surname, &first_name));
+        phones.push(phone.as_deref().and_then(registration::phone_key));
+    }
+    cx.execute(
+        "UPDATE patrons SET search_name = k.name, phone_key = k.phone \
+         FROM unnest($1::int8[], $2::text[], $3::text[]) AS k(id, name, phone) WHERE patrons.id = k.id",
+        &[&ids, &names, &phones],
+    )?;
+    Ok(())
+}
+
 fn write_details_error(e: StorageError, d: &PatronDetails) -> StorageError {
     match &e {
         StorageError::Postgres(pg)
@@ -214,6 +238,7 @@ impl PatronStore for PostgresDatabase {
                     ],
                 )
                 .map_err(|e| write_details_error(e, d))?;
+            fill_search_keys(&mut w.cx)?;
             Ok(Registration::Registered(Box::new(by_id(&mut w.cx, row.try_get(0)?)?)))
         })
     }
@@ -263,7 +288,8 @@ impl PatronStore for PostgresDatabase {
             w.cx.execute(
                 "UPDATE patrons SET surname = $2, first_name = $3, category = $4, home_branch = $5, email = $6, \
                  birth_date = $7, address = $8, phone = $9, guarantor_id = $10, notice_preference = $11, \
-                 reading_history = $12, name_key = $13, email_key = $14, updated_at = $15 WHERE id = $1",
+                 reading_history = $12, name_key = $13, email_key = $14, updated_at = $15, search_name = NULL \
+                 WHERE id = $1",
                 &[
                     &current.id,
                     &d.surname,
@@ -283,6 +309,7 @@ impl PatronStore for PostgresDatabase {
                 ],
             )
             .map_err(|e| write_details_error(e, d))?;
+            fill_search_keys(&mut w.cx)?;
             by_id(&mut w.cx, current.id)
         })
     }
@@ -403,16 +430,28 @@ impl PatronStore for PostgresDatabase {
         if let Some(card) = given(&query.card) {
             add("p.card_number = ?", card);
         }
-        if let Some(prefix) = given(&query.name_prefix).map(|n| common::fold(&n)) {
-            add("substr(lower(p.surname || ' ' || p.first_name), 1, length(?)) = ?", prefix);
+        let by_name = given(&query.name_prefix).map(|n| registration::fold_name(&n)).filter(|n| !n.is_empty());
+        if let Some(prefix) = &by_name {
+            add("p.search_name >= ?", prefix.clone());
+            add("p.search_name < ?", common::prefix_end(prefix));
         }
         if let Some(email) = query.email.as_deref().and_then(|e| circulation::registration::email_key(Some(e))) {
             add("p.email_key = ?", email);
         }
-        if let Some(phone) = given(&query.phone) {
-            add("p.phone = ?", phone);
+        if let Some(digits) = query.phone.as_deref().and_then(registration::phone_key) {
+            add("p.phone_key >= ?", digits.clone());
+            add("p.phone_key < ?", common::prefix_end(&digits));
         }
-        let sql = format!("{PATRON_SQL} WHERE {} ORDER BY p.id LIMIT $2", conditions.join(" AND "));
+        // A name search pages in name order (after the last patron shown), the rest in id order.
+        let order = if by_name.is_some() {
+            conditions[1] =
+                "(p.search_name, p.id) > (SELECT coalesce(max(a.search_name), ''), $1::int8 FROM patrons a WHERE a.id = $1)"
+                    .to_string();
+            "p.search_name, p.id"
+        } else {
+            "p.id"
+        };
+        let sql = format!("{PATRON_SQL} WHERE {} ORDER BY {order} LIMIT $2", conditions.join(" AND "));
         self.read(|cx| {
             let mut params: Vec<&(dyn ::postgres::types::ToSql + Sync)> = vec![&page.after, &limit];
             params.extend(values.iter().map(|v| v as &(dyn ::postgres::types::ToSql + Sync)));
@@ -484,6 +523,7 @@ impl PatronStore for PostgresDatabase {
                             &[&ANONYMOUS_CARD, &branch, &now],
                         )?
                         .try_get(0)?;
+                    fill_search_keys(&mut w.cx)?;
                     w.cx.execute("INSERT INTO anonymous_patron (id, patron_id) VALUES (1, $1)", &[&id])?;
                     id
                 }

@@ -8,6 +8,7 @@ use crate::patrons::{
 use crate::{Page, PatronId, Result, StorageError};
 use catalog::Money;
 use chrono::{DateTime, NaiveDate, Utc};
+use circulation::registration;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const PATRON_SQL: &str = "SELECT p.id, p.card_number, p.surname, p.first_name, p.category, p.home_branch, \
@@ -157,6 +158,25 @@ pub(super) fn active_blocks(conn: &Connection, patron: PatronId) -> Result<Vec<P
     blocks_where(conn, "AND lifted_at IS NULL", patron)
 }
 
+/// Fills the search keys (0017) of the patrons written without them: every write of a name or
+/// phone leaves them NULL, and its transaction calls this before committing.
+pub(super) fn fill_search_keys(conn: &Connection) -> Result<()> {
+    let due: Vec<(PatronId, String, String, Option<String>)> = {
+        let mut st = conn.prepare_cached("SELECT id, surname, first_name, phone FROM patrons WHERE search_name IS NULL")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut st = conn.prepare_cached("UPDATE patrons SET search_name = ?2, phone_key = ?3 WHERE id = ?1")?;
+    for (id, surname, first_name, phone) in due {
+        st.execute(params![
+            id,
+            registration::search_name(&surname, &first_name),
+            phone.as_deref().and_then(registration::phone_key)
+        ])?;
+    }
+    Ok(())
+}
+
 fn write_details_error(e: rusqlite::Error, d: &PatronDetails) -> StorageError {
     if is_fk_violation(&e) {
         Ref::HomeBranch.missing(&d.home_branch)
@@ -208,6 +228,7 @@ impl PatronStore for SqliteDatabase {
             ])
             .map_err(|e| write_details_error(e, d))?;
             let id = tx.last_insert_rowid();
+            fill_search_keys(tx)?;
             let record = record_where(tx, "p.id = ?1", &id)?
                 .ok_or_else(|| StorageError::Other(format!("patron {id} vanished")))?;
             Ok(Registration::Registered(Box::new(record)))
@@ -260,7 +281,8 @@ impl PatronStore for SqliteDatabase {
             tx.prepare_cached(
                 "UPDATE patrons SET surname = ?2, first_name = ?3, category = ?4, home_branch = ?5, email = ?6, \
                  birth_date = ?7, address = ?8, phone = ?9, guarantor_id = ?10, notice_preference = ?11, \
-                 reading_history = ?12, name_key = ?13, email_key = ?14, updated_at = ?15 WHERE id = ?1",
+                 reading_history = ?12, name_key = ?13, email_key = ?14, updated_at = ?15, search_name = NULL \
+                 WHERE id = ?1",
             )?
             .execute(params![
                 current.id,
@@ -280,6 +302,7 @@ impl PatronStore for SqliteDatabase {
                 now_text,
             ])
             .map_err(|e| write_details_error(e, d))?;
+            fill_search_keys(tx)?;
             record_where(tx, "p.id = ?1", &current.id)?
                 .ok_or_else(|| StorageError::Other(format!("patron {} vanished", current.id)))
         })
@@ -403,16 +426,27 @@ impl PatronStore for SqliteDatabase {
         if let Some(card) = given(&query.card) {
             add("p.card_number = ?", card);
         }
-        if let Some(prefix) = given(&query.name_prefix).map(|n| common::fold(&n)) {
-            add("substr(lower(p.surname || ' ' || p.first_name), 1, length(?)) = ?", prefix);
+        let by_name = given(&query.name_prefix).map(|n| registration::fold_name(&n)).filter(|n| !n.is_empty());
+        if let Some(prefix) = &by_name {
+            add("p.search_name >= ?", prefix.clone());
+            add("p.search_name < ?", common::prefix_end(prefix));
         }
         if let Some(email) = query.email.as_deref().and_then(|e| circulation::registration::email_key(Some(e))) {
             add("p.email_key = ?", email);
         }
-        if let Some(phone) = given(&query.phone) {
-            add("p.phone = ?", phone);
+        if let Some(digits) = query.phone.as_deref().and_then(registration::phone_key) {
+            add("p.phone_key >= ?", digits.clone());
+            add("p.phone_key < ?", common::prefix_end(&digits));
         }
-        let sql = format!("{PATRON_SQL} WHERE {} ORDER BY p.id LIMIT ?2", conditions.join(" AND "));
+        // A name search pages in name order (after the last patron shown), the rest in id order.
+        let order = if by_name.is_some() {
+            conditions[1] = "(p.search_name, p.id) > (SELECT coalesce(max(a.search_name), ''), ?1 FROM patrons a WHERE a.id = ?1)"
+                .to_string();
+            "p.search_name, p.id"
+        } else {
+            "p.id"
+        };
+        let sql = format!("{PATRON_SQL} WHERE {} ORDER BY {order} LIMIT ?2", conditions.join(" AND "));
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql)?;
             let mut rows = st.query(rusqlite::params_from_iter(values.iter()))?;
@@ -490,6 +524,7 @@ impl PatronStore for SqliteDatabase {
                     )?
                     .execute(params![ANONYMOUS_CARD, branch, now_text])?;
                     let id = tx.last_insert_rowid();
+                    fill_search_keys(tx)?;
                     tx.prepare_cached("INSERT INTO anonymous_patron (id, patron_id) VALUES (1, ?1)")?.execute([id])?;
                     id
                 }
