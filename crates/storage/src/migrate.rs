@@ -35,11 +35,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0013_staged_imports.sql"),
     },
     Migration { version: 14, name: "reports", sql: include_str!("../migrations/sqlite/0014_reports.sql") },
-    Migration {
-        version: 17,
-        name: "patron_search",
-        sql: include_str!("../migrations/sqlite/0017_patron_search.sql"),
-    },
+    Migration { version: 17, name: "patron_search", sql: include_str!("../migrations/sqlite/0017_patron_search.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[

@@ -126,4 +126,8 @@ pub trait StagingStore {
     /// Ends an application: applied with its result, or (`result` `None`: the import failed)
     /// back to staged so that it can be tried again.
     fn finish_applying(&self, id: BatchId, result: Option<&str>) -> crate::Result<Batch>;
+    /// Back to staged a batch whose application started before `started_before` and never
+    /// finished (the server stopped mid-import); `false`, and nothing written, for any other
+    /// batch, so a running or a fresh application is never released.
+    fn release_applying(&self, id: BatchId, started_before: DateTime<Utc>) -> crate::Result<bool>;
 }

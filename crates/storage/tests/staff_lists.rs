@@ -250,6 +250,15 @@ fn a_staged_batch_is_applied_once(db: &dyn Database) {
     assert_eq!(db.start_applying(batch.id, OnMatch::Add, "cat", at(2, 9)).expect("start"), None);
     // A failed import puts it back; a finished one is applied for good.
     assert_eq!(db.finish_applying(batch.id, None).expect("failed").state, BatchState::Staged);
+    // One the server stopped in the middle of is released only once it is older than asked:
+    // never one still starting, never a staged or an applied one.
+    db.start_applying(batch.id, OnMatch::Add, "cat", at(2, 9)).expect("start").expect("moved");
+    assert!(!db.release_applying(batch.id, at(2, 9)).expect("not older"), "started at that very time");
+    assert_eq!(db.batch(batch.id).expect("read").map(|b| b.state), Some(BatchState::Applying));
+    assert!(db.release_applying(batch.id, at(2, 10)).expect("stale"));
+    let released = db.batch(batch.id).expect("read").expect("batch");
+    assert_eq!((released.state, released.on_match, released.applied_at), (BatchState::Staged, None, None));
+    assert!(!db.release_applying(batch.id, at(2, 10)).expect("staged"), "a staged batch is not released");
     db.start_applying(batch.id, OnMatch::Skip, "cat", at(2, 10)).expect("start").expect("moved");
     let done = db.finish_applying(batch.id, Some("{\"added\":1}")).expect("done");
     assert_eq!(
@@ -258,5 +267,6 @@ fn a_staged_batch_is_applied_once(db: &dyn Database) {
     );
     assert_eq!(done.applied_at, Some(at(2, 10)));
     assert_eq!(db.start_applying(batch.id, OnMatch::Add, "cat", at(3, 9)).expect("start"), None, "never twice");
+    assert!(!db.release_applying(batch.id, at(9, 9)).expect("applied"), "an applied batch stays applied");
     assert!(matches!(db.start_applying(9999, OnMatch::Add, "cat", at(3, 9)), Err(StorageError::NotFound { .. })));
 }

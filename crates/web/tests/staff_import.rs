@@ -316,6 +316,69 @@ async fn a_broken_record_is_listed_and_the_rest_import_once() {
     assert_eq!(record_count(&app).await, good.len() as u64);
 }
 
+/// The server stopped in the middle of an import: the batch stays "applying" until staff release
+/// it (only once it is plainly stale), and applying it again with Skip adds only the records
+/// the stopped import had not reached.
+#[tokio::test]
+async fn an_import_the_server_stopped_is_released_and_applied_again_without_duplicates() {
+    let app = spawn_app().await;
+    app.organisation().await;
+    account(&app, "cat", &["cataloger"], &[]).await;
+    let cat = sign_in(&app, "cat").await;
+    let data = std::fs::read(shared_data("marc/marc-perl-tests/marc-record-badldr.usmarc")).unwrap();
+    let good = records_of(&data);
+    assert!(good.len() >= 2);
+
+    let preview = cat.stage("badldr.usmarc", &data).await;
+    let id: i64 = preview.rsplit('/').next().unwrap().parse().unwrap();
+    // What a stopped import leaves: the batch applying since an hour ago, its first record in.
+    let (db, first) = (app.db.clone(), good[0].1.clone());
+    tokio::task::spawn_blocking(move || {
+        let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+        db.start_applying(id, storage::OnMatch::Add, "cat", an_hour_ago).unwrap().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut rejects = import::RejectSink::at(&dir.path().join("rejects"));
+        let options = import::ImportOptions::default();
+        let report = import::import_reader(
+            &*db,
+            std::io::Cursor::new(first),
+            &options,
+            &mut rejects,
+            &|_, _: &import::ImportReport| {},
+        );
+        assert_eq!(report.unwrap().added, 1);
+    })
+    .await
+    .unwrap();
+    assert_eq!(record_count(&app).await, 1);
+
+    let (_, page) = cat.get(&preview).await;
+    assert!(page.contains("id=\"stuck\"") && page.contains("never finished"), "{page}");
+    let (status, page) = cat.post(&format!("{preview}/release"), &[("form_token", &token(&page))]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Released"), "{page}");
+    let (status, page) =
+        cat.post(&format!("{preview}/apply"), &[("on_match", "skip"), ("form_token", &token(&page))]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(count(&page, "result-added"), good.len() as u64 - 1, "{page}");
+    assert_eq!(record_count(&app).await, good.len() as u64, "the first record was not added twice");
+
+    // A batch whose import has just started is not released: it may be running.
+    let other = cat.stage("again.usmarc", &data).await;
+    let other_id: i64 = other.rsplit('/').next().unwrap().parse().unwrap();
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        db.start_applying(other_id, storage::OnMatch::Skip, "cat", chrono::Utc::now()).unwrap().unwrap()
+    })
+    .await
+    .unwrap();
+    let (_, page) = cat.get(&other).await;
+    assert!(page.contains("being imported now") && !page.contains("/release"), "{page}");
+    let (status, page) = cat.post(&format!("{other}/release"), &[("form_token", "a-forged-form")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("Not released"), "{page}");
+}
+
 #[tokio::test]
 async fn marcxml_as_a_raw_body_errors_name_the_field_and_only_catalogers_import() {
     let app = spawn_app().await;

@@ -494,4 +494,47 @@ async fn loans_history_and_notices_show_only_what_the_patron_allows() {
     assert!(page.contains("<tr class=\"notice-row\">") && page.contains("An item is overdue"), "{page}");
     let (_, other) = clerk.get(&format!("/staff/patrons/{HOLDER}")).await;
     assert!(!other.contains("An item is overdue") && other.contains("No notices."), "{other}");
+    assert!(!page.contains("Every notice sent"), "one notice needs no further page: {page}");
+
+    // Sixty more: the record shows the latest ten and leads to every one, fifty a page.
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let patron = db.patron_record(READER).unwrap().unwrap();
+        for n in 2..=61 {
+            let key = storage::notices::NoticeKey {
+                patron_id: patron.id,
+                kind: "overdue".into(),
+                subject: format!("loan:{n}"),
+                occasion: "2026-01-01T00:00:00Z".into(),
+            };
+            db.record_notice(&[key], chrono::Utc::now(), &mut |_| {
+                Some(storage::notices::NewNotice {
+                    patron_id: patron.id,
+                    kind: "overdue".into(),
+                    channel: "print".into(),
+                    recipient: None,
+                    subject: format!("Overdue notice number {n}."),
+                    body: "Please return it.".into(),
+                    day: chrono::Utc::now().date_naive(),
+                })
+            })
+            .unwrap()
+            .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let (_, page) = clerk.get(&format!("/staff/patrons/{READER}")).await;
+    assert_eq!(page.matches("<tr class=\"notice-row\">").count(), 10, "{page}");
+    assert!(page.contains("number 61.") && !page.contains("number 51."), "the latest ten: {page}");
+    assert!(page.contains(&format!("href=\"/staff/patrons/{READER}/notices\"")), "{page}");
+    let (status, first) = clerk.get(&format!("/staff/patrons/{READER}/notices")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first.matches("<tr class=\"notice-row\">").count(), 50, "{first}");
+    assert!(first.contains("number 61.") && first.contains("number 12.") && !first.contains("number 11."), "{first}");
+    let older = first.split("rel=\"next\"").next().and_then(|s| s.rsplit("href=\"").next()).expect("an Older link");
+    let (_, rest) = clerk.get(older.trim_end_matches("\" ")).await;
+    assert_eq!(rest.matches("<tr class=\"notice-row\">").count(), 11, "ten and the first one: {rest}");
+    assert!(rest.contains("number 11.") && rest.contains("An item is overdue"), "{rest}");
+    assert!(!rest.contains("rel=\"next\""), "the last page: {rest}");
 }

@@ -9,8 +9,8 @@ use crate::{common, Page, PatronId, Result, StorageError};
 use ::postgres::error::SqlState;
 use ::postgres::{GenericClient, Row};
 use catalog::Money;
-use circulation::registration;
 use chrono::{DateTime, NaiveDate, Utc};
+use circulation::registration;
 
 const PATRON_SQL: &str = "SELECT p.id, p.card_number, p.surname, p.first_name, p.category, p.home_branch, \
      p.expiry_date, p.birth_date, p.email, p.phone, p.address, g.card_number, p.notice_preference, \

@@ -165,4 +165,15 @@ impl StagingStore for PostgresDatabase {
             existing(&mut w.cx, id)
         })
     }
+
+    fn release_applying(&self, id: BatchId, started_before: DateTime<Utc>) -> Result<bool> {
+        self.write(|w| {
+            let released = w.cx.execute(
+                "UPDATE import_batches SET state = 'staged', on_match = NULL, applied_by = NULL, \
+                 applied_at = NULL WHERE id = $1 AND state = 'applying' AND applied_at < $2",
+                &[&id, &started_before],
+            )?;
+            Ok(released == 1)
+        })
+    }
 }

@@ -162,7 +162,8 @@ pub(super) fn active_blocks(conn: &Connection, patron: PatronId) -> Result<Vec<P
 /// phone leaves them NULL, and its transaction calls this before committing.
 pub(super) fn fill_search_keys(conn: &Connection) -> Result<()> {
     let due: Vec<(PatronId, String, String, Option<String>)> = {
-        let mut st = conn.prepare_cached("SELECT id, surname, first_name, phone FROM patrons WHERE search_name IS NULL")?;
+        let mut st =
+            conn.prepare_cached("SELECT id, surname, first_name, phone FROM patrons WHERE search_name IS NULL")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -440,8 +441,9 @@ impl PatronStore for SqliteDatabase {
         }
         // A name search pages in name order (after the last patron shown), the rest in id order.
         let order = if by_name.is_some() {
-            conditions[1] = "(p.search_name, p.id) > (SELECT coalesce(max(a.search_name), ''), ?1 FROM patrons a WHERE a.id = ?1)"
-                .to_string();
+            conditions[1] =
+                "(p.search_name, p.id) > (SELECT coalesce(max(a.search_name), ''), ?1 FROM patrons a WHERE a.id = ?1)"
+                    .to_string();
             "p.search_name, p.id"
         } else {
             "p.id"

@@ -181,4 +181,16 @@ impl StagingStore for SqliteDatabase {
             existing(tx, id)
         })
     }
+
+    fn release_applying(&self, id: BatchId, started_before: DateTime<Utc>) -> Result<bool> {
+        self.write(|tx, _| {
+            let released = tx
+                .prepare_cached(
+                    "UPDATE import_batches SET state = 'staged', on_match = NULL, applied_by = NULL, \
+                     applied_at = NULL WHERE id = ?1 AND state = 'applying' AND applied_at < ?2",
+                )?
+                .execute(params![id, crate::common::rfc3339(started_before)])?;
+            Ok(released == 1)
+        })
+    }
 }

@@ -39,12 +39,16 @@ pub(crate) const MAX_UPLOAD: usize = 20 * 1024 * 1024;
 const PAGE: u32 = 100;
 /// Batches listed on the upload page.
 const RECENT: u32 = 20;
+/// An application still unfinished after this long is taken as stopped with the server (a
+/// whole upload imports in seconds), and staff may release the batch to apply it again.
+const STALE_MINUTES: i64 = 15;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(PATH, get(upload_page).post(stage).layer(DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024)))
         .route("/staff/cataloging/import/{id}", get(preview))
         .route("/staff/cataloging/import/{id}/apply", post(apply))
+        .route("/staff/cataloging/import/{id}/release", post(release))
 }
 
 fn page(state: &AppState, acting: &Acting, status: StatusCode, title: &str, main: &str) -> Response {
@@ -523,6 +527,20 @@ async fn preview_screen(
     main.push_str(&counts(&batch));
     match batch.state {
         BatchState::Applied => main.push_str(&applied_summary(state, &batch)),
+        BatchState::Applying if batch.applied_at.is_some_and(|t| t < stale_before()) => {
+            let _ = writeln!(
+                main,
+                "<div class=\"notice\" id=\"stuck\"><p>The import started {} and never finished: the server \
+                 probably stopped while importing. Records imported before it stopped are in the catalog; to \
+                 import the rest, release the file and apply it again with <em>Skip</em> for matched records, \
+                 so that those already imported are not added twice.</p>\n\
+                 <form method=\"post\" action=\"{PATH}/{}/release\" class=\"no-print\">{}\
+                 <button type=\"submit\">Release the file</button></form></div>",
+                Esc(&batch.applied_at.map(|t| local(state, t)).unwrap_or_default()),
+                batch.id,
+                once::token_field()
+            );
+        }
         BatchState::Applying => {
             main.push_str("<p class=\"notice\">This file is being imported now. Reload to see the result.</p>\n")
         }
@@ -676,6 +694,44 @@ async fn apply(
             Ok(None) => {
                 let notice = "This file was already imported (or is being imported): it was not imported again.";
                 preview_screen(&state, &acting, id, 0, StatusCode::CONFLICT, Some(notice), None).await
+            }
+            Err(e) => refusal(&state, &acting, e),
+        }
+    })
+    .await
+}
+
+fn stale_before() -> chrono::DateTime<Utc> {
+    Utc::now() - chrono::Duration::minutes(STALE_MINUTES)
+}
+
+/// `POST /staff/cataloging/import/{id}/release` (form_token): a batch whose import stopped with
+/// the server goes back to staged, so it can be applied again.
+async fn release(
+    State(state): State<AppState>,
+    StaffUser(acting): StaffUser,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> Response {
+    if let Err(e) = acting.require(Permission::Catalog) {
+        return refusal(&state, &acting, e);
+    }
+    let id = match batch_id(&id) {
+        Ok(id) => id,
+        Err(e) => return refusal(&state, &acting, e),
+    };
+    once::once(&state, &acting, fields.token(), || async {
+        match state.db(move |db| Ok(db.release_applying(id, stale_before())?)).await {
+            Ok(true) => {
+                let notice = "Released: apply it again, with Skip for matched records.";
+                preview_screen(&state, &acting, id, 0, StatusCode::OK, Some(notice), None).await
+            }
+            Ok(false) => {
+                let notice = format!(
+                    "Not released: the file is not stuck (it was imported, or its import started less than \
+                     {STALE_MINUTES} minutes ago)."
+                );
+                preview_screen(&state, &acting, id, 0, StatusCode::CONFLICT, Some(&notice), None).await
             }
             Err(e) => refusal(&state, &acting, e),
         }

@@ -45,6 +45,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/patrons/{card}/blocks", post(record::add_block))
         .route("/staff/patrons/{card}/blocks/{id}/lift", post(record::lift_block))
         .route("/staff/patrons/{card}/history", get(record::history))
+        .route("/staff/patrons/{card}/notices", get(record::notices))
         .route("/staff/patrons/{card}/payment", post(money::pay))
         .route("/staff/patrons/{card}/waiver", post(money::waive))
         .route("/staff/patrons/{card}/refund", post(money::refund))

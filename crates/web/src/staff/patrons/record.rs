@@ -32,6 +32,7 @@ const DEPENDANTS_SHOWN: u32 = 20;
 const HISTORY_SHOWN: u32 = 10;
 const HISTORY_PAGE: u32 = 50;
 const NOTICES_SHOWN: u32 = 10;
+const NOTICES_PAGE: u32 = 50;
 
 /// Everything the record page shows.
 pub(super) struct Record {
@@ -292,7 +293,7 @@ fn render(state: &AppState, acting: &Acting, r: &Record, done: Option<&str>, sho
         super::money::render(&mut main, state, account, &base, shown);
     }
     render_history(&mut main, state, r, &base);
-    render_notices(&mut main, state, r);
+    render_notices(&mut main, state, r, &base);
     let edit = shown.and_then(|s| s.of("details")).map_or_else(|| state_of(p), clone_state);
     let _ = writeln!(
         main,
@@ -574,36 +575,84 @@ fn render_history(main: &mut String, state: &AppState, r: &Record, base: &str) {
     main.push_str("</section>\n");
 }
 
-fn render_notices(main: &mut String, state: &AppState, r: &Record) {
+fn render_notices(main: &mut String, state: &AppState, r: &Record, base: &str) {
     main.push_str(
         "<section id=\"notices\" aria-labelledby=\"notices-heading\"><h2 id=\"notices-heading\">Notices sent</h2>\n",
     );
     if r.notices.is_empty() {
         main.push_str("<p>No notices.</p>\n");
     } else {
-        let _ = write!(
-            main,
-            "<table class=\"notices\"><caption>The latest {}</caption><thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Notice</th>\
-             <th scope=\"col\">By</th><th scope=\"col\">Status</th></tr></thead><tbody>",
-            r.notices.len()
-        );
-        for n in &r.notices {
-            let status = match (n.status.as_str(), &n.error) {
-                ("failed", Some(e)) => format!("failed: {e}"),
-                (s, _) => s.to_string(),
-            };
-            let _ = write!(
-                main,
-                "<tr class=\"notice-row\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                local(state, n.created_at),
-                Esc(&n.subject),
-                Esc(&n.channel),
-                Esc(&status)
-            );
+        notice_rows(main, state, &r.notices, &format!("The latest {}", r.notices.len()));
+        if r.notices.len() == NOTICES_SHOWN as usize {
+            let _ = writeln!(main, "<p><a href=\"{base}/notices\">Every notice sent</a></p>");
         }
-        main.push_str("</tbody></table>\n");
     }
     main.push_str("</section>\n");
+}
+
+fn notice_rows(main: &mut String, state: &AppState, notices: &[NoticeRecord], caption: &str) {
+    let _ = write!(
+        main,
+        "<table class=\"notices\"><caption>{}</caption><thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Notice</th>\
+         <th scope=\"col\">By</th><th scope=\"col\">Status</th></tr></thead><tbody>",
+        Esc(caption)
+    );
+    for n in notices {
+        let status = match (n.status.as_str(), &n.error) {
+            ("failed", Some(e)) => format!("failed: {e}"),
+            (s, _) => s.to_string(),
+        };
+        let _ = write!(
+            main,
+            "<tr class=\"notice-row\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            local(state, n.created_at),
+            Esc(&n.subject),
+            Esc(&n.channel),
+            Esc(&status)
+        );
+    }
+    main.push_str("</tbody></table>\n");
+}
+
+/// `GET /staff/patrons/{card}/notices?after=`: every notice sent to the patron, newest first, a
+/// page at a time.
+pub(super) async fn notices(
+    State(state): State<AppState>,
+    StaffUser(acting): StaffUser,
+    Path(card): CardPath,
+    query: QueryParams,
+) -> Response {
+    if let Err(e) = acting.require(Permission::ManagePatrons) {
+        return refusal(&state, &acting, e);
+    }
+    let after = query_get(&query, "after").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0).unwrap_or(0);
+    let desk = state.desk.clone();
+    let loaded = state
+        .db(move |db| {
+            let p = desk.patron(db, &card).map_err(patron_error)?;
+            let n = db.patron_notices(p.id, Page { after, limit: NOTICES_PAGE })?;
+            Ok((p, n))
+        })
+        .await;
+    let (p, notices) = match loaded {
+        Ok(x) => x,
+        Err(e) => return refusal(&state, &acting, e),
+    };
+    let base = record_link(&p.card_number);
+    let mut main = format!(
+        "<h1>Notices sent to {}</h1>\n<p><a href=\"{base}\">Back to the patron's record</a></p>\n",
+        Esc(&full_name(&p))
+    );
+    if notices.is_empty() {
+        main.push_str("<p>Nothing more.</p>\n");
+    } else {
+        let caption = if after == 0 { "Newest first" } else { "Older notices, newest first" };
+        notice_rows(&mut main, &state, &notices, caption);
+    }
+    if let (true, Some(last)) = (notices.len() == NOTICES_PAGE as usize, notices.last()) {
+        let _ = writeln!(main, "<p><a href=\"{base}/notices?after={}\" rel=\"next\">Older</a></p>", last.id);
+    }
+    page(&state, &acting, StatusCode::OK, "Notices sent", &main)
 }
 
 /// `GET /staff/patrons/{card}/history?after=`: the reading history, a page at a time.
