@@ -20,7 +20,7 @@
 use crate::{LoanId, Result};
 use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 use catalog::Code;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 /// What circulation is grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,106 @@ pub trait ReportStore {
 
     /// Payments and payouts by method, charges by kind, in the span.
     fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>>;
+
+    /// [`ReportStore::circulation_by_day`] counted from the loans themselves, not from the
+    /// kept counts: the oracle the counts are tested against, never a report's source.
+    #[doc(hidden)]
+    fn circulation_by_day_by_scan(
+        &self,
+        bounds: &[DateTime<Utc>],
+        branch: Option<&Code>,
+    ) -> Result<Vec<CirculationCounts>>;
+
+    /// [`ReportStore::circulation_by`] counted from the loans themselves (the tests' oracle).
+    #[doc(hidden)]
+    fn circulation_by_by_scan(
+        &self,
+        group: CirculationGroup,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+    ) -> Result<Vec<Group<CirculationCounts>>>;
+
+    /// [`ReportStore::collection`] counted from the items themselves (the tests' oracle).
+    #[doc(hidden)]
+    fn collection_by_scan(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>>;
+}
+
+/// Where the kept counts answer and where the loans must be counted: each `[lo, hi)` of the
+/// request split into the whole `unit`s it covers (UTC hours or days, the counts' buckets) and
+/// the pieces at its edges that are not whole units (in a zone whose offset is not whole hours,
+/// or a span that does not start at a UTC midnight). Each piece names the request it belongs to.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Split {
+    pub(crate) whole: Vec<(usize, DateTime<Utc>, DateTime<Utc>)>,
+    pub(crate) edges: Vec<(usize, DateTime<Utc>, DateTime<Utc>)>,
+}
+
+pub(crate) const HOUR: TimeDelta = TimeDelta::hours(1);
+pub(crate) const DAY: TimeDelta = TimeDelta::days(1);
+
+fn floor(t: DateTime<Utc>, unit: TimeDelta) -> DateTime<Utc> {
+    t.duration_trunc(unit).unwrap_or(t)
+}
+
+fn ceil(t: DateTime<Utc>, unit: TimeDelta) -> DateTime<Utc> {
+    let down = floor(t, unit);
+    if down == t {
+        t
+    } else {
+        down + unit
+    }
+}
+
+pub(crate) fn split(spans: impl IntoIterator<Item = (DateTime<Utc>, DateTime<Utc>)>, unit: TimeDelta) -> Split {
+    let mut out = Split::default();
+    for (i, (lo, hi)) in spans.into_iter().enumerate() {
+        if hi <= lo {
+            continue;
+        }
+        let (whole_lo, whole_hi) = (ceil(lo, unit), floor(hi, unit));
+        if whole_lo < whole_hi {
+            out.whole.push((i, whole_lo, whole_hi));
+            for (a, b) in [(lo, whole_lo), (whole_hi, hi)] {
+                if a < b {
+                    out.edges.push((i, a, b));
+                }
+            }
+        } else {
+            out.edges.push((i, lo, hi));
+        }
+    }
+    out
+}
+
+/// The days `[bounds[i], bounds[i + 1])` as spans.
+pub(crate) fn days(bounds: &[DateTime<Utc>]) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+    bounds.windows(2).map(|w| (w[0], w[1]))
+}
+
+/// The whole days (UTC) inside a span, as `(from, to)`, and the edges before and after them:
+/// `[span.0, from)` and `[to, span.1)`. A span without a whole day is all edge (`from = to = span.1`).
+pub(crate) fn whole_days(span: (DateTime<Utc>, DateTime<Utc>)) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (from, to) = (ceil(span.0, DAY), floor(span.1, DAY));
+    if from < to && span.0 < span.1 {
+        (from, to)
+    } else {
+        (span.1.max(span.0), span.1.max(span.0))
+    }
+}
+
+/// Adds per-piece counts (in the order of `pieces`) into the per-request totals.
+pub(crate) fn add_pieces(
+    totals: &mut [CirculationCounts],
+    pieces: &[(usize, DateTime<Utc>, DateTime<Utc>)],
+    counts: Vec<CirculationCounts>,
+) {
+    for ((i, _, _), c) in pieces.iter().zip(counts) {
+        if let Some(t) = totals.get_mut(*i) {
+            t.checkouts += c.checkouts;
+            t.renewals += c.renewals;
+            t.check_ins += c.check_ins;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,32 +219,89 @@ pub(crate) fn circulation_by_day_sql(days_cte: &str) -> String {
     )
 }
 
-/// `?1`..`?2` the span, `?3` the branch.
-pub(crate) fn circulation_by_sql(group: CirculationGroup) -> String {
-    // (key of a checkout or renewal, key of a check-in, the join that finds the key, the names)
-    let (out_key, in_key, join, names) = match group {
+/// The key of a checkout or renewal, of a check-in, the join that finds them on a loan `l`,
+/// the join that names a group `g.k`, and the key's column in `circulation_days`.
+fn grouping(group: CirculationGroup) -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
+    match group {
         CirculationGroup::Branch => {
-            ("l.checkout_branch", "l.return_branch", "", "LEFT JOIN branches n ON n.code = g.k")
+            ("l.checkout_branch", "l.return_branch", "", "LEFT JOIN branches n ON n.code = g.k", "branch")
         }
-        CirculationGroup::ItemType => {
-            ("i.item_type", "i.item_type", "JOIN items i ON i.id = l.item_id", "LEFT JOIN item_types n ON n.code = g.k")
-        }
+        CirculationGroup::ItemType => (
+            "i.item_type",
+            "i.item_type",
+            "JOIN items i ON i.id = l.item_id",
+            "LEFT JOIN item_types n ON n.code = g.k",
+            "item_type",
+        ),
         // Categories are named in the settings, not in the database.
         CirculationGroup::PatronCategory => {
-            ("p.category", "p.category", "JOIN patrons p ON p.id = l.patron_id", "LEFT JOIN branches n ON 1 = 0")
+            ("p.category", "p.category", "JOIN patrons p ON p.id = l.patron_id", "LEFT JOIN branches n ON 1 = 0", "category")
         }
-    };
+    }
+}
+
+/// Checkouts, renewals and check-ins counted from the loans in `[?lo, ?hi)`, per group, as
+/// rows `(k, c, r, i)` to be summed; `?3` the branch.
+fn circulation_scan(group: CirculationGroup, lo: u8, hi: u8) -> String {
+    let (out_key, in_key, join, _, _) = grouping(group);
     let b_out = branch("l.checkout_branch", 3);
     let b_in = branch("l.return_branch", 3);
     format!(
-        "SELECT g.k, max(n.name), CAST(sum(g.c) AS BIGINT), CAST(sum(g.r) AS BIGINT), CAST(sum(g.i) AS BIGINT) FROM (\
-         SELECT {out_key} AS k, count(*) AS c, 0 AS r, 0 AS i FROM loans l {join} \
-         WHERE l.checked_out_at >= ?1 AND l.checked_out_at < ?2 AND {b_out} GROUP BY {out_key} \
+        "SELECT {out_key} AS k, count(*) AS c, 0 AS r, 0 AS i FROM loans l {join} \
+         WHERE l.checked_out_at >= ?{lo} AND l.checked_out_at < ?{hi} AND {b_out} GROUP BY {out_key} \
          UNION ALL SELECT {out_key}, 0, count(*), 0 FROM loan_renewals rn JOIN loans l ON l.id = rn.loan_id {join} \
-         WHERE rn.renewed_at >= ?1 AND rn.renewed_at < ?2 AND {b_out} GROUP BY {out_key} \
+         WHERE rn.renewed_at >= ?{lo} AND rn.renewed_at < ?{hi} AND {b_out} GROUP BY {out_key} \
          UNION ALL SELECT {in_key}, 0, 0, count(*) FROM loans l {join} \
-         WHERE l.returned_at >= ?1 AND l.returned_at < ?2 AND {b_in} GROUP BY {in_key}\
-         ) g {names} GROUP BY g.k ORDER BY g.k"
+         WHERE l.returned_at >= ?{lo} AND l.returned_at < ?{hi} AND {b_in} GROUP BY {in_key}"
+    )
+}
+
+/// By scan: `?1`..`?2` the span, `?3` the branch.
+pub(crate) fn circulation_by_scan_sql(group: CirculationGroup) -> String {
+    let names = grouping(group).3;
+    format!(
+        "SELECT g.k, max(n.name), CAST(sum(g.c) AS BIGINT), CAST(sum(g.r) AS BIGINT), CAST(sum(g.i) AS BIGINT) FROM (\
+         {}) g {names} GROUP BY g.k ORDER BY g.k",
+        circulation_scan(group, 1, 2)
+    )
+}
+
+/// From the counts: `?1`..`?2` the span, `?3` the branch, `?4`..`?5` the whole UTC days inside
+/// it as `circulation_days` keys, `?6`..`?7` the same days as instants: the whole days are read
+/// from `circulation_days`, the edges `[?1, ?6)` and `[?7, ?2)` counted from the loans. A group
+/// whose counts were all moved elsewhere (rows netted to zero) is not a group.
+pub(crate) fn circulation_by_sql(group: CirculationGroup) -> String {
+    let (_, _, _, names, column) = grouping(group);
+    format!(
+        "SELECT g.k, max(n.name), CAST(sum(g.c) AS BIGINT), CAST(sum(g.r) AS BIGINT), CAST(sum(g.i) AS BIGINT) FROM (\
+         SELECT {column} AS k, sum(checkouts) AS c, sum(renewals) AS r, sum(check_ins) AS i FROM circulation_days \
+         WHERE day >= ?4 AND day < ?5 AND {b} GROUP BY {column} \
+         UNION ALL {before} UNION ALL {after}\
+         ) g {names} GROUP BY g.k HAVING sum(g.c) <> 0 OR sum(g.r) <> 0 OR sum(g.i) <> 0 ORDER BY g.k",
+        b = branch("branch", 3),
+        before = circulation_scan(group, 1, 6),
+        after = circulation_scan(group, 7, 2),
+    )
+}
+
+/// Per span (`d` from the backend's `WITH`, hour keys or instants): the kept hourly counts.
+/// `?1` the spans, `?2` the branch.
+pub(crate) fn circulation_hours_sql(spans_cte: &str) -> String {
+    format!(
+        "WITH {spans_cte} SELECT d.i, CAST(coalesce(sum(h.checkouts), 0) AS BIGINT), \
+         CAST(coalesce(sum(h.renewals), 0) AS BIGINT), CAST(coalesce(sum(h.check_ins), 0) AS BIGINT) \
+         FROM d LEFT JOIN circulation_hours h ON h.hour >= d.lo AND h.hour < d.hi AND {} \
+         GROUP BY d.i ORDER BY d.i",
+        branch("h.branch", 2)
+    )
+}
+
+/// `?1` the scheme (`dewey`, `lc`), `?2` the branch: the kept counts per class.
+pub(crate) fn collection_sql() -> String {
+    format!(
+        "SELECT class, CAST(sum(items) AS BIGINT) FROM collection_counts WHERE scheme = ?1 AND {} \
+         GROUP BY class HAVING sum(items) <> 0 ORDER BY class",
+        branch("branch", 2)
     )
 }
 
