@@ -35,11 +35,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0013_staged_imports.sql"),
     },
     Migration { version: 14, name: "reports", sql: include_str!("../migrations/sqlite/0014_reports.sql") },
-    Migration {
-        version: 16,
-        name: "report_counts",
-        sql: include_str!("../migrations/sqlite/0016_report_counts.sql"),
-    },
+    Migration { version: 16, name: "report_counts", sql: include_str!("../migrations/sqlite/0016_report_counts.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[

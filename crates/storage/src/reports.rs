@@ -234,9 +234,13 @@ fn grouping(group: CirculationGroup) -> (&'static str, &'static str, &'static st
             "item_type",
         ),
         // Categories are named in the settings, not in the database.
-        CirculationGroup::PatronCategory => {
-            ("p.category", "p.category", "JOIN patrons p ON p.id = l.patron_id", "LEFT JOIN branches n ON 1 = 0", "category")
-        }
+        CirculationGroup::PatronCategory => (
+            "p.category",
+            "p.category",
+            "JOIN patrons p ON p.id = l.patron_id",
+            "LEFT JOIN branches n ON 1 = 0",
+            "category",
+        ),
     }
 }
 

@@ -589,19 +589,33 @@ const TYPES: [&str; 2] = ["BK", "DVD"];
 const CATEGORIES: [&str; 3] = ["ADULT", "CHILD", "SENIOR"];
 const CARDS: [&str; 3] = ["P1", "P2", "P3"];
 /// Dewey, Dewey behind a prefix, LC, LC behind a prefix, neither, none (the record's Dewey).
-const CALLS: [Option<&str>; 6] =
-    [Some("813.54 HER"), Some("J 599.75 SMI"), Some("QA76.73 .R87 2018"), Some("REF PR4034 .E5"), Some("FIC KING"), None];
+const CALLS: [Option<&str>; 6] = [
+    Some("813.54 HER"),
+    Some("J 599.75 SMI"),
+    Some("QA76.73 .R87 2018"),
+    Some("REF PR4034 .E5"),
+    Some("FIC KING"),
+    None,
+];
 
 fn change() -> impl Strategy<Value = Change> {
     // Minutes from 31 October 00:00 UTC over eight days, so loans fall on every kind of edge.
     let minute = 0..(8 * 24 * 60i64);
     prop_oneof![
-        (0..2usize, 0..2usize, 0..6usize).prop_map(|(branch, item_type, call)| Change::AddItem { branch, item_type, call }),
+        (0..2usize, 0..2usize, 0..6usize).prop_map(|(branch, item_type, call)| Change::AddItem {
+            branch,
+            item_type,
+            call
+        }),
         (any::<usize>(), 0..2usize, 0..6usize).prop_map(|(item, branch, call)| Change::Reshelve { item, branch, call }),
         (any::<usize>(), any::<bool>()).prop_map(|(item, withdrawn)| Change::Withdraw { item, withdrawn }),
         (any::<usize>(), 0..2usize).prop_map(|(item, item_type)| Change::Retype { item, item_type }),
         any::<usize>().prop_map(|item| Change::Delete { item }),
-        (0..3usize, any::<usize>(), minute.clone()).prop_map(|(patron, item, minute)| Change::Checkout { patron, item, minute }),
+        (0..3usize, any::<usize>(), minute.clone()).prop_map(|(patron, item, minute)| Change::Checkout {
+            patron,
+            item,
+            minute
+        }),
         (any::<usize>(), minute.clone()).prop_map(|(item, minute)| Change::Renew { item, minute }),
         (any::<usize>(), 0..2usize, minute).prop_map(|(item, branch, minute)| Change::CheckIn { item, branch, minute }),
         (0..3usize, 0..3usize).prop_map(|(patron, category)| Change::Recategorise { patron, category }),

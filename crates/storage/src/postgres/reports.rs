@@ -82,7 +82,10 @@ impl ReportStore for PostgresDatabase {
         let bounds = bounds.to_vec();
         let branch = branch_param(branch);
         self.read(|cx| {
-            cx.query(&pg(&sql::circulation_by_day_sql(DAYS)), &[&bounds, &branch])?.iter().map(circulation_counts).collect()
+            cx.query(&pg(&sql::circulation_by_day_sql(DAYS)), &[&bounds, &branch])?
+                .iter()
+                .map(circulation_counts)
+                .collect()
         })
     }
 
@@ -210,9 +213,7 @@ impl ReportStore for PostgresDatabase {
         self.read(|cx| {
             cx.query(&query, &[&branch])?
                 .iter()
-                .map(|r| {
-                    Ok(group(class_code(scheme, r.try_get(0)?), None, r.try_get(1)?))
-                })
+                .map(|r| Ok(group(class_code(scheme, r.try_get(0)?), None, r.try_get(1)?)))
                 .collect()
         })
     }
