@@ -2,6 +2,15 @@
 //! statement that counts or sums with `GROUP BY` (or one indexed count per day), never rows
 //! loaded into Rust to be counted. The row types are `reports`' own.
 //!
+//! The collection and circulation reports read counts that triggers keep in the transaction of
+//! every item, loan and renewal write (migration 0016: `collection_counts` per scheme, branch
+//! and class; `circulation_hours` per UTC hour and branch; `circulation_days` per UTC day,
+//! branch, item type and category), so their cost does not grow with the catalog or the loans.
+//! A day or span is read as the whole hours (days) it covers from the counts, plus its edges
+//! that are not whole hours (days) counted from the loans by index range (`split`): exact in a
+//! zone whose offset is not whole hours too. The queries they replaced stay as `*_by_scan`, the
+//! oracle the tests hold the counts to.
+//!
 //! Days are the library's local days, given as UTC bounds (`reports::Period::bounds`): the
 //! query counts each `[bounds[i], bounds[i + 1])` by an index range, so the answer is exact in
 //! any time zone and a day without activity is a zero, not a missing row. A range read is
@@ -10,7 +19,7 @@
 //! pickup branch for holds. The ledger records no branch, so money reports take none.
 //!
 //! What the counts count: a checkout is a loan started in the range; a renewal a row of
-//! `loan_renewals` (written by every renewal since migration 0017); a check-in a loan returned
+//! `loan_renewals` (written by every renewal since migration 0014); a check-in a loan returned
 //! in the range. Patron categories are the borrower's category now (a loan anonymised after its
 //! return counts under the anonymous patron's category). The collection counts items not
 //! withdrawn by the call number they are shelved under (`items.call_number_sort`, whose layout
