@@ -28,7 +28,7 @@
 
 use crate::{LoanId, Result};
 use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
-use catalog::Code;
+use catalog::{Code, Money};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 /// What circulation is grouped by.
@@ -122,6 +122,14 @@ pub trait ReportStore {
         branch: Option<&Code>,
     ) -> Result<Vec<Group<CirculationCounts>>>;
 
+    /// [`ReportStore::money_by_day`] summed from the ledger itself (the tests' oracle).
+    #[doc(hidden)]
+    fn money_by_day_by_scan(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>>;
+
+    /// [`ReportStore::money_by_type`] summed from the ledger itself (the tests' oracle).
+    #[doc(hidden)]
+    fn money_by_type_by_scan(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>>;
+
     /// [`ReportStore::collection`] counted from the items themselves (the tests' oracle).
     #[doc(hidden)]
     fn collection_by_scan(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>>;
@@ -179,10 +187,11 @@ pub(crate) fn days(bounds: &[DateTime<Utc>]) -> impl Iterator<Item = (DateTime<U
     bounds.windows(2).map(|w| (w[0], w[1]))
 }
 
-/// The whole days (UTC) inside a span, as `(from, to)`, and the edges before and after them:
-/// `[span.0, from)` and `[to, span.1)`. A span without a whole day is all edge (`from = to = span.1`).
-pub(crate) fn whole_days(span: (DateTime<Utc>, DateTime<Utc>)) -> (DateTime<Utc>, DateTime<Utc>) {
-    let (from, to) = (ceil(span.0, DAY), floor(span.1, DAY));
+/// The whole `unit`s (UTC days or hours) inside a span, as `(from, to)`, and the edges before and
+/// after them: `[span.0, from)` and `[to, span.1)`. A span without a whole unit is all edge
+/// (`from = to = span.1`).
+pub(crate) fn whole(span: (DateTime<Utc>, DateTime<Utc>), unit: TimeDelta) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (from, to) = (ceil(span.0, unit), floor(span.1, unit));
     if from < to && span.0 < span.1 {
         (from, to)
     } else {
@@ -191,18 +200,29 @@ pub(crate) fn whole_days(span: (DateTime<Utc>, DateTime<Utc>)) -> (DateTime<Utc>
 }
 
 /// Adds per-piece counts (in the order of `pieces`) into the per-request totals.
-pub(crate) fn add_pieces(
-    totals: &mut [CirculationCounts],
+pub(crate) fn add_pieces<T>(
+    totals: &mut [T],
     pieces: &[(usize, DateTime<Utc>, DateTime<Utc>)],
-    counts: Vec<CirculationCounts>,
+    counts: Vec<T>,
+    add: impl Fn(&mut T, T),
 ) {
     for ((i, _, _), c) in pieces.iter().zip(counts) {
         if let Some(t) = totals.get_mut(*i) {
-            t.checkouts += c.checkouts;
-            t.renewals += c.renewals;
-            t.check_ins += c.check_ins;
+            add(t, c);
         }
     }
+}
+
+pub(crate) fn add_circulation(t: &mut CirculationCounts, c: CirculationCounts) {
+    t.checkouts += c.checkouts;
+    t.renewals += c.renewals;
+    t.check_ins += c.check_ins;
+}
+
+pub(crate) fn add_money(t: &mut MoneyDay, c: MoneyDay) {
+    t.cash = Money::from_minor(t.cash.minor() + c.cash.minor());
+    t.card = Money::from_minor(t.card.minor() + c.card.minor());
+    t.paid_out = Money::from_minor(t.paid_out.minor() + c.paid_out.minor());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,6 +425,47 @@ pub(crate) const MONEY_BY_TYPE_SQL: &str = "SELECT g.entry, g.k, count(*), CAST(
      CASE WHEN e.kind IN ('payment', 'deposit') THEN -e.amount ELSE e.amount END AS amount \
      FROM ledger_entries e WHERE e.at >= ?1 AND e.at < ?2 AND e.kind NOT IN ('waiver', 'write_off', 'refund')\
      ) g GROUP BY g.entry, g.k ORDER BY CASE g.entry WHEN 'payment' THEN 0 WHEN 'deposit' THEN 1 WHEN 'payout' THEN 2 ELSE 3 END, g.k";
+
+/// Per span (`d` from the backend's `WITH`, hour keys or instants): money taken in cash and by
+/// card, and paid out, from the kept hourly sums. `?1` the spans.
+pub(crate) fn money_hours_sql(spans_cte: &str) -> String {
+    let sum = |condition: &str, sign: &str| {
+        format!("CAST(coalesce(sum(CASE WHEN {condition} THEN {sign}h.amount ELSE 0 END), 0) AS BIGINT)")
+    };
+    format!(
+        "WITH {spans_cte} SELECT d.i, {}, {}, {} FROM d \
+         LEFT JOIN ledger_hours h ON h.hour >= d.lo AND h.hour < d.hi GROUP BY d.i ORDER BY d.i",
+        sum("h.kind IN ('payment', 'deposit') AND h.method = 'cash'", "-"),
+        sum("h.kind IN ('payment', 'deposit') AND h.method = 'card'", "-"),
+        sum("h.kind = 'payout'", ""),
+    )
+}
+
+/// From the counts: `?1`..`?2` the span, `?3`..`?4` the whole UTC hours inside it as
+/// `ledger_hours` keys, `?5`..`?6` the same hours as instants: the whole hours are read from
+/// `ledger_hours`, the edges `[?1, ?5)` and `[?6, ?2)` summed from the entries.
+pub(crate) fn money_by_type_sql() -> String {
+    let scan = |lo: u8, hi: u8| {
+        format!(
+            "SELECT CASE WHEN e.kind IN ('payment', 'deposit', 'payout') THEN e.kind ELSE 'charge' END AS entry, \
+             CASE WHEN e.kind IN ('payment', 'deposit', 'payout') THEN coalesce(e.method, '') ELSE e.kind END AS k, \
+             1 AS n, CASE WHEN e.kind IN ('payment', 'deposit') THEN -e.amount ELSE e.amount END AS amount \
+             FROM ledger_entries e WHERE e.at >= ?{lo} AND e.at < ?{hi} AND e.kind NOT IN ('waiver', 'write_off', 'refund')"
+        )
+    };
+    format!(
+        "SELECT g.entry, g.k, CAST(sum(g.n) AS BIGINT), CAST(sum(g.amount) AS BIGINT) FROM (\
+         SELECT CASE WHEN h.kind IN ('payment', 'deposit', 'payout') THEN h.kind ELSE 'charge' END AS entry, \
+         CASE WHEN h.kind IN ('payment', 'deposit', 'payout') THEN h.method ELSE h.kind END AS k, \
+         h.entries AS n, CASE WHEN h.kind IN ('payment', 'deposit') THEN -h.amount ELSE h.amount END AS amount \
+         FROM ledger_hours h WHERE h.hour >= ?3 AND h.hour < ?4 AND h.kind NOT IN ('waiver', 'write_off', 'refund') \
+         UNION ALL {} UNION ALL {}\
+         ) g GROUP BY g.entry, g.k HAVING sum(g.n) <> 0 \
+         ORDER BY CASE g.entry WHEN 'payment' THEN 0 WHEN 'deposit' THEN 1 WHEN 'payout' THEN 2 ELSE 3 END, g.k",
+        scan(1, 5),
+        scan(6, 2)
+    )
+}
 
 /// `?` parameters as PostgreSQL's `$`.
 pub(crate) fn pg(sql: &str) -> String {

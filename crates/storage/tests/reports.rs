@@ -482,6 +482,24 @@ fn assert_counts_match_scan(db: &dyn Database, when: &str) {
                 bounds[0]
             );
         }
+        if b.is_none() {
+            // The ledger records no branch.
+            for bounds in bound_sets() {
+                assert_eq!(
+                    db.money_by_day(&bounds).expect("money by day"),
+                    db.money_by_day_by_scan(&bounds).expect("scan"),
+                    "{when}: money by day from {}",
+                    bounds[0]
+                );
+            }
+            for span in spans() {
+                assert_eq!(
+                    db.money_by_type(span).expect("money by type"),
+                    db.money_by_type_by_scan(span).expect("scan"),
+                    "{when}: money by type over {span:?}"
+                );
+            }
+        }
         for span in spans() {
             for group in [CirculationGroup::Branch, CirculationGroup::ItemType, CirculationGroup::PatronCategory] {
                 assert_eq!(
@@ -565,10 +583,47 @@ fn counts_equal_the_scan_after_every_kind_of_change(db: &dyn Database) {
     checkout(db, "P3", "D1", "EAST", "2026-11-05T18:30:00Z", "2026-11-30T23:00:00Z");
     assert_counts_match_scan(db, "after more lending");
 
+    // Money on whole hours, half hours and the last second of a day.
+    charge_and_pay(db, "P1", at("2026-11-02T15:00:00Z"), 150, true);
+    charge_and_pay(db, "P2", at("2026-11-03T18:31:00Z"), 2500, true);
+    charge_and_pay(db, "P3", at("2026-11-04T04:59:59Z"), 40, false);
+    // The first instant of a day in each zone: its first whole hour.
+    charge_and_pay(db, "P1", at("2026-11-03T00:00:00Z"), 300, true);
+    charge_and_pay(db, "P1", at("2026-11-03T04:00:00Z"), 310, true);
+    charge_and_pay(db, "P1", at("2026-11-02T19:00:00Z"), 320, true);
+    assert_counts_match_scan(db, "after payments");
+    assert_ne!(db.money_by_day(&bound_sets()[1]).expect("money"), [MoneyDay::default(); 7]);
+
     // Anonymisation moves returned loans to the anonymous patron's category.
     let moved = db.anonymise_returned_loans(at("2026-11-06T00:00:00Z"), at("2026-11-06T00:00:00Z")).expect("anonymise");
     assert!(moved > 0);
     assert_counts_match_scan(db, "after anonymisation");
+}
+
+/// A charge of `amount` and, when `paid`, a payment of it (by card at odd minutes, else cash)
+/// and a refund of a tenth as a payout, at `when`. Whether the ledger took it: a patron who
+/// owed more before has no credit left to pay out.
+fn try_charge_and_pay(db: &dyn Database, card: &str, when: DateTime<Utc>, amount: i64, paid: bool) -> bool {
+    let posting = Posting { at: when, by: Actor::Staff(StaffId(7)), note: String::new() };
+    let method = if when.timestamp() / 60 % 2 == 1 { PaymentMethod::Card } else { PaymentMethod::Cash };
+    let posted: Option<Account> = db
+        .post_to_account(card, when, None, &mut |_, l| {
+            l.post_charge(posting.clone(), ChargeKind::Overdue, m(amount), None)?;
+            if paid {
+                l.pay_keeping_credit(posting.clone(), method, m(amount + amount / 10), Apply::OldestFirst)?;
+                if amount >= 10 {
+                    l.payout(posting.clone(), PaymentMethod::Cash, m(amount / 10))?;
+                }
+            }
+            Ok(())
+        })
+        .expect("storage")
+        .ok();
+    posted.is_some()
+}
+
+fn charge_and_pay(db: &dyn Database, card: &str, when: DateTime<Utc>, amount: i64, paid: bool) {
+    assert!(try_charge_and_pay(db, card, when, amount, paid), "{card} charged and paid {amount}");
 }
 
 #[derive(Debug, Clone)]
@@ -582,6 +637,7 @@ enum Change {
     Renew { item: usize, minute: i64 },
     CheckIn { item: usize, branch: usize, minute: i64 },
     Recategorise { patron: usize, category: usize },
+    Charge { patron: usize, minute: i64, amount: i64, paid: bool },
 }
 
 const BRANCHES: [&str; 2] = ["MAIN", "EAST"];
@@ -619,6 +675,8 @@ fn change() -> impl Strategy<Value = Change> {
         (any::<usize>(), minute.clone()).prop_map(|(item, minute)| Change::Renew { item, minute }),
         (any::<usize>(), 0..2usize, minute).prop_map(|(item, branch, minute)| Change::CheckIn { item, branch, minute }),
         (0..3usize, 0..3usize).prop_map(|(patron, category)| Change::Recategorise { patron, category }),
+        (0..3usize, 0..(8 * 24 * 60i64), 1..5000i64, any::<bool>())
+            .prop_map(|(patron, minute, amount, paid)| Change::Charge { patron, minute, amount, paid }),
     ]
 }
 
@@ -702,6 +760,9 @@ fn apply(db: &dyn Database, bib: BibId, barcodes: &mut Vec<String>, next: &mut u
         Change::Recategorise { patron: p, category } => {
             patron(db, CARDS[*p], CATEGORIES[*category], BRANCHES[*p % 2]);
         }
+        Change::Charge { patron, minute: m, amount, paid } => {
+            try_charge_and_pay(db, CARDS[*patron], minute(*m), *amount, *paid);
+        }
     }
 }
 
@@ -739,9 +800,10 @@ fn undo_report_counts(h: &Harness) {
         client
             .batch_execute(&format!(
                 "SET search_path TO {schema}; \
-                 DROP TABLE collection_counts, circulation_hours, circulation_days; \
+                 DROP TABLE collection_counts, circulation_hours, circulation_days, ledger_hours; \
                  DROP FUNCTION collection_count_insert, collection_count_change, circulation_count_loan, \
-                 circulation_count_renewal, circulation_count_item_type, circulation_count_patron_category CASCADE; \
+                 circulation_count_renewal, circulation_count_item_type, circulation_count_patron_category, \
+                 ledger_count CASCADE; \
                  DROP FUNCTION count_collection, collection_class, count_events; \
                  DROP INDEX loans_item_idx, loans_patron_idx, loan_renewals_loan_idx; \
                  DELETE FROM schema_migrations WHERE version = 16"
@@ -754,18 +816,22 @@ fn undo_report_counts(h: &Harness) {
         };
         let conn = rusqlite::Connection::open(dir).expect("open");
         let triggers: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE 'collection_count_%' OR name LIKE 'circulation_count_%')")
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' \
+                 AND (name LIKE 'collection_count_%' OR name LIKE 'circulation_count_%' OR name LIKE 'ledger_count_%')",
+            )
             .expect("triggers")
             .query_map([], |r| r.get(0))
             .expect("triggers")
             .collect::<Result<_, _>>()
             .expect("triggers");
-        assert_eq!(triggers.len(), 11, "{triggers:?}");
+        assert_eq!(triggers.len(), 14, "{triggers:?}");
         for t in triggers {
             conn.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop trigger");
         }
         conn.execute_batch(
             "DROP TABLE collection_counts; DROP TABLE circulation_hours; DROP TABLE circulation_days; \
+             DROP TABLE ledger_hours; \
              DROP INDEX loans_item_idx; DROP INDEX loans_patron_idx; DROP INDEX loan_renewals_loan_idx; \
              DELETE FROM schema_migrations WHERE version = 16",
         )
@@ -776,7 +842,9 @@ fn undo_report_counts(h: &Harness) {
 fn backfill_counts_what_the_library_held_before_the_migration(h: &mut Harness) {
     library(h.db());
     circulate(h.db());
+    charge_and_pay(h.db(), "P1", at("2026-11-02T15:00:00Z"), 150, true);
     undo_report_counts(h);
+    charge_and_pay(h.db(), "P2", at("2026-11-03T18:31:00Z"), 2500, true);
     // Lending and cataloguing under the old schema: nothing keeps counts.
     let db = h.db();
     check_in(db, "E1", "MAIN", "2026-11-04T18:45:00Z");
@@ -794,6 +862,14 @@ fn backfill_counts_what_the_library_held_before_the_migration(h: &mut Harness) {
     assert_eq!(
         h.db().circulation_by(CirculationGroup::Branch, spans()[2], None).expect("by branch"),
         [group("EAST", Some("East Branch"), counts(3, 1, 1)), group("MAIN", Some("Main Library"), counts(4, 1, 1))]
+    );
+    assert_eq!(
+        h.db().money_by_day(&bound_sets()[2]).expect("money")[1..4],
+        [
+            MoneyDay { cash: m(165), card: m(0), paid_out: m(15) },
+            MoneyDay { cash: m(0), card: m(2750), paid_out: m(250) },
+            MoneyDay::default()
+        ]
     );
     // And the triggers it created keep counting.
     check_in(h.db(), "D1", "MAIN", "2026-11-06T10:15:00Z");

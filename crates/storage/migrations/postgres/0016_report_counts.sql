@@ -231,6 +231,43 @@ CREATE TRIGGER circulation_count_patron_category AFTER UPDATE OF category ON pat
 FOR EACH ROW WHEN (OLD.category IS DISTINCT FROM NEW.category) EXECUTE FUNCTION circulation_count_patron_category();
 
 -- ---------------------------------------------------------------------------------------------
+-- Money: ledger entries per UTC hour, kind and method ('' for none), counted and summed as
+-- stored (charges positive, credits negative). Entries are only ever inserted; the other
+-- triggers keep the counts right should a row be corrected or removed by hand.
+
+CREATE TABLE ledger_hours (
+    hour    TIMESTAMPTZ NOT NULL,
+    kind    TEXT NOT NULL,
+    method  TEXT NOT NULL,
+    entries BIGINT NOT NULL,
+    amount  BIGINT NOT NULL,
+    PRIMARY KEY (hour, kind, method)
+);
+
+CREATE FUNCTION ledger_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO ledger_hours (hour, kind, method, entries, amount)
+        VALUES (date_trunc('hour', OLD.at, 'UTC'), OLD.kind, coalesce(OLD.method, ''), -1, -OLD.amount)
+        ON CONFLICT (hour, kind, method) DO UPDATE SET entries = ledger_hours.entries + excluded.entries,
+            amount = ledger_hours.amount + excluded.amount;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO ledger_hours (hour, kind, method, entries, amount)
+        VALUES (date_trunc('hour', NEW.at, 'UTC'), NEW.kind, coalesce(NEW.method, ''), 1, NEW.amount)
+        ON CONFLICT (hour, kind, method) DO UPDATE SET entries = ledger_hours.entries + excluded.entries,
+            amount = ledger_hours.amount + excluded.amount;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER ledger_count_insert AFTER INSERT OR DELETE ON ledger_entries
+FOR EACH ROW EXECUTE FUNCTION ledger_count();
+CREATE TRIGGER ledger_count_update AFTER UPDATE OF at, kind, method, amount ON ledger_entries
+FOR EACH ROW WHEN (OLD.at IS DISTINCT FROM NEW.at OR OLD.kind IS DISTINCT FROM NEW.kind
+                   OR OLD.method IS DISTINCT FROM NEW.method OR OLD.amount IS DISTINCT FROM NEW.amount)
+EXECUTE FUNCTION ledger_count();
+
+-- ---------------------------------------------------------------------------------------------
 -- Backfill: what the library held before this migration.
 
 INSERT INTO collection_counts (scheme, branch, class, items)
@@ -253,3 +290,6 @@ SELECT date_trunc('day', e.at, 'UTC'), e.branch, it.item_type, p.category, sum(e
     FROM loan_renewals r JOIN loans l ON l.id = r.loan_id
 ) e JOIN items it ON it.id = e.item_id JOIN patrons p ON p.id = e.patron_id
 GROUP BY 1, 2, 3, 4;
+
+INSERT INTO ledger_hours (hour, kind, method, entries, amount)
+SELECT date_trunc('hour', at, 'UTC'), kind, coalesce(method, ''), count(*), sum(amount) FROM ledger_entries GROUP BY 1, 2, 3;

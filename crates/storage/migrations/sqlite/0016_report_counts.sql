@@ -266,6 +266,42 @@ WHEN old.category IS NOT new.category BEGIN
 END;
 
 -- ---------------------------------------------------------------------------------------------
+-- Money: ledger entries per UTC hour, kind and method ('' for none), counted and summed as
+-- stored (charges positive, credits negative). Entries are only ever inserted; the other
+-- triggers keep the counts right should a row be corrected or removed by hand.
+
+CREATE TABLE ledger_hours (
+    hour    TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    method  TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    amount  INTEGER NOT NULL,
+    PRIMARY KEY (hour, kind, method)
+) WITHOUT ROWID;
+
+CREATE TRIGGER ledger_count_insert AFTER INSERT ON ledger_entries BEGIN
+    INSERT INTO ledger_hours (hour, kind, method, entries, amount)
+    VALUES (substr(new.at, 1, 13), new.kind, coalesce(new.method, ''), 1, new.amount)
+    ON CONFLICT (hour, kind, method) DO UPDATE SET entries = entries + excluded.entries, amount = amount + excluded.amount;
+END;
+
+CREATE TRIGGER ledger_count_update AFTER UPDATE OF at, kind, method, amount ON ledger_entries
+WHEN old.at IS NOT new.at OR old.kind IS NOT new.kind OR old.method IS NOT new.method OR old.amount IS NOT new.amount BEGIN
+    INSERT INTO ledger_hours (hour, kind, method, entries, amount)
+    VALUES (substr(old.at, 1, 13), old.kind, coalesce(old.method, ''), -1, -old.amount)
+    ON CONFLICT (hour, kind, method) DO UPDATE SET entries = entries + excluded.entries, amount = amount + excluded.amount;
+    INSERT INTO ledger_hours (hour, kind, method, entries, amount)
+    VALUES (substr(new.at, 1, 13), new.kind, coalesce(new.method, ''), 1, new.amount)
+    ON CONFLICT (hour, kind, method) DO UPDATE SET entries = entries + excluded.entries, amount = amount + excluded.amount;
+END;
+
+CREATE TRIGGER ledger_count_delete AFTER DELETE ON ledger_entries BEGIN
+    INSERT INTO ledger_hours (hour, kind, method, entries, amount)
+    VALUES (substr(old.at, 1, 13), old.kind, coalesce(old.method, ''), -1, -old.amount)
+    ON CONFLICT (hour, kind, method) DO UPDATE SET entries = entries + excluded.entries, amount = amount + excluded.amount;
+END;
+
+-- ---------------------------------------------------------------------------------------------
 -- Backfill: what the library held before this migration.
 
 INSERT INTO collection_counts (scheme, branch, class, items)
@@ -300,3 +336,6 @@ SELECT e.day, e.branch, i.item_type, p.category, sum(e.c), sum(e.r), sum(e.i) FR
     FROM loan_renewals r JOIN loans l ON l.id = r.loan_id
 ) e JOIN items i ON i.id = e.item_id JOIN patrons p ON p.id = e.patron_id
 GROUP BY e.day, e.branch, i.item_type, p.category;
+
+INSERT INTO ledger_hours (hour, kind, method, entries, amount)
+SELECT substr(at, 1, 13), kind, coalesce(method, ''), count(*), sum(amount) FROM ledger_entries GROUP BY 1, 2, 3;

@@ -28,6 +28,23 @@ fn circulation_group(r: &postgres::Row) -> Result<Group<CirculationCounts>> {
     Ok(group(r.try_get(0)?, r.try_get(1)?, counts))
 }
 
+fn money_day(r: &postgres::Row) -> Result<MoneyDay> {
+    Ok(MoneyDay {
+        cash: Money::from_minor(r.try_get(1)?),
+        card: Money::from_minor(r.try_get(2)?),
+        paid_out: Money::from_minor(r.try_get(3)?),
+    })
+}
+
+fn money_kind(r: &postgres::Row) -> Result<MoneyKind> {
+    Ok(MoneyKind {
+        entry: r.try_get(0)?,
+        kind: r.try_get(1)?,
+        entries: r.try_get(2)?,
+        amount: Money::from_minor(r.try_get(3)?),
+    })
+}
+
 /// A class as the report names it: Dewey's hundreds digit as its range (`500-599`).
 fn class_code(scheme: ClassScheme, class: String) -> String {
     match scheme {
@@ -60,7 +77,7 @@ impl ReportStore for PostgresDatabase {
                     .iter()
                     .map(circulation_counts)
                     .collect::<Result<_>>()?;
-                sql::add_pieces(&mut totals, &split.whole, counts);
+                sql::add_pieces(&mut totals, &split.whole, counts, sql::add_circulation);
             }
             if !split.edges.is_empty() {
                 let counts = cx
@@ -68,7 +85,7 @@ impl ReportStore for PostgresDatabase {
                     .iter()
                     .map(circulation_counts)
                     .collect::<Result<_>>()?;
-                sql::add_pieces(&mut totals, &split.edges, counts);
+                sql::add_pieces(&mut totals, &split.edges, counts, sql::add_circulation);
             }
             Ok(totals)
         })
@@ -95,7 +112,7 @@ impl ReportStore for PostgresDatabase {
         span: (DateTime<Utc>, DateTime<Utc>),
         branch: Option<&Code>,
     ) -> Result<Vec<Group<CirculationCounts>>> {
-        let (from, to) = sql::whole_days(span);
+        let (from, to) = sql::whole(span, sql::DAY);
         let branch = branch_param(branch);
         self.read(|cx| {
             cx.query(&pg(&sql::circulation_by_sql(by)), &[&span.0, &span.1, &branch, &from, &to, &from, &to])?
@@ -244,6 +261,23 @@ impl ReportStore for PostgresDatabase {
     }
 
     fn money_by_day(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
+        let split = sql::split(sql::days(bounds), sql::HOUR);
+        self.read(|cx| {
+            let mut totals = vec![MoneyDay::default(); bounds.len().saturating_sub(1)];
+            for (pieces, query) in
+                [(&split.whole, sql::money_hours_sql(SPANS)), (&split.edges, sql::money_by_day_sql(SPANS))]
+            {
+                if pieces.is_empty() {
+                    continue;
+                }
+                let days = cx.query(&pg(&query), &[&spans(pieces)])?.iter().map(money_day).collect::<Result<_>>()?;
+                sql::add_pieces(&mut totals, pieces, days, sql::add_money);
+            }
+            Ok(totals)
+        })
+    }
+
+    fn money_by_day_by_scan(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
         let bounds = bounds.to_vec();
         self.read(|cx| {
             cx.query(&pg(&sql::money_by_day_sql(DAYS)), &[&bounds])?
@@ -260,6 +294,16 @@ impl ReportStore for PostgresDatabase {
     }
 
     fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
+        let (from, to) = sql::whole(span, sql::HOUR);
+        self.read(|cx| {
+            cx.query(&pg(&sql::money_by_type_sql()), &[&span.0, &span.1, &from, &to, &from, &to])?
+                .iter()
+                .map(money_kind)
+                .collect()
+        })
+    }
+
+    fn money_by_type_by_scan(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
         self.read(|cx| {
             cx.query(&pg(sql::MONEY_BY_TYPE_SQL), &[&span.0, &span.1])?
                 .iter()

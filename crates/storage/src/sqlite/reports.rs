@@ -47,6 +47,18 @@ fn circulation_counts(r: &Row<'_>) -> rusqlite::Result<CirculationCounts> {
     Ok(CirculationCounts { checkouts: r.get(1)?, renewals: r.get(2)?, check_ins: r.get(3)? })
 }
 
+fn money_day(r: &Row<'_>) -> rusqlite::Result<MoneyDay> {
+    Ok(MoneyDay {
+        cash: Money::from_minor(r.get(1)?),
+        card: Money::from_minor(r.get(2)?),
+        paid_out: Money::from_minor(r.get(3)?),
+    })
+}
+
+fn money_kind(r: &Row<'_>) -> rusqlite::Result<MoneyKind> {
+    Ok(MoneyKind { entry: r.get(0)?, kind: r.get(1)?, entries: r.get(2)?, amount: Money::from_minor(r.get(3)?) })
+}
+
 fn branch_param(branch: Option<&Code>) -> Option<&str> {
     branch.map(Code::as_str)
 }
@@ -78,7 +90,12 @@ impl ReportStore for SqliteDatabase {
                 let rows = st.query_map(params![spans_json(&split.whole, hour_key), branch_param(branch)], |r| {
                     circulation_counts(r)
                 })?;
-                sql::add_pieces(&mut totals, &split.whole, rows.collect::<rusqlite::Result<_>>()?);
+                sql::add_pieces(
+                    &mut totals,
+                    &split.whole,
+                    rows.collect::<rusqlite::Result<_>>()?,
+                    sql::add_circulation,
+                );
             }
             if !split.edges.is_empty() {
                 let mut st = tx.prepare_cached(&sql::circulation_by_day_sql(SPANS))?;
@@ -86,7 +103,12 @@ impl ReportStore for SqliteDatabase {
                     .query_map(params![spans_json(&split.edges, common::rfc3339), branch_param(branch)], |r| {
                         circulation_counts(r)
                     })?;
-                sql::add_pieces(&mut totals, &split.edges, rows.collect::<rusqlite::Result<_>>()?);
+                sql::add_pieces(
+                    &mut totals,
+                    &split.edges,
+                    rows.collect::<rusqlite::Result<_>>()?,
+                    sql::add_circulation,
+                );
             }
             Ok(totals)
         })
@@ -110,7 +132,7 @@ impl ReportStore for SqliteDatabase {
         span: (DateTime<Utc>, DateTime<Utc>),
         branch: Option<&Code>,
     ) -> Result<Vec<Group<CirculationCounts>>> {
-        let (from, to) = sql::whole_days(span);
+        let (from, to) = sql::whole(span, sql::DAY);
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::circulation_by_sql(by))?;
             let rows = st.query_map(
@@ -275,6 +297,25 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn money_by_day(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
+        let split = sql::split(sql::days(bounds), sql::HOUR);
+        self.read(|tx| {
+            let mut totals = vec![MoneyDay::default(); bounds.len().saturating_sub(1)];
+            for (pieces, query, key) in [
+                (&split.whole, sql::money_hours_sql(SPANS), hour_key as fn(DateTime<Utc>) -> String),
+                (&split.edges, sql::money_by_day_sql(SPANS), common::rfc3339 as fn(DateTime<Utc>) -> String),
+            ] {
+                if pieces.is_empty() {
+                    continue;
+                }
+                let mut st = tx.prepare_cached(&query)?;
+                let rows = st.query_map(params![spans_json(pieces, key)], money_day)?;
+                sql::add_pieces(&mut totals, pieces, rows.collect::<rusqlite::Result<_>>()?, sql::add_money);
+            }
+            Ok(totals)
+        })
+    }
+
+    fn money_by_day_by_scan(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::money_by_day_sql(DAYS))?;
             let rows = st.query_map(params![bounds_json(bounds)], |r| {
@@ -289,6 +330,25 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
+        let (from, to) = sql::whole(span, sql::HOUR);
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(&sql::money_by_type_sql())?;
+            let rows = st.query_map(
+                params![
+                    common::rfc3339(span.0),
+                    common::rfc3339(span.1),
+                    hour_key(from),
+                    hour_key(to),
+                    common::rfc3339(from),
+                    common::rfc3339(to)
+                ],
+                money_kind,
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn money_by_type_by_scan(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(sql::MONEY_BY_TYPE_SQL)?;
             let rows = st.query_map(params![common::rfc3339(span.0), common::rfc3339(span.1)], |r| {
