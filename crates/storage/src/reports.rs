@@ -471,3 +471,45 @@ pub(crate) fn money_by_type_sql() -> String {
 pub(crate) fn pg(sql: &str) -> String {
     sql.replace('?', "$")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    }
+
+    #[test]
+    fn days_on_whole_hours_are_all_counts() {
+        let bounds = [at("2026-11-02T05:00:00Z"), at("2026-11-03T05:00:00Z"), at("2026-11-04T05:00:00Z")];
+        let split = split(days(&bounds), HOUR);
+        assert_eq!(split.whole, [(0, bounds[0], bounds[1]), (1, bounds[1], bounds[2])]);
+        assert!(split.edges.is_empty());
+    }
+
+    #[test]
+    fn half_hour_days_count_their_edges_from_the_rows() {
+        let bounds = [at("2026-11-01T18:30:00Z"), at("2026-11-02T18:30:00Z")];
+        let split = split(days(&bounds), HOUR);
+        assert_eq!(split.whole, [(0, at("2026-11-01T19:00:00Z"), at("2026-11-02T18:00:00Z"))]);
+        assert_eq!(
+            split.edges,
+            [
+                (0, at("2026-11-01T18:30:00Z"), at("2026-11-01T19:00:00Z")),
+                (0, at("2026-11-02T18:00:00Z"), at("2026-11-02T18:30:00Z"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_span_inside_one_unit_is_all_edge_and_an_empty_one_nothing() {
+        let (lo, hi) = (at("2026-11-03T14:10:00Z"), at("2026-11-03T14:50:00Z"));
+        let split = split([(lo, hi), (hi, hi)], HOUR);
+        assert!(split.whole.is_empty());
+        assert_eq!(split.edges, [(0, lo, hi)]);
+        assert_eq!(whole((lo, hi), DAY), (hi, hi));
+        let span = (at("2026-11-01T18:30:00Z"), at("2026-11-04T18:30:00Z"));
+        assert_eq!(whole(span, DAY), (at("2026-11-02T00:00:00Z"), at("2026-11-04T00:00:00Z")));
+    }
+}
