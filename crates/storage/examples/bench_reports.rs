@@ -204,7 +204,9 @@ fn main() -> Result<(), Error> {
             row("registrations by category", time(5, || db.registrations_by_category(span, branch))?);
             if branch.is_none() {
                 row("money by day", time(5, || db.money_by_day(&period.bounds))?);
+                row("money by day, by scan", time(5, || db.money_by_day_by_scan(&period.bounds))?);
                 row("money by type", time(5, || db.money_by_type(span))?);
+                row("money by type, by scan", time(5, || db.money_by_type_by_scan(span))?);
             }
         }
     }
