@@ -10,6 +10,49 @@ const DAYS: &str =
     "d(i, lo, hi) AS (SELECT b.i, b.at, n.at FROM unnest(?1::timestamptz[]) WITH ORDINALITY AS b(at, i) \
                     JOIN unnest(?1::timestamptz[]) WITH ORDINALITY AS n(at, i) ON n.i = b.i + 1)";
 
+/// Separate spans `d(i, lo, hi)` from an array `[lo0, hi0, lo1, hi1, ...]` in `$1`.
+const SPANS: &str =
+    "d(i, lo, hi) AS (SELECT b.i / 2, b.at, n.at FROM unnest(?1::timestamptz[]) WITH ORDINALITY AS b(at, i) \
+                    JOIN unnest(?1::timestamptz[]) WITH ORDINALITY AS n(at, i) ON n.i = b.i + 1 WHERE b.i % 2 = 1)";
+
+fn spans(pieces: &[(usize, DateTime<Utc>, DateTime<Utc>)]) -> Vec<DateTime<Utc>> {
+    pieces.iter().flat_map(|(_, lo, hi)| [*lo, *hi]).collect()
+}
+
+fn circulation_counts(r: &postgres::Row) -> Result<CirculationCounts> {
+    Ok(CirculationCounts { checkouts: r.try_get(1)?, renewals: r.try_get(2)?, check_ins: r.try_get(3)? })
+}
+
+fn circulation_group(r: &postgres::Row) -> Result<Group<CirculationCounts>> {
+    let counts = CirculationCounts { checkouts: r.try_get(2)?, renewals: r.try_get(3)?, check_ins: r.try_get(4)? };
+    Ok(group(r.try_get(0)?, r.try_get(1)?, counts))
+}
+
+fn money_day(r: &postgres::Row) -> Result<MoneyDay> {
+    Ok(MoneyDay {
+        cash: Money::from_minor(r.try_get(1)?),
+        card: Money::from_minor(r.try_get(2)?),
+        paid_out: Money::from_minor(r.try_get(3)?),
+    })
+}
+
+fn money_kind(r: &postgres::Row) -> Result<MoneyKind> {
+    Ok(MoneyKind {
+        entry: r.try_get(0)?,
+        kind: r.try_get(1)?,
+        entries: r.try_get(2)?,
+        amount: Money::from_minor(r.try_get(3)?),
+    })
+}
+
+/// A class as the report names it: Dewey's hundreds digit as its range (`500-599`).
+fn class_code(scheme: ClassScheme, class: String) -> String {
+    match scheme {
+        ClassScheme::Dewey => ::reports::dewey_hundreds(class.chars().next().unwrap_or('?')),
+        ClassScheme::Lc => class,
+    }
+}
+
 /// Prefix bytes (0x10 + rank, `callnumber::Prefix`) stripped from a sort key: what is left
 /// starts with the kind of body (0x03 Dewey, 0x04 LC).
 const PREFIX_BYTES: &str = "'\\x101112131415161718191a1b1c1d1e1f202122232425'::bytea";
@@ -24,18 +67,41 @@ fn group<T>(code: String, name: Option<String>, counts: T) -> Group<T> {
 
 impl ReportStore for PostgresDatabase {
     fn circulation_by_day(&self, bounds: &[DateTime<Utc>], branch: Option<&Code>) -> Result<Vec<CirculationCounts>> {
+        let split = sql::split(sql::days(bounds), sql::HOUR);
+        let branch = branch_param(branch);
+        self.read(|cx| {
+            let mut totals = vec![CirculationCounts::default(); bounds.len().saturating_sub(1)];
+            if !split.whole.is_empty() {
+                let counts = cx
+                    .query(&pg(&sql::circulation_hours_sql(SPANS)), &[&spans(&split.whole), &branch])?
+                    .iter()
+                    .map(circulation_counts)
+                    .collect::<Result<_>>()?;
+                sql::add_pieces(&mut totals, &split.whole, counts, sql::add_circulation);
+            }
+            if !split.edges.is_empty() {
+                let counts = cx
+                    .query(&pg(&sql::circulation_by_day_sql(SPANS)), &[&spans(&split.edges), &branch])?
+                    .iter()
+                    .map(circulation_counts)
+                    .collect::<Result<_>>()?;
+                sql::add_pieces(&mut totals, &split.edges, counts, sql::add_circulation);
+            }
+            Ok(totals)
+        })
+    }
+
+    fn circulation_by_day_by_scan(
+        &self,
+        bounds: &[DateTime<Utc>],
+        branch: Option<&Code>,
+    ) -> Result<Vec<CirculationCounts>> {
         let bounds = bounds.to_vec();
         let branch = branch_param(branch);
         self.read(|cx| {
             cx.query(&pg(&sql::circulation_by_day_sql(DAYS)), &[&bounds, &branch])?
                 .iter()
-                .map(|r| {
-                    Ok(CirculationCounts {
-                        checkouts: r.try_get(1)?,
-                        renewals: r.try_get(2)?,
-                        check_ins: r.try_get(3)?,
-                    })
-                })
+                .map(circulation_counts)
                 .collect()
         })
     }
@@ -46,18 +112,27 @@ impl ReportStore for PostgresDatabase {
         span: (DateTime<Utc>, DateTime<Utc>),
         branch: Option<&Code>,
     ) -> Result<Vec<Group<CirculationCounts>>> {
+        let (from, to) = sql::whole(span, sql::DAY);
         let branch = branch_param(branch);
         self.read(|cx| {
-            cx.query(&pg(&sql::circulation_by_sql(by)), &[&span.0, &span.1, &branch])?
+            cx.query(&pg(&sql::circulation_by_sql(by)), &[&span.0, &span.1, &branch, &from, &to, &from, &to])?
                 .iter()
-                .map(|r| {
-                    let counts = CirculationCounts {
-                        checkouts: r.try_get(2)?,
-                        renewals: r.try_get(3)?,
-                        check_ins: r.try_get(4)?,
-                    };
-                    Ok(group(r.try_get(0)?, r.try_get(1)?, counts))
-                })
+                .map(circulation_group)
+                .collect()
+        })
+    }
+
+    fn circulation_by_by_scan(
+        &self,
+        by: CirculationGroup,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+    ) -> Result<Vec<Group<CirculationCounts>>> {
+        let branch = branch_param(branch);
+        self.read(|cx| {
+            cx.query(&pg(&sql::circulation_by_scan_sql(by)), &[&span.0, &span.1, &branch])?
+                .iter()
+                .map(circulation_group)
                 .collect()
         })
     }
@@ -126,6 +201,20 @@ impl ReportStore for PostgresDatabase {
     }
 
     fn collection(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>> {
+        let name = match scheme {
+            ClassScheme::Dewey => "dewey",
+            ClassScheme::Lc => "lc",
+        };
+        let branch = branch_param(branch);
+        self.read(|cx| {
+            cx.query(&pg(&sql::collection_sql()), &[&name, &branch])?
+                .iter()
+                .map(|r| Ok(group(class_code(scheme, r.try_get(0)?), None, r.try_get(1)?)))
+                .collect()
+        })
+    }
+
+    fn collection_by_scan(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>> {
         let (kind, class) = match scheme {
             ClassScheme::Dewey => ("\\x03", "substring(t from 2 for 1)"),
             ClassScheme::Lc => ("\\x04", "substring(t from 2 for greatest(position('\\x01'::bytea in t) - 2, 0))"),
@@ -141,14 +230,7 @@ impl ReportStore for PostgresDatabase {
         self.read(|cx| {
             cx.query(&query, &[&branch])?
                 .iter()
-                .map(|r| {
-                    let class: String = r.try_get(0)?;
-                    let code = match scheme {
-                        ClassScheme::Dewey => ::reports::dewey_hundreds(class.chars().next().unwrap_or('?')),
-                        ClassScheme::Lc => class,
-                    };
-                    Ok(group(code, None, r.try_get(1)?))
-                })
+                .map(|r| Ok(group(class_code(scheme, r.try_get(0)?), None, r.try_get(1)?)))
                 .collect()
         })
     }
@@ -179,6 +261,23 @@ impl ReportStore for PostgresDatabase {
     }
 
     fn money_by_day(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
+        let split = sql::split(sql::days(bounds), sql::HOUR);
+        self.read(|cx| {
+            let mut totals = vec![MoneyDay::default(); bounds.len().saturating_sub(1)];
+            for (pieces, query) in
+                [(&split.whole, sql::money_hours_sql(SPANS)), (&split.edges, sql::money_by_day_sql(SPANS))]
+            {
+                if pieces.is_empty() {
+                    continue;
+                }
+                let days = cx.query(&pg(&query), &[&spans(pieces)])?.iter().map(money_day).collect::<Result<_>>()?;
+                sql::add_pieces(&mut totals, pieces, days, sql::add_money);
+            }
+            Ok(totals)
+        })
+    }
+
+    fn money_by_day_by_scan(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
         let bounds = bounds.to_vec();
         self.read(|cx| {
             cx.query(&pg(&sql::money_by_day_sql(DAYS)), &[&bounds])?
@@ -195,6 +294,16 @@ impl ReportStore for PostgresDatabase {
     }
 
     fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
+        let (from, to) = sql::whole(span, sql::HOUR);
+        self.read(|cx| {
+            cx.query(&pg(&sql::money_by_type_sql()), &[&span.0, &span.1, &from, &to, &from, &to])?
+                .iter()
+                .map(money_kind)
+                .collect()
+        })
+    }
+
+    fn money_by_type_by_scan(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
         self.read(|cx| {
             cx.query(&pg(sql::MONEY_BY_TYPE_SQL), &[&span.0, &span.1])?
                 .iter()

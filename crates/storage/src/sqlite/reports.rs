@@ -11,6 +11,12 @@ use rusqlite::{params, Row};
 const DAYS: &str = "d(i, lo, hi) AS (SELECT CAST(b.key AS INTEGER), b.value, n.value FROM json_each(?1) b \
                     JOIN json_each(?1) n ON n.key = b.key + 1)";
 
+/// Separate spans `d(i, lo, hi)` from a JSON array of pairs `[[lo0, hi0], [lo1, hi1], ...]` in
+/// `?1`: one pass over the array, where pairing neighbours of a flat array would join it with
+/// itself (a year of half-hour edges is 730 spans).
+const SPANS: &str = "d(i, lo, hi) AS (SELECT CAST(key AS INTEGER), json_extract(value, '$[0]'), \
+                     json_extract(value, '$[1]') FROM json_each(?1))";
+
 /// Prefix bytes (0x10 + rank, `callnumber::Prefix`) stripped from a sort key: what is left
 /// starts with the kind of body (0x03 Dewey, 0x04 LC).
 const PREFIX_BYTES: &str =
@@ -21,21 +27,101 @@ fn bounds_json(bounds: &[DateTime<Utc>]) -> String {
     serde_json::to_string(&texts).unwrap_or_else(|_| "[]".to_string())
 }
 
+/// Spans as `SPANS` reads them, each end through `key` (an instant, or a counts table's key).
+fn spans_json(pieces: &[(usize, DateTime<Utc>, DateTime<Utc>)], key: impl Fn(DateTime<Utc>) -> String) -> String {
+    let pairs: Vec<[String; 2]> = pieces.iter().map(|(_, lo, hi)| [key(*lo), key(*hi)]).collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// A `circulation_hours` key: the instant's first 13 characters, `YYYY-MM-DDTHH`.
+fn hour_key(at: DateTime<Utc>) -> String {
+    common::rfc3339(at)[..13].to_string()
+}
+
+/// A `circulation_days` key, `YYYY-MM-DD`.
+fn day_key(at: DateTime<Utc>) -> String {
+    common::rfc3339(at)[..10].to_string()
+}
+
+fn circulation_counts(r: &Row<'_>) -> rusqlite::Result<CirculationCounts> {
+    Ok(CirculationCounts { checkouts: r.get(1)?, renewals: r.get(2)?, check_ins: r.get(3)? })
+}
+
+fn money_day(r: &Row<'_>) -> rusqlite::Result<MoneyDay> {
+    Ok(MoneyDay {
+        cash: Money::from_minor(r.get(1)?),
+        card: Money::from_minor(r.get(2)?),
+        paid_out: Money::from_minor(r.get(3)?),
+    })
+}
+
+fn money_kind(r: &Row<'_>) -> rusqlite::Result<MoneyKind> {
+    Ok(MoneyKind { entry: r.get(0)?, kind: r.get(1)?, entries: r.get(2)?, amount: Money::from_minor(r.get(3)?) })
+}
+
 fn branch_param(branch: Option<&Code>) -> Option<&str> {
     branch.map(Code::as_str)
+}
+
+fn circulation_group(r: &Row<'_>) -> rusqlite::Result<Group<CirculationCounts>> {
+    let counts = CirculationCounts { checkouts: r.get(2)?, renewals: r.get(3)?, check_ins: r.get(4)? };
+    Ok(group(r.get(0)?, r.get(1)?, counts))
 }
 
 fn group<T>(code: String, name: Option<String>, counts: T) -> Group<T> {
     Group { code, name, counts }
 }
 
+/// A class as the report names it: Dewey's hundreds digit as its range (`500-599`).
+fn class_code(scheme: ClassScheme, class: String) -> String {
+    match scheme {
+        ClassScheme::Dewey => ::reports::dewey_hundreds(class.chars().next().unwrap_or('?')),
+        ClassScheme::Lc => class,
+    }
+}
+
 impl ReportStore for SqliteDatabase {
     fn circulation_by_day(&self, bounds: &[DateTime<Utc>], branch: Option<&Code>) -> Result<Vec<CirculationCounts>> {
+        let split = sql::split(sql::days(bounds), sql::HOUR);
+        self.read(|tx| {
+            let mut totals = vec![CirculationCounts::default(); bounds.len().saturating_sub(1)];
+            if !split.whole.is_empty() {
+                let mut st = tx.prepare_cached(&sql::circulation_hours_sql(SPANS))?;
+                let rows = st.query_map(params![spans_json(&split.whole, hour_key), branch_param(branch)], |r| {
+                    circulation_counts(r)
+                })?;
+                sql::add_pieces(
+                    &mut totals,
+                    &split.whole,
+                    rows.collect::<rusqlite::Result<_>>()?,
+                    sql::add_circulation,
+                );
+            }
+            if !split.edges.is_empty() {
+                let mut st = tx.prepare_cached(&sql::circulation_by_day_sql(SPANS))?;
+                let rows = st
+                    .query_map(params![spans_json(&split.edges, common::rfc3339), branch_param(branch)], |r| {
+                        circulation_counts(r)
+                    })?;
+                sql::add_pieces(
+                    &mut totals,
+                    &split.edges,
+                    rows.collect::<rusqlite::Result<_>>()?,
+                    sql::add_circulation,
+                );
+            }
+            Ok(totals)
+        })
+    }
+
+    fn circulation_by_day_by_scan(
+        &self,
+        bounds: &[DateTime<Utc>],
+        branch: Option<&Code>,
+    ) -> Result<Vec<CirculationCounts>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::circulation_by_day_sql(DAYS))?;
-            let rows = st.query_map(params![bounds_json(bounds), branch_param(branch)], |r| {
-                Ok(CirculationCounts { checkouts: r.get(1)?, renewals: r.get(2)?, check_ins: r.get(3)? })
-            })?;
+            let rows = st.query_map(params![bounds_json(bounds), branch_param(branch)], circulation_counts)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
@@ -46,14 +132,36 @@ impl ReportStore for SqliteDatabase {
         span: (DateTime<Utc>, DateTime<Utc>),
         branch: Option<&Code>,
     ) -> Result<Vec<Group<CirculationCounts>>> {
+        let (from, to) = sql::whole(span, sql::DAY);
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::circulation_by_sql(by))?;
             let rows = st.query_map(
+                params![
+                    common::rfc3339(span.0),
+                    common::rfc3339(span.1),
+                    branch_param(branch),
+                    day_key(from),
+                    day_key(to),
+                    common::rfc3339(from),
+                    common::rfc3339(to)
+                ],
+                circulation_group,
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn circulation_by_by_scan(
+        &self,
+        by: CirculationGroup,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+    ) -> Result<Vec<Group<CirculationCounts>>> {
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(&sql::circulation_by_scan_sql(by))?;
+            let rows = st.query_map(
                 params![common::rfc3339(span.0), common::rfc3339(span.1), branch_param(branch)],
-                |r: &Row<'_>| {
-                    let counts = CirculationCounts { checkouts: r.get(2)?, renewals: r.get(3)?, check_ins: r.get(4)? };
-                    Ok(group(r.get(0)?, r.get(1)?, counts))
-                },
+                circulation_group,
             )?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
@@ -126,6 +234,23 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn collection(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>> {
+        let name = match scheme {
+            ClassScheme::Dewey => "dewey",
+            ClassScheme::Lc => "lc",
+        };
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(&sql::collection_sql())?;
+            let rows =
+                st.query_map(params![name, branch_param(branch)], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+            rows.map(|row| {
+                let (class, items) = row?;
+                Ok(group(class_code(scheme, class), None, items))
+            })
+            .collect()
+        })
+    }
+
+    fn collection_by_scan(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>> {
         // The key as text (its bytes before the 0x00 are ASCII) without its prefixes.
         let (kind, class) = match scheme {
             ClassScheme::Dewey => (3, "substr(t, 2, 1)"),
@@ -142,11 +267,7 @@ impl ReportStore for SqliteDatabase {
             let rows = st.query_map(params![branch_param(branch)], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
             rows.map(|row| {
                 let (class, items) = row?;
-                let code = match scheme {
-                    ClassScheme::Dewey => ::reports::dewey_hundreds(class.chars().next().unwrap_or('?')),
-                    ClassScheme::Lc => class,
-                };
-                Ok(group(code, None, items))
+                Ok(group(class_code(scheme, class), None, items))
             })
             .collect()
         })
@@ -176,6 +297,25 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn money_by_day(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
+        let split = sql::split(sql::days(bounds), sql::HOUR);
+        self.read(|tx| {
+            let mut totals = vec![MoneyDay::default(); bounds.len().saturating_sub(1)];
+            for (pieces, query, key) in [
+                (&split.whole, sql::money_hours_sql(SPANS), hour_key as fn(DateTime<Utc>) -> String),
+                (&split.edges, sql::money_by_day_sql(SPANS), common::rfc3339 as fn(DateTime<Utc>) -> String),
+            ] {
+                if pieces.is_empty() {
+                    continue;
+                }
+                let mut st = tx.prepare_cached(&query)?;
+                let rows = st.query_map(params![spans_json(pieces, key)], money_day)?;
+                sql::add_pieces(&mut totals, pieces, rows.collect::<rusqlite::Result<_>>()?, sql::add_money);
+            }
+            Ok(totals)
+        })
+    }
+
+    fn money_by_day_by_scan(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::money_by_day_sql(DAYS))?;
             let rows = st.query_map(params![bounds_json(bounds)], |r| {
@@ -190,6 +330,25 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
+        let (from, to) = sql::whole(span, sql::HOUR);
+        self.read(|tx| {
+            let mut st = tx.prepare_cached(&sql::money_by_type_sql())?;
+            let rows = st.query_map(
+                params![
+                    common::rfc3339(span.0),
+                    common::rfc3339(span.1),
+                    hour_key(from),
+                    hour_key(to),
+                    common::rfc3339(from),
+                    common::rfc3339(to)
+                ],
+                money_kind,
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn money_by_type_by_scan(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(sql::MONEY_BY_TYPE_SQL)?;
             let rows = st.query_map(params![common::rfc3339(span.0), common::rfc3339(span.1)], |r| {
