@@ -517,6 +517,9 @@ pub trait Database:
     fn delete_record(&self, id: BibId) -> Result<()>;
     fn records(&self, filter: &RecordFilter, page: Page) -> Result<Vec<StoredRecord>>;
     fn count_records(&self) -> Result<u64>;
+    /// The records among `ids` that exist, in id order, in one read (the search follower
+    /// re-reads a whole batch of changed records at once rather than one query per record).
+    fn records_by_ids(&self, ids: &[BibId]) -> Result<Vec<StoredRecord>>;
 
     // Items.
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId>;
@@ -526,6 +529,11 @@ pub trait Database:
     fn delete_item(&self, id: ItemId) -> Result<()>;
     fn items(&self, filter: &ItemFilter, page: Page) -> Result<Vec<Item>>;
     fn count_items(&self) -> Result<u64>;
+    /// The items among `ids` that exist, in id order, in one read.
+    fn items_by_ids(&self, ids: &[ItemId]) -> Result<Vec<Item>>;
+    /// Every item of the records among `records`, ordered by record id then item id, in one
+    /// read taken from one snapshot.
+    fn items_of_records(&self, records: &[BibId]) -> Result<Vec<Item>>;
 
     /// Stores a batch of imported records in one transaction. Matching, in this order: a
     /// byte-identical MARC record (so that records with no identifiers still import

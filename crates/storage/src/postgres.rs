@@ -1130,6 +1130,11 @@ impl Database for PostgresDatabase {
         self.read(|cx| count(cx.query_one("SELECT count(*) FROM bib_records", &[])?))
     }
 
+    fn records_by_ids(&self, ids: &[BibId]) -> Result<Vec<StoredRecord>> {
+        let sql = format!("SELECT {} FROM bib_records b WHERE b.id = ANY($1) ORDER BY b.id", common::RECORD_COLUMNS);
+        self.read(|cx| cx.query(&sql, &[&ids])?.iter().map(stored_record).collect())
+    }
+
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
         self.write(|w| {
             let rows =
@@ -1196,6 +1201,17 @@ impl Database for PostgresDatabase {
 
     fn count_items(&self) -> Result<u64> {
         self.read(|cx| count(cx.query_one("SELECT count(*) FROM items", &[])?))
+    }
+
+    fn items_by_ids(&self, ids: &[ItemId]) -> Result<Vec<Item>> {
+        let sql = format!("SELECT {} FROM items i WHERE i.id = ANY($1) ORDER BY i.id", common::ITEM_COLUMNS);
+        self.read(|cx| cx.query(&sql, &[&ids])?.iter().map(item_from_row).collect())
+    }
+
+    fn items_of_records(&self, records: &[BibId]) -> Result<Vec<Item>> {
+        let sql =
+            format!("SELECT {} FROM items i WHERE i.bib_id = ANY($1) ORDER BY i.bib_id, i.id", common::ITEM_COLUMNS);
+        self.read(|cx| cx.query(&sql, &[&records])?.iter().map(item_from_row).collect())
     }
 
     fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>> {

@@ -961,6 +961,14 @@ impl Database for SqliteDatabase {
         self.read(|tx| count(tx, "SELECT count(*) FROM bib_records"))
     }
 
+    fn records_by_ids(&self, ids: &[BibId]) -> Result<Vec<StoredRecord>> {
+        let sql = format!(
+            "SELECT {} FROM bib_records b WHERE b.id IN (SELECT value FROM json_each(?1)) ORDER BY b.id",
+            common::RECORD_COLUMNS
+        );
+        self.read(|tx| query_records(tx, &sql, &[Param::Text(json(ids))]))
+    }
+
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
         self.write(|tx, now| {
             let record = record_call_numbers(tx, bib_id, std::slice::from_ref(item))?;
@@ -1059,6 +1067,22 @@ impl Database for SqliteDatabase {
 
     fn count_items(&self) -> Result<u64> {
         self.read(|tx| count(tx, "SELECT count(*) FROM items"))
+    }
+
+    fn items_by_ids(&self, ids: &[ItemId]) -> Result<Vec<Item>> {
+        let sql = format!(
+            "SELECT {} FROM items i WHERE i.id IN (SELECT value FROM json_each(?1)) ORDER BY i.id",
+            common::ITEM_COLUMNS
+        );
+        self.read(|tx| query_items(tx, &sql, &[&json(ids)]))
+    }
+
+    fn items_of_records(&self, records: &[BibId]) -> Result<Vec<Item>> {
+        let sql = format!(
+            "SELECT {} FROM items i WHERE i.bib_id IN (SELECT value FROM json_each(?1)) ORDER BY i.bib_id, i.id",
+            common::ITEM_COLUMNS
+        );
+        self.read(|tx| query_items(tx, &sql, &[&json(records)]))
     }
 
     fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>> {
