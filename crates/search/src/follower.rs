@@ -2,11 +2,13 @@
 //!
 //! The database writes a row to its change feed in the same transaction as every record and
 //! item write ([`storage::Database::changes`]). The [`Follower`] reads the feed after the
-//! index's checkpoint, re-indexes each record that changed or whose items changed (from the
-//! database's current state, so applying a change twice is harmless), deletes records that are
-//! gone, and commits the documents together with the new checkpoint. Nothing is "written and
+//! index's checkpoint in chunks, re-indexes each record that changed or whose items changed
+//! (from the database's current state, read for a whole chunk at once, so applying a change
+//! twice is harmless), deletes records that are gone, and commits the documents together with
+//! the new checkpoint every few thousand changes or quarter second. Nothing is "written and
 //! hoped for": a crash between the database commit and the index commit only means the
-//! follower reads those changes again.
+//! follower reads those changes again. A running follower sleeps until a write through the same
+//! database handle signals a change ([`storage::ChangeSignal`]), or its polling interval ends.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -174,20 +176,26 @@ impl Follower {
         Ok(Lag { database, applied, pending })
     }
 
-    /// Follows the change feed on a thread of its own, checking every `interval` (changes become
-    /// searchable within about `interval` plus one commit). Errors (a database that is briefly
-    /// unreachable) are kept for `/health` and retried at the next tick.
+    /// Follows the change feed on a thread of its own. It wakes when a write through the same
+    /// database handle commits a change ([`storage::ChangeSignal`]), and checks every `interval`
+    /// for changes other processes wrote (those become searchable within about `interval`
+    /// plus one commit). Errors (a database that is briefly unreachable) are kept for
+    /// `/health` and retried at the next tick.
     pub fn spawn(self, interval: Duration) -> Result<FollowerHandle, SearchError> {
         let stop = Arc::new(AtomicBool::new(false));
         let last_error = Arc::new(Mutex::new(None));
+        let signal = self.db.change_signal();
         let thread = {
             let stop = stop.clone();
             let last_error = last_error.clone();
+            let signal = signal.clone();
             std::thread::Builder::new()
                 .name("search-follower".into())
                 .spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
                         let started = Instant::now();
+                        // Read before the feed is: a commit after this wakes the wait below.
+                        let seen = signal.commits();
                         match self.poll_once() {
                             Ok(n) => {
                                 *lock(&last_error) = None;
@@ -199,14 +207,14 @@ impl Follower {
                             Err(e) => *lock(&last_error) = Some(e.to_string()),
                         }
                         let elapsed = started.elapsed();
-                        if elapsed < interval {
-                            std::thread::park_timeout(interval - elapsed);
+                        if elapsed < interval && !stop.load(Ordering::Relaxed) {
+                            signal.wait(seen, interval - elapsed);
                         }
                     }
                 })
                 .map_err(SearchError::Thread)?
         };
-        Ok(FollowerHandle { stop, last_error, thread: Some(thread) })
+        Ok(FollowerHandle { stop, last_error, signal, thread: Some(thread) })
     }
 }
 
@@ -214,6 +222,7 @@ impl Follower {
 pub struct FollowerHandle {
     stop: Arc<AtomicBool>,
     last_error: Arc<Mutex<Option<String>>>,
+    signal: Arc<storage::ChangeSignal>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -231,7 +240,8 @@ impl FollowerHandle {
     fn shutdown(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
+            // Ends the wait at once; other waiters on the signal only look at the feed once more.
+            self.signal.notify();
             let _ = thread.join();
         }
     }

@@ -162,3 +162,28 @@ fn deletes_and_re_adds_within_one_batch_end_as_the_database_does() {
     assert_eq!(follower.poll_once().unwrap(), 1);
     assert_eq!(hits(&lib.index, "title:qzkept"), 1);
 }
+
+#[test]
+fn the_running_follower_wakes_on_a_commit_rather_than_at_its_next_poll() {
+    let lib = library();
+    lib.db.create_record(&record("qzbefore")).unwrap();
+    // An hour between polls: only the database's change signal can make the next write
+    // searchable within the test's time.
+    let handle = Follower::new(lib.index.clone(), lib.db.clone()).spawn(Duration::from_secs(3600)).unwrap();
+    let wait_for = |query: &str| {
+        let started = std::time::Instant::now();
+        while hits(&lib.index, query) == 0 {
+            assert!(started.elapsed() < Duration::from_secs(60), "{query} not searchable after 60 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait_for("title:qzbefore");
+    // The follower is idle now, waiting; each write wakes it.
+    for n in 0..3 {
+        lib.db.create_record(&record(&word(n))).unwrap();
+        wait_for(&format!("title:{}", word(n)));
+    }
+    assert!(handle.last_error().is_none());
+    // Stopping does not wait for the hour either.
+    handle.stop();
+}

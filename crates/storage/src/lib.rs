@@ -57,6 +57,7 @@ use catalog::inventory::{InventoryReport, Scope, ShelfItem};
 use catalog::{BibDerived, Branch, Code, Item, ItemStatus, ItemType, NewItem, ShelvingLocation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub mod closures;
 mod common;
@@ -71,6 +72,7 @@ pub mod patrons;
 mod pool;
 pub mod postgres;
 pub mod reports;
+pub mod signal;
 pub mod sqlite;
 pub mod staff;
 pub mod staging;
@@ -83,6 +85,7 @@ pub use notices::NoticeStore;
 pub use oai::OaiStore;
 pub use patrons::PatronStore;
 pub use reports::ReportStore;
+pub use signal::ChangeSignal;
 pub use staff::StaffStore;
 pub use staging::StagingStore;
 
@@ -570,6 +573,8 @@ pub trait Database:
     /// Where the change feed stands relative to `after`: the last change id (`after` when none
     /// follow) and how many changes follow `after`. One indexed read: how far a follower lags.
     fn changes_after(&self, after: i64) -> Result<(i64, u64)>;
+    /// Signalled after each commit of this handle that wrote to the change feed.
+    fn change_signal(&self) -> Arc<ChangeSignal>;
 
     // The shelf.
     /// A page of a shelf list, in shelf order (sort key, then item id).

@@ -41,7 +41,7 @@ use crate::{
     InventorySnapshot, ItemFilter, ItemId, NewInventory, NewRecord, OnMatch, Page, Patron, RecordFilter, Result,
     ShelfPage, ShelfQuery, StorageError, StoredRecord,
 };
-use crate::{LoanId, PatronId};
+use crate::{ChangeSignal, LoanId, PatronId};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
 use ::postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction};
@@ -49,6 +49,7 @@ use catalog::inventory::ShelfItem;
 use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Advisory lock keys (`pg_advisory_xact_lock`), the ASCII of "SHELFMK" plus a number.
@@ -63,6 +64,7 @@ const WRITE_ATTEMPTS: usize = 3;
 pub struct PostgresDatabase {
     pool: Pool<PgConn>,
     description: String,
+    signal: Arc<ChangeSignal>,
 }
 
 impl std::fmt::Debug for PostgresDatabase {
@@ -107,7 +109,7 @@ impl PostgresDatabase {
         rebuild_keys_if_stale(&mut first.client)?;
         let pool = Pool::new(options.pool_size, Duration::from_secs(30), Box::new(connect));
         pool.seed(first);
-        Ok(PostgresDatabase { pool, description: redact_url(&options.url) })
+        Ok(PostgresDatabase { pool, description: redact_url(&options.url), signal: Arc::default() })
     }
 
     /// A live connection from the pool (dead ones, e.g. after a server restart, are dropped).
@@ -154,6 +156,9 @@ impl PostgresDatabase {
                     None => false,
                 };
                 tx.commit()?;
+                if !changes.is_empty() {
+                    self.signal.notify();
+                }
                 Ok((value, audited))
             })();
             if conn.client.is_closed() {
@@ -1281,6 +1286,10 @@ impl Database for PostgresDatabase {
             .map(|r| change_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, timestamp(r, 4)?))
             .collect()
         })
+    }
+
+    fn change_signal(&self) -> Arc<ChangeSignal> {
+        self.signal.clone()
     }
 
     fn changes_after(&self, after: i64) -> Result<(i64, u64)> {
