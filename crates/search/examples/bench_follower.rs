@@ -81,7 +81,8 @@ fn main() -> Result<(), Error> {
     println!("|---|---:|---:|---:|");
     t.report("import (for reference)", n);
 
-    let ids: Vec<i64> = db.records(&storage::RecordFilter::default(), Page { after: 0, limit: u32::MAX })?
+    let ids: Vec<i64> = db
+        .records(&storage::RecordFilter::default(), Page { after: 0, limit: u32::MAX })?
         .iter()
         .map(|r| r.id)
         .collect();

@@ -30,7 +30,8 @@ impl ChangeSignal {
     /// was.
     pub fn wait(&self, seen: u64, timeout: Duration) -> bool {
         let guard = self.count();
-        let (guard, _) = self.grew.wait_timeout_while(guard, timeout, |n| *n == seen).unwrap_or_else(|e| e.into_inner());
+        let (guard, _) =
+            self.grew.wait_timeout_while(guard, timeout, |n| *n == seen).unwrap_or_else(|e| e.into_inner());
         *guard != seen
     }
 

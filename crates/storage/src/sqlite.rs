@@ -46,8 +46,8 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{ffi, params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql, Transaction};
 use rusqlite::{TransactionBehavior, TransactionState};
-use std::path::{Path, PathBuf};
 use std::cell::Cell;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

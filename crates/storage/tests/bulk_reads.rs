@@ -53,10 +53,8 @@ fn setup(db: &dyn Database) {
 }
 
 fn records_by_ids_reads_those_that_exist_in_id_order(db: &dyn Database) {
-    let ids: Vec<i64> = ["Alpha", "Beta", "Gamma", "Delta"]
-        .iter()
-        .map(|t| db.create_record(&record(t)).expect("create"))
-        .collect();
+    let ids: Vec<i64> =
+        ["Alpha", "Beta", "Gamma", "Delta"].iter().map(|t| db.create_record(&record(t)).expect("create")).collect();
     db.delete_record(ids[1]).expect("delete");
     // Asked out of order, with a deleted id, a missing id and a duplicate.
     let asked = [ids[3], ids[1], 999_999, ids[0], ids[3]];
