@@ -2,11 +2,13 @@
 //!
 //! The database writes a row to its change feed in the same transaction as every record and
 //! item write ([`storage::Database::changes`]). The [`Follower`] reads the feed after the
-//! index's checkpoint, re-indexes each record that changed or whose items changed (from the
-//! database's current state, so applying a change twice is harmless), deletes records that are
-//! gone, and commits the documents together with the new checkpoint. Nothing is "written and
+//! index's checkpoint in chunks, re-indexes each record that changed or whose items changed
+//! (from the database's current state, read for a whole chunk at once, so applying a change
+//! twice is harmless), deletes records that are gone, and commits the documents together with
+//! the new checkpoint every few thousand changes or quarter second. Nothing is "written and
 //! hoped for": a crash between the database commit and the index commit only means the
-//! follower reads those changes again.
+//! follower reads those changes again. A running follower sleeps until a write through the same
+//! database handle signals a change ([`storage::ChangeSignal`]), or its polling interval ends.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use storage::{ChangeEntity, Database, ItemFilter, Page, RecordFilter};
+use storage::{Change, ChangeEntity, Database, RecordFilter};
 use tantivy::{IndexWriter, Term};
 
 use crate::document::catalog_document;
@@ -32,61 +34,126 @@ pub struct Lag {
     pub pending: u64,
 }
 
-/// Changes read and committed at a time: large enough that an import's burst is indexed in few
+/// Changes read from the feed and applied at a time: one bulk read of their records and one of
+/// their items.
+const CHUNK: u32 = 500;
+
+/// Changes committed together at most: large enough that an import's burst is indexed in few
 /// commits, small enough that one commit stays well under a second.
-const BATCH: u32 = 2000;
+const BATCH: usize = 2000;
+
+/// A batch commits once it has been applying this long, even if more changes wait: while an
+/// import keeps the feed busy, what the follower has read becomes searchable every quarter
+/// second rather than after a whole batch.
+const BATCH_TIME: Duration = Duration::from_millis(250);
 
 /// Applies the change feed to the index.
 #[derive(Clone)]
 pub struct Follower {
     index: Arc<SearchIndex>,
     db: Arc<dyn Database>,
+    batch: usize,
+    batch_time: Duration,
 }
 
 impl Follower {
     pub fn new(index: Arc<SearchIndex>, db: Arc<dyn Database>) -> Follower {
-        Follower { index, db }
+        Follower { index, db, batch: BATCH, batch_time: BATCH_TIME }
+    }
+
+    /// Commits after at most `changes` changes or once a batch has been applying for `time`,
+    /// instead of the defaults (2000 changes, a quarter second). A batch always applies at least
+    /// one chunk of the feed, so a zero `time` commits every chunk.
+    pub fn with_batch_limits(mut self, changes: usize, time: Duration) -> Follower {
+        self.batch = changes.max(1);
+        self.batch_time = time;
+        self
     }
 
     /// Applies one batch of changes after the checkpoint and commits it. Returns how many
-    /// changes it applied (0: the index is up to date).
+    /// changes it applied (0: the index is up to date). A batch is read in chunks of [`CHUNK`]
+    /// changes and ends at the count or time limit ([`Follower::with_batch_limits`]), whichever
+    /// comes first;
+    /// the commit's checkpoint is the last change of the last chunk applied, so everything at or
+    /// below it is in the index.
     pub fn poll_once(&self) -> Result<usize, SearchError> {
+        let (batch, time) = (self.batch, self.batch_time);
         self.index.refresh()?;
         let _apply = lock(&self.index.apply);
+        let started = Instant::now();
         let generation = self.index.current();
-        let after = generation.checkpoint();
-        let changes = self.db.changes(after, BATCH)?;
-        let Some(last) = changes.last().map(|c| c.id) else {
-            return Ok(0);
-        };
+        let mut after = generation.checkpoint();
+        let mut applied = 0;
+        {
+            let mut guard = generation.writer(&self.index.settings)?;
+            let writer = guard.as_mut().ok_or(SearchError::Closed)?;
+            loop {
+                let limit = CHUNK.min(u32::try_from(batch - applied).unwrap_or(CHUNK)).max(1);
+                let changes = self.db.changes(after, limit)?;
+                let Some(last) = changes.last().map(|c| c.id) else {
+                    break;
+                };
+                self.apply(writer, &changes)?;
+                after = last;
+                applied += changes.len();
+                if changes.len() < limit as usize || applied >= batch || started.elapsed() >= time {
+                    break;
+                }
+            }
+        }
+        if applied > 0 {
+            generation.commit(after, &self.index.settings)?;
+        }
+        Ok(applied)
+    }
+
+    /// Re-indexes every record the changes touch, from the database's current state: the
+    /// records and their items in two bulk reads. Reading after the changes were read means
+    /// the state is at least as new as the last change; anything newer has a later change of
+    /// its own and is applied again in a later chunk.
+    fn apply(&self, writer: &mut IndexWriter, changes: &[Change]) -> Result<(), SearchError> {
         let mut records = BTreeSet::new();
-        for change in &changes {
+        let mut items = Vec::new();
+        for change in changes {
             match change.entity {
                 ChangeEntity::Record => {
                     records.insert(change.entity_id);
                 }
-                ChangeEntity::Item => match self.db.item(change.entity_id)? {
-                    Some(item) => {
-                        records.insert(item.bib_id);
-                    }
-                    // A deleted item: its record is the one the index filed it under.
-                    None => {
-                        if let Some(record) = self.index.record_for_item(change.entity_id)? {
-                            records.insert(record);
-                        }
-                    }
-                },
+                ChangeEntity::Item => items.push(change.entity_id),
             }
         }
-        {
-            let mut guard = generation.writer(&self.index.settings)?;
-            let writer = guard.as_mut().ok_or(SearchError::Closed)?;
-            for id in records {
-                reindex_record(&*self.db, &self.index, writer, id)?;
+        if !items.is_empty() {
+            items.sort_unstable();
+            items.dedup();
+            let found = self.db.items_by_ids(&items)?;
+            for item in &found {
+                records.insert(item.bib_id);
+            }
+            // A deleted item: its record is the one the index filed it under.
+            for id in items.into_iter().filter(|id| found.binary_search_by_key(id, |i| i.id).is_err()) {
+                if let Some(record) = self.index.record_for_item(id)? {
+                    records.insert(record);
+                }
             }
         }
-        generation.commit(last, &self.index.settings)?;
-        Ok(changes.len())
+        let ids: Vec<i64> = records.into_iter().collect();
+        let stored = self.db.records_by_ids(&ids)?;
+        let mut items = self.db.items_of_records(&ids)?.into_iter().peekable();
+        let mut stored = stored.into_iter().peekable();
+        for id in ids {
+            writer.delete_term(Term::from_field_u64(self.index.fields.id, id as u64));
+            // Both reads come in record id order, as `ids` does: walk them side by side.
+            let mut its = Vec::new();
+            while let Some(item) = items.next_if(|i| i.bib_id <= id) {
+                if item.bib_id == id {
+                    its.push(item);
+                }
+            }
+            if let Some(record) = stored.next_if(|r| r.id == id) {
+                writer.add_document(catalog_document(&record, &its).to_tantivy(&self.index.fields))?;
+            }
+        }
+        Ok(())
     }
 
     /// Applies changes until none are left.
@@ -109,20 +176,26 @@ impl Follower {
         Ok(Lag { database, applied, pending })
     }
 
-    /// Follows the change feed on a thread of its own, checking every `interval` (changes become
-    /// searchable within about `interval` plus one commit). Errors (a database that is briefly
-    /// unreachable) are kept for `/health` and retried at the next tick.
+    /// Follows the change feed on a thread of its own. It wakes when a write through the same
+    /// database handle commits a change ([`storage::ChangeSignal`]), and checks every `interval`
+    /// for changes other processes wrote (those become searchable within about `interval`
+    /// plus one commit). Errors (a database that is briefly unreachable) are kept for
+    /// `/health` and retried at the next tick.
     pub fn spawn(self, interval: Duration) -> Result<FollowerHandle, SearchError> {
         let stop = Arc::new(AtomicBool::new(false));
         let last_error = Arc::new(Mutex::new(None));
+        let signal = self.db.change_signal();
         let thread = {
             let stop = stop.clone();
             let last_error = last_error.clone();
+            let signal = signal.clone();
             std::thread::Builder::new()
                 .name("search-follower".into())
                 .spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
                         let started = Instant::now();
+                        // Read before the feed is: a commit after this wakes the wait below.
+                        let seen = signal.commits();
                         match self.poll_once() {
                             Ok(n) => {
                                 *lock(&last_error) = None;
@@ -134,14 +207,14 @@ impl Follower {
                             Err(e) => *lock(&last_error) = Some(e.to_string()),
                         }
                         let elapsed = started.elapsed();
-                        if elapsed < interval {
-                            std::thread::park_timeout(interval - elapsed);
+                        if elapsed < interval && !stop.load(Ordering::Relaxed) {
+                            signal.wait(seen, interval - elapsed);
                         }
                     }
                 })
                 .map_err(SearchError::Thread)?
         };
-        Ok(FollowerHandle { stop, last_error, thread: Some(thread) })
+        Ok(FollowerHandle { stop, last_error, signal, thread: Some(thread) })
     }
 }
 
@@ -149,6 +222,7 @@ impl Follower {
 pub struct FollowerHandle {
     stop: Arc<AtomicBool>,
     last_error: Arc<Mutex<Option<String>>>,
+    signal: Arc<storage::ChangeSignal>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -166,7 +240,8 @@ impl FollowerHandle {
     fn shutdown(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
+            // Ends the wait at once; other waiters on the signal only look at the feed once more.
+            self.signal.notify();
             let _ = thread.join();
         }
     }
@@ -176,33 +251,6 @@ impl Drop for FollowerHandle {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-/// Replaces the record's document with one built from the database's current state, or removes
-/// it when the record is gone.
-fn reindex_record(
-    db: &dyn Database,
-    index: &SearchIndex,
-    writer: &mut IndexWriter,
-    id: i64,
-) -> Result<(), SearchError> {
-    writer.delete_term(Term::from_field_u64(index.fields.id, id as u64));
-    let Some(record) = db.record(id)? else {
-        return Ok(());
-    };
-    let mut items = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = db.items(&ItemFilter { bib_id: Some(id), ..Default::default() }, Page { after, limit: 500 })?;
-        let full = page.len() == 500;
-        after = page.last().map(|i| i.id).unwrap_or(after);
-        items.extend(page);
-        if !full {
-            break;
-        }
-    }
-    writer.add_document(catalog_document(&record, &items).to_tantivy(&index.fields))?;
-    Ok(())
 }
 
 /// The last change id after `after`, and how many changes follow `after`.

@@ -57,6 +57,7 @@ use catalog::inventory::{InventoryReport, Scope, ShelfItem};
 use catalog::{BibDerived, Branch, Code, Item, ItemStatus, ItemType, NewItem, ShelvingLocation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub mod closures;
 mod common;
@@ -71,6 +72,7 @@ pub mod patrons;
 mod pool;
 pub mod postgres;
 pub mod reports;
+pub mod signal;
 pub mod sqlite;
 pub mod staff;
 pub mod staging;
@@ -83,6 +85,7 @@ pub use notices::NoticeStore;
 pub use oai::OaiStore;
 pub use patrons::PatronStore;
 pub use reports::ReportStore;
+pub use signal::ChangeSignal;
 pub use staff::StaffStore;
 pub use staging::StagingStore;
 
@@ -517,6 +520,9 @@ pub trait Database:
     fn delete_record(&self, id: BibId) -> Result<()>;
     fn records(&self, filter: &RecordFilter, page: Page) -> Result<Vec<StoredRecord>>;
     fn count_records(&self) -> Result<u64>;
+    /// The records among `ids` that exist, in id order, in one read (the search follower
+    /// re-reads a whole batch of changed records at once rather than one query per record).
+    fn records_by_ids(&self, ids: &[BibId]) -> Result<Vec<StoredRecord>>;
 
     // Items.
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId>;
@@ -526,6 +532,11 @@ pub trait Database:
     fn delete_item(&self, id: ItemId) -> Result<()>;
     fn items(&self, filter: &ItemFilter, page: Page) -> Result<Vec<Item>>;
     fn count_items(&self) -> Result<u64>;
+    /// The items among `ids` that exist, in id order, in one read.
+    fn items_by_ids(&self, ids: &[ItemId]) -> Result<Vec<Item>>;
+    /// Every item of the records among `records`, ordered by record id then item id, in one
+    /// read taken from one snapshot.
+    fn items_of_records(&self, records: &[BibId]) -> Result<Vec<Item>>;
 
     /// Stores a batch of imported records in one transaction. Matching, in this order: a
     /// byte-identical MARC record (so that records with no identifiers still import
@@ -562,6 +573,8 @@ pub trait Database:
     /// Where the change feed stands relative to `after`: the last change id (`after` when none
     /// follow) and how many changes follow `after`. One indexed read: how far a follower lags.
     fn changes_after(&self, after: i64) -> Result<(i64, u64)>;
+    /// Signalled after each commit of this handle that wrote to the change feed.
+    fn change_signal(&self) -> Arc<ChangeSignal>;
 
     // The shelf.
     /// A page of a shelf list, in shelf order (sort key, then item id).

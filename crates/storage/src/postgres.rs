@@ -41,7 +41,7 @@ use crate::{
     InventorySnapshot, ItemFilter, ItemId, NewInventory, NewRecord, OnMatch, Page, Patron, RecordFilter, Result,
     ShelfPage, ShelfQuery, StorageError, StoredRecord,
 };
-use crate::{LoanId, PatronId};
+use crate::{ChangeSignal, LoanId, PatronId};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
 use ::postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction};
@@ -49,6 +49,7 @@ use catalog::inventory::ShelfItem;
 use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Advisory lock keys (`pg_advisory_xact_lock`), the ASCII of "SHELFMK" plus a number.
@@ -63,6 +64,7 @@ const WRITE_ATTEMPTS: usize = 3;
 pub struct PostgresDatabase {
     pool: Pool<PgConn>,
     description: String,
+    signal: Arc<ChangeSignal>,
 }
 
 impl std::fmt::Debug for PostgresDatabase {
@@ -114,7 +116,7 @@ impl PostgresDatabase {
         }
         let pool = Pool::new(options.pool_size, Duration::from_secs(30), Box::new(connect));
         pool.seed(first);
-        Ok(PostgresDatabase { pool, description: redact_url(&options.url) })
+        Ok(PostgresDatabase { pool, description: redact_url(&options.url), signal: Arc::default() })
     }
 
     /// A live connection from the pool (dead ones, e.g. after a server restart, are dropped).
@@ -161,6 +163,9 @@ impl PostgresDatabase {
                     None => false,
                 };
                 tx.commit()?;
+                if !changes.is_empty() {
+                    self.signal.notify();
+                }
                 Ok((value, audited))
             })();
             if conn.client.is_closed() {
@@ -1137,6 +1142,11 @@ impl Database for PostgresDatabase {
         self.read(|cx| count(cx.query_one("SELECT count(*) FROM bib_records", &[])?))
     }
 
+    fn records_by_ids(&self, ids: &[BibId]) -> Result<Vec<StoredRecord>> {
+        let sql = format!("SELECT {} FROM bib_records b WHERE b.id = ANY($1) ORDER BY b.id", common::RECORD_COLUMNS);
+        self.read(|cx| cx.query(&sql, &[&ids])?.iter().map(stored_record).collect())
+    }
+
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
         self.write(|w| {
             let rows =
@@ -1203,6 +1213,17 @@ impl Database for PostgresDatabase {
 
     fn count_items(&self) -> Result<u64> {
         self.read(|cx| count(cx.query_one("SELECT count(*) FROM items", &[])?))
+    }
+
+    fn items_by_ids(&self, ids: &[ItemId]) -> Result<Vec<Item>> {
+        let sql = format!("SELECT {} FROM items i WHERE i.id = ANY($1) ORDER BY i.id", common::ITEM_COLUMNS);
+        self.read(|cx| cx.query(&sql, &[&ids])?.iter().map(item_from_row).collect())
+    }
+
+    fn items_of_records(&self, records: &[BibId]) -> Result<Vec<Item>> {
+        let sql =
+            format!("SELECT {} FROM items i WHERE i.bib_id = ANY($1) ORDER BY i.bib_id, i.id", common::ITEM_COLUMNS);
+        self.read(|cx| cx.query(&sql, &[&records])?.iter().map(item_from_row).collect())
     }
 
     fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>> {
@@ -1272,6 +1293,10 @@ impl Database for PostgresDatabase {
             .map(|r| change_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, timestamp(r, 4)?))
             .collect()
         })
+    }
+
+    fn change_signal(&self) -> Arc<ChangeSignal> {
+        self.signal.clone()
     }
 
     fn changes_after(&self, after: i64) -> Result<(i64, u64)> {

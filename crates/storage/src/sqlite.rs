@@ -38,7 +38,7 @@ use crate::{
     InventorySnapshot, ItemFilter, ItemId, NewInventory, NewRecord, OnMatch, Page, Patron, RecordFilter, Result,
     RowValues, ShelfPage, ShelfQuery, StorageError, StoredRecord,
 };
-use crate::{LoanId, PatronId};
+use crate::{ChangeSignal, LoanId, PatronId};
 use catalog::inventory::ShelfItem;
 use catalog::{Barcode, BibDerived, Branch, Code, Item, ItemStatus, ItemType, Money, NewItem, ShelvingLocation};
 use chrono::{DateTime, Utc};
@@ -46,8 +46,9 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{ffi, params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row, ToSql, Transaction};
 use rusqlite::{TransactionBehavior, TransactionState};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -57,6 +58,7 @@ pub struct SqliteDatabase {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Pool<Connection>,
+    signal: Arc<ChangeSignal>,
 }
 
 impl std::fmt::Debug for SqliteDatabase {
@@ -87,7 +89,7 @@ impl SqliteDatabase {
         let reader_path = path.clone();
         let readers =
             Pool::new(readers.max(1), Duration::from_secs(30), Box::new(move || connect(&reader_path, false)));
-        Ok(SqliteDatabase { path, writer: Mutex::new(writer), readers })
+        Ok(SqliteDatabase { path, writer: Mutex::new(writer), readers, signal: Arc::default() })
     }
 
     /// The database file.
@@ -111,6 +113,7 @@ impl SqliteDatabase {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = tx.total_changes();
         let now = common::rfc3339(now);
+        FEED_WRITTEN.set(false);
         let value = f(&tx, &now)?;
         let audit = crate::staff::pending_audit().filter(|_| tx.total_changes() > before);
         if let Some(entry) = &audit {
@@ -119,6 +122,9 @@ impl SqliteDatabase {
         tx.commit()?;
         if audit.is_some() {
             crate::staff::audit_committed();
+        }
+        if FEED_WRITTEN.replace(false) {
+            self.signal.notify();
         }
         Ok(value)
     }
@@ -351,9 +357,17 @@ fn count(conn: &Connection, sql: &str) -> Result<u64> {
 // ---------------------------------------------------------------------------------------------
 // Writes shared by the trait methods and import batches.
 
+thread_local! {
+    /// Set when the write transaction running on this thread adds to the change feed, so that
+    /// its commit signals the feed's readers ([`SqliteDatabase::write_at`] runs the whole
+    /// transaction on the caller's thread).
+    static FEED_WRITTEN: Cell<bool> = const { Cell::new(false) };
+}
+
 fn record_change(tx: &Connection, now: &str, entity: ChangeEntity, id: i64, kind: ChangeKind) -> Result<()> {
     tx.prepare_cached("INSERT INTO changes (entity, entity_id, kind, at) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![entity.as_str(), id, kind.as_str(), now])?;
+    FEED_WRITTEN.set(true);
     Ok(())
 }
 
@@ -966,6 +980,14 @@ impl Database for SqliteDatabase {
         self.read(|tx| count(tx, "SELECT count(*) FROM bib_records"))
     }
 
+    fn records_by_ids(&self, ids: &[BibId]) -> Result<Vec<StoredRecord>> {
+        let sql = format!(
+            "SELECT {} FROM bib_records b WHERE b.id IN (SELECT value FROM json_each(?1)) ORDER BY b.id",
+            common::RECORD_COLUMNS
+        );
+        self.read(|tx| query_records(tx, &sql, &[Param::Text(json(ids))]))
+    }
+
     fn create_item(&self, bib_id: BibId, item: &NewItem) -> Result<ItemId> {
         self.write(|tx, now| {
             let record = record_call_numbers(tx, bib_id, std::slice::from_ref(item))?;
@@ -1066,6 +1088,22 @@ impl Database for SqliteDatabase {
         self.read(|tx| count(tx, "SELECT count(*) FROM items"))
     }
 
+    fn items_by_ids(&self, ids: &[ItemId]) -> Result<Vec<Item>> {
+        let sql = format!(
+            "SELECT {} FROM items i WHERE i.id IN (SELECT value FROM json_each(?1)) ORDER BY i.id",
+            common::ITEM_COLUMNS
+        );
+        self.read(|tx| query_items(tx, &sql, &[&json(ids)]))
+    }
+
+    fn items_of_records(&self, records: &[BibId]) -> Result<Vec<Item>> {
+        let sql = format!(
+            "SELECT {} FROM items i WHERE i.bib_id IN (SELECT value FROM json_each(?1)) ORDER BY i.bib_id, i.id",
+            common::ITEM_COLUMNS
+        );
+        self.read(|tx| query_items(tx, &sql, &[&json(records)]))
+    }
+
     fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>> {
         self.write(|tx, now| common::run_import(&mut SqliteBatch { tx, now }, batch, on_match))
     }
@@ -1113,6 +1151,10 @@ impl Database for SqliteDatabase {
             }
             Ok(out)
         })
+    }
+
+    fn change_signal(&self) -> Arc<ChangeSignal> {
+        self.signal.clone()
     }
 
     fn changes_after(&self, after: i64) -> Result<(i64, u64)> {

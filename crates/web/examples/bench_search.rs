@@ -15,7 +15,9 @@
 //!    quarter second during a 20,000-record import and timed until a search finds it.
 //!
 //! `cargo run --release -p web --example bench_search -- FILE.mrc [--records N] [--rounds R]
-//! [--no-zebra] [--zebra-config DIR]`
+//! [--no-zebra] [--zebra-config DIR] [--lag-only]`
+//!
+//! `--lag-only` runs 1, 2 (without Zebra) and 4: the index build and the lag, not the query log.
 
 mod common;
 
@@ -27,6 +29,10 @@ use std::time::{Duration, Instant};
 
 use common::{encode, free_port, index_zebra, ms, peak_rss_kib, serve_zebra, size_of_dir, sru_hits, Error};
 use storage::{Database, OnMatch, SqliteOptions, StorageConfig};
+
+// The `shelfmark` binary allocates with mimalloc: measure with the allocator it runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Each query in our language, the same in CQL for Zebra, and a facet filter for ours (only
 /// queried without one on Zebra, which has no facets).
@@ -195,11 +201,13 @@ fn main() -> Result<(), Error> {
     let mut rounds = 5usize;
     let mut with_zebra = true;
     let mut zebra_config = common::default_zebra_config();
+    let mut lag_only = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--records" => records = Some(args.next().ok_or("--records N")?.parse()?),
             "--rounds" => rounds = args.next().ok_or("--rounds R")?.parse()?,
             "--no-zebra" => with_zebra = false,
+            "--lag-only" => lag_only = true,
             "--zebra-config" => zebra_config = PathBuf::from(args.next().ok_or("--zebra-config DIR")?),
             _ => file = Some(PathBuf::from(arg)),
         }
@@ -237,6 +245,7 @@ fn main() -> Result<(), Error> {
 
     let follower = search::Follower::new(index.clone(), db.clone());
     let handle = follower.clone().spawn(Duration::from_millis(250))?;
+    let watcher = follower.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let ours = format!("http://{}", listener.local_addr()?);
@@ -245,7 +254,7 @@ fn main() -> Result<(), Error> {
     runtime.spawn(web::serve(listener, web::router(db.clone(), web::WebConfig::default(), desk, Some(search))));
 
     // Zebra on the same file.
-    let zebra = if with_zebra {
+    let zebra = if with_zebra && !lag_only {
         let port = free_port()?;
         let dir = work.path().join("zebra");
         let indexing = index_zebra(&zebra_config, &dir, &file, port)?;
@@ -278,48 +287,50 @@ fn main() -> Result<(), Error> {
         );
     }
 
-    // The query log on both, hit counts first.
-    let ours_urls: Vec<String> =
-        QUERIES.iter().map(|(q, _, filter)| format!("{ours}/api/v1/search?q={}{filter}", encode(q))).collect();
-    let zebra_urls: Vec<String> = match &zebra {
-        Some((_, _, _, base)) => QUERIES
-            .iter()
-            .filter(|(_, cql, _)| !cql.is_empty())
-            .map(|(_, cql, _)| {
-                format!(
-                    "{base}?version=1.2&operation=searchRetrieve&maximumRecords=20&recordSchema=marcxml&query={}",
-                    encode(cql)
-                )
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    let client = reqwest::blocking::Client::new();
-    println!();
-    println!("| query | Shelfmark hits | Zebra hits |");
-    println!("|---|---:|---:|");
-    let mut z = zebra_urls.iter();
-    for ((query, cql, filter), url) in QUERIES.iter().zip(&ours_urls) {
-        let theirs = if cql.is_empty() {
-            "(no facets)".to_string()
-        } else {
-            match z.next() {
-                Some(u) => hits_sru(&client, u)?.map_or("error".into(), |h| h.to_string()),
-                None => "-".into(),
-            }
+    if !lag_only {
+        // The query log on both, hit counts first.
+        let ours_urls: Vec<String> =
+            QUERIES.iter().map(|(q, _, filter)| format!("{ours}/api/v1/search?q={}{filter}", encode(q))).collect();
+        let zebra_urls: Vec<String> = match &zebra {
+            Some((_, _, _, base)) => QUERIES
+                .iter()
+                .filter(|(_, cql, _)| !cql.is_empty())
+                .map(|(_, cql, _)| {
+                    format!(
+                        "{base}?version=1.2&operation=searchRetrieve&maximumRecords=20&recordSchema=marcxml&query={}",
+                        encode(cql)
+                    )
+                })
+                .collect(),
+            None => Vec::new(),
         };
-        println!("| `{query}`{filter} | {} | {theirs} |", hits_json(&client, url)?);
-    }
+        let client = reqwest::blocking::Client::new();
+        println!();
+        println!("| query | Shelfmark hits | Zebra hits |");
+        println!("|---|---:|---:|");
+        let mut z = zebra_urls.iter();
+        for ((query, cql, filter), url) in QUERIES.iter().zip(&ours_urls) {
+            let theirs = if cql.is_empty() {
+                "(no facets)".to_string()
+            } else {
+                match z.next() {
+                    Some(u) => hits_sru(&client, u)?.map_or("error".into(), |h| h.to_string()),
+                    None => "-".into(),
+                }
+            };
+            println!("| `{query}`{filter} | {} | {theirs} |", hits_json(&client, url)?);
+        }
 
-    println!();
-    println!("| engine | clients | requests | p50 ms | p99 ms |");
-    println!("|---|---:|---:|---:|---:|");
-    for clients in [1, 8] {
-        let (p50, p99, n) = percentiles(run_clients(&ours_urls, rounds, clients)?);
-        println!("| Shelfmark, every facet counted | {clients} | {n} | {p50:.2} | {p99:.2} |");
-        if !zebra_urls.is_empty() {
-            let (p50, p99, n) = percentiles(run_clients(&zebra_urls, rounds, clients)?);
-            println!("| Zebra, SRU | {clients} | {n} | {p50:.2} | {p99:.2} |");
+        println!();
+        println!("| engine | clients | requests | p50 ms | p99 ms |");
+        println!("|---|---:|---:|---:|---:|");
+        for clients in [1, 8] {
+            let (p50, p99, n) = percentiles(run_clients(&ours_urls, rounds, clients)?);
+            println!("| Shelfmark, every facet counted | {clients} | {n} | {p50:.2} | {p99:.2} |");
+            if !zebra_urls.is_empty() {
+                let (p50, p99, n) = percentiles(run_clients(&zebra_urls, rounds, clients)?);
+                println!("| Zebra, SRU | {clients} | {n} | {p50:.2} | {p99:.2} |");
+            }
         }
     }
     drop(zebra);
@@ -332,7 +343,8 @@ fn main() -> Result<(), Error> {
     derive(&source, 20_000, 1_000, &import_file)?;
     let flag = importing.clone();
     let rejects_dir = work.path().join("rejects-during");
-    let importer = std::thread::spawn(move || -> Result<u64, String> {
+    let import_started = Instant::now();
+    let importer = std::thread::spawn(move || -> Result<(u64, Duration), String> {
         let mut rejects = import::RejectSink::at(&rejects_dir);
         let options = import::ImportOptions { on_match: OnMatch::Add, batch_size: 500, ..Default::default() };
         let reader = std::io::BufReader::new(std::fs::File::open(&import_file).map_err(|e| e.to_string())?);
@@ -340,7 +352,7 @@ fn main() -> Result<(), Error> {
             import::import_reader(&*import_db, reader, &options, &mut rejects, &|_, _: &import::ImportReport| {})
                 .map_err(|e| e.to_string());
         flag.store(false, Ordering::SeqCst);
-        report.map(|r| r.added)
+        report.map(|r| (r.added, import_started.elapsed()))
     });
     let mut lags = Vec::new();
     let mut n = 0;
@@ -349,6 +361,7 @@ fn main() -> Result<(), Error> {
         let (record, word) = probe_record(n)?;
         let created = Instant::now();
         db.create_record(&record)?;
+        let ahead = watcher.lag()?.pending;
         let request = search::SearchRequest::new(format!("title:{word}"));
         loop {
             if index.search(&request)?.total == 1 {
@@ -360,9 +373,15 @@ fn main() -> Result<(), Error> {
             std::thread::sleep(Duration::from_millis(5));
         }
         lags.push(created.elapsed());
+        eprintln!(
+            "probe {n}: created {:.2} s into the import, {ahead} changes not yet indexed, searchable after {} ms",
+            (created - import_started).as_secs_f64(),
+            created.elapsed().as_millis()
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
-    let added = importer.join().map_err(|_| "the importer panicked")??;
+    let (added, import_took) = importer.join().map_err(|_| "the importer panicked")??;
+    eprintln!("the import took {:.2} s", import_took.as_secs_f64());
     let max = lags.iter().max().copied().unwrap_or_default();
     let (p50, _, probes) = percentiles(lags);
     println!();
