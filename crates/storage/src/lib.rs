@@ -71,6 +71,7 @@ pub mod patrons;
 mod pool;
 pub mod postgres;
 pub mod reports;
+pub mod settings;
 pub mod sqlite;
 pub mod staff;
 pub mod staging;
@@ -83,6 +84,7 @@ pub use notices::NoticeStore;
 pub use oai::OaiStore;
 pub use patrons::PatronStore;
 pub use reports::ReportStore;
+pub use settings::SettingsStore;
 pub use staff::StaffStore;
 pub use staging::StagingStore;
 
@@ -484,6 +486,7 @@ pub trait Database:
     + OaiStore
     + StagingStore
     + ReportStore
+    + SettingsStore
     + Send
     + Sync
     + 'static

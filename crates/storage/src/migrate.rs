@@ -35,6 +35,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0013_staged_imports.sql"),
     },
     Migration { version: 14, name: "reports", sql: include_str!("../migrations/sqlite/0014_reports.sql") },
+    Migration {
+        version: 15,
+        name: "library_settings",
+        sql: include_str!("../migrations/sqlite/0015_library_settings.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -60,6 +65,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0013_staged_imports.sql"),
     },
     Migration { version: 14, name: "reports", sql: include_str!("../migrations/postgres/0014_reports.sql") },
+    Migration {
+        version: 15,
+        name: "library_settings",
+        sql: include_str!("../migrations/postgres/0015_library_settings.sql"),
+    },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.
