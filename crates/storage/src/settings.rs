@@ -71,4 +71,8 @@ pub trait SettingsStore {
         changed_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<SettingsDocument, StaleSettings>>;
+
+    /// How many patrons are in the category (a category patrons still have cannot go). A rare
+    /// administrative question, so it reads the table rather than keep an index for it.
+    fn patrons_in_category(&self, category: &catalog::Code) -> Result<u64>;
 }

@@ -61,4 +61,12 @@ impl SettingsStore for PostgresDatabase {
             }
         })
     }
+
+    fn patrons_in_category(&self, category: &catalog::Code) -> Result<u64> {
+        self.read(|cx| {
+            let n: i64 =
+                cx.query_one("SELECT count(*) FROM patrons WHERE category = $1", &[&category.as_str()])?.try_get(0)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
 }

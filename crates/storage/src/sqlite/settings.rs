@@ -67,4 +67,12 @@ impl SettingsStore for SqliteDatabase {
             }
         })
     }
+
+    fn patrons_in_category(&self, category: &catalog::Code) -> Result<u64> {
+        self.read(|tx| {
+            let n: i64 =
+                tx.query_row("SELECT count(*) FROM patrons WHERE category = ?1", [category.as_str()], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
 }
