@@ -18,8 +18,8 @@
 mod closures;
 mod holds;
 pub mod ledger;
-pub mod patrons;
 mod library_settings;
+pub mod patrons;
 mod settings;
 
 pub use closures::ClosureReport;

@@ -170,8 +170,6 @@ fn in_use(code: &Code, n: u64) -> DeskError {
     let patrons = if n == 1 { "1 patron is".to_string() } else { format!("{n} patrons are") };
     DeskError::Invalid {
         field: "categories",
-        message: format!(
-            "{patrons} in category {code}: move them to another category before deleting it"
-        ),
+        message: format!("{patrons} in category {code}: move them to another category before deleting it"),
     }
 }

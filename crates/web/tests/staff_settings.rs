@@ -158,9 +158,7 @@ fn due_after(days: u64) -> NaiveDate {
 
 async fn stored_version(app: &App) -> Option<i64> {
     let db = app.db.clone();
-    tokio::task::spawn_blocking(move || db.settings_document("circulation").unwrap().map(|d| d.version))
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || db.settings_document("circulation").unwrap().map(|d| d.version)).await.unwrap()
 }
 
 #[tokio::test]
@@ -212,8 +210,7 @@ async fn an_added_and_edited_rule_row_changes_the_next_checkout_at_once() {
     // The edit is in the audit log, committed with the change.
     let r = app.client.get(app.url("/api/v1/audit?staff=admin")).bearer_auth(&app.admin_token).send().await.unwrap();
     let body: Value = r.json().await.unwrap();
-    let targets: Vec<&str> =
-        body["entries"].as_array().unwrap().iter().filter_map(|e| e["target"].as_str()).collect();
+    let targets: Vec<&str> = body["entries"].as_array().unwrap().iter().filter_map(|e| e["target"].as_str()).collect();
     assert!(targets.contains(&"POST /staff/admin/rules"), "{targets:?}");
     assert!(targets.contains(&"POST /staff/admin/rules/{n}"), "{targets:?}");
 
@@ -339,7 +336,8 @@ async fn a_branchs_hours_and_closed_days_are_edited_and_used_at_once() {
     let due = due_after(21);
     let (_, page) = staff.get("/staff/admin/calendars/branches/CEN").await;
     let action = "/staff/admin/calendars/branches/CEN";
-    let week = ["09:00-20:00", "09:00-20:00", "09:00-20:00", "09:00-20:00", "09:00-18:00", "10:00-17:00", "13:00-17:00"];
+    let week =
+        ["09:00-20:00", "09:00-20:00", "09:00-20:00", "09:00-20:00", "09:00-18:00", "10:00-17:00", "13:00-17:00"];
     let mut form: Vec<(String, String)> = vec![
         ("form_token".into(), hidden(&page, action, "form_token")),
         ("version".into(), hidden(&page, action, "version")),
@@ -456,8 +454,7 @@ async fn patron_categories_are_added_edited_and_deleted_unless_patrons_have_them
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("Category INST deleted") && !body.contains("<th scope=\"row\">INST</th>"), "{body}");
     let db = app.db.clone();
-    let version = tokio::task::spawn_blocking(move || db.settings_document("patrons").unwrap().unwrap().version)
-        .await
-        .unwrap();
+    let version =
+        tokio::task::spawn_blocking(move || db.settings_document("patrons").unwrap().unwrap().version).await.unwrap();
     assert_eq!(version, 3);
 }

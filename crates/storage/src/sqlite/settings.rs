@@ -25,9 +25,8 @@ impl SettingsStore for SqliteDatabase {
     fn settings_documents(&self) -> Result<Vec<SettingsDocument>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(&format!("{COLUMNS} ORDER BY name"))?;
-            let rows = st.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?))
-            })?;
+            let rows =
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?)))?;
             rows.map(|r| {
                 let (name, body, version, changed_by, at) = r?;
                 Ok(SettingsDocument { name, body, version, changed_by, changed_at: time(&at)? })

@@ -351,11 +351,9 @@ fn week_of(days: &[String; 7]) -> desk::Week {
 
 fn shown(settings: &desk::CirculationSettings, which: &Which) -> CalendarForm {
     match which {
-        Which::Library => CalendarForm {
-            days: week_texts(&settings.hours),
-            closed: settings.closed.join("\n"),
-            own_hours: true,
-        },
+        Which::Library => {
+            CalendarForm { days: week_texts(&settings.hours), closed: settings.closed.join("\n"), own_hours: true }
+        }
         Which::Branch(code) => {
             let own = settings.branches.get(code.as_str());
             CalendarForm {
@@ -382,7 +380,8 @@ fn read(fields: &Fields) -> (CalendarForm, Problems) {
 
 /// The settings with the form's calendar in them.
 fn apply(mut settings: desk::CirculationSettings, which: &Which, sent: &CalendarForm) -> desk::CirculationSettings {
-    let closed: Vec<String> = sent.closed.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let closed: Vec<String> =
+        sent.closed.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
     match which {
         Which::Library => {
             settings.hours = week_of(&sent.days);
@@ -454,7 +453,9 @@ fn calendar_page(
     main.push_str("</fieldset>\n");
     let closed_label = match which {
         Which::Library => "Closed days, one a line: MM-DD every year, YYYY-MM-DD once",
-        Which::Branch(_) => "Closed days of this branch besides the library's, one a line: MM-DD every year, YYYY-MM-DD once",
+        Which::Branch(_) => {
+            "Closed days of this branch besides the library's, one a line: MM-DD every year, YYYY-MM-DD once"
+        }
     };
     main.push_str(&problems.textarea("closed", closed_label, &sent.closed, 6));
     main.push_str("<div><button type=\"submit\">Save the calendar</button></div>\n</form>\n");
@@ -521,7 +522,11 @@ async fn save_library(State(state): State<AppState>, StaffUser(acting): StaffUse
 }
 
 /// `GET /staff/admin/calendars/branches/{code}`.
-async fn branch_page(State(state): State<AppState>, StaffUser(acting): StaffUser, Path(code): Path<String>) -> Response {
+async fn branch_page(
+    State(state): State<AppState>,
+    StaffUser(acting): StaffUser,
+    Path(code): Path<String>,
+) -> Response {
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }

@@ -146,8 +146,18 @@ fn form(action: &str, sent: &Sent, version: i64, problems: &Problems, editing: b
         &sent.validity_months,
         " required inputmode=\"numeric\" maxlength=\"4\"",
     ));
-    out.push_str(&problems.input("min_age", "Minimum age (blank: none)", &sent.min_age, " inputmode=\"numeric\" maxlength=\"3\""));
-    out.push_str(&problems.input("max_age", "Maximum age (blank: none)", &sent.max_age, " inputmode=\"numeric\" maxlength=\"3\""));
+    out.push_str(&problems.input(
+        "min_age",
+        "Minimum age (blank: none)",
+        &sent.min_age,
+        " inputmode=\"numeric\" maxlength=\"3\"",
+    ));
+    out.push_str(&problems.input(
+        "max_age",
+        "Maximum age (blank: none)",
+        &sent.max_age,
+        " inputmode=\"numeric\" maxlength=\"3\"",
+    ));
     let tick = if sent.guarantor { " checked" } else { "" };
     let _ = writeln!(
         out,

@@ -223,7 +223,10 @@ pub(super) enum Saved {
     /// Someone saved since the form was opened: the sentence says who and when.
     Stale(String),
     /// A change the desk refuses (a category patrons still have), on the field it names.
-    Refused { field: &'static str, message: String },
+    Refused {
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl Saved {
@@ -247,9 +250,8 @@ pub(super) async fn save_circulation(
     version: i64,
 ) -> Result<Saved, ApiError> {
     let (desk, by) = (state.desk.clone(), acting.name.clone());
-    let r = state
-        .db(move |db| Ok(desk.update_circulation(db, settings, version, Some(&by), chrono::Utc::now())))
-        .await?;
+    let r =
+        state.db(move |db| Ok(desk.update_circulation(db, settings, version, Some(&by), chrono::Utc::now()))).await?;
     Saved::of(r)
 }
 

@@ -304,7 +304,9 @@ fn value(row: &RuleSettingsText, p: Parameter) -> String {
         Parameter::MaxFine => text(&row.max_fine),
         Parameter::LostAfterDays => text(&row.lost_after_days),
         Parameter::LostProcessingFee => text(&row.lost_processing_fee),
-        Parameter::HoldAllowed => row.hold_allowed.map(|b| if b { "yes" } else { "no" }.to_string()).unwrap_or_default(),
+        Parameter::HoldAllowed => {
+            row.hold_allowed.map(|b| if b { "yes" } else { "no" }.to_string()).unwrap_or_default()
+        }
         Parameter::MaxHolds => number(row.max_holds),
         Parameter::HoldShelfDays => number(row.hold_shelf_days),
         Parameter::HardDueDate => text(&row.hard_due_date),
@@ -408,8 +410,8 @@ fn row_form_typed(
     out.push_str("</fieldset>\n<fieldset><legend>The rule (blank: the next less specific row's value)</legend>\n");
     for p in Parameter::ALL {
         if *p == Parameter::HoldAllowed {
-            let options = [("", "blank (falls back)"), ("yes", "yes"), ("no", "no")]
-                .map(|(v, t)| (v.to_string(), t.to_string()));
+            let options =
+                [("", "blank (falls back)"), ("yes", "yes"), ("no", "no")].map(|(v, t)| (v.to_string(), t.to_string()));
             out.push_str(&problems.select(p.as_str(), label(*p), &options, &shown(*p)));
         } else {
             let attrs = format!(" maxlength=\"40\" autocomplete=\"off\" placeholder=\"{}\"", hint(*p));
@@ -519,7 +521,9 @@ async fn edit_page(State(state): State<AppState>, StaffUser(acting): StaffUser, 
     }
     let (written, _) = state.desk.circulation_settings();
     match row_number(&n, &written.rules) {
-        Some(i) => row_page(&state, &acting, StatusCode::OK, Some(i), &written.rules[i - 1], None, &Problems::default(), None),
+        Some(i) => {
+            row_page(&state, &acting, StatusCode::OK, Some(i), &written.rules[i - 1], None, &Problems::default(), None)
+        }
         None => refusal(&state, &acting, no_row(&n)),
     }
 }
@@ -615,7 +619,10 @@ async fn delete_row(
         let row = settings.rules.remove(i - 1);
         let key = format!("{}/{}/{}", row.branch, row.category, row.item_type);
         let refused = |message: String| {
-            crate::error::ApiError::new(crate::error::ErrorCode::Conflict, format!("row {i} ({key}) was not deleted: {message}"))
+            crate::error::ApiError::new(
+                crate::error::ErrorCode::Conflict,
+                format!("row {i} ({key}) was not deleted: {message}"),
+            )
         };
         match super::save_circulation(&state, &acting, settings, version).await {
             Ok(Saved::Done) => see_other(&format!("{PATH}?deleted={}#rule-rows", url_encode(&key))),
