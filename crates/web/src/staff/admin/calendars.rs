@@ -157,8 +157,8 @@ async fn view(
     main.push_str("<section aria-labelledby=\"calendars\">\n<h2 id=\"calendars\">Opening hours and closed days</h2>\n");
     let _ = writeln!(
         main,
-        "<p>In the library's time zone, <strong>{}</strong>. From the <code>[circulation]</code> settings; \
-         emergency closures are added to them.</p>",
+        "<p>In the library's time zone, <strong>{}</strong>. As the <code>[circulation]</code> settings \
+         file gives them or as edited here; emergency closures are added to them.</p>",
         Esc(circulation.time_zone.name())
     );
     let mut table = String::from("<table class=\"admin\" id=\"hours\"><thead><tr><th scope=\"col\">Branch</th>");

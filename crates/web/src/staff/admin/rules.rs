@@ -126,8 +126,9 @@ async fn screen(State(state): State<AppState>, StaffUser(acting): StaffUser, que
         main,
         "<p>The most specific matching row wins, field by field: a blank field falls back to the next \
          matching row, and <code>*</code> matches any code. The branch of a loan is the \
-         <strong id=\"governing\">{}</strong> (setting <code>governing_branch</code>). These rules come \
-         from the <code>[circulation]</code> settings.</p>",
+         <strong id=\"governing\">{}</strong> (setting <code>governing_branch</code>). The rows start \
+         as the <code>[circulation]</code> settings file gives them; a change saved here takes its place, at \
+         once, everywhere.</p>",
         Esc(matrix.governing().as_str())
     );
 
