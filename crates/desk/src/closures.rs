@@ -29,11 +29,12 @@ pub struct ClosureReport {
 }
 
 impl Desk {
-    /// Reads the stored closures into the calendars.
+    /// Reads the stored closures into the calendars (of the settings in force).
     pub fn load_closures(&self, db: &dyn Database) -> Result<(), DeskError> {
         let closures = db.closures()?;
-        let current = self.settings.with_closures(closures.iter().map(|c| (&c.branch, c.day)));
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(current);
+        let mut live = self.live_mut();
+        live.closures = closures.into_iter().map(|c| (c.branch, c.day)).collect();
+        live.current = Arc::new(live.circulation.with_closures(live.closures.iter().map(|(b, d)| (b, *d))));
         Ok(())
     }
 
@@ -100,8 +101,9 @@ impl Desk {
             }
         })?;
         {
-            let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-            *current = Arc::new(current.with_closures(closures.iter().map(|c| (&c.branch, c.day))));
+            let mut live = self.live_mut();
+            live.closures.extend(closures.iter().map(|c| (c.branch.clone(), c.day)));
+            live.current = Arc::new(live.current.with_closures(closures.iter().map(|c| (&c.branch, c.day))));
         }
         let (mut loans_moved, mut holds_extended) = (Vec::new(), Vec::new());
         for w in writes {

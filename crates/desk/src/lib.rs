@@ -18,11 +18,13 @@
 mod closures;
 mod holds;
 pub mod ledger;
+mod library_settings;
 pub mod patrons;
 mod settings;
 
 pub use closures::ClosureReport;
 pub use holds::{HoldChange, PullListEntry, ShelfSweep};
+pub use library_settings::SettingsStamp;
 pub use settings::{BranchCalendar, Circulation, CirculationSettings, RuleSettingsText, SettingsError, Week};
 
 use catalog::{Barcode, Code, ItemStatus};
@@ -56,6 +58,12 @@ pub enum DeskError {
     /// A request the desk cannot act on as asked (an emergency closure of a past day).
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
+    /// Edited settings that do not build; the place names the row and field.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// Edited settings saved from a version someone else has changed since.
+    #[error(transparent)]
+    StaleSettings(#[from] storage::settings::StaleSettings),
     /// The card was replaced by a new one: its number no longer works.
     #[error("card {card} was replaced on {} and no longer works", .replaced_at.format("%Y-%m-%d"))]
     CardReplaced { card: String, replaced_at: DateTime<Utc> },
@@ -104,15 +112,48 @@ pub struct CheckinReceipt {
 
 /// The desk's services over a database, with the library's circulation settings.
 ///
-/// Clones share one view of the calendars, so an emergency closure declared through one (the
-/// web server's) is seen by all (the job scheduler's).
+/// Clones share one view of the settings, so an emergency closure declared or a rule edited
+/// through one (the web server's) is seen by all (the SIP2 server's, the job scheduler's).
 #[derive(Debug, Clone)]
 pub struct Desk {
-    /// As configured.
-    settings: Arc<Circulation>,
-    /// As configured, with the stored emergency closures in the branches' calendars.
-    current: Arc<RwLock<Arc<Circulation>>>,
-    patron_rules: patrons::PatronRules,
+    /// As configured (`shelfmark.toml`): what a library runs on until staff edit its settings.
+    configured: Arc<Configured>,
+    /// In force: the edited settings where there are any, with the stored emergency closures.
+    live: Arc<RwLock<Live>>,
+}
+
+#[derive(Debug)]
+struct Configured {
+    circulation: Arc<Circulation>,
+    patrons: Arc<patrons::PatronRules>,
+}
+
+/// The settings in force. Each part is an `Arc` swapped whole, so a checkout that took the
+/// circulation settings before an edit finishes with them, and one after it sees only the new.
+#[derive(Debug, Clone)]
+struct Live {
+    /// The circulation settings before the closures are added (the edited ones, or the file's).
+    circulation: Arc<Circulation>,
+    circulation_stamp: SettingsStamp,
+    /// Every stored emergency closure, kept so an edit of the calendars keeps them.
+    closures: Vec<(Code, chrono::NaiveDate)>,
+    /// `circulation` with the closures in the branches' calendars: what every operation uses.
+    current: Arc<Circulation>,
+    patrons: Arc<patrons::PatronRules>,
+    patrons_stamp: SettingsStamp,
+}
+
+impl Live {
+    fn new(circulation: Arc<Circulation>, patrons: Arc<patrons::PatronRules>) -> Live {
+        Live {
+            current: circulation.clone(),
+            circulation,
+            circulation_stamp: SettingsStamp::default(),
+            closures: Vec::new(),
+            patrons,
+            patrons_stamp: SettingsStamp::default(),
+        }
+    }
 }
 
 fn patron_snapshot(p: &PatronAccount, overdue_loans: u32) -> PatronSnapshot {
@@ -172,26 +213,38 @@ fn override_entry<T>(
 
 impl Desk {
     pub fn new(circulation: Circulation) -> Desk {
-        let settings = Arc::new(circulation);
+        Desk::configured(Arc::new(circulation), Arc::new(patrons::PatronRules::default()))
+    }
+
+    fn configured(circulation: Arc<Circulation>, patrons: Arc<patrons::PatronRules>) -> Desk {
         Desk {
-            current: Arc::new(RwLock::new(settings.clone())),
-            settings,
-            patron_rules: patrons::PatronRules::default(),
+            live: Arc::new(RwLock::new(Live::new(circulation.clone(), patrons.clone()))),
+            configured: Arc::new(Configured { circulation, patrons }),
         }
     }
 
     /// The desk with the library's `[patrons]` settings (card numbers, categories).
     pub fn with_patron_rules(self, patron_rules: patrons::PatronRules) -> Desk {
-        Desk { patron_rules, ..self }
+        Desk::configured(self.configured.circulation.clone(), Arc::new(patron_rules))
     }
 
-    pub fn patron_rules(&self) -> &patrons::PatronRules {
-        &self.patron_rules
+    /// The patron settings in force: the edited ones, else the configured ones.
+    pub fn patron_rules(&self) -> Arc<patrons::PatronRules> {
+        self.live().patrons.clone()
     }
 
-    /// The circulation settings in force: as configured, with the stored closures.
+    /// The circulation settings in force: the edited ones (else the configured ones), with the
+    /// stored closures.
     pub fn circulation(&self) -> Arc<Circulation> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.live().current.clone()
+    }
+
+    fn live(&self) -> std::sync::RwLockReadGuard<'_, Live> {
+        self.live.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn live_mut(&self) -> std::sync::RwLockWriteGuard<'_, Live> {
+        self.live.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Checks the copy out to the card's patron at `branch`.

@@ -84,6 +84,8 @@ impl Default for PatronSettings {
 pub struct PatronRules {
     pub registration: RegistrationPolicy,
     pub guarantor_under_age: Option<u32>,
+    /// The settings as written, which these were built from: what the staff client edits.
+    pub source: PatronSettings,
 }
 
 impl Default for PatronRules {
@@ -132,6 +134,7 @@ impl PatronSettings {
         Ok(PatronRules {
             registration: RegistrationPolicy { card_numbers: pattern, categories },
             guarantor_under_age: self.guarantor_under_age,
+            source: self.clone(),
         })
     }
 }
@@ -435,7 +438,8 @@ impl Desk {
     /// Renews the card by its category's validity, from the later of today and the old expiry.
     pub fn renew_card(&self, db: &dyn Database, card: &str, now: DateTime<Utc>) -> Result<PatronRecord, PatronError> {
         let today = self.today(now);
-        let categories = &self.patron_rules().registration.categories;
+        let rules = self.patron_rules();
+        let categories = &rules.registration.categories;
         let mut refused = None;
         let renewed = db
             .renew_card(card, now, &mut |p| match categories.get(&p.details.category) {
@@ -471,7 +475,8 @@ impl Desk {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<PatronRecord, PatronError> {
-        let pattern = &self.patron_rules().registration.card_numbers;
+        let rules = self.patron_rules();
+        let pattern = &rules.registration.card_numbers;
         let issue = |n: u64| pattern.issue(n).ok();
         let choice = match new_card.map(str::trim).filter(|c| !c.is_empty()) {
             Some(n) => {
@@ -829,7 +834,7 @@ impl Desk {
                     };
                     match row_input(&get) {
                         Err(problems) => RowOutcome::Refused(problems),
-                        Ok(input) if dry_run => self.dry_run_row(db, rules, &input, row, &mut seen_keys, now),
+                        Ok(input) if dry_run => self.dry_run_row(db, &rules, &input, row, &mut seen_keys, now),
                         Ok(input) => match self.register_patron(db, &input, false, now) {
                             Ok(p) => RowOutcome::Registered { card_number: p.card_number },
                             Err(PatronError::Duplicate(d)) => RowOutcome::Duplicate {

@@ -159,6 +159,8 @@ pub struct Circulation {
     pub found: FoundPolicy,
     /// The replacement price of a lost copy that has none of its own.
     pub default_replacement_price: Option<Money>,
+    /// The settings as written, which these were built from: what the staff client edits.
+    pub source: CirculationSettings,
 }
 
 impl CirculationSettings {
@@ -204,6 +206,7 @@ impl CirculationSettings {
             branch_calendars,
             found,
             default_replacement_price,
+            source: self.clone(),
         })
     }
 }

@@ -216,8 +216,8 @@ impl Scheduler {
                 let local = now.with_timezone(&desk.circulation().time_zone);
                 let day = local.date_naive();
                 if done != Some(day) && local.time() >= notices.run_at {
-                    if let Err(e) = desk.load_closures(&*db) {
-                        tracing::error!("daily jobs: reading the emergency closures: {e}");
+                    if let Err(e) = desk.load_settings(&*db) {
+                        tracing::error!("daily jobs: reading the edited settings and the emergency closures: {e}");
                     }
                     match run_day(&*db, &desk.circulation(), &notices, day, now, &[]) {
                         Ok(reports) => {

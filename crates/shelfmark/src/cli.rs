@@ -496,7 +496,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Jobs { command: JobsCommand::Run { date, jobs: names } } => {
             let desk = file.desk()?;
-            desk.load_closures(&*db)?;
+            desk.load_settings(&*db)?;
             let notices = file.notices(&display_name(&library_name))?;
             let now = chrono::Utc::now();
             let today = jobs::library_day(&desk.circulation(), now);
@@ -726,7 +726,7 @@ fn serve_http(
     file.copycat()?;
     let copycat_settings = file.copycat.clone().unwrap_or_default();
     let notices = file.notices(&display_name(&library_name))?;
-    desk.load_closures(&*db).context("cannot read the emergency closures")?;
+    desk.load_settings(&*db).context("cannot read the edited settings and the emergency closures")?;
     // The daily jobs run on a thread of their own, checking the clock each minute; dropping
     // the scheduler when the server stops ends it.
     let _scheduler =

@@ -72,6 +72,7 @@ pub mod patrons;
 mod pool;
 pub mod postgres;
 pub mod reports;
+pub mod settings;
 pub mod signal;
 pub mod sqlite;
 pub mod staff;
@@ -85,6 +86,7 @@ pub use notices::NoticeStore;
 pub use oai::OaiStore;
 pub use patrons::PatronStore;
 pub use reports::ReportStore;
+pub use settings::SettingsStore;
 pub use signal::ChangeSignal;
 pub use staff::StaffStore;
 pub use staging::StagingStore;
@@ -487,6 +489,7 @@ pub trait Database:
     + OaiStore
     + StagingStore
     + ReportStore
+    + SettingsStore
     + Send
     + Sync
     + 'static

@@ -35,6 +35,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0013_staged_imports.sql"),
     },
     Migration { version: 14, name: "reports", sql: include_str!("../migrations/sqlite/0014_reports.sql") },
+    Migration {
+        version: 15,
+        name: "library_settings",
+        sql: include_str!("../migrations/sqlite/0015_library_settings.sql"),
+    },
     Migration { version: 16, name: "report_counts", sql: include_str!("../migrations/sqlite/0016_report_counts.sql") },
     Migration { version: 17, name: "patron_search", sql: include_str!("../migrations/sqlite/0017_patron_search.sql") },
 ];
@@ -62,6 +67,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0013_staged_imports.sql"),
     },
     Migration { version: 14, name: "reports", sql: include_str!("../migrations/postgres/0014_reports.sql") },
+    Migration {
+        version: 15,
+        name: "library_settings",
+        sql: include_str!("../migrations/postgres/0015_library_settings.sql"),
+    },
     Migration {
         version: 16,
         name: "report_counts",

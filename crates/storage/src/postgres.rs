@@ -20,6 +20,7 @@ mod notices;
 mod oai;
 mod patrons;
 mod reports;
+mod settings;
 mod staff;
 mod staging;
 

@@ -4,10 +4,17 @@
 //! (`POST /staff/admin/calendars/closures`, through the same `declare_closure` as
 //! `POST /api/v1/closures`), answered with what it did: the due dates moved and the hold-shelf
 //! deadlines extended. Configure permission.
+//!
+//! The weeks and closed days are edited here: the library's (`GET`/`POST
+//! /staff/admin/calendars/library`) and a branch's own (`GET`/`POST
+//! /staff/admin/calendars/branches/{code}`; a branch without hours of its own keeps the
+//! library's week, and its closed days are added to the library's). Each save goes through
+//! `Desk::update_circulation`: checked as the settings file is (the error names the day or the
+//! closed day), stored over the version the form was opened at, in force at once.
 
 use std::fmt::Write;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -16,11 +23,12 @@ use catalog::Code;
 use chrono::{NaiveDate, Utc, Weekday};
 use circulation::{Calendar, ClosedDay, Permission};
 
-use super::{page, refusal, scroll_box, Problems};
+use super::{page, refusal, scroll_box, Problems, Saved};
 use crate::api::closures::declare_closure;
 use crate::auth::Acting;
-use crate::html::Esc;
-use crate::staff::{local, once, Fields, StaffUser};
+use crate::error::{ApiError, ErrorCode};
+use crate::html::{url_encode, Esc};
+use crate::staff::{local, once, query_get, see_other, Fields, QueryParams, StaffUser};
 use crate::AppState;
 
 const PATH: &str = "/staff/admin/calendars";
@@ -31,7 +39,11 @@ const PAST_SHOWN: usize = 50;
 const MOVED_LISTED: usize = 50;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route(PATH, get(screen)).route("/staff/admin/calendars/closures", post(declare))
+    Router::new()
+        .route(PATH, get(screen))
+        .route("/staff/admin/calendars/closures", post(declare))
+        .route("/staff/admin/calendars/library", get(library_page).post(save_library))
+        .route("/staff/admin/calendars/branches/{code}", get(branch_page).post(save_branch))
 }
 
 const WEEK: [(Weekday, &str); 7] = [
@@ -145,8 +157,8 @@ async fn view(
     main.push_str("<section aria-labelledby=\"calendars\">\n<h2 id=\"calendars\">Opening hours and closed days</h2>\n");
     let _ = writeln!(
         main,
-        "<p>In the library's time zone, <strong>{}</strong>. From the <code>[circulation]</code> settings; \
-         emergency closures are added to them.</p>",
+        "<p>In the library's time zone, <strong>{}</strong>. As the <code>[circulation]</code> settings \
+         file gives them or as edited here; emergency closures are added to them.</p>",
         Esc(circulation.time_zone.name())
     );
     let mut table = String::from("<table class=\"admin\" id=\"hours\"><thead><tr><th scope=\"col\">Branch</th>");
@@ -185,15 +197,33 @@ async fn view(
     }
     table.push_str("</tbody></table>\n");
     main.push_str(&scroll_box("Opening hours", &table));
-    main.push_str("<p>Closed days before today are not listed.</p>\n</section>\n");
+    main.push_str("<p>Closed days before today are not listed.</p>\n");
+    let (_, stamp) = state.desk.circulation_settings();
+    main.push_str(&super::changed_line(state, &stamp, "circulation"));
+    main.push_str("<h3>Change the hours and closed days</h3>\n<ul id=\"edit-calendars\">");
+    let _ = write!(main, "<li><a href=\"{PATH}/library\">The library's week and closed days</a></li>");
+    for b in &branches {
+        let _ = write!(
+            main,
+            "<li><a href=\"{PATH}/branches/{}\">{} ({})</a></li>",
+            url_encode(b.code.as_str()),
+            Esc(&b.name),
+            Esc(b.code.as_str())
+        );
+    }
+    main.push_str("</ul>\n</section>\n");
     page(state, acting, status, TITLE, &main)
 }
 
-async fn screen(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Response {
+async fn screen(State(state): State<AppState>, StaffUser(acting): StaffUser, query: QueryParams) -> Response {
     if let Err(e) = acting.require(Permission::Configure) {
         return refusal(&state, &acting, e);
     }
-    view(&state, &acting, StatusCode::OK, None, "").await
+    let done = match query_get(&query, "saved") {
+        Some(_) => "<p class=\"done\" role=\"status\" id=\"saved\">The calendar is saved and in force.</p>\n",
+        None => "",
+    };
+    view(&state, &acting, StatusCode::OK, None, done).await
 }
 
 /// `POST /staff/admin/calendars/closures` (day, reason, branches).
@@ -272,6 +302,254 @@ async fn declare(State(state): State<AppState>, StaffUser(acting): StaffUser, fi
                 Ok(problems) => view(&state, &acting, StatusCode::BAD_REQUEST, Some((&sent, &problems)), "").await,
                 Err(e) => refusal(&state, &acting, e),
             },
+        }
+    })
+    .await
+}
+
+/// Which calendar a form edits.
+#[derive(Clone)]
+enum Which {
+    Library,
+    Branch(Code),
+}
+
+impl Which {
+    fn action(&self) -> String {
+        match self {
+            Which::Library => format!("{PATH}/library"),
+            Which::Branch(code) => format!("{PATH}/branches/{}", url_encode(code.as_str())),
+        }
+    }
+
+    fn title(&self) -> String {
+        match self {
+            Which::Library => "The library's opening hours and closed days".to_string(),
+            Which::Branch(code) => format!("Opening hours and closed days of {code}"),
+        }
+    }
+}
+
+/// A calendar form as shown or sent: each day's hours, the closed days one a line, and for a
+/// branch whether it has a week of its own.
+struct CalendarForm {
+    days: [String; 7],
+    closed: String,
+    own_hours: bool,
+}
+
+const DAY_FIELDS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn week_texts(w: &desk::Week) -> [String; 7] {
+    [&w.mon, &w.tue, &w.wed, &w.thu, &w.fri, &w.sat, &w.sun].map(|d| d.clone())
+}
+
+fn week_of(days: &[String; 7]) -> desk::Week {
+    let [mon, tue, wed, thu, fri, sat, sun] = days.clone();
+    desk::Week { mon, tue, wed, thu, fri, sat, sun }
+}
+
+fn shown(settings: &desk::CirculationSettings, which: &Which) -> CalendarForm {
+    match which {
+        Which::Library => {
+            CalendarForm { days: week_texts(&settings.hours), closed: settings.closed.join("\n"), own_hours: true }
+        }
+        Which::Branch(code) => {
+            let own = settings.branches.get(code.as_str());
+            CalendarForm {
+                days: week_texts(own.and_then(|b| b.hours.as_ref()).unwrap_or(&settings.hours)),
+                closed: own.map(|b| b.closed.join("\n")).unwrap_or_default(),
+                own_hours: own.is_some_and(|b| b.hours.is_some()),
+            }
+        }
+    }
+}
+
+fn read(fields: &Fields) -> (CalendarForm, Problems) {
+    let mut problems = Problems::default();
+    let days = DAY_FIELDS.map(|d| fields.get(d).unwrap_or("").to_string());
+    let own_hours = fields.get("own_hours").is_some();
+    for ((field, text), (_, name)) in DAY_FIELDS.iter().zip(&days).zip(WEEK) {
+        if text.is_empty() && own_hours {
+            problems.add(field, format!("{name}: enter hours like 09:00-20:00, or closed."));
+        }
+    }
+    let closed = fields.raw("closed").unwrap_or("").trim().to_string();
+    (CalendarForm { days, closed, own_hours }, problems)
+}
+
+/// The settings with the form's calendar in them.
+fn apply(mut settings: desk::CirculationSettings, which: &Which, sent: &CalendarForm) -> desk::CirculationSettings {
+    let closed: Vec<String> =
+        sent.closed.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    match which {
+        Which::Library => {
+            settings.hours = week_of(&sent.days);
+            settings.closed = closed;
+        }
+        Which::Branch(code) => {
+            let hours = sent.own_hours.then(|| week_of(&sent.days));
+            if hours.is_none() && closed.is_empty() {
+                // Nothing of its own: the branch follows the library's calendar.
+                settings.branches.remove(code.as_str());
+            } else {
+                settings.branches.insert(code.to_string(), desk::BranchCalendar { hours, closed });
+            }
+        }
+    }
+    settings
+}
+
+/// The settings' complaint on the form's field: a day's hours (`hours.sat`,
+/// `branches.OAK.sat`) or the closed days.
+fn settings_problem(e: &desk::SettingsError) -> Problems {
+    let mut problems = Problems::default();
+    let last = e.place.rsplit('.').next().unwrap_or("");
+    match DAY_FIELDS.iter().position(|d| *d == last) {
+        Some(i) => problems.add(DAY_FIELDS[i], format!("{}: {}", WEEK[i].1, e.message)),
+        None => problems.add("closed", format!("Closed days: {}", e.message)),
+    }
+    problems
+}
+
+#[allow(clippy::too_many_arguments)]
+fn calendar_page(
+    state: &AppState,
+    acting: &Acting,
+    status: StatusCode,
+    which: &Which,
+    sent: &CalendarForm,
+    version: i64,
+    problems: &Problems,
+    conflict: Option<&str>,
+) -> Response {
+    let title = which.title();
+    let action = which.action();
+    let (_, stamp) = state.desk.circulation_settings();
+    let mut main = format!("<h1>{}</h1>\n", Esc(&title));
+    if let Some(message) = conflict {
+        main.push_str(&super::conflict_banner(message, &action));
+    }
+    main.push_str(&super::changed_line(state, &stamp, "circulation"));
+    main.push_str(&problems.summary());
+    let _ = writeln!(
+        main,
+        "<form method=\"post\" action=\"{}\" class=\"admin-form\" id=\"calendar-form\">\n{}{}",
+        Esc(&action),
+        once::token_field(),
+        super::version_field(&desk::SettingsStamp { version, ..Default::default() })
+    );
+    if let Which::Branch(_) = which {
+        let tick = if sent.own_hours { " checked" } else { "" };
+        main.push_str(&format!(
+            "<div><input type=\"checkbox\" id=\"own_hours\" name=\"own_hours\" value=\"yes\"{tick}> \
+             <label for=\"own_hours\">Hours of its own (unticked: the library's week below is kept for reference only)</label></div>\n"
+        ));
+    }
+    main.push_str("<fieldset><legend>Opening hours: 09:00-20:00, or closed</legend>\n");
+    for (i, field) in DAY_FIELDS.iter().enumerate() {
+        main.push_str(&problems.input(field, WEEK[i].1, &sent.days[i], " maxlength=\"20\" autocomplete=\"off\""));
+    }
+    main.push_str("</fieldset>\n");
+    let closed_label = match which {
+        Which::Library => "Closed days, one a line: MM-DD every year, YYYY-MM-DD once",
+        Which::Branch(_) => {
+            "Closed days of this branch besides the library's, one a line: MM-DD every year, YYYY-MM-DD once"
+        }
+    };
+    main.push_str(&problems.textarea("closed", closed_label, &sent.closed, 6));
+    main.push_str("<div><button type=\"submit\">Save the calendar</button></div>\n</form>\n");
+    let _ = writeln!(main, "<p><a href=\"{PATH}\">Back to calendars and closures</a></p>");
+    page(state, acting, status, &title, &main)
+}
+
+async fn branch_of(state: &AppState, code: &str) -> Result<Which, ApiError> {
+    let parsed = Code::parse(code).map_err(|e| ApiError::field(ErrorCode::InvalidCode, "code", e.to_string()))?;
+    let wanted = parsed.clone();
+    match state.db(move |db| Ok(db.branch(&wanted)?)).await? {
+        Some(_) => Ok(Which::Branch(parsed)),
+        None => Err(ApiError::new(ErrorCode::BranchNotFound, format!("there is no branch {code}"))),
+    }
+}
+
+async fn open_form(state: &AppState, acting: &Acting, which: Which) -> Response {
+    let (settings, stamp) = state.desk.circulation_settings();
+    let sent = shown(&settings, &which);
+    calendar_page(state, acting, StatusCode::OK, &which, &sent, stamp.version, &Problems::default(), None)
+}
+
+async fn save_form(state: &AppState, acting: &Acting, which: Which, fields: &Fields) -> Response {
+    let version = match super::sent_version(fields) {
+        Ok(v) => v,
+        Err(e) => return refusal(state, acting, e),
+    };
+    let (sent, problems) = read(fields);
+    let answer = |status, problems: &Problems, conflict: Option<&str>| {
+        calendar_page(state, acting, status, &which, &sent, version, problems, conflict)
+    };
+    if !problems.is_empty() {
+        return answer(StatusCode::BAD_REQUEST, &problems, None);
+    }
+    let (settings, _) = state.desk.circulation_settings();
+    match super::save_circulation(state, acting, apply(settings, &which, &sent), version).await {
+        Ok(Saved::Done) => see_other(&format!("{PATH}?saved=calendar#calendars")),
+        Ok(Saved::Invalid(e)) => answer(StatusCode::BAD_REQUEST, &settings_problem(&e), None),
+        Ok(Saved::Stale(message)) => answer(StatusCode::CONFLICT, &Problems::default(), Some(&message)),
+        Ok(Saved::Refused { message, .. }) => {
+            let mut problems = Problems::default();
+            problems.add("closed", message);
+            answer(StatusCode::BAD_REQUEST, &problems, None)
+        }
+        Err(e) => refusal(state, acting, e),
+    }
+}
+
+/// `GET /staff/admin/calendars/library`.
+async fn library_page(State(state): State<AppState>, StaffUser(acting): StaffUser) -> Response {
+    if let Err(e) = acting.require(Permission::Configure) {
+        return refusal(&state, &acting, e);
+    }
+    open_form(&state, &acting, Which::Library).await
+}
+
+/// `POST /staff/admin/calendars/library`.
+async fn save_library(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
+    if let Err(e) = acting.require(Permission::Configure) {
+        return refusal(&state, &acting, e);
+    }
+    once::once(&state, &acting, fields.token(), || async { save_form(&state, &acting, Which::Library, &fields).await })
+        .await
+}
+
+/// `GET /staff/admin/calendars/branches/{code}`.
+async fn branch_page(
+    State(state): State<AppState>,
+    StaffUser(acting): StaffUser,
+    Path(code): Path<String>,
+) -> Response {
+    if let Err(e) = acting.require(Permission::Configure) {
+        return refusal(&state, &acting, e);
+    }
+    match branch_of(&state, &code).await {
+        Ok(which) => open_form(&state, &acting, which).await,
+        Err(e) => refusal(&state, &acting, e),
+    }
+}
+
+/// `POST /staff/admin/calendars/branches/{code}`.
+async fn save_branch(
+    State(state): State<AppState>,
+    StaffUser(acting): StaffUser,
+    Path(code): Path<String>,
+    fields: Fields,
+) -> Response {
+    if let Err(e) = acting.require(Permission::Configure) {
+        return refusal(&state, &acting, e);
+    }
+    once::once(&state, &acting, fields.token(), || async {
+        match branch_of(&state, &code).await {
+            Ok(which) => save_form(&state, &acting, which, &fields).await,
+            Err(e) => refusal(&state, &acting, e),
         }
     })
     .await

@@ -184,6 +184,101 @@ pub(super) fn all<'a>(fields: &'a super::Fields, name: &'a str) -> impl Iterator
     fields.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// Who saved the edited settings last and when, or that they are still the settings file's.
+pub(super) fn changed_line(state: &AppState, stamp: &desk::SettingsStamp, table: &str) -> String {
+    match stamp.changed_at.filter(|_| stamp.version > 0) {
+        Some(at) => format!(
+            "<p id=\"settings-changed\">Last changed by <strong>{}</strong> on {} (version {}).</p>\n",
+            Esc(stamp.changed_by.as_deref().unwrap_or("the system")),
+            Esc(&super::local(state, at)),
+            stamp.version
+        ),
+        None => format!(
+            "<p id=\"settings-changed\">As the <code>[{table}]</code> settings file gives them: not edited here yet.</p>\n"
+        ),
+    }
+}
+
+/// The version a settings form was opened at, sent back so a save over someone else's change
+/// is refused.
+pub(super) fn version_field(stamp: &desk::SettingsStamp) -> String {
+    format!("<input type=\"hidden\" name=\"version\" value=\"{}\">", stamp.version)
+}
+
+/// The version a settings form was opened at; a form without one is refused as a whole.
+pub(super) fn sent_version(fields: &super::Fields) -> Result<i64, ApiError> {
+    fields.get("version").and_then(|v| v.parse().ok()).filter(|v: &i64| *v >= 0).ok_or_else(|| {
+        ApiError::new(
+            crate::error::ErrorCode::InvalidBody,
+            "the form does not say which version of the settings it was opened at: reload the page",
+        )
+    })
+}
+
+/// What saving edited settings came to.
+pub(super) enum Saved {
+    Done,
+    /// They do not build: the place names the row and field.
+    Invalid(desk::SettingsError),
+    /// Someone saved since the form was opened: the sentence says who and when.
+    Stale(String),
+    /// A change the desk refuses (a category patrons still have), on the field it names.
+    Refused {
+        field: &'static str,
+        message: String,
+    },
+}
+
+impl Saved {
+    fn of(r: Result<desk::SettingsStamp, desk::DeskError>) -> Result<Saved, ApiError> {
+        match r {
+            Ok(_) => Ok(Saved::Done),
+            Err(desk::DeskError::Settings(e)) => Ok(Saved::Invalid(e)),
+            Err(desk::DeskError::StaleSettings(e)) => Ok(Saved::Stale(e.to_string())),
+            Err(desk::DeskError::Invalid { field, message }) => Ok(Saved::Refused { field, message }),
+            Err(desk::DeskError::Storage(e)) => Err(e.into()),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    }
+}
+
+/// Puts edited circulation settings in force (one transaction, audited with the request).
+pub(super) async fn save_circulation(
+    state: &AppState,
+    acting: &Acting,
+    settings: desk::CirculationSettings,
+    version: i64,
+) -> Result<Saved, ApiError> {
+    let (desk, by) = (state.desk.clone(), acting.name.clone());
+    let r =
+        state.db(move |db| Ok(desk.update_circulation(db, settings, version, Some(&by), chrono::Utc::now()))).await?;
+    Saved::of(r)
+}
+
+/// Puts edited patron settings in force (one transaction, audited with the request).
+pub(super) async fn save_patrons(
+    state: &AppState,
+    acting: &Acting,
+    settings: desk::patrons::PatronSettings,
+    version: i64,
+) -> Result<Saved, ApiError> {
+    let (desk, by) = (state.desk.clone(), acting.name.clone());
+    let r = state
+        .db(move |db| Ok(desk.update_patron_settings(db, settings, version, Some(&by), chrono::Utc::now())))
+        .await?;
+    Saved::of(r)
+}
+
+/// The answer to a save over someone else's change: what they did, and how to go on.
+pub(super) fn conflict_banner(message: &str, reload: &str) -> String {
+    format!(
+        "<div class=\"refused\" role=\"alert\" id=\"conflict\"><h2>Not saved: someone else changed these settings</h2>\
+         <p>{}</p><p><a href=\"{}\">Reload the settings</a> (what you typed is below, to copy).</p></div>\n",
+        Esc(&super::capitalised(message)),
+        Esc(reload)
+    )
+}
+
 /// A table too wide for a tablet scrolls in its own box, which the keyboard can reach.
 pub(super) fn scroll_box(label: &str, table: &str) -> String {
     format!(

@@ -1,0 +1,175 @@
+//! Settings edited by staff: the rule matrix, the calendars and the patron categories change
+//! while the library is open, and every front end uses the new ones at once.
+//!
+//! `shelfmark.toml` is the starting point of a new library; once staff save a settings document
+//! (`circulation` or `patrons`, stored as JSON by [`storage::settings`]), the stored one takes
+//! its place. An edit is checked with the same `build` as the file (its errors name the row and
+//! field), stored with a compare-and-swap on the version the editor started from, and swapped
+//! into the desk's shared settings in one step: every clone of the [`Desk`] (the web server's,
+//! the SIP2 server's, the job scheduler's) sees it, and an operation running at that moment keeps
+//! the settings it started with, old or new, never a mix. Other servers on the same database pick
+//! an edit up when [`Desk::load_settings`] runs (at start-up, and before each day's jobs).
+
+use crate::patrons::{PatronRules, PatronSettings};
+use crate::{CirculationSettings, Desk, DeskError, SettingsError};
+use catalog::Code;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use storage::settings::SettingsDocument;
+use storage::Database;
+
+/// The stored document names.
+const CIRCULATION: &str = "circulation";
+const PATRONS: &str = "patrons";
+
+/// Which version of a settings document is in force, and who saved it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsStamp {
+    /// 0: the settings file's (nothing edited yet); the editor sends it back when saving.
+    pub version: i64,
+    pub changed_by: Option<String>,
+    pub changed_at: Option<DateTime<Utc>>,
+}
+
+impl SettingsStamp {
+    fn of(doc: &SettingsDocument) -> SettingsStamp {
+        SettingsStamp { version: doc.version, changed_by: doc.changed_by.clone(), changed_at: Some(doc.changed_at) }
+    }
+}
+
+/// A stored document read back: it was checked when it was saved, but a newer Shelfmark may
+/// read settings differently, so it is checked again and a failure names the document.
+fn stored<T: serde::de::DeserializeOwned>(doc: &SettingsDocument) -> Result<T, SettingsError> {
+    serde_json::from_str(&doc.body).map_err(|e| SettingsError {
+        place: format!("stored {} settings (version {})", doc.name, doc.version),
+        message: e.to_string(),
+    })
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, DeskError> {
+    serde_json::to_string(value)
+        .map_err(|e| DeskError::Storage(storage::StorageError::Other(format!("settings as JSON: {e}"))))
+}
+
+impl Desk {
+    /// Reads the edited settings and the emergency closures, and puts them in force: a stored
+    /// document takes the place of the configured settings of its name. Called at start-up and
+    /// before each day's jobs, so an edit saved through another server is seen here too.
+    pub fn load_settings(&self, db: &dyn Database) -> Result<(), DeskError> {
+        let docs = db.settings_documents()?;
+        let closures = db.closures()?;
+        let doc = |name: &str| docs.iter().find(|d| d.name == name);
+        let circulation = match doc(CIRCULATION) {
+            Some(d) => Some((Arc::new(stored::<CirculationSettings>(d)?.build()?), SettingsStamp::of(d))),
+            None => None,
+        };
+        let patrons = match doc(PATRONS) {
+            Some(d) => Some((Arc::new(stored::<PatronSettings>(d)?.build()?), SettingsStamp::of(d))),
+            None => None,
+        };
+        let mut live = self.live_mut();
+        // A version this desk saved after the read above is newer: keep it.
+        match circulation {
+            Some((c, stamp)) if stamp.version >= live.circulation_stamp.version => {
+                live.circulation = c;
+                live.circulation_stamp = stamp;
+            }
+            Some(_) => {}
+            None => {
+                live.circulation = self.configured.circulation.clone();
+                live.circulation_stamp = SettingsStamp::default();
+            }
+        }
+        match patrons {
+            Some((p, stamp)) if stamp.version >= live.patrons_stamp.version => {
+                live.patrons = p;
+                live.patrons_stamp = stamp;
+            }
+            Some(_) => {}
+            None => {
+                live.patrons = self.configured.patrons.clone();
+                live.patrons_stamp = SettingsStamp::default();
+            }
+        }
+        live.closures = closures.into_iter().map(|c| (c.branch, c.day)).collect();
+        live.current = Arc::new(live.circulation.with_closures(live.closures.iter().map(|(b, d)| (b, *d))));
+        Ok(())
+    }
+
+    /// The circulation settings in force as written (what an editor starts from), and their
+    /// version.
+    pub fn circulation_settings(&self) -> (CirculationSettings, SettingsStamp) {
+        let live = self.live();
+        (live.circulation.source.clone(), live.circulation_stamp.clone())
+    }
+
+    /// The patron settings in force as written, and their version.
+    pub fn patron_settings(&self) -> (PatronSettings, SettingsStamp) {
+        let live = self.live();
+        (live.patrons.source.clone(), live.patrons_stamp.clone())
+    }
+
+    /// Puts `settings` in force for every front end: checked (an error names the row and
+    /// field, and nothing changes), stored as the version after `expected_version` (the one
+    /// the editor started from; [`DeskError::StaleSettings`] if someone saved since), then
+    /// swapped in. Returns the new version.
+    pub fn update_circulation(
+        &self,
+        db: &dyn Database,
+        settings: CirculationSettings,
+        expected_version: i64,
+        by: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<SettingsStamp, DeskError> {
+        let built = Arc::new(settings.build()?);
+        let doc = db.write_settings_document(CIRCULATION, &json(&settings)?, expected_version, by, now)??;
+        let stamp = SettingsStamp::of(&doc);
+        let mut live = self.live_mut();
+        // Two saves through this desk commit in version order but may reach here in either.
+        if stamp.version > live.circulation_stamp.version {
+            live.current = Arc::new(built.with_closures(live.closures.iter().map(|(b, d)| (b, *d))));
+            live.circulation = built;
+            live.circulation_stamp = stamp.clone();
+        }
+        Ok(stamp)
+    }
+
+    /// Puts the patron settings in force, as [`Desk::update_circulation`] does. A category that
+    /// patrons still have cannot be removed: [`DeskError::Invalid`] on `categories` says how many.
+    pub fn update_patron_settings(
+        &self,
+        db: &dyn Database,
+        settings: PatronSettings,
+        expected_version: i64,
+        by: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<SettingsStamp, DeskError> {
+        let built: Arc<PatronRules> = Arc::new(settings.build()?);
+        let before = self.patron_rules();
+        for code in before.registration.categories.keys() {
+            if built.registration.categories.contains_key(code) {
+                continue;
+            }
+            let n = db.patrons_in_category(code)?;
+            if n > 0 {
+                return Err(in_use(code, n));
+            }
+        }
+        let doc = db.write_settings_document(PATRONS, &json(&settings)?, expected_version, by, now)??;
+        let stamp = SettingsStamp::of(&doc);
+        let mut live = self.live_mut();
+        if stamp.version > live.patrons_stamp.version {
+            live.patrons = built;
+            live.patrons_stamp = stamp.clone();
+        }
+        Ok(stamp)
+    }
+}
+
+fn in_use(code: &Code, n: u64) -> DeskError {
+    let patrons = if n == 1 { "1 patron is".to_string() } else { format!("{n} patrons are") };
+    DeskError::Invalid {
+        field: "categories",
+        message: format!("{patrons} in category {code}: move them to another category before deleting it"),
+    }
+}
