@@ -491,6 +491,33 @@ const INSERT_ITEM_SKIP_EXISTING: &str = "INSERT INTO items (bib_id, barcode, hom
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16) \
      ON CONFLICT (barcode) DO NOTHING";
 
+/// New items into `collection_counts` (0016), by the class their shelf key starts with (the
+/// expressions of the update trigger in 0016): one statement for a record's new items, called
+/// by each insert path, rather than a trigger on items, which on SQLite made a 1,000-item import
+/// batch eight times slower.
+fn count_new_items(tx: &Connection, ids: &[ItemId]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tx.prepare_cached(
+        "INSERT INTO collection_counts (scheme, branch, class, items) \
+         SELECT CASE WHEN k IS NULL THEN 'none' WHEN substr(t, 1, 1) = char(3) THEN 'dewey' \
+                     WHEN substr(t, 1, 1) = char(4) THEN 'lc' ELSE 'none' END AS scheme, \
+                b, \
+                CASE WHEN k IS NULL THEN '' WHEN substr(t, 1, 1) = char(3) THEN substr(t, 2, 1) \
+                     WHEN substr(t, 1, 1) = char(4) THEN substr(t, 2, instr(t, char(1)) - 2) ELSE '' END AS class, \
+                count(*) \
+         FROM (SELECT call_number_sort AS k, home_branch AS b, \
+                      ltrim(CAST(call_number_sort AS TEXT), char(16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, \
+                            28, 29, 30, 31, 32, 33, 34, 35, 36, 37)) AS t \
+               FROM items WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'withdrawn') \
+         WHERE 1 GROUP BY 1, 2, 3 \
+         ON CONFLICT (scheme, branch, class) DO UPDATE SET items = items + excluded.items",
+    )?
+    .execute([json(ids)])?;
+    Ok(())
+}
+
 /// The record's call numbers, read (once) only when some of its items have none of their own.
 fn record_call_numbers(tx: &Connection, bib_id: BibId, items: &[NewItem]) -> Result<RecordCallNumbers> {
     if items.iter().all(|i| common::has_own_call_number(i.call_number.as_deref())) {
@@ -743,15 +770,17 @@ impl BatchWriter for SqliteBatch<'_> {
     }
 
     fn attach_items(&mut self, bib_id: BibId, items: &[NewItem]) -> Result<(u32, u32)> {
-        let (mut added, mut existing) = (0, 0);
+        let mut existing = 0;
         let record = record_call_numbers(self.tx, bib_id, items)?;
+        let mut new = Vec::with_capacity(items.len());
         for item in items {
             match insert_item(self.tx, self.now, bib_id, &record, item, true)? {
-                Some(_) => added += 1,
+                Some(id) => new.push(id),
                 None => existing += 1,
             }
         }
-        Ok((added, existing))
+        count_new_items(self.tx, &new)?;
+        Ok((new.len() as u32, existing))
     }
 
     fn savepoint(&mut self, name: Savepoint) -> Result<()> {
@@ -994,6 +1023,7 @@ impl Database for SqliteDatabase {
             let record = record_call_numbers(tx, bib_id, std::slice::from_ref(item))?;
             let id = insert_item(tx, now, bib_id, &record, item, false)?
                 .ok_or_else(|| StorageError::Other("item insert wrote no row".to_string()))?;
+            count_new_items(tx, &[id])?;
             redate_record(tx, now, bib_id)?;
             Ok(id)
         })

@@ -825,7 +825,7 @@ fn undo_report_counts(h: &Harness) {
             .expect("triggers")
             .collect::<Result<_, _>>()
             .expect("triggers");
-        assert_eq!(triggers.len(), 14, "{triggers:?}");
+        assert_eq!(triggers.len(), 13, "{triggers:?}");
         for t in triggers {
             conn.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop trigger");
         }

@@ -52,19 +52,9 @@ CREATE INDEX loan_renewals_loan_idx ON loan_renewals (loan_id);
 -- ---------------------------------------------------------------------------------------------
 -- The collection.
 
-CREATE TRIGGER collection_count_insert AFTER INSERT ON items WHEN new.status <> 'withdrawn' BEGIN
-    INSERT INTO collection_counts (scheme, branch, class, items)
-    SELECT CASE WHEN new.call_number_sort IS NULL THEN 'none' WHEN substr(t, 1, 1) = char(3) THEN 'dewey'
-                WHEN substr(t, 1, 1) = char(4) THEN 'lc' ELSE 'none' END,
-           new.home_branch,
-           CASE WHEN new.call_number_sort IS NULL THEN '' WHEN substr(t, 1, 1) = char(3) THEN substr(t, 2, 1)
-                WHEN substr(t, 1, 1) = char(4) THEN substr(t, 2, instr(t, char(1)) - 2) ELSE '' END,
-           1
-    FROM (SELECT ltrim(CAST(new.call_number_sort AS TEXT),
-                       char(16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37)) AS t)
-    WHERE 1
-    ON CONFLICT (scheme, branch, class) DO UPDATE SET items = items + excluded.items;
-END;
+-- A new item is counted by storage's insert (sqlite.rs COUNT_NEW_ITEM, the same expressions as
+-- the update trigger below), not by a trigger: on SQLite an insert that fires a trigger made a
+-- 1,000-item import batch eight times slower.
 
 CREATE TRIGGER collection_count_update AFTER UPDATE OF home_branch, status, call_number_sort ON items
 WHEN old.home_branch IS NOT new.home_branch OR old.call_number_sort IS NOT new.call_number_sort
