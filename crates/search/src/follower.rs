@@ -172,7 +172,7 @@ impl Follower {
     /// follower keeps up).
     pub fn lag(&self) -> Result<Lag, SearchError> {
         let applied = self.index.checkpoint();
-        let (database, pending) = last_change_after(&*self.db, applied)?;
+        let (database, pending) = self.db.changes_after(applied)?;
         Ok(Lag { database, applied, pending })
     }
 
@@ -253,11 +253,6 @@ impl Drop for FollowerHandle {
     }
 }
 
-/// The last change id after `after`, and how many changes follow `after`.
-fn last_change_after(db: &dyn Database, after: i64) -> Result<(i64, u64), SearchError> {
-    Ok(db.changes_after(after)?)
-}
-
 /// Where a rebuild is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RebuildProgress {
@@ -286,7 +281,7 @@ impl SearchIndex {
         db: &dyn Database,
         progress: &mut dyn FnMut(RebuildProgress),
     ) -> Result<RebuildReport, SearchError> {
-        let (checkpoint, _) = last_change_after(db, 0)?;
+        let (checkpoint, _) = db.changes_after(0)?;
         let total = db.count_records()?;
         let generation: Generation = self.new_generation()?;
         let mut done = 0u64;
