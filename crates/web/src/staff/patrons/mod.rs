@@ -81,6 +81,11 @@ pub(super) fn record_link(card: &str) -> String {
     format!("/staff/patrons/{}", url_encode(card))
 }
 
+/// `?after=`: the id of the last entry a paged list showed (0: the first page).
+fn after_param(query: &QueryParams) -> i64 {
+    query_get(query, "after").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0).unwrap_or(0)
+}
+
 /// What one search box asks for: an address, a card (digits that are a patron's card), a phone
 /// number (other digits), or the start of a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +130,7 @@ async fn search(State(state): State<AppState>, StaffUser(acting): StaffUser, que
         return refusal(&state, &acting, e);
     }
     let q = query_get(&query, "q").unwrap_or("").to_string();
-    let after = query_get(&query, "after").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0).unwrap_or(0);
+    let after = after_param(&query);
     let mut main = format!(
         "<h1>Patrons</h1>\n<p><a href=\"/staff/patrons/new\">Register a patron</a></p>\n\
          <form method=\"get\" action=\"/staff/patrons\" role=\"search\" aria-label=\"Find a patron\">\

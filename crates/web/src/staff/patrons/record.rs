@@ -614,6 +614,35 @@ fn notice_rows(main: &mut String, state: &AppState, notices: &[NoticeRecord], ca
     main.push_str("</tbody></table>\n");
 }
 
+/// A page of one of the patron's lists (`?after=` the last entry shown): the patron, the page
+/// `read` loads, and the heading with the way back to the record; or the refusal to answer with.
+async fn list_page<T: Send + 'static>(
+    state: &AppState,
+    acting: &Acting,
+    card: String,
+    query: &QueryParams,
+    heading: &str,
+    read: impl FnOnce(&dyn Database, &desk::Desk, &PatronRecord, i64) -> Result<T, ApiError> + Send + 'static,
+) -> Result<(T, i64, String, String), Response> {
+    acting.require(Permission::ManagePatrons).map_err(|e| refusal(state, acting, e))?;
+    let after = super::after_param(query);
+    let desk = state.desk.clone();
+    let loaded = state
+        .db(move |db| {
+            let p = desk.patron(db, &card).map_err(patron_error)?;
+            let list = read(db, &desk, &p, after)?;
+            Ok((p, list))
+        })
+        .await;
+    let (p, list) = loaded.map_err(|e| refusal(state, acting, e))?;
+    let base = record_link(&p.card_number);
+    let main = format!(
+        "<h1>{heading} {}</h1>\n<p><a href=\"{base}\">Back to the patron's record</a></p>\n",
+        Esc(&full_name(&p))
+    );
+    Ok((list, after, base, main))
+}
+
 /// `GET /staff/patrons/{card}/notices?after=`: every notice sent to the patron, newest first, a
 /// page at a time.
 pub(super) async fn notices(
@@ -622,27 +651,14 @@ pub(super) async fn notices(
     Path(card): CardPath,
     query: QueryParams,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::ManagePatrons) {
-        return refusal(&state, &acting, e);
-    }
-    let after = query_get(&query, "after").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0).unwrap_or(0);
-    let desk = state.desk.clone();
-    let loaded = state
-        .db(move |db| {
-            let p = desk.patron(db, &card).map_err(patron_error)?;
-            let n = db.patron_notices(p.id, Page { after, limit: NOTICES_PAGE })?;
-            Ok((p, n))
-        })
-        .await;
-    let (p, notices) = match loaded {
-        Ok(x) => x,
-        Err(e) => return refusal(&state, &acting, e),
+    let read = |db: &dyn Database, _: &desk::Desk, p: &PatronRecord, after| {
+        Ok(db.patron_notices(p.id, Page { after, limit: NOTICES_PAGE })?)
     };
-    let base = record_link(&p.card_number);
-    let mut main = format!(
-        "<h1>Notices sent to {}</h1>\n<p><a href=\"{base}\">Back to the patron's record</a></p>\n",
-        Esc(&full_name(&p))
-    );
+    let (notices, after, base, mut main) = match list_page(&state, &acting, card, &query, "Notices sent to", read).await
+    {
+        Ok(x) => x,
+        Err(refused) => return refused,
+    };
     if notices.is_empty() {
         main.push_str("<p>Nothing more.</p>\n");
     } else {
@@ -662,28 +678,14 @@ pub(super) async fn history(
     Path(card): CardPath,
     query: QueryParams,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::ManagePatrons) {
-        return refusal(&state, &acting, e);
-    }
-    let after = query_get(&query, "after").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0).unwrap_or(0);
-    let desk = state.desk.clone();
-    let loaded = state
-        .db(move |db| {
-            let p = desk.patron(db, &card).map_err(patron_error)?;
-            let h =
-                desk.reading_history(db, &p.card_number, Page { after, limit: HISTORY_PAGE }).map_err(patron_error)?;
-            Ok((p, h))
-        })
-        .await;
-    let (p, history) = match loaded {
-        Ok(x) => x,
-        Err(e) => return refusal(&state, &acting, e),
+    let read = |db: &dyn Database, desk: &desk::Desk, p: &PatronRecord, after| {
+        desk.reading_history(db, &p.card_number, Page { after, limit: HISTORY_PAGE }).map_err(patron_error)
     };
-    let base = record_link(&p.card_number);
-    let mut main = format!(
-        "<h1>Reading history of {}</h1>\n<p><a href=\"{base}\">Back to the patron's record</a></p>\n",
-        Esc(&full_name(&p))
-    );
+    let (history, _, base, mut main) = match list_page(&state, &acting, card, &query, "Reading history of", read).await
+    {
+        Ok(x) => x,
+        Err(refused) => return refused,
+    };
     match history {
         ReadingHistory::NotKept => {
             let _ = writeln!(main, "<p class=\"history-refused\" role=\"status\">{NOT_KEPT}</p>");
@@ -694,14 +696,9 @@ pub(super) async fn history(
             } else {
                 history_rows(&mut main, &state, &entries);
             }
-            if entries.len() == HISTORY_PAGE as usize {
-                if let Some(last) = entries.last() {
-                    let _ = writeln!(
-                        main,
-                        "<p><a href=\"{base}/history?after={}\" rel=\"next\">Older</a></p>",
-                        last.loan_id
-                    );
-                }
+            if let (true, Some(last)) = (entries.len() == HISTORY_PAGE as usize, entries.last()) {
+                let _ =
+                    writeln!(main, "<p><a href=\"{base}/history?after={}\" rel=\"next\">Older</a></p>", last.loan_id);
             }
         }
     }
