@@ -12,59 +12,14 @@ mod staff_fixture;
 use catalog::{Barcode, Code};
 use chrono::{Duration, Utc};
 use common::*;
-use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use staff_fixture::*;
 use storage::holds::{HoldTarget, NewHold};
 
-struct Clerk {
-    client: Client,
-    base: String,
-    cookie: String,
-}
-
-async fn sign_in(app: &App, login: &str) -> Clerk {
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client
-        .post(app.url("/staff/login"))
-        .form(&[("login", login), ("password", password(login).as_str()), ("next", "/staff")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} could not log in");
-    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    Clerk { client, base: app.base.clone(), cookie }
-}
-
-impl Clerk {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-}
-
 fn html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-/// The value of the hidden `form_token` field.
-fn token(page: &str) -> String {
-    let at = page.find("name=\"form_token\" value=\"").expect("a form token");
-    let rest = &page[at + "name=\"form_token\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
 }
 
 /// The barcodes of the rows of class `class`, in page order.

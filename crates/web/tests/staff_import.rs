@@ -11,47 +11,11 @@ mod common;
 mod staff_fixture;
 
 use common::*;
-use reqwest::header::{LOCATION, SET_COOKIE};
-use reqwest::{Client, StatusCode};
-use staff_fixture::{account, password};
-
-struct Clerk {
-    client: Client,
-    base: String,
-    cookie: String,
-}
-
-async fn sign_in(app: &App, login: &str) -> Clerk {
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client
-        .post(app.url("/staff/login"))
-        .form(&[("login", login), ("password", password(login).as_str()), ("next", "/staff")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} could not log in");
-    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    Clerk { client, base: app.base.clone(), cookie }
-}
+use reqwest::header::LOCATION;
+use reqwest::StatusCode;
+use staff_fixture::{account, sign_in, token, Clerk};
 
 impl Clerk {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
     /// Uploads `data` as the upload form does (`multipart/form-data`, field `file`). Returns
     /// the status and, after a redirect to the preview, the preview's path; else the page.
     async fn upload(&self, name: &str, data: &[u8]) -> (StatusCode, String) {
@@ -98,12 +62,6 @@ fn by_id(page: &str, id: &str) -> String {
 
 fn count(page: &str, id: &str) -> u64 {
     by_id(page, id).parse().unwrap_or_else(|_| panic!("#{id} is not a number"))
-}
-
-fn token(page: &str) -> String {
-    let at = page.find("name=\"form_token\" value=\"").expect("a form token");
-    let rest = &page[at + "name=\"form_token\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
 }
 
 /// The file's records as the marc crate reads them, with their bytes.

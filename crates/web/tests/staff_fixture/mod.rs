@@ -5,7 +5,8 @@
 #![allow(dead_code)] // each test binary uses its own part of the fixture
 
 use crate::common::*;
-use reqwest::StatusCode;
+use reqwest::header::SET_COOKIE;
+use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 pub const READER: &str = "21234000000017";
@@ -140,4 +141,51 @@ pub async fn spawn_app_with_circulation(settings: desk::CirculationSettings) -> 
     app.admin_token = app.login(ADMIN_LOGIN, ADMIN_PASSWORD).await.expect("the administrator logs in");
     app.act_as(Some(&app.admin_token.clone()));
     app
+}
+
+/// A member of staff signed in to the staff client: their session cookie on every request.
+pub struct Clerk {
+    pub client: Client,
+    pub base: String,
+    pub cookie: String,
+}
+
+/// Signs in through the login form with the fixture's password for `login`.
+pub async fn sign_in(app: &App, login: &str) -> Clerk {
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = client
+        .post(app.url("/staff/login"))
+        .form(&[("login", login), ("password", password(login).as_str()), ("next", "/staff")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} could not log in");
+    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    Clerk { client, base: app.base.clone(), cookie }
+}
+
+impl Clerk {
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+}
+
+/// The value of the hidden `form_token` field.
+pub fn token(page: &str) -> String {
+    let at = page.find("name=\"form_token\" value=\"").expect("a form token");
+    let rest = &page[at + "name=\"form_token\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
 }
