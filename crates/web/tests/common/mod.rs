@@ -279,7 +279,9 @@ pub fn shared_data(relative: &str) -> std::path::PathBuf {
     let shared = std::env::var_os("SHELFMARK_SHARED")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    shared.join("data").join(relative)
+    let path = shared.join("data").join(relative);
+    // Chromium's file input refuses a path with `..` in it, which the default above has.
+    path.canonicalize().unwrap_or(path)
 }
 
 impl App {
