@@ -268,22 +268,18 @@ impl Imported {
     }
 }
 
-/// Imports `record` through the import path (`prepare_record`, then `import_batch` with the
+/// Imports `record` through the import path (`prepare_record`, then `import_record` with the
 /// matching and `on_match`), as one transaction that also writes the change feed, so the search
-/// index follows.
+/// index follows (ahead of any file import running beside it).
 pub fn import(db: &dyn storage::Database, record: marc::Record, on_match: OnMatch) -> Result<Imported, CopycatError> {
     let prepared = prepare(record)?;
     let candidate = storage::ImportCandidate { record: prepared, items: Vec::new() };
-    let outcomes = db.import_batch(std::slice::from_ref(&candidate), on_match)?;
-    match outcomes.into_iter().next() {
-        Some(storage::ImportOutcome::Added { id, .. }) => Ok(Imported::Added(id)),
-        Some(storage::ImportOutcome::Replaced { id, .. }) => Ok(Imported::Replaced(id)),
-        Some(storage::ImportOutcome::Unchanged { id, .. }) => Ok(Imported::Unchanged(id)),
-        Some(storage::ImportOutcome::Skipped { id, .. }) => Ok(Imported::Skipped(id)),
-        Some(storage::ImportOutcome::Rejected { reason }) => {
-            Err(CopycatError::Rejected { code: "storage_rejected".into(), reason })
-        }
-        None => Err(CopycatError::Storage("the import gave no outcome for the record".into())),
+    match db.import_record(&candidate, on_match)? {
+        storage::ImportOutcome::Added { id, .. } => Ok(Imported::Added(id)),
+        storage::ImportOutcome::Replaced { id, .. } => Ok(Imported::Replaced(id)),
+        storage::ImportOutcome::Unchanged { id, .. } => Ok(Imported::Unchanged(id)),
+        storage::ImportOutcome::Skipped { id, .. } => Ok(Imported::Skipped(id)),
+        storage::ImportOutcome::Rejected { reason } => Err(CopycatError::Rejected { code: "storage_rejected".into(), reason }),
     }
 }
 

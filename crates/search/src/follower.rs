@@ -7,7 +7,14 @@
 //! twice is harmless), deletes records that are gone, and commits the documents together with
 //! the new checkpoint every few thousand changes or quarter second. Nothing is "written and
 //! hoped for": a crash between the database commit and the index commit only means the
-//! follower reads those changes again. A running follower sleeps until a write through the same
+//! follower reads those changes again.
+//!
+//! An import writes faster than the index takes records in, so while one runs the feed holds a
+//! backlog of its (bulk) changes. Before each chunk of the feed the follower first applies the
+//! changes that are not bulk and that it has not applied yet ([`storage::Database::prompt_changes`]):
+//! a staff edit or a check-in is searchable within a batch, however long the backlog. Taking a
+//! change out of order is safe because a record is re-indexed from its current state; the
+//! backlog skips the changes already taken when it reaches them. A running follower sleeps until a write through the same
 //! database handle signals a change ([`storage::ChangeSignal`]), or its polling interval ends.
 
 use std::collections::BTreeSet;
@@ -61,9 +68,10 @@ impl Follower {
         Follower { index, db, batch: BATCH, batch_time: BATCH_TIME }
     }
 
-    /// Commits after at most `changes` changes or once a batch has been applying for `time`,
-    /// instead of the defaults (2000 changes, a quarter second). A batch always applies at least
-    /// one chunk of the feed, so a zero `time` commits every chunk.
+    /// Commits after `changes` changes (a chunk more when changes are taken ahead of an
+    /// import's backlog) or once a batch has been applying for `time`, instead of the defaults
+    /// (2000 changes, a quarter second). A batch always applies at least one chunk of the feed,
+    /// so a zero `time` commits every chunk.
     pub fn with_batch_limits(mut self, changes: usize, time: Duration) -> Follower {
         self.batch = changes.max(1);
         self.batch_time = time;
@@ -71,11 +79,11 @@ impl Follower {
     }
 
     /// Applies one batch of changes after the checkpoint and commits it. Returns how many
-    /// changes it applied (0: the index is up to date). A batch is read in chunks of [`CHUNK`]
-    /// changes and ends at the count or time limit ([`Follower::with_batch_limits`]), whichever
-    /// comes first;
-    /// the commit's checkpoint is the last change of the last chunk applied, so everything at or
-    /// below it is in the index.
+    /// changes it applied, each counted once even when taken ahead of the backlog (0: the index
+    /// is up to date). A batch is read in chunks of [`CHUNK`] changes, each after the changes
+    /// that are not bulk and not yet applied, and ends at the count or time limit
+    /// ([`Follower::with_batch_limits`]), whichever comes first; the commit's checkpoint is the
+    /// last change of the last chunk applied, so everything at or below it is in the index.
     pub fn poll_once(&self) -> Result<usize, SearchError> {
         let (batch, time) = (self.batch, self.batch_time);
         self.index.refresh()?;
@@ -83,26 +91,39 @@ impl Follower {
         let started = Instant::now();
         let generation = self.index.current();
         let mut after = generation.checkpoint();
+        let (checkpoint, mut ahead) = (after, generation.ahead());
+        let start_ahead = ahead;
         let mut applied = 0;
         {
             let mut guard = generation.writer(&self.index.settings)?;
             let writer = guard.as_mut().ok_or(SearchError::Closed)?;
+            let limit = CHUNK.min(u32::try_from(batch).unwrap_or(CHUNK));
             loop {
-                let limit = CHUNK.min(u32::try_from(batch - applied).unwrap_or(CHUNK)).max(1);
-                let changes = self.db.changes(after, limit)?;
+                let prompt = self.db.prompt_changes(ahead, limit)?;
+                self.apply(writer, &prompt)?;
+                ahead = prompt.last().map_or(ahead, |c| c.id);
+                applied += prompt.len();
+                let mut changes = self.db.changes(after, limit)?;
                 let Some(last) = changes.last().map(|c| c.id) else {
                     break;
                 };
+                let read = changes.len();
+                // Those taken ahead were applied (and counted) then.
+                changes.retain(|c| c.bulk || c.id > ahead);
                 self.apply(writer, &changes)?;
                 after = last;
+                ahead = ahead.max(after);
                 applied += changes.len();
-                if changes.len() < limit as usize || applied >= batch || started.elapsed() >= time {
+                // Passing changes already taken ahead costs nothing: a batch goes on until it
+                // applies something or reaches the end of the feed.
+                if read < limit as usize || (applied > 0 && (applied >= batch || started.elapsed() >= time)) {
                     break;
                 }
             }
         }
-        if applied > 0 {
+        if after > checkpoint || ahead > start_ahead {
             generation.commit(after, &self.index.settings)?;
+            generation.set_ahead(ahead);
         }
         Ok(applied)
     }
@@ -112,6 +133,9 @@ impl Follower {
     /// the state is at least as new as the last change; anything newer has a later change of
     /// its own and is applied again in a later chunk.
     fn apply(&self, writer: &mut IndexWriter, changes: &[Change]) -> Result<(), SearchError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         let mut records = BTreeSet::new();
         let mut items = Vec::new();
         for change in changes {

@@ -183,6 +183,10 @@ pub(crate) struct Generation {
     pub(crate) reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
     checkpoint: Mutex<i64>,
+    /// The last change that is not bulk the index holds, when the follower took changes ahead
+    /// of an import's backlog: past the checkpoint until the backlog reaches it. Kept in memory
+    /// only; after a restart the follower applies those changes again, which is harmless.
+    ahead: Mutex<i64>,
 }
 
 impl Generation {
@@ -218,11 +222,22 @@ impl Generation {
             reader,
             writer: Mutex::new(None),
             checkpoint: Mutex::new(checkpoint),
+            ahead: Mutex::new(checkpoint),
         })
     }
 
     pub(crate) fn checkpoint(&self) -> i64 {
         *lock(&self.checkpoint)
+    }
+
+    /// Every change that is not bulk up to here is in the index (never below the checkpoint).
+    pub(crate) fn ahead(&self) -> i64 {
+        (*lock(&self.ahead)).max(self.checkpoint())
+    }
+
+    /// Records that the last commit holds the changes that are not bulk up to `ahead`.
+    pub(crate) fn set_ahead(&self, ahead: i64) {
+        *lock(&self.ahead) = ahead;
     }
 
     /// The writer, opened on first use (tantivy allows one per index, held until dropped).

@@ -187,3 +187,54 @@ fn the_running_follower_wakes_on_a_commit_rather_than_at_its_next_poll() {
     // Stopping does not wait for the hour either.
     handle.stop();
 }
+
+#[test]
+fn a_staff_edit_is_indexed_ahead_of_an_imports_backlog() {
+    let lib = library();
+    // An import's backlog: 3,000 records in six batches, all bulk changes.
+    let mut imported = Vec::new();
+    for b in 0..6 {
+        let batch: Vec<storage::ImportCandidate> = (0..500)
+            .map(|n| storage::ImportCandidate { record: record(&word(b * 500 + n)), items: Vec::new() })
+            .collect();
+        for outcome in lib.db.import_batch(&batch, storage::OnMatch::Add).unwrap() {
+            match outcome {
+                storage::ImportOutcome::Added { id, .. } => imported.push(id),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    // Behind it in the feed: a cataloger corrects the last imported record and adds one by hand.
+    let last = imported[2999];
+    lib.db.update_record(last, &record("qzcorrected")).unwrap();
+    lib.db.create_record(&record("qzbyhand")).unwrap();
+
+    // A zero time limit: each batch is one chunk of the feed, after the changes that are not bulk.
+    let follower = Follower::new(lib.index.clone(), lib.db.clone()).with_batch_limits(10_000, Duration::ZERO);
+    assert_eq!(follower.poll_once().unwrap(), 2 + 500);
+    assert_eq!(hits(&lib.index, "title:qzbyhand"), 1);
+    assert_eq!(hits(&lib.index, "title:qzcorrected"), 1);
+    assert_eq!(hits(&lib.index, &format!("title:{}", word(2999))), 0, "the correction, not the import");
+    assert_eq!(hits(&lib.index, &format!("title:{}", word(499))), 1, "the backlog's first chunk");
+    assert_eq!(hits(&lib.index, &format!("title:{}", word(500))), 0, "and no more of it");
+    assert_eq!(lib.index.len(), 502);
+    // The checkpoint is still inside the backlog: the lag counts what the backlog has left.
+    assert_eq!(follower.lag().unwrap().pending, 3002 - 500);
+
+    // When the backlog reaches the two changes it passes them: every change is applied once, and
+    // the corrected record keeps its correction though its import comes after in the batch.
+    let mut applied = 502;
+    loop {
+        let n = follower.poll_once().unwrap();
+        if n == 0 {
+            break;
+        }
+        applied += n;
+    }
+    assert_eq!(applied, 3002);
+    assert_eq!(lib.index.len(), 3001);
+    assert_eq!(hits(&lib.index, "title:qzcorrected"), 1);
+    assert_eq!(hits(&lib.index, &format!("title:{}", word(2999))), 0);
+    assert_eq!(hits(&lib.index, &format!("title:{}", word(2998))), 1);
+    assert_eq!(follower.lag().unwrap().pending, 0);
+}

@@ -133,7 +133,14 @@ pub(crate) fn item_refs(item: &NewItem) -> Vec<(Ref, &Code)> {
     refs
 }
 
-pub(crate) fn change_from(id: i64, entity: &str, entity_id: i64, kind: &str, at: String) -> Result<Change> {
+pub(crate) fn change_from(
+    id: i64,
+    entity: &str,
+    entity_id: i64,
+    kind: &str,
+    at: String,
+    bulk: bool,
+) -> Result<Change> {
     Ok(Change {
         id,
         entity: ChangeEntity::parse(entity)
@@ -141,6 +148,7 @@ pub(crate) fn change_from(id: i64, entity: &str, entity_id: i64, kind: &str, at:
         entity_id,
         kind: ChangeKind::parse(kind).ok_or_else(|| StorageError::Other(format!("unknown change kind {kind:?}")))?,
         at,
+        bulk,
     })
 }
 

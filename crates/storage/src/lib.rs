@@ -51,7 +51,9 @@
 //!
 //! Every record and item write also appends to a `changes` table in the same transaction
 //! ([`Database::changes`]). Change ids grow in commit order, so a follower such as the search
-//! index reads "everything after the last id I saw" and never misses a write.
+//! index reads "everything after the last id I saw" and never misses a write. The changes an
+//! import batch writes are marked bulk ([`Change::bulk`]); [`Database::prompt_changes`] reads
+//! the others, so that a follower can take a staff edit ahead of an import's backlog.
 
 use catalog::inventory::{InventoryReport, Scope, ShelfItem};
 use catalog::{BibDerived, Branch, Code, Item, ItemStatus, ItemType, NewItem, ShelvingLocation};
@@ -275,6 +277,9 @@ pub struct Change {
     pub kind: ChangeKind,
     /// RFC 3339, UTC.
     pub at: String,
+    /// Written by an import batch ([`Database::import_batch`]): it may wait behind the changes
+    /// that are not.
+    pub bulk: bool,
 }
 
 /// What to do when an imported record matches one already in the catalog.
@@ -556,7 +561,13 @@ pub trait Database:
     /// replaced, unchanged or skipped record. A candidate that cannot be stored (an item barcode
     /// that appears twice in the batch, a bad date) is [`ImportOutcome::Rejected`] and the rest of
     /// the batch commits.
+    ///
+    /// The batch's changes are bulk ([`Change::bulk`]).
     fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>>;
+
+    /// [`Database::import_batch`] for the one record a cataloger chose (copy cataloging): its
+    /// changes are not bulk, so the search index takes it ahead of a running import's backlog.
+    fn import_record(&self, candidate: &ImportCandidate, on_match: OnMatch) -> Result<ImportOutcome>;
 
     /// The stored record [`Database::import_batch`] would match `record` with, by the same rules,
     /// without writing anything (copy cataloging shows it before staff choose to import).
@@ -573,6 +584,9 @@ pub trait Database:
 
     /// The change feed: changes with id greater than `after`, oldest first, at most `limit`.
     fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+    /// The changes after `after` that are not bulk, oldest first, at most `limit`: one range of
+    /// an index that holds only those.
+    fn prompt_changes(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
     /// Where the change feed stands relative to `after`: the last change id (`after` when none
     /// follow) and how many changes follow `after`. One indexed read: how far a follower lags.
     fn changes_after(&self, after: i64) -> Result<(i64, u64)>;

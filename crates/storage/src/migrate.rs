@@ -42,6 +42,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     },
     Migration { version: 16, name: "report_counts", sql: include_str!("../migrations/sqlite/0016_report_counts.sql") },
     Migration { version: 17, name: "patron_search", sql: include_str!("../migrations/sqlite/0017_patron_search.sql") },
+    Migration { version: 18, name: "bulk_changes", sql: include_str!("../migrations/sqlite/0018_bulk_changes.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -81,6 +82,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 17,
         name: "patron_search",
         sql: include_str!("../migrations/postgres/0017_patron_search.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "bulk_changes",
+        sql: include_str!("../migrations/postgres/0018_bulk_changes.sql"),
     },
 ];
 

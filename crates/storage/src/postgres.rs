@@ -142,13 +142,14 @@ impl PostgresDatabase {
             let result = (|| {
                 let PgConn { client, statements } = &mut *conn;
                 let mut tx = client.transaction()?;
-                let (value, changes) = {
-                    let mut w = Tx { cx: Cx { c: &mut tx, statements }, changes: Vec::new(), marks: Vec::new() };
+                let (value, changes, bulk) = {
+                    let mut w =
+                        Tx { cx: Cx { c: &mut tx, statements }, changes: Vec::new(), marks: Vec::new(), bulk: false };
                     let value = f(&mut w)?;
-                    (value, w.changes)
+                    (value, w.changes, w.bulk)
                 };
                 if !changes.is_empty() {
-                    flush_changes(&mut Cx { c: &mut tx, statements }, &changes)?;
+                    flush_changes(&mut Cx { c: &mut tx, statements }, &changes, bulk)?;
                 }
                 let audited = match crate::staff::pending_audit() {
                     Some(entry) => {
@@ -366,6 +367,8 @@ struct Tx<'a, 'c> {
     changes: Vec<PendingChange>,
     /// `changes.len()` at each open savepoint.
     marks: Vec<usize>,
+    /// The changes are an import batch's ([`crate::Change::bulk`]).
+    bulk: bool,
 }
 
 impl Tx<'_, '_> {
@@ -374,21 +377,32 @@ impl Tx<'_, '_> {
     }
 }
 
-fn flush_changes(cx: &mut Cx<'_, Transaction<'_>>, changes: &[PendingChange]) -> Result<()> {
+fn flush_changes(cx: &mut Cx<'_, Transaction<'_>>, changes: &[PendingChange], bulk: bool) -> Result<()> {
     let entities: Vec<&str> = changes.iter().map(|c| c.entity.as_str()).collect();
     let ids: Vec<i64> = changes.iter().map(|c| c.entity_id).collect();
     let kinds: Vec<&str> = changes.iter().map(|c| c.kind.as_str()).collect();
     // The lock is taken before the first identity value is drawn and held to commit, so change
     // ids are in commit order.
     cx.execute(
-        "INSERT INTO changes (entity, entity_id, kind, at) \
-         SELECT c.entity, c.entity_id, c.kind, now() \
+        "INSERT INTO changes (entity, entity_id, kind, at, bulk) \
+         SELECT c.entity, c.entity_id, c.kind, now(), $5 \
          FROM (SELECT pg_advisory_xact_lock($1)) AS l, \
               unnest($2::text[], $3::int8[], $4::text[]) WITH ORDINALITY AS c(entity, entity_id, kind, n) \
          ORDER BY c.n",
-        &[&CHANGES_LOCK, &entities, &ids, &kinds],
+        &[&CHANGES_LOCK, &entities, &ids, &kinds, &bulk],
     )?;
     Ok(())
+}
+
+/// The change feed rows `sql` selects (id, entity, entity_id, kind, at, bulk) after `$1`, at
+/// most `$2`.
+fn read_changes(cx: &mut Cx<'_, Client>, sql: &str, after: i64, limit: u32) -> Result<Vec<Change>> {
+    cx.query(sql, &[&after, &i64::from(limit)])?
+        .iter()
+        .map(|r| {
+            change_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, timestamp(r, 4)?, r.try_get(5)?)
+        })
+        .collect()
 }
 
 fn boxed(params: &[Param]) -> Vec<Box<dyn ToSql + Sync>> {
@@ -1231,8 +1245,17 @@ impl Database for PostgresDatabase {
         self.write(|w| {
             // One import at a time, so that two batches carrying the same title match each other.
             w.cx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK])?;
+            w.bulk = true;
             common::run_import(w, batch, on_match)
         })
+    }
+
+    fn import_record(&self, candidate: &ImportCandidate, on_match: OnMatch) -> Result<ImportOutcome> {
+        let outcomes = self.write(|w| {
+            w.cx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK])?;
+            common::run_import(w, std::slice::from_ref(candidate), on_match)
+        })?;
+        outcomes.into_iter().next().ok_or_else(|| StorageError::Other("the import gave no outcome".into()))
     }
 
     fn import_match(&self, record: &NewRecord) -> Result<Option<crate::ImportMatch>> {
@@ -1286,13 +1309,24 @@ impl Database for PostgresDatabase {
 
     fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
         self.read(|cx| {
-            cx.query(
-                "SELECT id, entity, entity_id, kind, at FROM changes WHERE id > $1 ORDER BY id LIMIT $2",
-                &[&after, &i64::from(limit)],
-            )?
-            .iter()
-            .map(|r| change_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, timestamp(r, 4)?))
-            .collect()
+            read_changes(
+                cx,
+                "SELECT id, entity, entity_id, kind, at, bulk FROM changes WHERE id > $1 ORDER BY id LIMIT $2",
+                after,
+                limit,
+            )
+        })
+    }
+
+    fn prompt_changes(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        self.read(|cx| {
+            read_changes(
+                cx,
+                "SELECT id, entity, entity_id, kind, at, bulk FROM changes \
+                 WHERE NOT bulk AND id > $1 ORDER BY id LIMIT $2",
+                after,
+                limit,
+            )
         })
     }
 

@@ -365,11 +365,51 @@ thread_local! {
     static FEED_WRITTEN: Cell<bool> = const { Cell::new(false) };
 }
 
+thread_local! {
+    /// Set while an import batch runs on this thread: the changes it writes are bulk.
+    static BULK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the changes written on this thread bulk until dropped (a panic included).
+struct BulkWrites;
+
+impl BulkWrites {
+    fn begin() -> BulkWrites {
+        BULK.set(true);
+        BulkWrites
+    }
+}
+
+impl Drop for BulkWrites {
+    fn drop(&mut self) {
+        BULK.set(false);
+    }
+}
+
 fn record_change(tx: &Connection, now: &str, entity: ChangeEntity, id: i64, kind: ChangeKind) -> Result<()> {
-    tx.prepare_cached("INSERT INTO changes (entity, entity_id, kind, at) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![entity.as_str(), id, kind.as_str(), now])?;
+    tx.prepare_cached("INSERT INTO changes (entity, entity_id, kind, at, bulk) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![entity.as_str(), id, kind.as_str(), now, BULK.get()])?;
     FEED_WRITTEN.set(true);
     Ok(())
+}
+
+/// The change feed rows `sql` selects (id, entity, entity_id, kind, at, bulk) after `?1`, at
+/// most `?2`.
+fn read_changes(tx: &Connection, sql: &str, after: i64, limit: u32) -> Result<Vec<Change>> {
+    let mut st = tx.prepare_cached(sql)?;
+    let mut rows = st.query(params![after, i64::from(limit)])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(change_from(
+            r.get(0)?,
+            &r.get::<_, String>(1)?,
+            r.get(2)?,
+            &r.get::<_, String>(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        )?);
+    }
+    Ok(out)
 }
 
 const INSERT_RECORD: &str = "INSERT INTO bib_records (marc, marc_sha256, title, title_fold, responsibility, \
@@ -1136,7 +1176,15 @@ impl Database for SqliteDatabase {
     }
 
     fn import_batch(&self, batch: &[ImportCandidate], on_match: OnMatch) -> Result<Vec<ImportOutcome>> {
+        let _bulk = BulkWrites::begin();
         self.write(|tx, now| common::run_import(&mut SqliteBatch { tx, now }, batch, on_match))
+    }
+
+    fn import_record(&self, candidate: &ImportCandidate, on_match: OnMatch) -> Result<ImportOutcome> {
+        let outcomes = self.write(|tx, now| {
+            common::run_import(&mut SqliteBatch { tx, now }, std::slice::from_ref(candidate), on_match)
+        })?;
+        outcomes.into_iter().next().ok_or_else(|| StorageError::Other("the import gave no outcome".into()))
     }
 
     fn import_match(&self, record: &NewRecord) -> Result<Option<crate::ImportMatch>> {
@@ -1166,21 +1214,24 @@ impl Database for SqliteDatabase {
 
     fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
         self.read(|tx| {
-            let mut st = tx.prepare_cached(
-                "SELECT id, entity, entity_id, kind, at FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
-            )?;
-            let mut rows = st.query(params![after, i64::from(limit)])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(change_from(
-                    r.get(0)?,
-                    &r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    &r.get::<_, String>(3)?,
-                    r.get(4)?,
-                )?);
-            }
-            Ok(out)
+            read_changes(
+                tx,
+                "SELECT id, entity, entity_id, kind, at, bulk FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
+                after,
+                limit,
+            )
+        })
+    }
+
+    fn prompt_changes(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        self.read(|tx| {
+            read_changes(
+                tx,
+                "SELECT id, entity, entity_id, kind, at, bulk FROM changes \
+                 WHERE bulk = 0 AND id > ?1 ORDER BY id LIMIT ?2",
+                after,
+                limit,
+            )
         })
     }
 

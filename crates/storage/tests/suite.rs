@@ -28,6 +28,7 @@ suite! {
         import_twice_changes_nothing,
         export_streams_in_id_order,
         change_feed,
+        import_changes_are_bulk,
         concurrent_writers,
         concurrent_same_barcode,
         import_speed,
@@ -853,6 +854,47 @@ fn change_feed(db: &dyn Database) {
     assert_eq!(db.changes_after(0).expect("position"), (last, changes.len() as u64));
     assert_eq!(db.changes_after(changes[3].id).expect("position"), (last, (changes.len() - 4) as u64));
     assert_eq!(db.changes_after(last).expect("position"), (last, 0));
+}
+
+/// An import batch's changes are bulk; a staff edit, a copy-cataloged record (`import_record`)
+/// and the import's own later edits are not, and `prompt_changes` reads exactly those.
+fn import_changes_are_bulk(db: &dyn Database) {
+    setup_org(db);
+    let before = db.create_record(&record("Edited by hand", |_| {})).expect("record");
+    let imported = db.import_batch(&sample_batch(5, "b"), OnMatch::Add).expect("import");
+    let first = match &imported[0] {
+        ImportOutcome::Added { id, .. } => *id,
+        other => panic!("{other:?}"),
+    };
+    db.update_record(first, &record("Edited after the import", |_| {})).expect("edit");
+    let chosen = sample_batch(1, "c").remove(0);
+    let one = db.import_record(&chosen, OnMatch::Add).expect("import one");
+    assert!(matches!(one, ImportOutcome::Added { .. }), "{one:?}");
+    let again = db.import_record(&chosen, OnMatch::Skip).expect("import again");
+    assert!(matches!(again, ImportOutcome::Unchanged { .. }), "{again:?}");
+
+    let all = db.changes(0, 1000).expect("changes");
+    let bulk: Vec<_> = all.iter().filter(|c| c.bulk).collect();
+    // Five records and their 0+1+2+0+1 items.
+    assert_eq!(bulk.len(), 9, "{all:?}");
+    let prompt: Vec<_> = all.iter().filter(|c| !c.bulk).cloned().collect();
+    let seen: Vec<(ChangeEntity, i64, ChangeKind)> = prompt.iter().map(|c| (c.entity, c.entity_id, c.kind)).collect();
+    let chosen_id = match one {
+        ImportOutcome::Added { id, .. } => id,
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        seen,
+        vec![
+            (ChangeEntity::Record, before, ChangeKind::Created),
+            (ChangeEntity::Record, first, ChangeKind::Updated),
+            (ChangeEntity::Record, chosen_id, ChangeKind::Created),
+        ]
+    );
+    assert_eq!(db.prompt_changes(0, 100).expect("prompt"), prompt);
+    // Read after a position inside the import's changes, and with a limit.
+    assert_eq!(db.prompt_changes(bulk[0].id, 1).expect("prompt"), prompt[1..2].to_vec());
+    assert_eq!(db.prompt_changes(prompt[2].id, 10).expect("prompt"), vec![]);
 }
 
 fn concurrent_writers(db: &dyn Database) {
