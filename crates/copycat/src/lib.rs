@@ -279,7 +279,9 @@ pub fn import(db: &dyn storage::Database, record: marc::Record, on_match: OnMatc
         storage::ImportOutcome::Replaced { id, .. } => Ok(Imported::Replaced(id)),
         storage::ImportOutcome::Unchanged { id, .. } => Ok(Imported::Unchanged(id)),
         storage::ImportOutcome::Skipped { id, .. } => Ok(Imported::Skipped(id)),
-        storage::ImportOutcome::Rejected { reason } => Err(CopycatError::Rejected { code: "storage_rejected".into(), reason }),
+        storage::ImportOutcome::Rejected { reason } => {
+            Err(CopycatError::Rejected { code: "storage_rejected".into(), reason })
+        }
     }
 }
 

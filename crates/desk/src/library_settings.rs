@@ -8,7 +8,7 @@
 //! into the desk's shared settings in one step: every clone of the [`Desk`] (the web server's,
 //! the SIP2 server's, the job scheduler's) sees it, and an operation running at that moment keeps
 //! the settings it started with, old or new, never a mix. Other servers on the same database pick
-//! an edit up when [`Desk::load_settings`] runs (at start-up, and before each day's jobs).
+//! an edit up when [`Desk::load_settings`] runs (at start-up, and at every tick of the jobs scheduler).
 
 use crate::patrons::{PatronRules, PatronSettings};
 use crate::{CirculationSettings, Desk, DeskError, SettingsError};
@@ -54,7 +54,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, DeskError> {
 impl Desk {
     /// Reads the edited settings and the emergency closures, and puts them in force: a stored
     /// document takes the place of the configured settings of its name. Called at start-up and
-    /// before each day's jobs, so an edit saved through another server is seen here too.
+    /// at every tick of the jobs scheduler (a minute in `serve`), so an edit saved through another server is seen here too.
     pub fn load_settings(&self, db: &dyn Database) -> Result<(), DeskError> {
         let docs = db.settings_documents()?;
         let closures = db.closures()?;

@@ -200,8 +200,9 @@ impl Scheduler {
     /// Checks the clock every `tick` (a minute in `serve`) and runs the day's jobs once the
     /// library's local time passes `notices.run_at`. `run_day` skips what already ran, so a
     /// restart on the same day runs nothing twice.
-    /// Before each run it reads the stored emergency closures into `desk`'s calendars, so a
-    /// closure declared on another server counts here too.
+    /// Every tick it reads the stored settings and emergency closures into `desk`
+    /// ([`desk::Desk::load_settings`]), so a rule, calendar or category edited on another server
+    /// on the same database, or a closure declared there, is in force here within a tick.
     pub fn start(
         db: Arc<dyn Database>,
         desk: desk::Desk,
@@ -215,10 +216,10 @@ impl Scheduler {
                 let now = Utc::now();
                 let local = now.with_timezone(&desk.circulation().time_zone);
                 let day = local.date_naive();
+                if let Err(e) = desk.load_settings(&*db) {
+                    tracing::error!("reading the edited settings and the emergency closures: {e}");
+                }
                 if done != Some(day) && local.time() >= notices.run_at {
-                    if let Err(e) = desk.load_settings(&*db) {
-                        tracing::error!("daily jobs: reading the edited settings and the emergency closures: {e}");
-                    }
                     match run_day(&*db, &desk.circulation(), &notices, day, now, &[]) {
                         Ok(reports) => {
                             for r in &reports {

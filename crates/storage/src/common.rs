@@ -133,14 +133,7 @@ pub(crate) fn item_refs(item: &NewItem) -> Vec<(Ref, &Code)> {
     refs
 }
 
-pub(crate) fn change_from(
-    id: i64,
-    entity: &str,
-    entity_id: i64,
-    kind: &str,
-    at: String,
-    bulk: bool,
-) -> Result<Change> {
+pub(crate) fn change_from(id: i64, entity: &str, entity_id: i64, kind: &str, at: String, bulk: bool) -> Result<Change> {
     Ok(Change {
         id,
         entity: ChangeEntity::parse(entity)

@@ -83,11 +83,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "patron_search",
         sql: include_str!("../migrations/postgres/0017_patron_search.sql"),
     },
-    Migration {
-        version: 18,
-        name: "bulk_changes",
-        sql: include_str!("../migrations/postgres/0018_bulk_changes.sql"),
-    },
+    Migration { version: 18, name: "bulk_changes", sql: include_str!("../migrations/postgres/0018_bulk_changes.sql") },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.
