@@ -49,6 +49,10 @@ const CHUNK: u32 = 500;
 /// commits, small enough that one commit stays well under a second.
 const BATCH: usize = 2000;
 
+/// Changes committed together at most while an import's backlog is being applied: a change taken
+/// ahead of the backlog waits for the batch being applied to commit first.
+const BACKLOG_BATCH: usize = 1000;
+
 /// A batch commits once it has been applying this long, even if more changes wait: while an
 /// import keeps the feed busy, what the follower has read becomes searchable every quarter
 /// second rather than after a whole batch.
@@ -99,11 +103,17 @@ impl Follower {
             let writer = guard.as_mut().ok_or(SearchError::Closed)?;
             let limit = CHUNK.min(u32::try_from(batch).unwrap_or(CHUNK));
             loop {
+                let mut changes = self.db.changes(after, limit)?;
+                let backlog = changes.iter().any(|c| c.bulk);
                 let prompt = self.db.prompt_changes(ahead, limit)?;
                 self.apply(writer, &prompt)?;
-                ahead = prompt.last().map_or(ahead, |c| c.id);
                 applied += prompt.len();
-                let mut changes = self.db.changes(after, limit)?;
+                ahead = prompt.last().map_or(ahead, |c| c.id);
+                // Behind an import, changes taken ahead are committed alone: the commit waits
+                // until every document queued is indexed, so no chunk of the backlog goes with them.
+                if backlog && !prompt.is_empty() {
+                    break;
+                }
                 let Some(last) = changes.last().map(|c| c.id) else {
                     break;
                 };
@@ -114,8 +124,10 @@ impl Follower {
                 after = last;
                 ahead = ahead.max(after);
                 applied += changes.len();
+                // Behind an import a batch is smaller, so that a change taken ahead waits for less.
                 // Passing changes already taken ahead costs nothing: a batch goes on until it
                 // applies something or reaches the end of the feed.
+                let batch = if backlog { batch.min(BACKLOG_BATCH) } else { batch };
                 if read < limit as usize || (applied > 0 && (applied >= batch || started.elapsed() >= time)) {
                     break;
                 }

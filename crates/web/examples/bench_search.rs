@@ -12,11 +12,11 @@
 //!    /api/v1/search`, Zebra's through SRU with the same queries in CQL. p50/p99 with 1 and 8
 //!    concurrent clients.
 //! 4. The change-to-searchable lag while an import is running: a record is created every
-//!    quarter second during a 20,000-record import and timed until a search finds it; then how
+//!    quarter second during a 20,000-record (`--during N`) import and timed until a search finds it; then how
 //!    long after the import ends its own records are all searchable.
 //!
 //! `cargo run --release -p web --example bench_search -- FILE.mrc [--records N] [--rounds R]
-//! [--no-zebra] [--zebra-config DIR] [--lag-only]`
+//! [--no-zebra] [--zebra-config DIR] [--lag-only] [--during N]`
 //!
 //! `--lag-only` runs 1, 2 (without Zebra) and 4: the index build and the lag, not the query log.
 
@@ -203,12 +203,14 @@ fn main() -> Result<(), Error> {
     let mut with_zebra = true;
     let mut zebra_config = common::default_zebra_config();
     let mut lag_only = false;
+    let mut during = 20_000u64;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--records" => records = Some(args.next().ok_or("--records N")?.parse()?),
             "--rounds" => rounds = args.next().ok_or("--rounds R")?.parse()?,
             "--no-zebra" => with_zebra = false,
             "--lag-only" => lag_only = true,
+            "--during" => during = args.next().ok_or("--during N")?.parse()?,
             "--zebra-config" => zebra_config = PathBuf::from(args.next().ok_or("--zebra-config DIR")?),
             _ => file = Some(PathBuf::from(arg)),
         }
@@ -336,12 +338,12 @@ fn main() -> Result<(), Error> {
     }
     drop(zebra);
 
-    // Change-to-searchable lag while 20,000 records are imported.
+    // Change-to-searchable lag while `during` records are imported.
     let importing = Arc::new(AtomicBool::new(true));
     let import_db = db.clone();
     let import_file = work.path().join("during.mrc");
     // Copies far past any `--records` derivation, so that every one is new and added.
-    derive(&source, 20_000, 1_000, &import_file)?;
+    derive(&source, during, 1_000, &import_file)?;
     let flag = importing.clone();
     let rejects_dir = work.path().join("rejects-during");
     let import_started = Instant::now();

@@ -1,0 +1,68 @@
+//! The running scheduler keeps a server's desk in step with settings edited on another server
+//! that shares the database: within a tick, not at the next start or daily run.
+#![allow(clippy::unwrap_used)] // a test: a panic with its line is the failure report
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use desk::{CirculationSettings, Desk};
+use jobs::{NoticeSettings, Scheduler};
+use storage::{Database, StorageConfig};
+
+fn settings() -> CirculationSettings {
+    toml::from_str(
+        r#"
+        time_zone = "Europe/London"
+        governing_branch = "checkout"
+        fine_limit = "10.00"
+        hours = { mon = "09:00-17:00", tue = "09:00-17:00", wed = "09:00-17:00", thu = "09:00-17:00", fri = "09:00-17:00", sat = "closed", sun = "closed" }
+        [[rules]]
+        branch = "*"
+        category = "*"
+        item_type = "*"
+        loan_period = "14 days"
+        max_loans = 10
+        renewals_allowed = 2
+        renewal_period = "14 days"
+        fine = "0.25 per day"
+        grace_period = "0 days"
+        max_fine = "5.00"
+        lost_after_days = "60"
+        lost_processing_fee = "5.00"
+        hold_allowed = true
+        max_holds = 10
+        hold_shelf_days = 7
+        hard_due_date = "none"
+    "#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_edit_saved_on_another_server_is_in_force_here_within_a_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let db: Arc<dyn Database> =
+        storage::open(&StorageConfig::Sqlite(storage::SqliteOptions::new(dir.path().join("db")))).unwrap();
+    // Two servers started from the same settings file: this one runs the scheduler.
+    let here = Desk::new(settings().build().unwrap());
+    let there = Desk::new(settings().build().unwrap());
+    let notices = NoticeSettings::default().build("Test Library").unwrap();
+    let _scheduler = Scheduler::start(db.clone(), here.clone(), notices, Duration::from_millis(20)).unwrap();
+
+    let monday = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+    let main = catalog::Code::parse("MAIN").unwrap();
+    assert!(here.circulation().calendar(&main).is_open(monday));
+    let (mut edited, stamp) = there.circulation_settings();
+    edited.hours.mon = "closed".into();
+    let now = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+    there.update_circulation(&*db, edited.clone(), stamp.version, Some("manager"), now).unwrap();
+
+    let started = Instant::now();
+    while here.circulation_settings().1.version != 1 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the edit was not loaded within 30 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(here.circulation_settings().0, edited);
+    assert!(!here.circulation().calendar(&main).is_open(monday), "Mondays are closed here now");
+}
