@@ -10,91 +10,12 @@ mod common;
 mod staff_fixture;
 
 use common::*;
-use reqwest::header::{LOCATION, SET_COOKIE};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 use staff_fixture::*;
 
-/// A browser-like client without redirects, signed in through `/staff/login`.
-struct Staff {
-    client: Client,
-    base: String,
-    cookie: String,
-}
-
-async fn sign_in(app: &App, login: &str, secret: &str) -> Result<Staff, StatusCode> {
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client
-        .post(app.url("/staff/login"))
-        .form(&[("login", login), ("password", secret), ("next", "/staff")])
-        .send()
-        .await
-        .unwrap();
-    if r.status() != StatusCode::SEE_OTHER {
-        return Err(r.status());
-    }
-    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    Ok(Staff { client, base: app.base.clone(), cookie })
-}
-
-async fn admin(app: &App) -> Staff {
-    sign_in(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap()
-}
-
-impl Staff {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    /// Posts a form; a redirect is followed (with the cookie) to the page it names.
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        if r.status() == StatusCode::SEE_OTHER {
-            let to = r.headers()[LOCATION].to_str().unwrap().to_string();
-            return self.get(&to).await;
-        }
-        (r.status(), r.text().await.unwrap())
-    }
-}
-
-/// Text as a page writes it.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-/// The text inside the first element that starts with `open` (up to the next `</`).
-fn inner<'a>(page: &'a str, open: &str) -> &'a str {
-    let at = page.find(open).unwrap_or_else(|| panic!("{open} is not on the page:\n{page}"));
-    let rest = &page[at + open.len()..];
-    let rest = &rest[rest.find('>').unwrap() + 1..];
-    &rest[..rest.find("</").unwrap()]
-}
-
-/// Asserts the form came back with `field`'s problem next to it, saying `says`.
-fn assert_field_error(page: &str, field: &str, says: &str) {
-    assert!(
-        page.contains(&format!("id=\"{field}\"")) && page.contains(&format!("aria-describedby=\"{field}-error\"")),
-        "{field} is not marked invalid:\n{page}"
-    );
-    let message = inner(page, &format!("id=\"{field}-error\""));
-    assert!(message.contains(says), "{field}'s message {message:?} does not say {says:?}");
-}
-
-/// The value of the hidden `form_token` field of the form posting to `action`.
-fn form_token(page: &str, action: &str) -> String {
-    let at = page.find(&format!("action=\"{action}\"")).unwrap_or_else(|| panic!("no form to {action}:\n{page}"));
-    let rest = &page[at..];
-    let at = rest.find("name=\"form_token\" value=\"").expect("a form token");
-    let rest = &rest[at + "name=\"form_token\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
+async fn admin(app: &App) -> Clerk {
+    sign_in_with(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap()
 }
 
 fn rules_settings() -> desk::CirculationSettings {
@@ -203,7 +124,7 @@ async fn a_clerk_is_refused_the_administration() {
     let app = spawn_app().await;
     app.organisation().await;
     account(&app, "clerk", &["clerk"], &[]).await;
-    let clerk = sign_in(&app, "clerk", &password("clerk")).await.unwrap();
+    let clerk = sign_in(&app, "clerk").await;
     let (_, home) = clerk.get("/staff").await;
     assert!(!home.contains("href=\"/staff/admin\">Administration</a>:"), "{home}");
     for path in ["/staff/admin", "/staff/admin/rules"] {
@@ -235,21 +156,22 @@ async fn branches_locations_and_item_types_are_added_and_edited_with_errors_on_t
         // A bad code and a blank name: both named, next to their fields, the text kept.
         let token = form_token(&page, path);
         let (status, page) =
-            staff.post(path, &[("form_token", token.as_str()), ("code", "NOT A CODE"), ("name", "")]).await;
+            staff.submit(path, &[("form_token", token.as_str()), ("code", "NOT A CODE"), ("name", "")]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
         assert_field_error(&page, "code", "Code:");
         assert_field_error(&page, "name", "Name:");
         assert!(page.contains("value=\"NOT A CODE\""), "{path}: the code typed is kept");
         // Added.
         let token = form_token(&page, path);
-        let (status, page) = staff.post(path, &[("form_token", token.as_str()), ("code", code), ("name", name)]).await;
+        let (status, page) =
+            staff.submit(path, &[("form_token", token.as_str()), ("code", code), ("name", name)]).await;
         assert_eq!(status, StatusCode::OK, "{path}: {page}");
         assert!(page.contains(&format!("{code} saved.")), "{path}: {page}");
         assert!(page.contains(&format!("<th scope=\"row\">{code}</th><td>{}</td>", html(name))), "{path}");
         // A code already there is refused on the code field, not overwritten.
         let token = form_token(&page, path);
         let (status, page) =
-            staff.post(path, &[("form_token", token.as_str()), ("code", code), ("name", "Someone else's")]).await;
+            staff.submit(path, &[("form_token", token.as_str()), ("code", code), ("name", "Someone else's")]).await;
         assert_eq!(status, StatusCode::CONFLICT, "{path}");
         assert_field_error(&page, "code", "already exists");
         // Edited: the name changes, and a blank one is refused on the name field.
@@ -257,12 +179,12 @@ async fn branches_locations_and_item_types_are_added_and_edited_with_errors_on_t
         let (status, page) = staff.get(&edit).await;
         assert_eq!(status, StatusCode::OK);
         let token = form_token(&page, &edit);
-        let (status, page) = staff.post(&edit, &[("form_token", token.as_str()), ("name", "  ")]).await;
+        let (status, page) = staff.submit(&edit, &[("form_token", token.as_str()), ("name", "  ")]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_field_error(&page, "name", "Name:");
         let token = form_token(&page, &edit);
         let renamed = format!("{name} (renamed)");
-        let (status, _) = staff.post(&edit, &[("form_token", token.as_str()), ("name", renamed.as_str())]).await;
+        let (status, _) = staff.submit(&edit, &[("form_token", token.as_str()), ("name", renamed.as_str())]).await;
         assert_eq!(status, StatusCode::OK);
     }
     // The JSON API sees what the pages did.
@@ -279,13 +201,13 @@ async fn branches_locations_and_item_types_are_added_and_edited_with_errors_on_t
     // A branch with items is not deleted, and the page says why; an unused one goes.
     let (_, page) = staff.get("/staff/admin/branches").await;
     let token = form_token(&page, "/staff/admin/branches/CEN/delete");
-    let (status, page) = staff.post("/staff/admin/branches/CEN/delete", &[("form_token", token.as_str())]).await;
+    let (status, page) = staff.submit("/staff/admin/branches/CEN/delete", &[("form_token", token.as_str())]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let why = inner(&page, "id=\"refusal\"><h2>Not deleted</h2><p");
     assert!(why.contains("CEN") && why.contains("item"), "{why}");
     assert_eq!(app.get("/api/v1/branches/CEN").await.status(), StatusCode::OK);
     let token = form_token(&page, "/staff/admin/branches/EAST/delete");
-    let (status, page) = staff.post("/staff/admin/branches/EAST/delete", &[("form_token", token.as_str())]).await;
+    let (status, page) = staff.submit("/staff/admin/branches/EAST/delete", &[("form_token", token.as_str())]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Branch EAST deleted."));
     assert_eq!(app.get("/api/v1/branches/EAST").await.status(), StatusCode::NOT_FOUND);
@@ -309,7 +231,7 @@ async fn a_staff_account_made_on_the_page_logs_in_with_its_roles_and_a_double_su
         ("password", "short"),
         ("branches", "OAK"),
     ];
-    let (status, page) = staff.post("/staff/admin/accounts", &form).await;
+    let (status, page) = staff.submit("/staff/admin/accounts", &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_field_error(&page, "roles", "Roles:");
     assert!(page.contains("value=\"oakclerk\"") && page.contains("value=\"Olive Oak\""));
@@ -323,7 +245,7 @@ async fn a_staff_account_made_on_the_page_logs_in_with_its_roles_and_a_double_su
         ("roles", "clerk"),
         ("branches", "OAK"),
     ];
-    let (status, page) = staff.post("/staff/admin/accounts", &form).await;
+    let (status, page) = staff.submit("/staff/admin/accounts", &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_field_error(&page, "password", "");
     assert!(!page.contains("value=\"short\""), "a password is never written back");
@@ -341,7 +263,7 @@ async fn a_staff_account_made_on_the_page_logs_in_with_its_roles_and_a_double_su
         ("branches", "OAK"),
     ];
     let (first, second) =
-        tokio::join!(staff.post("/staff/admin/accounts", &form), staff.post("/staff/admin/accounts", &form));
+        tokio::join!(staff.submit("/staff/admin/accounts", &form), staff.submit("/staff/admin/accounts", &form));
     assert_eq!(first.0, StatusCode::OK, "{}", first.1);
     assert_eq!(second.0, StatusCode::OK, "{}", second.1);
     assert!(first.1.contains("Account oakclerk created"));
@@ -360,12 +282,12 @@ async fn a_staff_account_made_on_the_page_logs_in_with_its_roles_and_a_double_su
         ("password", secret.as_str()),
         ("roles", "clerk"),
     ];
-    let (status, page) = staff.post("/staff/admin/accounts", &again).await;
+    let (status, page) = staff.submit("/staff/admin/accounts", &again).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_field_error(&page, "login", "taken");
 
     // The account logs in, with a clerk's desk at Oak Hill and no administration.
-    let clerk = sign_in(app, "oakclerk", &secret).await.expect("the new account logs in");
+    let clerk = sign_in_with(app, "oakclerk", &secret).await.expect("the new account logs in");
     let (status, _) = clerk.get("/staff/desk?branch=OAK").await;
     assert_eq!(status, StatusCode::OK);
     let (status, page) = clerk.get("/staff/desk?branch=CEN").await;
@@ -378,7 +300,7 @@ async fn a_staff_account_made_on_the_page_logs_in_with_its_roles_and_a_double_su
     assert_eq!(status, StatusCode::OK);
     let token = form_token(&page, "/staff/admin/accounts/oakclerk");
     let form = [("form_token", token.as_str()), ("name", "Olive Oak"), ("roles", "supervisor"), ("active", "yes")];
-    let (status, page) = staff.post("/staff/admin/accounts/oakclerk", &form).await;
+    let (status, page) = staff.submit("/staff/admin/accounts/oakclerk", &form).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Saved."));
     let one: Value = app.get("/api/v1/staff/oakclerk").await.json().await.unwrap();
@@ -386,15 +308,18 @@ async fn a_staff_account_made_on_the_page_logs_in_with_its_roles_and_a_double_su
     assert_eq!(one["branches"], serde_json::json!([]));
     let token = form_token(&page, "/staff/admin/accounts/oakclerk");
     let form = [("form_token", token.as_str()), ("name", "Olive Oak"), ("roles", "supervisor")];
-    let (status, _) = staff.post("/staff/admin/accounts/oakclerk", &form).await;
+    let (status, _) = staff.submit("/staff/admin/accounts/oakclerk", &form).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(sign_in(app, "oakclerk", &secret).await.err(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        sign_in_with(app, "oakclerk", &secret).await.map_err(|(status, _)| status).err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
 
     // An administrator cannot deactivate themselves: said on the field.
     let (_, page) = staff.get("/staff/admin/accounts/admin").await;
     let token = form_token(&page, "/staff/admin/accounts/admin");
     let form = [("form_token", token.as_str()), ("name", "Administrator"), ("roles", "admin")];
-    let (status, page) = staff.post("/staff/admin/accounts/admin", &form).await;
+    let (status, page) = staff.submit("/staff/admin/accounts/admin", &form).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_field_error(&page, "active", "cannot disable their own account");
 
@@ -407,21 +332,21 @@ async fn a_staff_account_made_on_the_page_logs_in_with_its_roles_and_a_double_su
     assert!(page.contains("sorter script"));
     let token = form_token(&page, "/staff/admin/accounts/helper/password");
     let (status, page) = staff
-        .post("/staff/admin/accounts/helper/password", &[("form_token", token.as_str()), ("password", "abc")])
+        .submit("/staff/admin/accounts/helper/password", &[("form_token", token.as_str()), ("password", "abc")])
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_field_error(&page, "password", "");
     let token = form_token(&page, "/staff/admin/accounts/helper/password");
     let fresh = "a brand new long secret";
     let (status, page) = staff
-        .post("/staff/admin/accounts/helper/password", &[("form_token", token.as_str()), ("password", fresh)])
+        .submit("/staff/admin/accounts/helper/password", &[("form_token", token.as_str()), ("password", fresh)])
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("The password is set"));
-    assert!(sign_in(app, "helper", fresh).await.is_ok());
+    assert!(sign_in_with(app, "helper", fresh).await.is_ok());
     let revoke = format!("/staff/admin/accounts/helper/tokens/{}/revoke", made["id"]);
     let token = form_token(&page, &revoke);
-    let (status, page) = staff.post(&revoke, &[("form_token", token.as_str())]).await;
+    let (status, page) = staff.submit(&revoke, &[("form_token", token.as_str())]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("The token is revoked.") && page.contains("revoked "));
     let r =
@@ -447,7 +372,7 @@ async fn an_emergency_closure_declared_on_the_page_moves_a_due_date() {
     // Each missing part is named on its field; a past day is refused on the day.
     let token = form_token(&page, "/staff/admin/calendars/closures");
     let (status, page) =
-        staff.post("/staff/admin/calendars/closures", &[("form_token", token.as_str()), ("day", "next week")]).await;
+        staff.submit("/staff/admin/calendars/closures", &[("form_token", token.as_str()), ("day", "next week")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_field_error(&page, "day", "not a date");
     assert_field_error(&page, "reason", "Reason:");
@@ -455,14 +380,14 @@ async fn an_emergency_closure_declared_on_the_page_moves_a_due_date() {
     assert!(page.contains("value=\"next week\""));
     let token = form_token(&page, "/staff/admin/calendars/closures");
     let form = [("form_token", token.as_str()), ("day", "2001-01-02"), ("reason", "Snow"), ("branches", "CEN")];
-    let (status, page) = staff.post("/staff/admin/calendars/closures", &form).await;
+    let (status, page) = staff.submit("/staff/admin/calendars/closures", &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_field_error(&page, "day", "has passed");
 
     // Closed on the due day at Central: the loan moves, and the page says so.
     let token = form_token(&page, "/staff/admin/calendars/closures");
     let form = [("form_token", token.as_str()), ("day", day), ("reason", "Burst pipe"), ("branches", "CEN")];
-    let (status, page) = staff.post("/staff/admin/calendars/closures", &form).await;
+    let (status, page) = staff.submit("/staff/admin/calendars/closures", &form).await;
     assert_eq!(status, StatusCode::CREATED, "{page}");
     assert_eq!(inner(&page, "id=\"loans-moved\""), "1");
     let moved = loans(app, READER).await[0]["due"]["local"].as_str().unwrap().to_string();
@@ -473,7 +398,7 @@ async fn an_emergency_closure_declared_on_the_page_moves_a_due_date() {
     // The same day again is refused on the day.
     let token = form_token(&page, "/staff/admin/calendars/closures");
     let form = [("form_token", token.as_str()), ("day", day), ("reason", "Again"), ("branches", "CEN")];
-    let (status, page) = staff.post("/staff/admin/calendars/closures", &form).await;
+    let (status, page) = staff.submit("/staff/admin/calendars/closures", &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_field_error(&page, "day", "already closed");
 }
@@ -505,7 +430,7 @@ async fn patron_categories_and_notice_templates() {
     let token = form_token(&page, path);
     let body = "Dear {patron.first_name},\n{items}\nSee you {patron.nickname}.";
     let form = [("form_token", token.as_str()), ("subject", "Ready for you"), ("body", body), ("action", "save")];
-    let (status, page) = staff.post(path, &form).await;
+    let (status, page) = staff.submit(path, &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_field_error(&page, "body", "patron.nickname");
     assert!(page.contains(&html("See you {patron.nickname}.")));
@@ -513,7 +438,7 @@ async fn patron_categories_and_notice_templates() {
     let token = form_token(&page, path);
     let body = "Dear {patron.first_name},\n{items}\nFrom {library.name}.";
     let form = [("form_token", token.as_str()), ("subject", "Ready for you"), ("body", body), ("action", "preview")];
-    let (status, page) = staff.post(path, &form).await;
+    let (status, page) = staff.submit(path, &form).await;
     assert_eq!(status, StatusCode::OK);
     let preview = &page[page.find("id=\"preview\"").unwrap()..];
     assert!(inner(preview, "<pre").starts_with("Dear Ada,\n"), "{preview}");
@@ -521,7 +446,7 @@ async fn patron_categories_and_notice_templates() {
     assert_eq!(api["default"], true);
     let token = form_token(&page, path);
     let form = [("form_token", token.as_str()), ("subject", "Ready for you"), ("body", body), ("action", "save")];
-    let (status, page) = staff.post(path, &form).await;
+    let (status, page) = staff.submit(path, &form).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("hold_ready email template is saved"), "{page}");
     let api: Value = app.get("/api/v1/notice-templates/hold_ready").await.json().await.unwrap();

@@ -12,46 +12,10 @@ mod common;
 mod staff_fixture;
 
 use common::*;
-use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use staff_fixture::*;
-
-/// A browser-like client without redirects, signed in through `/staff/login`.
-struct Clerk {
-    client: Client,
-    base: String,
-    cookie: String,
-}
-
-async fn sign_in(app: &App, login: &str) -> Clerk {
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client
-        .post(app.url("/staff/login"))
-        .form(&[("login", login), ("password", password(login).as_str()), ("next", "/staff")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "log in as {login}");
-    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    Clerk { client, base: app.base.clone(), cookie }
-}
-
-impl Clerk {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &[(String, String)]) -> reqwest::Response {
-        self.client.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(form).send().await.unwrap()
-    }
-
-    async fn post_text(&self, path: &str, form: &[(String, String)]) -> (StatusCode, String) {
-        let r = self.post(path, form).await;
-        (r.status(), r.text().await.unwrap())
-    }
-}
 
 fn unescape(s: &str) -> String {
     s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
@@ -237,8 +201,7 @@ async fn the_editor_names_each_problem_beside_its_box_and_keeps_what_was_typed()
         change(&mut fields);
         // Each case is another form (a page re-rendered after an error carries a fresh token).
         set(&mut fields, "form_token", &format!("case-{n}"));
-        let (status, page) =
-            clerk.post_text("/staff/cataloging/records/new", &with_action(fields.clone(), "save")).await;
+        let (status, page) = clerk.post("/staff/cataloging/records/new", &with_action(fields.clone(), "save")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {page}");
         let error = format!("id=\"{id}-error\"");
         let at = page.find(&error).unwrap_or_else(|| panic!("{what}: no message {error} in {page}"));
@@ -269,7 +232,7 @@ async fn a_record_made_from_the_book_template_is_saved_once_however_often_it_is_
     let mut video = fields.clone();
     set(&mut video, "l06", "g");
     set(&mut video, "form_token", "video");
-    let (status, page) = clerk.post_text("/staff/cataloging/records/new", &with_action(video, "refresh")).await;
+    let (status, page) = clerk.post("/staff/cataloging/records/new", &with_action(video, "refresh")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Type of visual material") && !page.contains("Literary form"), "the 008 of a video");
     assert!(form_fields(&page, EDITOR).contains(&("l06".to_string(), "g".to_string())));
@@ -277,7 +240,7 @@ async fn a_record_made_from_the_book_template_is_saved_once_however_often_it_is_
     set(&mut fields, &format!("s{t100}_0"), "Melville, Herman,");
     // Adding a subfield posts the form and saves nothing.
     let (status, page) = clerk
-        .post_text("/staff/cataloging/records/new", &with_action(fields.clone(), &format!("add-subfield:{t100}")))
+        .post("/staff/cataloging/records/new", &with_action(fields.clone(), &format!("add-subfield:{t100}")))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&format!("id=\"c{t100}_1\"")) && page.contains("autofocus"), "a new subfield row");
@@ -285,8 +248,8 @@ async fn a_record_made_from_the_book_template_is_saved_once_however_often_it_is_
     set(&mut fields, &format!("c{t100}_1"), "d");
     set(&mut fields, &format!("s{t100}_1"), "1819-1891.");
     let save = with_action(fields, "save");
-    let first = clerk.post("/staff/cataloging/records/new", &save).await;
-    let second = clerk.post("/staff/cataloging/records/new", &save).await;
+    let first = clerk.post_response("/staff/cataloging/records/new", &save).await;
+    let second = clerk.post_response("/staff/cataloging/records/new", &save).await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     assert_eq!(second.status(), StatusCode::SEE_OTHER);
     let location = first.headers()[LOCATION].to_str().unwrap().to_string();
@@ -368,7 +331,7 @@ async fn real_records_come_back_byte_for_byte_when_the_editor_is_sent_unchanged(
         assert_eq!(status, StatusCode::OK, "{name}");
         let fields = form_fields(&page, EDITOR);
         let (status, answer) =
-            clerk.post_text(&format!("/staff/cataloging/records/{id}"), &with_action(fields, "save")).await;
+            clerk.post(&format!("/staff/cataloging/records/{id}"), &with_action(fields, "save")).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{name}: {answer}");
         let after = stored_marc(&lib.app, id).await;
         assert!(
@@ -408,20 +371,20 @@ async fn only_staff_with_the_catalog_permission_catalog() {
         ("s0_0".into(), "Overwritten".into()),
         ("action".into(), "save".into()),
     ];
-    let (status, _) = clerk.post_text(&format!("/staff/cataloging/records/{id}"), &posted).await;
+    let (status, _) = clerk.post(&format!("/staff/cataloging/records/{id}"), &posted).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(stored_marc(&lib.app, id).await, before, "nothing was changed");
-    let (status, _) = clerk.post_text("/staff/cataloging/records/new", &posted).await;
+    let (status, _) = clerk.post("/staff/cataloging/records/new", &posted).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let labels = vec![("barcode".to_string(), BOOKS[0].to_string()), ("kind".into(), "spine".into())];
-    let (status, _) = clerk.post_text("/staff/cataloging/labels", &labels).await;
+    let (status, _) = clerk.post("/staff/cataloging/labels", &labels).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let item = vec![
         ("barcode".to_string(), "39999000000019".to_string()),
         ("home_branch".into(), "CEN".into()),
         ("item_type".into(), "BK".into()),
     ];
-    let (status, _) = clerk.post_text(&format!("/staff/cataloging/records/{id}/items"), &item).await;
+    let (status, _) = clerk.post(&format!("/staff/cataloging/records/{id}/items"), &item).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let items: Value = lib.app.get("/api/v1/items?barcode=39999000000019").await.json().await.unwrap();
     assert!(items["items"].as_array().unwrap().is_empty());
@@ -466,7 +429,7 @@ async fn items_a_taken_barcode_is_named_a_double_submit_adds_one_and_the_shelf_p
 
     // The taken barcode: named beside its box, everything typed kept.
     let (status, page) =
-        clerk.post_text(&format!("/staff/cataloging/records/{bib}/items"), &with_action(form.clone(), "save")).await;
+        clerk.post(&format!("/staff/cataloging/records/{bib}/items"), &with_action(form.clone(), "save")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     assert!(page.contains("id=\"barcode-error\">Barcode: another item already has this barcode"), "{page}");
     assert!(page.contains("aria-describedby=\"barcode-error\""));
@@ -479,7 +442,7 @@ async fn items_a_taken_barcode_is_named_a_double_submit_adds_one_and_the_shelf_p
     // The preview: between .A1/.M5 on the left... .K5 stands after .A1 and before .M5.
     // The page came back with a fresh form token: what the clerk sends next is a new action.
     let (status, page) =
-        clerk.post_text(&format!("/staff/cataloging/records/{bib}/items"), &with_action(kept.clone(), "preview")).await;
+        clerk.post(&format!("/staff/cataloging/records/{bib}/items"), &with_action(kept.clone(), "preview")).await;
     assert_eq!(status, StatusCode::OK);
     let preview = &page[page.find("id=\"shelf-preview\"").unwrap()..];
     let (a1, k5, m5) = (
@@ -495,8 +458,8 @@ async fn items_a_taken_barcode_is_named_a_double_submit_adds_one_and_the_shelf_p
     let mut form = form_fields(&page, "class=\"item-form\"");
     set(&mut form, "barcode", "39000000000010");
     let save = with_action(form, "save");
-    let first = clerk.post(&format!("/staff/cataloging/records/{bib}/items"), &save).await;
-    let second = clerk.post(&format!("/staff/cataloging/records/{bib}/items"), &save).await;
+    let first = clerk.post_response(&format!("/staff/cataloging/records/{bib}/items"), &save).await;
+    let second = clerk.post_response(&format!("/staff/cataloging/records/{bib}/items"), &save).await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     assert_eq!(second.headers()[LOCATION], first.headers()[LOCATION]);
     let items = items_of(app, bib).await;
@@ -519,14 +482,14 @@ async fn items_a_taken_barcode_is_named_a_double_submit_adds_one_and_the_shelf_p
     let edit_path = first.headers()[LOCATION].to_str().unwrap().trim_end_matches("?saved=1").to_string();
     let mut edit = form_fields(&page, "class=\"item-form\"");
     set(&mut edit, "barcode", BOOKS[1]);
-    let (status, page) = clerk.post_text(&edit_path, &with_action(edit.clone(), "save")).await;
+    let (status, page) = clerk.post(&edit_path, &with_action(edit.clone(), "save")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"barcode-error\">Barcode: another item already has this barcode"));
     let mut edit = form_fields(&page, "class=\"item-form\"");
     assert!(edit.contains(&("barcode".to_string(), BOOKS[1].to_string())), "the barcode typed is kept");
     set(&mut edit, "barcode", "39000000000010");
     set(&mut edit, "staff_note", "Signed by the author");
-    let r = clerk.post(&edit_path, &with_action(edit, "save")).await;
+    let r = clerk.post_response(&edit_path, &with_action(edit, "save")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let stored: Value = app.get("/api/v1/items?barcode=39000000000010").await.json().await.unwrap();
     assert_eq!(stored["items"][0]["staff_note"], "Signed by the author");
@@ -548,19 +511,18 @@ async fn chosen_items_print_as_a_label_pdf_and_the_search_finds_records() {
             ("layout".into(), "".into()),
             ("offset".into(), "2".into()),
         ];
-        let r = clerk.post("/staff/cataloging/labels", &form).await;
+        let r = clerk.post_response("/staff/cataloging/labels", &form).await;
         assert_eq!(r.status(), StatusCode::OK, "{kind}");
         assert_eq!(r.headers()[CONTENT_TYPE], "application/pdf");
         let pdf = r.bytes().await.unwrap();
         assert!(pdf.starts_with(b"%PDF-"), "{kind}");
     }
     // Nothing chosen, or an unknown item: the page says which.
-    let (status, page) =
-        clerk.post_text("/staff/cataloging/labels", &[("kind".to_string(), "spine".to_string())]).await;
+    let (status, page) = clerk.post("/staff/cataloging/labels", &[("kind".to_string(), "spine".to_string())]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("Choose at least one item"), "{page}");
     let (status, page) =
-        clerk.post_text("/staff/cataloging/labels", &[("barcode".to_string(), "39999999999999".to_string())]).await;
+        clerk.post("/staff/cataloging/labels", &[("barcode".to_string(), "39999999999999".to_string())]).await;
     assert_eq!(status.as_u16() / 100, 4);
     assert!(page.contains("39999999999999"), "{page}");
     // The recent items of the branch, newest first.

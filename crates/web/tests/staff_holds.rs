@@ -18,10 +18,6 @@ use serde_json::{json, Value};
 use staff_fixture::*;
 use storage::holds::{HoldTarget, NewHold};
 
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 /// The barcodes of the rows of class `class`, in page order.
 fn rows(page: &str, class: &str) -> Vec<String> {
     let marker = format!("<tr class=\"{class}\">");

@@ -15,13 +15,6 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use staff_fixture::*;
 
-/// A browser-like client without redirects, signed in through `/staff/login`.
-struct Clerk {
-    client: Client,
-    base: String,
-    cookie: String,
-}
-
 fn no_redirects() -> Client {
     Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
@@ -42,30 +35,6 @@ async fn sign_in(app: &App, login: &str, secret: &str) -> Result<Clerk, (StatusC
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
     let cookie = set.split(';').next().unwrap().to_string();
     Ok(Clerk { client, base: app.base.clone(), cookie })
-}
-
-impl Clerk {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-}
-
-/// Text as a page writes it.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// The value of the hidden `session` field of the checkout form.
@@ -144,7 +113,7 @@ async fn screens_need_a_staff_session_and_the_right_permission() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Log-out ends the session: the cookie no longer opens the desk.
-    let (status, _) = vol.post("/staff/logout", &[]).await;
+    let (status, _) = vol.post("/staff/logout", &[] as &[(&str, &str)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(vol.get("/staff/checkin").await.0, StatusCode::SEE_OTHER);
 }

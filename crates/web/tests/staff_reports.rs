@@ -12,45 +12,31 @@ mod staff_fixture;
 use chrono::{Duration, Utc};
 use common::*;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use staff_fixture::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// A browser-like client signed in through `/staff/login`.
-struct Staff {
-    client: Client,
-    base: String,
-    cookie: String,
-}
-
-async fn sign_in(app: &App, login: &str) -> Staff {
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client
-        .post(app.url("/staff/login"))
-        .form(&[("login", login), ("password", password(login).as_str()), ("next", "/staff")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} signs in");
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-    Staff { client, base: app.base.clone(), cookie }
-}
-
-struct Answer {
+/// A report as the browser receives it.
+struct Download {
     status: StatusCode,
     content_type: String,
     disposition: String,
     body: String,
 }
 
-impl Staff {
-    async fn get(&self, path: &str) -> Answer {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
+trait Reports {
+    async fn download(&self, path: &str) -> Download;
+    async fn csv(&self, path: &str) -> Vec<Vec<String>>;
+}
+
+impl Reports for Clerk {
+    async fn download(&self, path: &str) -> Download {
+        let r = self.get_response(path).await;
         let header =
             |name| r.headers().get(name).map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_string());
-        Answer {
+        Download {
             status: r.status(),
             content_type: header(CONTENT_TYPE).unwrap_or_default(),
             disposition: header(CONTENT_DISPOSITION).unwrap_or_default(),
@@ -60,7 +46,7 @@ impl Staff {
 
     /// The report's CSV, read by Python's csv module: the header, then the rows.
     async fn csv(&self, path: &str) -> Vec<Vec<String>> {
-        let a = self.get(path).await;
+        let a = self.download(path).await;
         assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.body);
         assert!(a.content_type.starts_with("text/csv"), "{path}: {}", a.content_type);
         assert!(a.disposition.starts_with("attachment; filename=\""), "{}", a.disposition);
@@ -178,12 +164,12 @@ async fn every_report_counts_what_the_api_did() {
     let range = range();
 
     // The list links every report, and the home page and menu link the list.
-    let list = s.get("/staff/reports").await;
+    let list = s.download("/staff/reports").await;
     assert_eq!(list.status, StatusCode::OK);
     for d in reports::REPORTS {
         assert!(list.body.contains(&format!("href=\"/staff/reports/{}\"", d.name)), "{}", d.name);
     }
-    assert!(s.get("/staff").await.body.contains("<a href=\"/staff/reports\">Reports</a>:"));
+    assert!(s.download("/staff").await.body.contains("<a href=\"/staff/reports\">Reports</a>:"));
 
     // Circulation by day: three checkouts and one check-in over the three days; at CEN two
     // checkouts (the check-in was at OAK).
@@ -194,7 +180,7 @@ async fn every_report_counts_what_the_api_did() {
     let cen = s.csv(&format!("/staff/reports/circulation-by-day.csv?{range}&branch=CEN")).await;
     assert_eq!((total(&cen, 1), total(&cen, 3)), (2, 0));
 
-    let page = s.get(&format!("/staff/reports/circulation-by-day?{range}")).await;
+    let page = s.download(&format!("/staff/reports/circulation-by-day?{range}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<svg") && page.body.contains("role=\"img\""), "a chart");
     assert!(page.body.contains("data-value=\"3\""), "today's column is 3 checkouts");
@@ -270,7 +256,7 @@ async fn every_report_counts_what_the_api_did() {
             row(&["Charges: damage", "3.45", "1"]),
         ]
     );
-    let page = s.get(&format!("/staff/reports/money-by-type?{range}")).await;
+    let page = s.download(&format!("/staff/reports/money-by-type?{range}")).await;
     assert!(page.body.contains("<td class=\"n\">3.45</td>"), "the table shows the exact amount");
 }
 
@@ -280,40 +266,40 @@ async fn a_clerk_may_not_and_bad_input_is_named_beside_its_field() {
     account(&lib.app, "clerk", &["clerk"], &[]).await;
     let clerk = sign_in(&lib.app, "clerk").await;
     for path in ["/staff/reports", "/staff/reports/circulation-by-day", "/staff/reports/top-titles.csv"] {
-        let a = clerk.get(path).await;
+        let a = clerk.download(path).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}");
         assert!(a.body.contains("reports permission"), "{path}: {}", a.body);
     }
-    assert!(!clerk.get("/staff").await.body.contains("href=\"/staff/reports\">Reports</a>:"));
+    assert!(!clerk.download("/staff").await.body.contains("href=\"/staff/reports\">Reports</a>:"));
 
     account(&lib.app, "super", &["supervisor"], &[]).await;
     let s = sign_in(&lib.app, "super").await;
-    let a = s.get("/staff/reports/circulation-by-day?from=2026-02-30&to=2026-03-02").await;
+    let a = s.download("/staff/reports/circulation-by-day?from=2026-02-30&to=2026-03-02").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.body.contains("id=\"from-error\">From: &quot;2026-02-30&quot; is not a date"), "{}", a.body);
     assert!(a.body.contains("value=\"2026-02-30\" required aria-describedby=\"from-error\" aria-invalid=\"true\""));
     assert!(!a.body.contains("<svg"), "no chart for a bad range");
-    let a = s.get("/staff/reports/circulation-by-day?from=2026-03-02&to=2026-03-01").await;
+    let a = s.download("/staff/reports/circulation-by-day?from=2026-03-02&to=2026-03-01").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.body.contains("id=\"to-error\">To: the range ends"), "{}", a.body);
-    let a = s.get("/staff/reports/circulation-by-branch?branch=NOPE").await;
+    let a = s.download("/staff/reports/circulation-by-branch?branch=NOPE").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.body.contains("id=\"branch-error\">Branch: &quot;NOPE&quot; is not a branch"), "{}", a.body);
     assert!(a.body.contains("<option value=\"NOPE\" selected>NOPE</option>"));
-    let a = s.get("/staff/reports/holds-ratio?threshold=lots").await;
+    let a = s.download("/staff/reports/holds-ratio?threshold=lots").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.body.contains("id=\"threshold-error\">Holds per copy above: &quot;lots&quot;"), "{}", a.body);
-    let a = s.get("/staff/reports/circulation-by-day.csv?from=yesterday").await;
+    let a = s.download("/staff/reports/circulation-by-day.csv?from=yesterday").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.body.contains("(field from)"), "{}", a.body);
-    assert_eq!(s.get("/staff/reports/no-such-report").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.download("/staff/reports/no-such-report").await.status, StatusCode::NOT_FOUND);
 
     // A supervisor limited to OAK reports on OAK only, and is offered no "All branches".
     account(&lib.app, "oaksuper", &["supervisor"], &["OAK"]).await;
     let oak = sign_in(&lib.app, "oaksuper").await;
-    let a = oak.get("/staff/reports/circulation-by-branch").await;
+    let a = oak.download("/staff/reports/circulation-by-branch").await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(!a.body.contains("All branches") && a.body.contains("Oak Hill Branch</option>"));
     assert!(a.body.contains("Oak Hill Branch."), "covers OAK: {}", a.body);
-    assert_eq!(oak.get("/staff/reports/circulation-by-branch?branch=CEN").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(oak.download("/staff/reports/circulation-by-branch?branch=CEN").await.status, StatusCode::BAD_REQUEST);
 }

@@ -11,54 +11,9 @@ mod staff_fixture;
 
 use chrono::{NaiveDate, Utc};
 use common::*;
-use reqwest::header::{LOCATION, SET_COOKIE};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use staff_fixture::*;
-
-/// A browser-like client without redirects, signed in through `/staff/login`.
-struct Staff {
-    client: Client,
-    base: String,
-    cookie: String,
-}
-
-async fn sign_in(app: &App, login: &str, secret: &str) -> Staff {
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client
-        .post(app.url("/staff/login"))
-        .form(&[("login", login), ("password", secret), ("next", "/staff")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} signs in");
-    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    Staff { client, base: app.base.clone(), cookie }
-}
-
-impl Staff {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    /// Posts a form; a redirect is followed (with the cookie) to the page it names.
-    async fn post(&self, path: &str, form: &[(String, String)]) -> (StatusCode, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        if r.status() == StatusCode::SEE_OTHER {
-            let to = r.headers()[LOCATION].to_str().unwrap().to_string();
-            return self.get(&to).await;
-        }
-        (r.status(), r.text().await.unwrap())
-    }
-}
 
 /// The value of the hidden field `name` in the form posting to `action`.
 fn hidden(page: &str, action: &str, name: &str) -> String {
@@ -72,30 +27,12 @@ fn hidden(page: &str, action: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
-/// The text inside the first element that starts with `open` (up to the next `</`).
-fn inner<'a>(page: &'a str, open: &str) -> &'a str {
-    let at = page.find(open).unwrap_or_else(|| panic!("{open} is not on the page:\n{page}"));
-    let rest = &page[at + open.len()..];
-    let rest = &rest[rest.find('>').unwrap() + 1..];
-    &rest[..rest.find("</").unwrap()]
-}
-
 /// The inside of the paragraph with that id.
 fn paragraph<'a>(page: &'a str, id: &str) -> &'a str {
     let open = format!("<p id=\"{id}\">");
     let at = page.find(&open).unwrap_or_else(|| panic!("no paragraph {id}:\n{page}"));
     let rest = &page[at + open.len()..];
     &rest[..rest.find("</p>").unwrap()]
-}
-
-/// Asserts the form came back with `field`'s problem next to it, saying `says`.
-fn assert_field_error(page: &str, field: &str, says: &str) {
-    assert!(
-        page.contains(&format!("id=\"{field}\"")) && page.contains(&format!("aria-describedby=\"{field}-error\"")),
-        "{field} is not marked invalid:\n{page}"
-    );
-    let message = inner(page, &format!("id=\"{field}-error\""));
-    assert!(message.contains(says), "{field}'s message {message:?} does not say {says:?}");
 }
 
 /// The form of one rule row, every parameter as the row has it, with the token and version of
@@ -165,7 +102,7 @@ async fn stored_version(app: &App) -> Option<i64> {
 async fn an_added_and_edited_rule_row_changes_the_next_checkout_at_once() {
     let lib = library().await;
     let app = &lib.app;
-    let staff = sign_in(app, ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    let staff = sign_in_with(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap();
     assert_eq!(checkout(app, BOOKS[0]).await, due_after(21), "the file's 21 days");
 
     let (status, page) = staff.get("/staff/admin/rules").await;
@@ -183,7 +120,7 @@ async fn an_added_and_edited_rule_row_changes_the_next_checkout_at_once() {
         ..Default::default()
     };
     let form = row_form(&page, "/staff/admin/rules", &row);
-    let (status, page) = staff.post("/staff/admin/rules", &form).await;
+    let (status, page) = staff.submit("/staff/admin/rules", &form).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("id=\"saved\">Row 2 saved"), "{page}");
     assert_eq!(inner(&page, "id=\"winner\""), "CEN/ADULT/BK");
@@ -201,7 +138,7 @@ async fn an_added_and_edited_rule_row_changes_the_next_checkout_at_once() {
     assert!(page.contains("value=\"7 days\""), "{page}");
     let mut form = row_form(&page, "/staff/admin/rules/2", &row);
     set(&mut form, "loan_period", "10 days");
-    let (status, page) = staff.post("/staff/admin/rules/2", &form).await;
+    let (status, page) = staff.submit("/staff/admin/rules/2", &form).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("<td class=\"value\">10 days</td>"), "{page}");
     assert_eq!(checkout(app, BOOKS[2]).await, due_after(10));
@@ -220,7 +157,7 @@ async fn an_added_and_edited_rule_row_changes_the_next_checkout_at_once() {
         ("form_token".to_string(), hidden(&page, "/staff/admin/rules/2/delete", "form_token")),
         ("version".to_string(), hidden(&page, "/staff/admin/rules/2/delete", "version")),
     ];
-    let (status, page) = staff.post("/staff/admin/rules/2/delete", &form).await;
+    let (status, page) = staff.submit("/staff/admin/rules/2/delete", &form).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Row CEN/ADULT/BK deleted"), "{page}");
     assert!(!page.contains("id=\"row-2\""), "{page}");
@@ -230,11 +167,11 @@ async fn an_added_and_edited_rule_row_changes_the_next_checkout_at_once() {
 async fn a_bad_value_names_its_field_keeps_what_was_typed_and_changes_nothing() {
     let lib = library().await;
     let app = &lib.app;
-    let staff = sign_in(app, ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    let staff = sign_in_with(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap();
     let (_, page) = staff.get("/staff/admin/rules/1").await;
     let mut form = row_form(&page, "/staff/admin/rules/1", &default_row());
     set(&mut form, "loan_period", "three weeks");
-    let (status, page) = staff.post("/staff/admin/rules/1", &form).await;
+    let (status, page) = staff.submit("/staff/admin/rules/1", &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert_field_error(&page, "loan_period", "Loan period: &quot;three weeks&quot; is not a period");
     assert!(page.contains("value=\"three weeks\""), "what was typed is kept");
@@ -244,7 +181,7 @@ async fn a_bad_value_names_its_field_keeps_what_was_typed_and_changes_nothing() 
     let (_, page) = staff.get("/staff/admin/rules/1").await;
     let mut form = row_form(&page, "/staff/admin/rules/1", &default_row());
     set(&mut form, "max_loans", "lots");
-    let (status, page) = staff.post("/staff/admin/rules/1", &form).await;
+    let (status, page) = staff.submit("/staff/admin/rules/1", &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert_field_error(&page, "max_loans", "Maximum loans: &quot;lots&quot; is not a whole number");
     assert!(page.contains("value=\"lots\""));
@@ -253,7 +190,7 @@ async fn a_bad_value_names_its_field_keeps_what_was_typed_and_changes_nothing() 
     let (_, page) = staff.get("/staff/admin/rules/1").await;
     let mut form = row_form(&page, "/staff/admin/rules/1", &default_row());
     set(&mut form, "fine", "");
-    let (status, page) = staff.post("/staff/admin/rules/1", &form).await;
+    let (status, page) = staff.submit("/staff/admin/rules/1", &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert_field_error(&page, "fine", "fine");
 
@@ -265,8 +202,8 @@ async fn a_bad_value_names_its_field_keeps_what_was_typed_and_changes_nothing() 
 async fn of_two_forms_opened_at_one_version_the_second_save_is_a_conflict() {
     let lib = library().await;
     let app = &lib.app;
-    let ana = sign_in(app, ADMIN_LOGIN, ADMIN_PASSWORD).await;
-    let ben = sign_in(app, ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    let ana = sign_in_with(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap();
+    let ben = sign_in_with(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap();
     let (_, first) = ana.get("/staff/admin/rules/1").await;
     let (_, second) = ben.get("/staff/admin/rules/1").await;
     let mut a = row_form(&first, "/staff/admin/rules/1", &default_row());
@@ -274,9 +211,9 @@ async fn of_two_forms_opened_at_one_version_the_second_save_is_a_conflict() {
     let mut b = row_form(&second, "/staff/admin/rules/1", &default_row());
     set(&mut b, "loan_period", "14 days");
 
-    let (status, page) = ana.post("/staff/admin/rules/1", &a).await;
+    let (status, page) = ana.submit("/staff/admin/rules/1", &a).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let (status, page) = ben.post("/staff/admin/rules/1", &b).await;
+    let (status, page) = ben.submit("/staff/admin/rules/1", &b).await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     let conflict = &page[page.find("id=\"conflict\"").unwrap_or_else(|| panic!("{page}"))..];
     assert!(conflict.contains("changed by admin at"), "{conflict}");
@@ -291,7 +228,7 @@ async fn of_two_forms_opened_at_one_version_the_second_save_is_a_conflict() {
 async fn a_double_submit_adds_the_row_once() {
     let lib = library().await;
     let app = &lib.app;
-    let staff = sign_in(app, ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    let staff = sign_in_with(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap();
     let (_, page) = staff.get("/staff/admin/rules/new").await;
     let row = desk::RuleSettingsText {
         branch: "*".into(),
@@ -301,8 +238,8 @@ async fn a_double_submit_adds_the_row_once() {
         ..Default::default()
     };
     let form = row_form(&page, "/staff/admin/rules", &row);
-    let (first, a) = staff.post("/staff/admin/rules", &form).await;
-    let (second, b) = staff.post("/staff/admin/rules", &form).await;
+    let (first, a) = staff.submit("/staff/admin/rules", &form).await;
+    let (second, b) = staff.submit("/staff/admin/rules", &form).await;
     assert_eq!((first, second), (StatusCode::OK, StatusCode::OK));
     assert!(a.contains("id=\"row-2\"") && !a.contains("id=\"row-3\""), "{a}");
     assert!(b.contains("id=\"row-2\"") && !b.contains("id=\"row-3\""), "the repeat added nothing: {b}");
@@ -314,11 +251,11 @@ async fn a_clerk_cannot_edit_the_rules() {
     let lib = library().await;
     let app = &lib.app;
     account(app, "clerk", &["clerk"], &["CEN"]).await;
-    let clerk = sign_in(app, "clerk", &password("clerk")).await;
+    let clerk = sign_in(app, "clerk").await;
     let (status, _) = clerk.get("/staff/admin/rules/1").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let form = vec![("form_token".to_string(), "t1".to_string()), ("version".to_string(), "0".to_string())];
-    let (status, _) = clerk.post("/staff/admin/rules/1/delete", &form).await;
+    let (status, _) = clerk.submit("/staff/admin/rules/1/delete", &form).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(stored_version(app).await, None);
 }
@@ -327,7 +264,7 @@ async fn a_clerk_cannot_edit_the_rules() {
 async fn a_branchs_hours_and_closed_days_are_edited_and_used_at_once() {
     let lib = library().await;
     let app = &lib.app;
-    let staff = sign_in(app, ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    let staff = sign_in_with(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap();
     let (status, page) = staff.get("/staff/admin/calendars").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("href=\"/staff/admin/calendars/branches/CEN\""), "{page}");
@@ -350,7 +287,7 @@ async fn a_branchs_hours_and_closed_days_are_edited_and_used_at_once() {
     // A day's hours that are not hours name that day, and nothing is saved.
     let mut bad = form.clone();
     set(&mut bad, "sat", "ten till five");
-    let (status, page) = staff.post(action, &bad).await;
+    let (status, page) = staff.submit(action, &bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert_field_error(&page, "sat", "Saturday: &quot;ten till five&quot; is not opening hours");
     assert!(page.contains("value=\"ten till five\""));
@@ -358,7 +295,7 @@ async fn a_branchs_hours_and_closed_days_are_edited_and_used_at_once() {
 
     let (_, page) = staff.get(action).await;
     set(&mut form, "form_token", &hidden(&page, action, "form_token"));
-    let (status, page) = staff.post(action, &form).await;
+    let (status, page) = staff.submit(action, &form).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("id=\"saved\""), "{page}");
     assert!(page.contains("Central Library (CEN)"), "CEN has a calendar of its own now: {page}");
@@ -381,7 +318,7 @@ async fn a_branchs_hours_and_closed_days_are_edited_and_used_at_once() {
     for (day, hours) in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().zip(week) {
         form.push((day.to_string(), hours.to_string()));
     }
-    let (status, page) = staff.post(action, &form).await;
+    let (status, page) = staff.submit(action, &form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert_field_error(&page, "closed", "&quot;some day&quot; is not a closed day");
     assert_eq!(stored_version(app).await, Some(1), "only the branch's save is stored");
@@ -391,7 +328,7 @@ async fn a_branchs_hours_and_closed_days_are_edited_and_used_at_once() {
 async fn patron_categories_are_added_edited_and_deleted_unless_patrons_have_them() {
     let lib = library().await;
     let app = &lib.app;
-    let staff = sign_in(app, ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    let staff = sign_in_with(app, ADMIN_LOGIN, ADMIN_PASSWORD).await.unwrap();
     let (_, page) = staff.get("/staff/admin/categories").await;
     let add = |page: &str, code: &str, months: &str| -> Vec<(String, String)> {
         vec![
@@ -404,13 +341,13 @@ async fn patron_categories_are_added_edited_and_deleted_unless_patrons_have_them
         ]
     };
     // A bad number names its field and keeps it.
-    let (status, body) = staff.post("/staff/admin/categories", &add(&page, "HOMEBOUND", "two years")).await;
+    let (status, body) = staff.submit("/staff/admin/categories", &add(&page, "HOMEBOUND", "two years")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_field_error(&body, "validity_months", "&quot;two years&quot; is not a number of months");
     assert!(body.contains("value=\"HOMEBOUND\"") && body.contains("value=\"two years\""));
 
     // The form sent back carries a fresh token: correcting it is a new action.
-    let (status, body) = staff.post("/staff/admin/categories", &add(&body, "HOMEBOUND", "24")).await;
+    let (status, body) = staff.submit("/staff/admin/categories", &add(&body, "HOMEBOUND", "24")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("<th scope=\"row\">HOMEBOUND</th><td>24 months</td>"), "{body}");
     // Registration takes the new category at once.
@@ -433,7 +370,7 @@ async fn patron_categories_are_added_edited_and_deleted_unless_patrons_have_them
         ("min_age".into(), "60".into()),
         ("max_age".into(), String::new()),
     ];
-    let (status, body) = staff.post(action, &form).await;
+    let (status, body) = staff.submit(action, &form).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("<th scope=\"row\">HOMEBOUND</th><td>12 months</td><td>60</td><td>none</td>"), "{body}");
 
@@ -445,12 +382,12 @@ async fn patron_categories_are_added_edited_and_deleted_unless_patrons_have_them
             ("version".into(), hidden(page, &action, "version")),
         ]
     };
-    let (status, body) = staff.post("/staff/admin/categories/HOMEBOUND/delete", &delete(&body, "HOMEBOUND")).await;
+    let (status, body) = staff.submit("/staff/admin/categories/HOMEBOUND/delete", &delete(&body, "HOMEBOUND")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let refusal = &body[body.find("id=\"refusal\"").unwrap()..];
     assert!(refusal.contains("1 patron is in category HOMEBOUND"), "{refusal}");
     assert!(body.contains("<th scope=\"row\">HOMEBOUND</th>"));
-    let (status, body) = staff.post("/staff/admin/categories/INST/delete", &delete(&body, "INST")).await;
+    let (status, body) = staff.submit("/staff/admin/categories/INST/delete", &delete(&body, "INST")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("Category INST deleted") && !body.contains("<th scope=\"row\">INST</th>"), "{body}");
     let db = app.db.clone();

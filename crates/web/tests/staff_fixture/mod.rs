@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the fixture
 
 use crate::common::*;
-use reqwest::header::SET_COOKIE;
+use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -152,35 +152,100 @@ pub struct Clerk {
 
 /// Signs in through the login form with the fixture's password for `login`.
 pub async fn sign_in(app: &App, login: &str) -> Clerk {
+    match sign_in_with(app, login, &password(login)).await {
+        Ok(clerk) => clerk,
+        Err((status, _)) => panic!("{login} could not log in: {status}"),
+    }
+}
+
+/// Signs in through the login form with `secret`; a refused log-in gives its status and page.
+pub async fn sign_in_with(app: &App, login: &str, secret: &str) -> Result<Clerk, (StatusCode, String)> {
     let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let r = client
         .post(app.url("/staff/login"))
-        .form(&[("login", login), ("password", password(login).as_str()), ("next", "/staff")])
+        .form(&[("login", login), ("password", secret), ("next", "/staff")])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} could not log in");
+    if r.status() != StatusCode::SEE_OTHER {
+        return Err((r.status(), r.text().await.unwrap()));
+    }
     let cookie = r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    Clerk { client, base: app.base.clone(), cookie }
+    Ok(Clerk { client, base: app.base.clone(), cookie })
+}
+
+/// An answer to a form: its status, where a 303 sends the browser, and the page.
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: String,
+    pub page: String,
 }
 
 impl Clerk {
+    pub async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
+        let r = self.get_response(path).await;
         (r.status(), r.text().await.unwrap())
     }
 
-    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+    pub async fn post_response<F: serde::Serialize + ?Sized>(&self, path: &str, form: &F) -> reqwest::Response {
+        self.client.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(form).send().await.unwrap()
+    }
+
+    pub async fn post<F: serde::Serialize + ?Sized>(&self, path: &str, form: &F) -> (StatusCode, String) {
+        let r = self.post_response(path, form).await;
         (r.status(), r.text().await.unwrap())
     }
+
+    /// Posts a form and keeps where a redirect goes.
+    pub async fn send<F: serde::Serialize + ?Sized>(&self, path: &str, form: &F) -> Answer {
+        let r = self.post_response(path, form).await;
+        let location = r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        Answer { status: r.status(), location, page: r.text().await.unwrap() }
+    }
+
+    /// Posts a form as a browser does: a redirect is followed (with the cookie) to the page it
+    /// names.
+    pub async fn submit<F: serde::Serialize + ?Sized>(&self, path: &str, form: &F) -> (StatusCode, String) {
+        let r = self.post_response(path, form).await;
+        if r.status() == StatusCode::SEE_OTHER {
+            let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+            return self.get(&to).await;
+        }
+        (r.status(), r.text().await.unwrap())
+    }
+}
+
+/// Text as a page writes it.
+pub fn html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The text inside the first element that starts with `open` (up to the next `</`).
+pub fn inner<'a>(page: &'a str, open: &str) -> &'a str {
+    let at = page.find(open).unwrap_or_else(|| panic!("{open} is not on the page:\n{page}"));
+    let rest = &page[at + open.len()..];
+    let rest = &rest[rest.find('>').unwrap() + 1..];
+    &rest[..rest.find("</").unwrap()]
+}
+
+/// Asserts the form came back with `field`'s problem next to it, saying `says`.
+pub fn assert_field_error(page: &str, field: &str, says: &str) {
+    assert!(
+        page.contains(&format!("id=\"{field}\"")) && page.contains(&format!("aria-describedby=\"{field}-error\"")),
+        "{field} is not marked invalid:\n{page}"
+    );
+    let message = inner(page, &format!("id=\"{field}-error\""));
+    assert!(message.contains(says), "{field}'s message {message:?} does not say {says:?}");
+}
+
+/// The value of the hidden `form_token` field of the form posting to `action`.
+pub fn form_token(page: &str, action: &str) -> String {
+    let at = page.find(&format!("action=\"{action}\"")).unwrap_or_else(|| panic!("no form to {action}:\n{page}"));
+    token(&page[at..])
 }
 
 /// The value of the hidden `form_token` field.
