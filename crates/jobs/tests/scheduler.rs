@@ -2,42 +2,16 @@
 //! that shares the database: within a tick, not at the next start or daily run.
 #![allow(clippy::unwrap_used)] // a test: a panic with its line is the failure report
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use desk::{CirculationSettings, Desk};
+use common::circulation;
+use desk::Desk;
 use jobs::{NoticeSettings, Scheduler};
 use storage::{Database, StorageConfig};
-
-fn settings() -> CirculationSettings {
-    toml::from_str(
-        r#"
-        time_zone = "Europe/London"
-        governing_branch = "checkout"
-        fine_limit = "10.00"
-        hours = { mon = "09:00-17:00", tue = "09:00-17:00", wed = "09:00-17:00", thu = "09:00-17:00", fri = "09:00-17:00", sat = "closed", sun = "closed" }
-        [[rules]]
-        branch = "*"
-        category = "*"
-        item_type = "*"
-        loan_period = "14 days"
-        max_loans = 10
-        renewals_allowed = 2
-        renewal_period = "14 days"
-        fine = "0.25 per day"
-        grace_period = "0 days"
-        max_fine = "5.00"
-        lost_after_days = "60"
-        lost_processing_fee = "5.00"
-        hold_allowed = true
-        max_holds = 10
-        hold_shelf_days = 7
-        hard_due_date = "none"
-    "#,
-    )
-    .unwrap()
-}
 
 #[test]
 fn an_edit_saved_on_another_server_is_in_force_here_within_a_tick() {
@@ -45,8 +19,8 @@ fn an_edit_saved_on_another_server_is_in_force_here_within_a_tick() {
     let db: Arc<dyn Database> =
         storage::open(&StorageConfig::Sqlite(storage::SqliteOptions::new(dir.path().join("db")))).unwrap();
     // Two servers started from the same settings file: this one runs the scheduler.
-    let here = Desk::new(settings().build().unwrap());
-    let there = Desk::new(settings().build().unwrap());
+    let here = Desk::new(circulation().build().unwrap());
+    let there = Desk::new(circulation().build().unwrap());
     let notices = NoticeSettings::default().build("Test Library").unwrap();
     let _scheduler = Scheduler::start(db.clone(), here.clone(), notices, Duration::from_millis(20)).unwrap();
 
