@@ -42,6 +42,11 @@ pub(crate) const SQLITE: &[Migration] = &[
     },
     Migration { version: 16, name: "report_counts", sql: include_str!("../migrations/sqlite/0016_report_counts.sql") },
     Migration { version: 17, name: "patron_search", sql: include_str!("../migrations/sqlite/0017_patron_search.sql") },
+    Migration {
+        version: 19,
+        name: "report_counts_more",
+        sql: include_str!("../migrations/sqlite/0019_report_counts_more.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -81,6 +86,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 17,
         name: "patron_search",
         sql: include_str!("../migrations/postgres/0017_patron_search.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "report_counts_more",
+        sql: include_str!("../migrations/postgres/0019_report_counts_more.sql"),
     },
 ];
 
