@@ -11,6 +11,14 @@
 //! zone whose offset is not whole hours too. The queries they replaced stay as `*_by_scan`, the
 //! oracle the tests hold the counts to.
 //!
+//! Migration 0019 adds money per UTC day (`ledger_days`: a span's whole days from it, whole
+//! hours at its edges from `ledger_hours`, the minutes left from the ledger, `money_split`) and
+//! checkouts per title, branch and UTC month (`title_months`, branch `*` for every branch). The
+//! top titles are a threshold merge of the months' lists read in order of checkouts, each title
+//! read counted exactly in SQL ([`rank_titles`]): exact for any data, and a few pages of each
+//! list when lending is skewed, as it is in libraries; loans spread evenly over the titles fall
+//! back to the scan.
+//!
 //! Days are the library's local days, given as UTC bounds (`reports::Period::bounds`): the
 //! query counts each `[bounds[i], bounds[i + 1])` by an index range, so the answer is exact in
 //! any time zone and a day without activity is a zero, not a missing row. A range read is
