@@ -15,7 +15,7 @@ use crate::{CirculationSettings, Desk, DeskError, SettingsError};
 use catalog::Code;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-use storage::settings::SettingsDocument;
+use storage::settings::{PatronSettingsRefusal, SettingsDocument};
 use storage::Database;
 
 /// The stored document names.
@@ -146,16 +146,20 @@ impl Desk {
     ) -> Result<SettingsStamp, DeskError> {
         let built: Arc<PatronRules> = Arc::new(settings.build()?);
         let before = self.patron_rules();
-        for code in before.registration.categories.keys() {
-            if built.registration.categories.contains_key(code) {
-                continue;
-            }
-            let n = db.patrons_in_category(code)?;
-            if n > 0 {
-                return Err(in_use(code, n));
-            }
-        }
-        let doc = db.write_settings_document(PATRONS, &json(&settings)?, expected_version, by, now)??;
+        let removed: Vec<Code> = before
+            .registration
+            .categories
+            .keys()
+            .filter(|code| !built.registration.categories.contains_key(*code))
+            .cloned()
+            .collect();
+        // Counted in the write's own transaction, which registrations exclude: a patron
+        // registered into a removed category in between is either counted or refused.
+        let doc = match db.write_patron_settings(&json(&settings)?, expected_version, by, now, &removed)? {
+            Ok(doc) => doc,
+            Err(PatronSettingsRefusal::InUse { category, patrons }) => return Err(in_use(&category, patrons)),
+            Err(PatronSettingsRefusal::Stale(stale)) => return Err(stale.into()),
+        };
         let stamp = SettingsStamp::of(&doc);
         let mut live = self.live_mut();
         if stamp.version > live.patrons_stamp.version {

@@ -207,6 +207,13 @@ fn patron_error(db: &dyn Database, e: StorageError) -> PatronError {
         StorageError::NotFound { what: "guarantor card", key } => {
             problem("guarantor", "unknown_guarantor", format!("no patron has card {key}"))
         }
+        // Removed from the settings since this desk checked the form (storage checks again
+        // in the registration's own transaction).
+        StorageError::NotFound { what: "patron category", key } => problem(
+            "category",
+            "unknown_category",
+            format!("patron category {key} was removed from the settings: choose another"),
+        ),
         StorageError::NotFound { what, key } => PatronError::NotFound { what, key },
         StorageError::Conflict { what: "card number", key } => {
             problem("card_number", "card_number_taken", format!("card {key} belongs to another patron"))

@@ -215,3 +215,35 @@ fn patron_categories_are_added_and_one_patrons_have_cannot_go() {
     };
     assert_eq!(e.place, "patrons.categories.HOMEBOUND.validity_months");
 }
+
+/// Another server's desk still has the category a manager has just removed: a registration
+/// through it is refused in the registration's own transaction, naming the category field,
+/// instead of putting a patron in a category that no longer exists.
+#[test]
+fn a_registration_through_a_desk_that_missed_the_removal_is_refused() {
+    let lib = library();
+    let (db, desk) = (&*lib.db, &lib.desk);
+    let other = Desk::new(settings().build().unwrap());
+    other.load_settings(db).unwrap();
+    let (mut without_inst, stamp) = desk.patron_settings();
+    without_inst.categories.remove("INST");
+    desk.update_patron_settings(db, without_inst, stamp.version, Some("manager"), monday()).unwrap();
+    assert!(other.patron_rules().registration.categories.contains_key(&code("INST")), "the other desk missed it");
+    let input = desk::patrons::PatronInput {
+        surname: "Late".into(),
+        first_name: "Lee".into(),
+        category: Some(code("INST")),
+        home_branch: Some(code("MAIN")),
+        ..Default::default()
+    };
+    match other.register_patron(db, &input, true, monday()) {
+        Err(desk::patrons::PatronError::Invalid(problems)) => {
+            assert_eq!((problems[0].field, problems[0].code), ("category", "unknown_category"), "{problems:?}");
+        }
+        other => panic!("registered into a removed category: {other:?}"),
+    }
+    assert_eq!(db.patrons_in_category(&code("INST")).unwrap(), 0);
+    // A category still in the settings registers through the same desk.
+    let adult = desk::patrons::PatronInput { category: Some(code("ADULT")), ..input };
+    assert!(other.register_patron(db, &adult, true, monday()).is_ok());
+}

@@ -43,6 +43,11 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 16, name: "report_counts", sql: include_str!("../migrations/sqlite/0016_report_counts.sql") },
     Migration { version: 17, name: "patron_search", sql: include_str!("../migrations/sqlite/0017_patron_search.sql") },
     Migration { version: 18, name: "bulk_changes", sql: include_str!("../migrations/sqlite/0018_bulk_changes.sql") },
+    Migration {
+        version: 19,
+        name: "report_counts_more",
+        sql: include_str!("../migrations/sqlite/0019_report_counts_more.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -84,6 +89,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0017_patron_search.sql"),
     },
     Migration { version: 18, name: "bulk_changes", sql: include_str!("../migrations/postgres/0018_bulk_changes.sql") },
+    Migration {
+        version: 19,
+        name: "report_counts_more",
+        sql: include_str!("../migrations/postgres/0019_report_counts_more.sql"),
+    },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.

@@ -11,6 +11,14 @@
 //! zone whose offset is not whole hours too. The queries they replaced stay as `*_by_scan`, the
 //! oracle the tests hold the counts to.
 //!
+//! Migration 0019 adds money per UTC day (`ledger_days`: a span's whole days from it, whole
+//! hours at its edges from `ledger_hours`, the minutes left from the ledger, `money_split`) and
+//! checkouts per title, branch and UTC month (`title_months`, branch `*` for every branch). The
+//! top titles are a threshold merge of the months' lists read in order of checkouts, each title
+//! read counted exactly in SQL ([`rank_titles`]): exact for any data, and a few pages of each
+//! list when lending is skewed, as it is in libraries; loans spread evenly over the titles fall
+//! back to the scan.
+//!
 //! Days are the library's local days, given as UTC bounds (`reports::Period::bounds`): the
 //! query counts each `[bounds[i], bounds[i + 1])` by an index range, so the answer is exact in
 //! any time zone and a day without activity is a zero, not a missing row. A range read is
@@ -29,7 +37,8 @@
 use crate::{LoanId, Result};
 use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 use catalog::{Code, Money};
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, DurationRound, TimeDelta, TimeZone, Utc};
+use std::collections::HashMap;
 
 /// What circulation is grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +139,17 @@ pub trait ReportStore {
     #[doc(hidden)]
     fn money_by_type_by_scan(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>>;
 
+    /// [`ReportStore::top_titles`] counted from the loans themselves (the tests' oracle, and
+    /// what `top_titles` falls back to when the loans are spread too evenly for the kept counts
+    /// to narrow them: see [`rank_titles`]).
+    #[doc(hidden)]
+    fn top_titles_by_scan(
+        &self,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+        limit: u32,
+    ) -> Result<Vec<TitleCount>>;
+
     /// [`ReportStore::collection`] counted from the items themselves (the tests' oracle).
     #[doc(hidden)]
     fn collection_by_scan(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>>;
@@ -213,6 +233,45 @@ pub(crate) fn add_pieces<T>(
     }
 }
 
+/// A piece of a request: its index and `[lo, hi)`.
+pub(crate) type Piece = (usize, DateTime<Utc>, DateTime<Utc>);
+
+/// Where the money counts answer: the whole UTC days of each request from `ledger_days`, the
+/// whole UTC hours of what is left from `ledger_hours`, and the minutes left after that (in a
+/// zone whose offset is not whole hours) summed from the ledger. `split` twice: first by day,
+/// then its edges by hour.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct MoneySplit {
+    pub(crate) days: Vec<Piece>,
+    pub(crate) hours: Vec<Piece>,
+    pub(crate) edges: Vec<Piece>,
+}
+
+pub(crate) fn money_split(spans: impl IntoIterator<Item = (DateTime<Utc>, DateTime<Utc>)>) -> MoneySplit {
+    let by_day = split(spans, DAY);
+    let by_hour = split(by_day.edges.iter().map(|(_, lo, hi)| (*lo, *hi)), HOUR);
+    // `by_hour` numbers the day edges; each belongs to the request its day edge came from.
+    let request = |pieces: Vec<Piece>| -> Vec<Piece> {
+        pieces.into_iter().filter_map(|(j, lo, hi)| by_day.edges.get(j).map(|(i, _, _)| (*i, lo, hi))).collect()
+    };
+    MoneySplit { hours: request(by_hour.whole), edges: request(by_hour.edges), days: by_day.whole }
+}
+
+/// One span for `money_by_type_sql`: its whole UTC days, the whole UTC hours before and after
+/// them, and the four pieces of minutes left at the edges, in the order the query numbers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MoneySpan {
+    pub(crate) span: (DateTime<Utc>, DateTime<Utc>),
+    pub(crate) days: (DateTime<Utc>, DateTime<Utc>),
+    pub(crate) hours_before: (DateTime<Utc>, DateTime<Utc>),
+    pub(crate) hours_after: (DateTime<Utc>, DateTime<Utc>),
+}
+
+pub(crate) fn money_span(span: (DateTime<Utc>, DateTime<Utc>)) -> MoneySpan {
+    let days = whole(span, DAY);
+    MoneySpan { span, days, hours_before: whole((span.0, days.0), HOUR), hours_after: whole((days.1, span.1), HOUR) }
+}
+
 pub(crate) fn add_circulation(t: &mut CirculationCounts, c: CirculationCounts) {
     t.checkouts += c.checkouts;
     t.renewals += c.renewals;
@@ -223,6 +282,122 @@ pub(crate) fn add_money(t: &mut MoneyDay, c: MoneyDay) {
     t.cash = Money::from_minor(t.cash.minor() + c.cash.minor());
     t.card = Money::from_minor(t.card.minor() + c.card.minor());
     t.paid_out = Money::from_minor(t.paid_out.minor() + c.paid_out.minor());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Top titles: a threshold merge (Fagin's TA) over the kept per-title month counts.
+
+/// The branch key of `title_months` for a report: the branch, or `*` for every branch.
+pub(crate) fn title_branch(branch: Option<&Code>) -> &str {
+    branch.map_or("*", Code::as_str)
+}
+
+fn first_of_month(t: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0).single().unwrap_or(t)
+}
+
+fn next_month(m: DateTime<Utc>) -> DateTime<Utc> {
+    let (y, mo) = if m.month() == 12 { (m.year() + 1, 1) } else { (m.year(), m.month() + 1) };
+    Utc.with_ymd_and_hms(y, mo, 1, 0, 0, 0).single().unwrap_or(m)
+}
+
+/// How a span reads the title counts: the UTC months it touches (each a list of titles by
+/// checkouts), the whole months inside it (`[whole.0, whole.1)`, counted from the lists), and
+/// the two edges outside them (`[span.0, whole.0)`, `[whole.1, span.1)`), counted from the loans.
+/// A span without a whole month is all edge (`whole = (span.1, span.1)`), like [`whole`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TitleSpan {
+    pub(crate) months: Vec<DateTime<Utc>>,
+    pub(crate) whole: (DateTime<Utc>, DateTime<Utc>),
+    pub(crate) edges: [(DateTime<Utc>, DateTime<Utc>); 2],
+}
+
+pub(crate) fn title_span(span: (DateTime<Utc>, DateTime<Utc>)) -> TitleSpan {
+    let mut months = Vec::new();
+    if span.0 < span.1 {
+        let mut m = first_of_month(span.0);
+        while m < span.1 {
+            months.push(m);
+            m = next_month(m);
+        }
+    }
+    let start = first_of_month(span.0);
+    let from = if start == span.0 { start } else { next_month(start) };
+    let to = first_of_month(span.1);
+    let whole = if from < to && span.0 < span.1 { (from, to) } else { (span.1.max(span.0), span.1.max(span.0)) };
+    TitleSpan { months, whole, edges: [(span.0, whole.0), (whole.1, span.1)] }
+}
+
+/// What the top-titles merge reads, all on one snapshot.
+pub(crate) trait TitleLists {
+    /// Up to `n` titles of `month`'s list (those with checkouts) after `after` (checkouts, bib
+    /// id), most checkouts first, then by bib id: `(bib id, checkouts that month)`.
+    fn ranked(&mut self, month: DateTime<Utc>, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>>;
+
+    /// Each title's exact checkouts in the span: `(bib id, checkouts)`, in any order.
+    fn exact(&mut self, bibs: &[i64]) -> Result<Vec<(i64, i64)>>;
+}
+
+/// How many titles the merge may count exactly before it gives up: loans spread so evenly that
+/// this many titles cannot settle the last place are counted faster by one scan.
+const TITLE_BUDGET: usize = 2_000;
+
+/// The `limit` titles with the most checkouts in the span (ties by bib id), exact, as
+/// `(bib id, checkouts)`; `None` when the lists could not settle them within the budget.
+///
+/// Fagin's threshold algorithm: each round reads the next titles of every month's list in
+/// order of checkouts and counts each new title exactly. A title not yet read in a list has at
+/// most the checkouts of the last one read there (none once a list is exhausted), so no title
+/// unread everywhere has more than the sum of those, the threshold; once the `limit`-th best
+/// title counted has more (strictly: ties go to the lower bib id, which may be unread), the
+/// answer is settled. The lists of the months at the span's edges count whole months, more than
+/// the span holds, which only loosens the threshold. With the skewed popularity of real lending
+/// this settles within a few rounds; loans spread evenly over the titles never settle early.
+pub(crate) fn rank_titles(
+    lists: &mut dyn TitleLists,
+    months: &[DateTime<Utc>],
+    limit: usize,
+) -> Result<Option<Vec<(i64, i64)>>> {
+    if limit == 0 || months.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    // Per list: the last (checkouts, bib id) read, and whether the list is exhausted.
+    let mut cursors: Vec<((i64, i64), bool)> = vec![((i64::MAX, 0), false); months.len()];
+    let mut counted: HashMap<i64, i64> = HashMap::new();
+    // Past the last place at once: a list's head falls below the last place's share only
+    // after it, so a first read of just `limit` titles would always need a second.
+    let mut batch = limit.saturating_mul(2).max(32);
+    loop {
+        let mut fresh: Vec<i64> = Vec::new();
+        for (month, (after, done)) in months.iter().zip(cursors.iter_mut()) {
+            if *done {
+                continue;
+            }
+            let rows = lists.ranked(*month, *after, batch)?;
+            *done = rows.len() < batch;
+            if let Some(&(bib, n)) = rows.last() {
+                *after = (n, bib);
+            }
+            fresh.extend(rows.into_iter().map(|(bib, _)| bib).filter(|bib| !counted.contains_key(bib)));
+        }
+        fresh.sort_unstable();
+        fresh.dedup();
+        if !fresh.is_empty() {
+            counted.extend(lists.exact(&fresh)?);
+        }
+        let threshold: i64 = cursors.iter().filter(|(_, done)| !done).map(|((n, _), _)| *n).sum();
+        let mut best: Vec<(i64, i64)> = counted.iter().filter(|(_, n)| **n > 0).map(|(b, n)| (*b, *n)).collect();
+        best.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let settled = best.get(limit - 1).is_some_and(|(_, n)| *n > threshold);
+        if settled || threshold <= 0 {
+            best.truncate(limit);
+            return Ok(Some(best));
+        }
+        if counted.len() > TITLE_BUDGET {
+            return Ok(None);
+        }
+        batch = batch.saturating_mul(2);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,6 +525,53 @@ pub(crate) fn top_titles_sql() -> String {
     )
 }
 
+/// One month's list of titles after a cursor: `?1` the month's key, `?2` the branch key (`*`
+/// for all), `?3`/`?4` the cursor (checkouts, bib id), `?5` how many. Ties on checkouts are read
+/// by bib id, so the cursor is two ranges, each in the rank index's order.
+pub(crate) const TITLES_RANKED_SQL: &str = "SELECT a.bib_id, a.checkouts FROM (\
+     SELECT bib_id, checkouts FROM title_months WHERE month = ?1 AND branch = ?2 AND checkouts = ?3 AND bib_id > ?4 \
+     ORDER BY bib_id LIMIT ?5) a \
+     UNION ALL SELECT b.bib_id, b.checkouts FROM (\
+     SELECT bib_id, checkouts FROM title_months WHERE month = ?1 AND branch = ?2 AND checkouts < ?3 AND checkouts > 0 \
+     ORDER BY checkouts DESC, bib_id LIMIT ?5) b \
+     ORDER BY 2 DESC, 1 LIMIT ?5";
+
+/// Each title's (`c(bib_id)` from the backend's `WITH`, `?1`) exact checkouts in a span: `?2`
+/// the branch key, `?3`..`?4` the whole months as `title_months` keys, `[?5, ?6)` and `[?7, ?8)`
+/// the edges counted from the loans of the title's items, `?9` the branch.
+pub(crate) fn titles_exact_sql(bibs_cte: &str) -> String {
+    let edge = |lo: u8, hi: u8| {
+        format!(
+            "(SELECT count(*) FROM items i JOIN loans l ON l.item_id = i.id WHERE i.bib_id = c.bib_id \
+             AND l.checked_out_at >= ?{lo} AND l.checked_out_at < ?{hi} AND {})",
+            branch("l.checkout_branch", 9)
+        )
+    };
+    format!(
+        "WITH {bibs_cte} SELECT c.bib_id, CAST(\
+         (SELECT coalesce(sum(t.checkouts), 0) FROM title_months t \
+          WHERE t.bib_id = c.bib_id AND t.branch = ?2 AND t.month >= ?3 AND t.month < ?4) + {} + {} AS BIGINT) FROM c",
+        edge(5, 6),
+        edge(7, 8)
+    )
+}
+
+/// The titles of the records `c(bib_id)` (`?1`, from the backend's `WITH`).
+pub(crate) fn titles_sql(bibs_cte: &str) -> String {
+    format!("WITH {bibs_cte} SELECT b.id, b.title FROM c JOIN bib_records b ON b.id = c.bib_id")
+}
+
+/// The ranked titles with their names, in rank order.
+pub(crate) fn title_counts(ranked: Vec<(i64, i64)>, titles: Vec<(i64, String)>) -> Vec<TitleCount> {
+    let titles: HashMap<i64, String> = titles.into_iter().collect();
+    ranked
+        .into_iter()
+        .filter_map(|(bib_id, checkouts)| {
+            titles.get(&bib_id).map(|title| TitleCount { bib_id, title: title.clone(), checkouts })
+        })
+        .collect()
+}
+
 /// `?1` now, `?2` the branch, `?3`/`?4` the cursor (due, id), `?5` the limit.
 pub(crate) fn overdue_sql() -> String {
     format!(
@@ -364,16 +586,17 @@ pub(crate) fn overdue_sql() -> String {
 
 /// `?1` the branch, `?2`/`?3` the threshold (holds, copies), `?4` the limit. The counts are
 /// materialised first: a correlated count of copies would be run again for every place the
-/// outer query names it (SQLite flattens it into the WHERE and the ORDER BY).
+/// outer query names it (SQLite flattens it into the WHERE and the ORDER BY). Inside the
+/// materialised `c` each title's copies are one correlated count over `items_bib_status_idx`
+/// (bib, status, branch): no item row is read, and no join of every copy is grouped again.
 pub(crate) fn holds_ratio_sql() -> String {
     format!(
         "WITH h AS MATERIALIZED (\
          SELECT bib_id, count(*) AS holds FROM holds \
          WHERE status IN ('waiting', 'suspended', 'in_transit', 'on_shelf') AND {holds} GROUP BY bib_id), \
          c AS MATERIALIZED (\
-         SELECT h.bib_id AS bib_id, h.holds AS holds, count(i.id) AS copies FROM h \
-         LEFT JOIN items i ON i.bib_id = h.bib_id AND i.status <> 'withdrawn' AND {items} \
-         GROUP BY h.bib_id, h.holds) \
+         SELECT h.bib_id AS bib_id, h.holds AS holds, (SELECT count(*) FROM items i \
+         WHERE i.bib_id = h.bib_id AND i.status <> 'withdrawn' AND {items}) AS copies FROM h) \
          SELECT c.bib_id, b.title, c.holds, c.copies FROM c JOIN bib_records b ON b.id = c.bib_id \
          WHERE c.holds * ?3 > ?2 * c.copies \
          ORDER BY CASE WHEN c.copies = 0 THEN 0 ELSE 1 END, \
@@ -426,24 +649,27 @@ pub(crate) const MONEY_BY_TYPE_SQL: &str = "SELECT g.entry, g.k, count(*), CAST(
      FROM ledger_entries e WHERE e.at >= ?1 AND e.at < ?2 AND e.kind NOT IN ('waiver', 'write_off', 'refund')\
      ) g GROUP BY g.entry, g.k ORDER BY CASE g.entry WHEN 'payment' THEN 0 WHEN 'deposit' THEN 1 WHEN 'payout' THEN 2 ELSE 3 END, g.k";
 
-/// Per span (`d` from the backend's `WITH`, hour keys or instants): money taken in cash and by
-/// card, and paid out, from the kept hourly sums. `?1` the spans.
-pub(crate) fn money_hours_sql(spans_cte: &str) -> String {
+/// Per span (`d` from the backend's `WITH`, keys of `table` or instants): money taken in cash and
+/// by card, and paid out, from the kept sums of `table` (`ledger_days` by `day`, `ledger_hours`
+/// by `hour`). `?1` the spans.
+pub(crate) fn money_counts_sql(spans_cte: &str, table: &str, key: &str) -> String {
     let sum = |condition: &str, sign: &str| {
         format!("CAST(coalesce(sum(CASE WHEN {condition} THEN {sign}h.amount ELSE 0 END), 0) AS BIGINT)")
     };
     format!(
         "WITH {spans_cte} SELECT d.i, {}, {}, {} FROM d \
-         LEFT JOIN ledger_hours h ON h.hour >= d.lo AND h.hour < d.hi GROUP BY d.i ORDER BY d.i",
+         LEFT JOIN {table} h ON h.{key} >= d.lo AND h.{key} < d.hi GROUP BY d.i ORDER BY d.i",
         sum("h.kind IN ('payment', 'deposit') AND h.method = 'cash'", "-"),
         sum("h.kind IN ('payment', 'deposit') AND h.method = 'card'", "-"),
         sum("h.kind = 'payout'", ""),
     )
 }
 
-/// From the counts: `?1`..`?2` the span, `?3`..`?4` the whole UTC hours inside it as
-/// `ledger_hours` keys, `?5`..`?6` the same hours as instants: the whole hours are read from
-/// `ledger_hours`, the edges `[?1, ?5)` and `[?6, ?2)` summed from the entries.
+/// From the counts (`MoneySpan`): `?1`..`?2` the span, `?3`..`?4` its whole UTC days as
+/// `ledger_days` keys, `?5`..`?6` and `?7`..`?8` the whole UTC hours before and after them as
+/// `ledger_hours` keys, and the minutes left summed from the entries: `[?1, ?9)`, `[?10, ?11)`,
+/// `[?12, ?13)` and `[?14, ?2)`, where `?9`..`?10` and `?13`..`?14` are the hours and
+/// `?11`..`?12` the days as instants.
 pub(crate) fn money_by_type_sql() -> String {
     let scan = |lo: u8, hi: u8| {
         format!(
@@ -453,17 +679,26 @@ pub(crate) fn money_by_type_sql() -> String {
              FROM ledger_entries e WHERE e.at >= ?{lo} AND e.at < ?{hi} AND e.kind NOT IN ('waiver', 'write_off', 'refund')"
         )
     };
+    let kept = |table: &str, key: &str, lo: u8, hi: u8| {
+        format!(
+            "SELECT CASE WHEN h.kind IN ('payment', 'deposit', 'payout') THEN h.kind ELSE 'charge' END AS entry, \
+             CASE WHEN h.kind IN ('payment', 'deposit', 'payout') THEN h.method ELSE h.kind END AS k, \
+             h.entries AS n, CASE WHEN h.kind IN ('payment', 'deposit') THEN -h.amount ELSE h.amount END AS amount \
+             FROM {table} h WHERE h.{key} >= ?{lo} AND h.{key} < ?{hi} AND h.kind NOT IN ('waiver', 'write_off', 'refund')"
+        )
+    };
     format!(
         "SELECT g.entry, g.k, CAST(sum(g.n) AS BIGINT), CAST(sum(g.amount) AS BIGINT) FROM (\
-         SELECT CASE WHEN h.kind IN ('payment', 'deposit', 'payout') THEN h.kind ELSE 'charge' END AS entry, \
-         CASE WHEN h.kind IN ('payment', 'deposit', 'payout') THEN h.method ELSE h.kind END AS k, \
-         h.entries AS n, CASE WHEN h.kind IN ('payment', 'deposit') THEN -h.amount ELSE h.amount END AS amount \
-         FROM ledger_hours h WHERE h.hour >= ?3 AND h.hour < ?4 AND h.kind NOT IN ('waiver', 'write_off', 'refund') \
-         UNION ALL {} UNION ALL {}\
+         {} UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL {}\
          ) g GROUP BY g.entry, g.k HAVING sum(g.n) <> 0 \
          ORDER BY CASE g.entry WHEN 'payment' THEN 0 WHEN 'deposit' THEN 1 WHEN 'payout' THEN 2 ELSE 3 END, g.k",
-        scan(1, 5),
-        scan(6, 2)
+        kept("ledger_days", "day", 3, 4),
+        kept("ledger_hours", "hour", 5, 6),
+        kept("ledger_hours", "hour", 7, 8),
+        scan(1, 9),
+        scan(10, 11),
+        scan(12, 13),
+        scan(14, 2),
     )
 }
 
@@ -511,5 +746,125 @@ mod tests {
         assert_eq!(whole((lo, hi), DAY), (hi, hi));
         let span = (at("2026-11-01T18:30:00Z"), at("2026-11-04T18:30:00Z"));
         assert_eq!(whole(span, DAY), (at("2026-11-02T00:00:00Z"), at("2026-11-04T00:00:00Z")));
+    }
+
+    #[test]
+    fn money_days_then_hours_then_minutes_each_name_their_request() {
+        // Kolkata: each local day is 18:30 to 18:30 UTC, so no whole UTC day, 23 whole hours,
+        // and half hours at both edges; a UTC day is one whole day.
+        let kolkata = [at("2026-11-01T18:30:00Z"), at("2026-11-02T18:30:00Z")];
+        let utc = [at("2026-11-03T00:00:00Z"), at("2026-11-04T00:00:00Z")];
+        let s = money_split([(kolkata[0], kolkata[1]), (utc[0], utc[1])]);
+        assert_eq!(s.days, [(1, utc[0], utc[1])]);
+        assert_eq!(s.hours, [(0, at("2026-11-01T19:00:00Z"), at("2026-11-02T18:00:00Z"))]);
+        assert_eq!(s.edges, [(0, kolkata[0], at("2026-11-01T19:00:00Z")), (0, at("2026-11-02T18:00:00Z"), kolkata[1])]);
+        let m = money_span((kolkata[0], at("2026-11-04T18:30:00Z")));
+        assert_eq!(m.days, (at("2026-11-02T00:00:00Z"), at("2026-11-04T00:00:00Z")));
+        assert_eq!(m.hours_before, (at("2026-11-01T19:00:00Z"), at("2026-11-02T00:00:00Z")));
+        assert_eq!(m.hours_after, (at("2026-11-04T00:00:00Z"), at("2026-11-04T18:00:00Z")));
+    }
+
+    #[test]
+    fn a_title_span_lists_the_months_it_touches_and_counts_its_edges() {
+        let year = title_span((at("2025-12-31T18:30:00Z"), at("2026-12-31T18:30:00Z")));
+        assert_eq!(year.months.len(), 13);
+        assert_eq!(year.months[0], at("2025-12-01T00:00:00Z"));
+        assert_eq!(year.whole, (at("2026-01-01T00:00:00Z"), at("2026-12-01T00:00:00Z")));
+        assert_eq!(year.edges[1], (at("2026-12-01T00:00:00Z"), at("2026-12-31T18:30:00Z")));
+        let aligned = title_span((at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z")));
+        assert_eq!((aligned.months.len(), aligned.whole), (12, (aligned.months[0], at("2027-01-01T00:00:00Z"))));
+        assert_eq!(aligned.edges, [(aligned.whole.0, aligned.whole.0), (aligned.whole.1, aligned.whole.1)]);
+        let inside = title_span((at("2026-03-03T05:00:00Z"), at("2026-03-20T05:00:00Z")));
+        assert_eq!(inside.months, [at("2026-03-01T00:00:00Z")]);
+        assert_eq!(inside.edges[0], (at("2026-03-03T05:00:00Z"), at("2026-03-20T05:00:00Z")));
+        assert!(inside.edges[1].0 == inside.edges[1].1);
+        assert!(title_span((at("2026-03-03T05:00:00Z"), at("2026-03-03T05:00:00Z"))).months.is_empty());
+    }
+
+    /// Month lists and exact counts from a matrix: `counts[m][b]` checkouts of title `b` in
+    /// month `m`, of which `inside[m][b]` fall in the span (all of them in a whole month).
+    struct Matrix {
+        counts: Vec<Vec<i64>>,
+        inside: Vec<Vec<i64>>,
+        reads: usize,
+    }
+
+    impl TitleLists for Matrix {
+        fn ranked(&mut self, month: DateTime<Utc>, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
+            self.reads += 1;
+            let m = month.timestamp() as usize;
+            let mut list: Vec<(i64, i64)> =
+                self.counts[m].iter().enumerate().map(|(b, n)| (b as i64, *n)).filter(|(_, n)| *n > 0).collect();
+            list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            Ok(list.into_iter().filter(|(b, c)| *c < after.0 || (*c == after.0 && *b > after.1)).take(n).collect())
+        }
+
+        fn exact(&mut self, bibs: &[i64]) -> Result<Vec<(i64, i64)>> {
+            Ok(bibs.iter().map(|b| (*b, self.inside.iter().map(|m| m[*b as usize]).sum())).collect())
+        }
+    }
+
+    fn brute(inside: &[Vec<i64>], limit: usize) -> Vec<(i64, i64)> {
+        let titles = inside.first().map_or(0, Vec::len);
+        let mut all: Vec<(i64, i64)> =
+            (0..titles).map(|b| (b as i64, inside.iter().map(|m| m[b]).sum::<i64>())).filter(|(_, n)| *n > 0).collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(limit);
+        all
+    }
+
+    fn month(m: usize) -> DateTime<Utc> {
+        DateTime::from_timestamp(m as i64, 0).unwrap_or_default()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_threshold_merge_equals_counting_every_title(
+            months in 1..14usize,
+            titles in 1..120usize,
+            seed in proptest::collection::vec(0..1000u32, 14 * 120 * 2),
+            skew in 1..4u32,
+            limit in 0..30usize,
+        ) {
+            // Title b is lent about 1 / (b + 1)^skew as often as the first; the first and last
+            // months are edges where only some of a title's checkouts fall in the span.
+            let mut counts = vec![vec![0i64; titles]; months];
+            let mut inside = vec![vec![0i64; titles]; months];
+            for m in 0..months {
+                for b in 0..titles {
+                    let r = i64::from(seed[(m * 120 + b) * 2]);
+                    let n = r * 40 / ((b as i64 + 1).pow(skew) * 1000);
+                    counts[m][b] = n;
+                    let edge = m == 0 || m + 1 == months;
+                    inside[m][b] = if edge { n * i64::from(seed[(m * 120 + b) * 2 + 1] % 4) / 3 } else { n };
+                }
+            }
+            let lists: Vec<DateTime<Utc>> = (0..months).map(month).collect();
+            let mut matrix = Matrix { counts, inside: inside.clone(), reads: 0 };
+            let got = rank_titles(&mut matrix, &lists, limit).expect("rank");
+            proptest::prop_assert_eq!(got, Some(brute(&inside, limit)));
+        }
+    }
+
+    #[test]
+    fn a_skewed_year_settles_in_the_first_round() {
+        let (months, titles) = (12, 5000);
+        let counts: Vec<Vec<i64>> =
+            (0..months).map(|m| (0..titles).map(|b| (10_000 / (b as i64 + 1) + m as i64) / 10).collect()).collect();
+        let lists: Vec<DateTime<Utc>> = (0..months).map(month).collect();
+        let mut matrix = Matrix { inside: counts.clone(), counts, reads: 0 };
+        let got = rank_titles(&mut matrix, &lists, 25).expect("rank");
+        assert_eq!(got, Some(brute(&matrix.inside, 25)));
+        assert_eq!(matrix.reads, months, "one read of each month's list");
+    }
+
+    #[test]
+    fn loans_spread_evenly_give_up_to_the_scan() {
+        // Every title lent once a month: the threshold never drops below the last place.
+        let (months, titles) = (12, 3 * TITLE_BUDGET);
+        let counts = vec![vec![1i64; titles]; months];
+        let lists: Vec<DateTime<Utc>> = (0..months).map(month).collect();
+        let mut matrix = Matrix { inside: counts.clone(), counts, reads: 0 };
+        assert_eq!(rank_titles(&mut matrix, &lists, 25).expect("rank"), None);
     }
 }

@@ -52,6 +52,18 @@ impl StaleSettings {
     }
 }
 
+/// Why the patron settings were not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatronSettingsRefusal {
+    /// Someone saved since the editor started.
+    Stale(StaleSettings),
+    /// Patrons are in a category the new settings leave out (the first such category).
+    InUse { category: catalog::Code, patrons: u64 },
+}
+
+/// The name of the patron settings document, whose `categories` registration checks.
+pub const PATRON_SETTINGS: &str = "patrons";
+
 /// The edited settings. Every method is one transaction.
 pub trait SettingsStore {
     /// The stored document of that name, if staff ever saved one.
@@ -71,6 +83,22 @@ pub trait SettingsStore {
         changed_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<SettingsDocument, StaleSettings>>;
+
+    /// Stores the patron settings document ([`PATRON_SETTINGS`]) as
+    /// [`SettingsStore::write_settings_document`] does, unless a patron is in one of the
+    /// `removed` categories: counted in the same transaction as the write. Registration and
+    /// patron edits check their category against the stored document in their own transaction
+    /// ([`crate::patrons::PatronStore::register_patron`]), and the two exclude each other, so no
+    /// patron lands in a category as it is removed: either the patron is counted and the removal
+    /// refused, or the removal is stored and the patron refused.
+    fn write_patron_settings(
+        &self,
+        body: &str,
+        expected_version: i64,
+        changed_by: Option<&str>,
+        now: DateTime<Utc>,
+        removed: &[catalog::Code],
+    ) -> Result<std::result::Result<SettingsDocument, PatronSettingsRefusal>>;
 
     /// How many patrons are in the category (a category patrons still have cannot go). A rare
     /// administrative question, so it reads the table rather than keep an index for it.

@@ -19,6 +19,8 @@ suite! {
         a_stale_version_is_refused_and_changes_nothing,
         a_first_save_from_two_forms_keeps_the_first,
         two_editors_at_once_one_wins,
+        removing_a_category_counts_its_patrons_in_the_write,
+        registration_refuses_a_category_the_stored_settings_left_out,
     ],
     harness: [a_saved_document_survives_reopening],
 }
@@ -110,4 +112,88 @@ fn a_saved_document_survives_reopening(h: &mut Harness) {
     h.reopen();
     let stored = h.db().settings_document("circulation").unwrap().unwrap();
     assert_eq!((stored.version, stored.changed_by.as_deref(), stored.changed_at), (1, Some("ana"), at(1)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patron categories: the count and the write of a removal in one transaction, and registration
+// checking its category against the stored document in its own.
+
+fn code(s: &str) -> catalog::Code {
+    catalog::Code::parse(s).unwrap()
+}
+
+fn patron_details(surname: &str, category: &str) -> storage::patrons::PatronDetails {
+    storage::patrons::PatronDetails {
+        surname: surname.into(),
+        first_name: "Pat".into(),
+        category: code(category),
+        home_branch: code("MAIN"),
+        expiry_date: chrono::NaiveDate::from_ymd_opt(2029, 6, 30).unwrap(),
+        birth_date: None,
+        email: None,
+        phone: None,
+        address: None,
+        guarantor: None,
+        notice_preference: storage::patrons::NoticePreference::Email,
+        reading_history: storage::patrons::HistoryChoice::Default,
+        name_key: None,
+        email_key: None,
+    }
+}
+
+fn register(db: &dyn Database, card: &str, category: &str) -> storage::Result<storage::patrons::Registration> {
+    db.register_patron(&patron_details(card, category), storage::patrons::CardChoice::Given(card), true, at(9))
+}
+
+const BOTH: &str = r#"{"categories": {"ADULT": {"validity_months": 36}, "CHILD": {"validity_months": 24}}}"#;
+const CHILD_ONLY: &str = r#"{"categories": {"CHILD": {"validity_months": 24}}}"#;
+const ADULT_ONLY: &str = r#"{"categories": {"ADULT": {"validity_months": 36}}}"#;
+
+fn removing_a_category_counts_its_patrons_in_the_write(db: &dyn Database) {
+    use storage::settings::PatronSettingsRefusal;
+    db.upsert_branch(&catalog::Branch { code: code("MAIN"), name: "Main".into() }).unwrap();
+    db.write_patron_settings(BOTH, 0, Some("ana"), at(1), &[]).unwrap().unwrap();
+    register(db, "21234000000019", "CHILD").unwrap();
+    register(db, "21234000000027", "CHILD").unwrap();
+    // Two children: CHILD stays, and nothing is written.
+    assert_eq!(
+        db.write_patron_settings(ADULT_ONLY, 1, Some("ben"), at(2), &[code("CHILD")]).unwrap(),
+        Err(PatronSettingsRefusal::InUse { category: code("CHILD"), patrons: 2 })
+    );
+    assert_eq!(db.settings_document("patrons").unwrap().unwrap().version, 1);
+    // A stale version is refused as before.
+    assert!(matches!(
+        db.write_patron_settings(CHILD_ONLY, 7, Some("ben"), at(2), &[code("ADULT")]).unwrap(),
+        Err(PatronSettingsRefusal::Stale(StaleSettings { current: 1, expected: 7, .. }))
+    ));
+    // Nobody is an adult: ADULT goes.
+    let v2 = db.write_patron_settings(CHILD_ONLY, 1, Some("ben"), at(3), &[code("ADULT")]).unwrap().unwrap();
+    assert_eq!((v2.version, v2.body.contains("ADULT")), (2, false));
+}
+
+fn registration_refuses_a_category_the_stored_settings_left_out(db: &dyn Database) {
+    db.upsert_branch(&catalog::Branch { code: code("MAIN"), name: "Main".into() }).unwrap();
+    // Nothing stored: the settings file's categories are in force, which the desk checks.
+    register(db, "21234000000019", "ADULT").unwrap();
+    db.write_patron_settings(BOTH, 0, Some("ana"), at(1), &[]).unwrap().unwrap();
+    // The desk's copy of the settings may still have ADULT: storage refuses it anyway once the
+    // stored document has not.
+    let moved = storage::patrons::PatronDetails { category: code("CHILD"), ..patron_details("A", "ADULT") };
+    db.update_patron("21234000000019", &moved, at(2)).unwrap();
+    db.write_patron_settings(CHILD_ONLY, 1, Some("ben"), at(3), &[code("ADULT")]).unwrap().unwrap();
+    match register(db, "21234000000027", "ADULT") {
+        Err(storage::StorageError::NotFound { what: "patron category", key }) => assert_eq!(key, "ADULT"),
+        other => panic!("registered into a removed category: {other:?}"),
+    }
+    let back = storage::patrons::PatronDetails { category: code("ADULT"), ..moved.clone() };
+    assert!(matches!(
+        db.update_patron("21234000000019", &back, at(4)),
+        Err(storage::StorageError::NotFound { what: "patron category", .. })
+    ));
+    assert_eq!(db.patrons_in_category(&code("ADULT")).unwrap(), 0);
+    // The categories the document has still register, and an edit that keeps the category
+    // is not refused.
+    assert!(matches!(register(db, "21234000000035", "CHILD").unwrap(), storage::patrons::Registration::Registered(_)));
+    let renamed = storage::patrons::PatronDetails { surname: "B".into(), ..moved };
+    db.update_patron("21234000000019", &renamed, at(5)).unwrap();
 }

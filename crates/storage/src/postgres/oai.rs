@@ -42,7 +42,10 @@ pub(super) fn write_tombstone(w: &mut Tx<'_, '_>, id: BibId) -> Result<()> {
 
 impl PostgresDatabase {
     /// Several statements in one read-only REPEATABLE READ transaction: one snapshot.
-    fn read_snapshot<T>(&self, f: impl FnOnce(&mut Cx<'_, postgres::Transaction<'_>>) -> Result<T>) -> Result<T> {
+    pub(super) fn read_snapshot<T>(
+        &self,
+        f: impl FnOnce(&mut Cx<'_, postgres::Transaction<'_>>) -> Result<T>,
+    ) -> Result<T> {
         let mut conn = self.conn()?;
         let result = (|| {
             let PgConn { client, statements } = &mut *conn;

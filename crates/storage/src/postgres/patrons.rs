@@ -87,7 +87,7 @@ fn taken<C: GenericClient>(cx: &mut Cx<'_, C>, n: &str) -> Result<Option<&'stati
 
 /// Locks the card sequence: registrations and replacements take turns, so the duplicate search
 /// and the card number each sees are still true at commit.
-fn lock_registrations<C: GenericClient>(cx: &mut Cx<'_, C>) -> Result<()> {
+pub(super) fn lock_registrations<C: GenericClient>(cx: &mut Cx<'_, C>) -> Result<()> {
     cx.query_one("SELECT next FROM patron_card_sequence WHERE id = 1 FOR UPDATE", &[])?;
     Ok(())
 }
@@ -204,6 +204,7 @@ impl PatronStore for PostgresDatabase {
     ) -> Result<Registration> {
         self.write(|w| {
             lock_registrations(&mut w.cx)?;
+            super::settings::check_category(&mut w.cx, &d.category)?;
             if !confirmed {
                 let found = duplicates(&mut w.cx, d)?;
                 if !found.is_empty() {
@@ -281,6 +282,10 @@ impl PatronStore for PostgresDatabase {
     fn update_patron(&self, card: &str, d: &PatronDetails, now: DateTime<Utc>) -> Result<PatronRecord> {
         self.write(|w| {
             let current = by_card(&mut w.cx, card)?;
+            if current.details.category != d.category {
+                lock_registrations(&mut w.cx)?;
+                super::settings::check_category(&mut w.cx, &d.category)?;
+            }
             let guarantor = guarantor_id(&mut w.cx, d)?;
             if guarantor == Some(current.id) {
                 return Err(StorageError::Constraint("a patron cannot be their own guarantor".to_string()));

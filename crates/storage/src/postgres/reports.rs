@@ -1,9 +1,10 @@
-use super::PostgresDatabase;
+use super::{Cx, PostgresDatabase};
 use crate::reports::{self as sql, pg, CirculationGroup, ClassScheme, OverdueCursor, ReportStore};
 use crate::Result;
 use ::reports::{CirculationCounts, Group, HoldsRatio, MoneyDay, MoneyKind, OverdueLoan, Threshold, TitleCount};
 use catalog::{Code, Money};
 use chrono::{DateTime, Utc};
+use postgres::GenericClient;
 
 /// The days `d(i, lo, hi)` from the array of bounds in `$1`: day `i` is `[bounds[i], bounds[i+1])`.
 const DAYS: &str =
@@ -63,6 +64,42 @@ fn branch_param(branch: Option<&Code>) -> Option<String> {
 
 fn group<T>(code: String, name: Option<String>, counts: T) -> Group<T> {
     Group { code, name, counts }
+}
+
+/// Bib ids `c(bib_id)` from the array in `$1`.
+const BIBS: &str = "c(bib_id) AS (SELECT unnest(?1::bigint[]))";
+
+/// The top-titles merge's reads on one snapshot.
+struct Lists<'c, 'a, C: GenericClient> {
+    cx: &'c mut Cx<'a, C>,
+    branch: Option<String>,
+    plan: &'c sql::TitleSpan,
+}
+
+impl<C: GenericClient> sql::TitleLists for Lists<'_, '_, C> {
+    fn ranked(&mut self, month: DateTime<Utc>, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
+        let key = self.branch.as_deref().unwrap_or("*");
+        let n = n as i64;
+        self.cx
+            .query(&pg(sql::TITLES_RANKED_SQL), &[&month, &key, &after.0, &after.1, &n])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    fn exact(&mut self, bibs: &[i64]) -> Result<Vec<(i64, i64)>> {
+        let (whole, [before, after]) = (self.plan.whole, self.plan.edges);
+        let key = self.branch.as_deref().unwrap_or("*");
+        let bibs = bibs.to_vec();
+        self.cx
+            .query(
+                &pg(&sql::titles_exact_sql(BIBS)),
+                &[&bibs, &key, &whole.0, &whole.1, &before.0, &before.1, &after.0, &after.1, &self.branch],
+            )?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
 }
 
 impl ReportStore for PostgresDatabase {
@@ -138,6 +175,33 @@ impl ReportStore for PostgresDatabase {
     }
 
     fn top_titles(
+        &self,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+        limit: u32,
+    ) -> Result<Vec<TitleCount>> {
+        let plan = sql::title_span(span);
+        let ranked = self.read_snapshot(|cx| {
+            let mut lists = Lists { cx, branch: branch_param(branch), plan: &plan };
+            let Some(ranked) = sql::rank_titles(&mut lists, &plan.months, limit as usize)? else {
+                return Ok(None);
+            };
+            let bibs: Vec<i64> = ranked.iter().map(|(bib, _)| *bib).collect();
+            let titles = lists
+                .cx
+                .query(&pg(&sql::titles_sql(BIBS)), &[&bibs])?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_>>()?;
+            Ok(Some(sql::title_counts(ranked, titles)))
+        })?;
+        match ranked {
+            Some(titles) => Ok(titles),
+            None => self.top_titles_by_scan(span, branch, limit),
+        }
+    }
+
+    fn top_titles_by_scan(
         &self,
         span: (DateTime<Utc>, DateTime<Utc>),
         branch: Option<&Code>,
@@ -261,12 +325,14 @@ impl ReportStore for PostgresDatabase {
     }
 
     fn money_by_day(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
-        let split = sql::split(sql::days(bounds), sql::HOUR);
-        self.read(|cx| {
+        let split = sql::money_split(sql::days(bounds));
+        self.read_snapshot(|cx| {
             let mut totals = vec![MoneyDay::default(); bounds.len().saturating_sub(1)];
-            for (pieces, query) in
-                [(&split.whole, sql::money_hours_sql(SPANS)), (&split.edges, sql::money_by_day_sql(SPANS))]
-            {
+            for (pieces, query) in [
+                (&split.days, sql::money_counts_sql(SPANS, "ledger_days", "day")),
+                (&split.hours, sql::money_counts_sql(SPANS, "ledger_hours", "hour")),
+                (&split.edges, sql::money_by_day_sql(SPANS)),
+            ] {
                 if pieces.is_empty() {
                     continue;
                 }
@@ -294,12 +360,20 @@ impl ReportStore for PostgresDatabase {
     }
 
     fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
-        let (from, to) = sql::whole(span, sql::HOUR);
+        let m = sql::money_span(span);
+        // On PostgreSQL the kept counts' keys are the instants their day or hour starts.
+        let (days, before, after) = (m.days, m.hours_before, m.hours_after);
         self.read(|cx| {
-            cx.query(&pg(&sql::money_by_type_sql()), &[&span.0, &span.1, &from, &to, &from, &to])?
-                .iter()
-                .map(money_kind)
-                .collect()
+            cx.query(
+                &pg(&sql::money_by_type_sql()),
+                &[
+                    &span.0, &span.1, &days.0, &days.1, &before.0, &before.1, &after.0, &after.1, &before.0, &before.1,
+                    &days.0, &days.1, &after.0, &after.1,
+                ],
+            )?
+            .iter()
+            .map(money_kind)
+            .collect()
         })
     }
 

@@ -195,6 +195,7 @@ impl PatronStore for SqliteDatabase {
         now: DateTime<Utc>,
     ) -> Result<Registration> {
         self.write_at(now, |tx, now_text| {
+            super::settings::check_category(tx, &d.category)?;
             if !confirmed {
                 let found = duplicates(tx, d)?;
                 if !found.is_empty() {
@@ -275,6 +276,9 @@ impl PatronStore for SqliteDatabase {
     fn update_patron(&self, card: &str, d: &PatronDetails, now: DateTime<Utc>) -> Result<PatronRecord> {
         self.write_at(now, |tx, now_text| {
             let current = by_card(tx, card)?;
+            if current.details.category != d.category {
+                super::settings::check_category(tx, &d.category)?;
+            }
             let guarantor = guarantor_id(tx, d)?;
             if guarantor == Some(current.id) {
                 return Err(StorageError::Constraint("a patron cannot be their own guarantor".to_string()));

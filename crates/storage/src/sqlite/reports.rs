@@ -80,6 +80,57 @@ fn class_code(scheme: ClassScheme, class: String) -> String {
     }
 }
 
+/// Bib ids `c(bib_id)` from a JSON array in `?1`.
+const BIBS: &str = "c(bib_id) AS (SELECT value FROM json_each(?1))";
+
+fn json(bibs: &[i64]) -> String {
+    serde_json::to_string(bibs).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// A `title_months` key, `YYYY-MM`.
+fn month_key(at: DateTime<Utc>) -> String {
+    common::rfc3339(at)[..7].to_string()
+}
+
+/// The top-titles merge's reads in one read transaction.
+struct Lists<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    branch: Option<&'a Code>,
+    plan: &'a sql::TitleSpan,
+}
+
+impl sql::TitleLists for Lists<'_> {
+    fn ranked(&mut self, month: DateTime<Utc>, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
+        let mut st = self.tx.prepare_cached(sql::TITLES_RANKED_SQL)?;
+        let rows = st
+            .query_map(params![month_key(month), sql::title_branch(self.branch), after.0, after.1, n as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn exact(&mut self, bibs: &[i64]) -> Result<Vec<(i64, i64)>> {
+        let (whole, [before, after]) = (self.plan.whole, self.plan.edges);
+        let t = common::rfc3339;
+        let mut st = self.tx.prepare_cached(&sql::titles_exact_sql(BIBS))?;
+        let rows = st.query_map(
+            params![
+                json(bibs),
+                sql::title_branch(self.branch),
+                month_key(whole.0),
+                month_key(whole.1),
+                t(before.0),
+                t(before.1),
+                t(after.0),
+                t(after.1),
+                branch_param(self.branch)
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
 impl ReportStore for SqliteDatabase {
     fn circulation_by_day(&self, bounds: &[DateTime<Utc>], branch: Option<&Code>) -> Result<Vec<CirculationCounts>> {
         let split = sql::split(sql::days(bounds), sql::HOUR);
@@ -168,6 +219,29 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn top_titles(
+        &self,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+        limit: u32,
+    ) -> Result<Vec<TitleCount>> {
+        let plan = sql::title_span(span);
+        let ranked = self.read(|tx| {
+            let mut lists = Lists { tx, branch, plan: &plan };
+            let Some(ranked) = sql::rank_titles(&mut lists, &plan.months, limit as usize)? else {
+                return Ok(None);
+            };
+            let bibs: Vec<i64> = ranked.iter().map(|(bib, _)| *bib).collect();
+            let mut st = tx.prepare_cached(&sql::titles_sql(BIBS))?;
+            let titles = st.query_map(params![json(&bibs)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(Some(sql::title_counts(ranked, titles.collect::<rusqlite::Result<_>>()?)))
+        })?;
+        match ranked {
+            Some(titles) => Ok(titles),
+            None => self.top_titles_by_scan(span, branch, limit),
+        }
+    }
+
+    fn top_titles_by_scan(
         &self,
         span: (DateTime<Utc>, DateTime<Utc>),
         branch: Option<&Code>,
@@ -297,12 +371,14 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn money_by_day(&self, bounds: &[DateTime<Utc>]) -> Result<Vec<MoneyDay>> {
-        let split = sql::split(sql::days(bounds), sql::HOUR);
+        let split = sql::money_split(sql::days(bounds));
+        type Key = fn(DateTime<Utc>) -> String;
         self.read(|tx| {
             let mut totals = vec![MoneyDay::default(); bounds.len().saturating_sub(1)];
             for (pieces, query, key) in [
-                (&split.whole, sql::money_hours_sql(SPANS), hour_key as fn(DateTime<Utc>) -> String),
-                (&split.edges, sql::money_by_day_sql(SPANS), common::rfc3339 as fn(DateTime<Utc>) -> String),
+                (&split.days, sql::money_counts_sql(SPANS, "ledger_days", "day"), day_key as Key),
+                (&split.hours, sql::money_counts_sql(SPANS, "ledger_hours", "hour"), hour_key as Key),
+                (&split.edges, sql::money_by_day_sql(SPANS), common::rfc3339 as Key),
             ] {
                 if pieces.is_empty() {
                     continue;
@@ -330,17 +406,26 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn money_by_type(&self, span: (DateTime<Utc>, DateTime<Utc>)) -> Result<Vec<MoneyKind>> {
-        let (from, to) = sql::whole(span, sql::HOUR);
+        let m = sql::money_span(span);
+        let t = common::rfc3339;
         self.read(|tx| {
             let mut st = tx.prepare_cached(&sql::money_by_type_sql())?;
             let rows = st.query_map(
                 params![
-                    common::rfc3339(span.0),
-                    common::rfc3339(span.1),
-                    hour_key(from),
-                    hour_key(to),
-                    common::rfc3339(from),
-                    common::rfc3339(to)
+                    t(span.0),
+                    t(span.1),
+                    day_key(m.days.0),
+                    day_key(m.days.1),
+                    hour_key(m.hours_before.0),
+                    hour_key(m.hours_before.1),
+                    hour_key(m.hours_after.0),
+                    hour_key(m.hours_after.1),
+                    t(m.hours_before.0),
+                    t(m.hours_before.1),
+                    t(m.days.0),
+                    t(m.days.1),
+                    t(m.hours_after.0),
+                    t(m.hours_after.1)
                 ],
                 money_kind,
             )?;
