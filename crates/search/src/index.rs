@@ -410,6 +410,9 @@ impl SearchIndex {
     }
 
     pub(crate) fn publish(&self, generation: Generation) -> Result<(), SearchError> {
+        // A rebuilt generation is one large segment: its facet table is read here, before it
+        // serves, rather than by the first search after the swap.
+        self.facet_tables.prepare(&generation.reader.searcher(), "facets")?;
         let _apply = lock(&self.apply);
         write_current(&self.root, &generation.name)?;
         self.swap_in(generation);
