@@ -20,8 +20,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use catalog::Format;
 use serde::{Deserialize, Serialize};
-use tantivy::collector::sort_key::{SortByBytes, SortByStaticFastValue, SortByString};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::sort_key::{
+    Comparator, NaturalComparator, SegmentSortKeyComputer, SortByBytes, SortByStaticFastValue, SortByString,
+    SortKeyComputer,
+};
+use tantivy::collector::{Count, TopDocs, TopNComputer};
+use tantivy::columnar::Column;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery,
     Query as TantivyQuery, RangeQuery, TermQuery,
@@ -458,18 +462,7 @@ impl SearchIndex {
         let id_asc = (SortByStaticFastValue::<u64>::for_field("id"), Order::Asc);
         let (total, facet_values, addresses): (usize, _, Vec<(f32, DocAddress)>) = match request.sort {
             Sort::Relevance => {
-                let ranks = format_ranks(&self.settings.format_preference);
-                let collector = top.tweak_score(move |segment: &tantivy::SegmentReader| {
-                    let format = segment.fast_fields().u64("format").ok();
-                    let id = segment.fast_fields().u64("id").ok();
-                    let ranks = ranks.clone();
-                    move |doc: tantivy::DocId, score: tantivy::Score| {
-                        let format = format.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
-                        let format_rank = ranks.get(format as usize).copied().unwrap_or(std::cmp::Reverse(u32::MAX));
-                        let id = id.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
-                        RelevanceKey { bucket: relevance_bucket(score), format_rank, score, id: std::cmp::Reverse(id) }
-                    }
-                });
+                let collector = top.order_by(RelevanceOrder { ranks: format_ranks(&self.settings.format_preference) });
                 let (total, facets, top) = searcher.search(&query, &(Count, counter, collector))?;
                 (total, facets, top.into_iter().map(|(k, a)| (k.score, a)).collect())
             }
@@ -542,6 +535,90 @@ fn relevance_bucket(score: f32) -> i64 {
         return i64::MIN;
     }
     (score.ln() * 50.0).round() as i64
+}
+
+/// The relevance order for tantivy's top-documents collector.
+struct RelevanceOrder {
+    ranks: Arc<Vec<std::cmp::Reverse<u32>>>,
+}
+
+impl SortKeyComputer for RelevanceOrder {
+    type SortKey = RelevanceKey;
+    type Child = SegmentRelevance;
+    type Comparator = NaturalComparator;
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn segment_sort_key_computer(&self, segment: &tantivy::SegmentReader) -> tantivy::Result<SegmentRelevance> {
+        Ok(SegmentRelevance {
+            format: segment.fast_fields().u64("format").ok(),
+            id: segment.fast_fields().u64("id").ok(),
+            ranks: self.ranks.clone(),
+            floor: (i64::MIN, f32::NEG_INFINITY),
+        })
+    }
+}
+
+struct SegmentRelevance {
+    format: Option<Column<u64>>,
+    id: Option<Column<u64>>,
+    ranks: Arc<Vec<std::cmp::Reverse<u32>>>,
+    /// A relevance bucket and a score below which every score falls in a lower bucket.
+    floor: (i64, f32),
+}
+
+impl SegmentRelevance {
+    /// A score under this cannot reach `bucket`. A margin of a thousandth (a twentieth of a
+    /// bucket) covers the rounding of `ln`.
+    fn floor(&mut self, bucket: i64) -> f32 {
+        if self.floor.0 != bucket {
+            let least = if bucket == i64::MIN {
+                f32::NEG_INFINITY
+            } else {
+                (((bucket as f64) - 0.5) / 50.0).exp() as f32 * 0.999
+            };
+            self.floor = (bucket, least);
+        }
+        self.floor.1
+    }
+}
+
+impl SegmentSortKeyComputer for SegmentRelevance {
+    type SortKey = RelevanceKey;
+    type SegmentSortKey = RelevanceKey;
+    type SegmentComparator = NaturalComparator;
+
+    fn segment_sort_key(&mut self, doc: tantivy::DocId, score: tantivy::Score) -> RelevanceKey {
+        let format = self.format.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
+        let format_rank = self.ranks.get(format as usize).copied().unwrap_or(std::cmp::Reverse(u32::MAX));
+        let id = self.id.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
+        RelevanceKey { bucket: relevance_bucket(score), format_rank, score, id: std::cmp::Reverse(id) }
+    }
+
+    /// Once the page is full, a match whose score falls in a lower bucket than the weakest
+    /// kept cannot enter it, whatever its format and id: it is passed over before its key is
+    /// read (two fast fields and a logarithm), which in a broad search is nearly every match.
+    /// (`C` is this order's natural comparator, larger first.)
+    fn compute_sort_key_and_collect<C: Comparator<RelevanceKey>>(
+        &mut self,
+        doc: tantivy::DocId,
+        score: tantivy::Score,
+        top: &mut TopNComputer<RelevanceKey, tantivy::DocId, C>,
+    ) {
+        if let Some(weakest) = top.threshold {
+            if score < self.floor(weakest.bucket) {
+                return;
+            }
+        }
+        let key = self.segment_sort_key(doc, score);
+        top.push(key, doc);
+    }
+
+    fn convert_segment_sort_key(&self, key: RelevanceKey) -> RelevanceKey {
+        key
+    }
 }
 
 /// `ranks[format_code]` = place in the library's preference; unlisted formats after, in
@@ -882,5 +959,49 @@ mod tests {
             found_some += usize::from(!found.is_empty());
         }
         assert!(found_some >= 5, "the queries find titles");
+    }
+
+    /// The pages of a broad search are those of the full relevance order, although most
+    /// matches are passed over by score once a page is full: many matches with close and equal
+    /// scores, several formats, three segments, every page size and offset tried.
+    #[test]
+    fn relevance_pages_are_those_of_the_full_order() {
+        use tantivy::schema::{NumericOptions, Schema, TEXT};
+        let mut schema = Schema::builder();
+        let word = schema.add_text_field("word", TEXT);
+        let id = schema.add_u64_field("id", NumericOptions::default().set_fast());
+        let format = schema.add_u64_field("format", NumericOptions::default().set_fast());
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let mut state = 7u64;
+        let mut next = |below: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % below
+        };
+        for n in 0..1500u64 {
+            // Repeats and lengths from a few choices, so that many scores tie or nearly do.
+            let text = format!("{} {}", "history ".repeat(1 + next(3) as usize), "filler ".repeat(next(6) as usize));
+            let doc = tantivy::doc!(word => text, id => 10_000 - n, format => next(Format::ALL.len() as u64));
+            writer.add_document(doc).expect("add");
+            if n % 500 == 499 {
+                writer.commit().expect("commit");
+            }
+        }
+        let searcher = index.reader().expect("reader").searcher();
+        assert_eq!(searcher.segment_readers().len(), 3);
+        let query = TermQuery::new(Term::from_field_text(word, "history"), IndexRecordOption::WithFreqs);
+        let order = || RelevanceOrder { ranks: format_ranks(&IndexSettings::default().format_preference) };
+        // With room for every match nothing is passed over.
+        let all = searcher.search(&query, &TopDocs::with_limit(1500).order_by(order())).expect("all");
+        assert_eq!(all.len(), 1500);
+        for (limit, offset) in [(1, 0), (3, 0), (10, 0), (20, 0), (20, 20), (20, 700), (50, 1460)] {
+            let page = searcher
+                .search(&query, &TopDocs::with_limit(limit).and_offset(offset).order_by(order()))
+                .expect("page");
+            let expected: Vec<_> = all.iter().skip(offset).take(limit).map(|(_, a)| *a).collect();
+            let got: Vec<_> = page.iter().map(|(_, a)| *a).collect();
+            assert_eq!(got, expected, "limit {limit}, offset {offset}");
+        }
     }
 }
