@@ -258,12 +258,24 @@ impl Generation {
     /// Merges every segment into one. A rebuilt index is read far more than it is written, and
     /// a search pays per segment (facet counts are merged by value across segments; one
     /// segment counts by term ordinal alone).
+    ///
+    /// Call it after a commit: the writer is closed and reopened, and what it held uncommitted
+    /// is lost. Closing it waits for the merges its merge policy started in the background,
+    /// which would otherwise race this one for the same segments (tantivy then refuses the
+    /// finished merge: "The segments that were merged could not be found"), and none start
+    /// until this one is done.
     pub(crate) fn merge_segments(&self, settings: &IndexSettings) -> Result<(), SearchError> {
+        if let Some(writer) = lock(&self.writer).take() {
+            writer.wait_merging_threads()?;
+        }
         let ids = self.index.searchable_segment_ids()?;
         if ids.len() > 1 {
             let mut guard = self.writer(settings)?;
             let writer = guard.as_mut().ok_or(SearchError::Closed)?;
-            writer.merge(&ids).wait()?;
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+            let merged = writer.merge(&ids).wait();
+            writer.set_merge_policy(Box::<tantivy::indexer::LogMergePolicy>::default());
+            merged?;
         }
         self.reader.reload()?;
         Ok(())
