@@ -11,7 +11,9 @@
 //! 3. The whole log, `--rounds` times, from 1 and from 8 threads at once: p50 and p99.
 //!
 //! `cargo run --release -p search --example bench_query -- FILE.mrc --index DIR [--records N]
-//! [--rounds R] [--clients 1,8]`
+//! [--rounds R] [--clients 1,8] [--query Q]`
+//!
+//! `--query Q` searches Q alone instead of the log (for `perf record` on one query).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -198,10 +200,12 @@ fn main() -> Result<(), Error> {
     let mut records: Option<u64> = None;
     let mut rounds = 5usize;
     let mut clients = vec![1usize, 8];
+    let mut only: Option<String> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--records" => records = Some(args.next().ok_or("--records N")?.parse()?),
             "--rounds" => rounds = args.next().ok_or("--rounds R")?.parse()?,
+            "--query" => only = Some(args.next().ok_or("--query Q")?),
             "--index" => dir = Some(PathBuf::from(args.next().ok_or("--index DIR")?)),
             "--clients" => {
                 clients = args.next().ok_or("--clients 1,8")?.split(',').map(str::parse).collect::<Result<_, _>>()?
@@ -216,7 +220,10 @@ fn main() -> Result<(), Error> {
         build(&file.ok_or(usage)?, records, &index)?;
     }
     println!("Records: {}", index.len());
-    let requests = requests();
+    let requests: Vec<SearchRequest> = match &only {
+        Some(q) => vec![SearchRequest::new(q.as_str())],
+        None => requests(),
+    };
 
     // Warm: the first search of a segment reads its facet terms.
     for request in &requests {
@@ -225,7 +232,8 @@ fn main() -> Result<(), Error> {
     println!();
     println!("| query | hits | p50 ms | max ms |");
     println!("|---|---:|---:|---:|");
-    for (request, (_, filter)) in requests.iter().zip(QUERIES) {
+    let filters = QUERIES.iter().map(|(_, filter)| *filter).chain(std::iter::repeat(None));
+    for (request, filter) in requests.iter().zip(filters) {
         let mut times = Vec::with_capacity(rounds);
         let mut hits = 0;
         for _ in 0..rounds.max(1) {
