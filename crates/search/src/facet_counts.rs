@@ -395,6 +395,53 @@ mod tests {
         }
     }
 
+    /// A narrow search of a segment with many values, beside a small segment with values of its
+    /// own and of the large one's that the search does not count there: the same counts as
+    /// tantivy's collector, for several limits, and again after a broad search.
+    #[test]
+    fn narrow_searches_of_large_segments_count_exactly() {
+        let mut schema = Schema::builder();
+        let facets = schema.add_facet_field("facets", FacetOptions::default());
+        let word = schema.add_text_field("word", STRING);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        for (segment, docs) in [(0u32, 4000u32), (1, 30)] {
+            for i in 0..docs {
+                let rare = if segment == 0 { i % 997 == 0 } else { i % 7 == 3 };
+                let mut d = doc!(word => if rare { "rare" } else { "common" });
+                let subject = if segment == 1 && i % 2 == 0 { format!("t{i:04}") } else { format!("s{:04}", i % 2000) };
+                d.add_facet(facets, FacetName::Subject.facet(&subject));
+                d.add_facet(facets, FacetName::Decade.facet(&format!("19{}0", i % 10)));
+                d.add_facet(facets, FacetName::Format.facet(if i % 3 == 0 { "book" } else { "ebook" }));
+                writer.add_document(d).expect("add");
+            }
+            writer.commit().expect("commit");
+        }
+        let searcher = index.reader().expect("reader").searcher();
+        let tables = FacetTables::default();
+        let rare = TermQuery::new(Term::from_field_text(word, "rare"), IndexRecordOption::Basic);
+        for (query, limit) in
+            [(&rare as &dyn tantivy::query::Query, 1000), (&rare, 2), (&AllQuery, 3), (&rare, 1), (&rare, 1000)]
+        {
+            let ours = searcher.search(query, &FacetCounter { field: "facets", tables: &tables, limit }).expect("ours");
+            let mut theirs = FacetCollector::for_field("facets");
+            for name in FacetName::ALL {
+                theirs.add_facet(name.facet(""));
+            }
+            let theirs = searcher.search(query, &theirs).expect("theirs");
+            for (name, values) in ours {
+                let mut expected: Vec<(String, u64)> = theirs
+                    .get(name.facet(""))
+                    .filter_map(|(f, c): (&Facet, u64)| f.to_path().get(1).map(|v| (v.to_string(), c)))
+                    .collect();
+                expected.sort_by(|a, b| shown_first(name, (&a.0, a.1), (&b.0, b.1)));
+                expected.truncate(limit);
+                assert_eq!(values, expected, "{name:?}, limit {limit}");
+            }
+        }
+    }
+
     /// A document of the generated indexes: whether it says "odd", and its facet values.
     type Doc = (bool, Vec<(usize, usize)>);
 
