@@ -9,7 +9,7 @@ use tantivy::schema::Facet;
 use tantivy::TantivyDocument;
 
 use crate::analysis::{call_number_key, identifier_key, isbn_key, normalize, sort_form};
-use crate::schema::Fields;
+use crate::schema::{Fields, TITLE_STARTS_WORDS};
 
 /// The facets the index counts, each a top-level path in the `facets` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -333,6 +333,13 @@ fn audience(record: &Record) -> Option<&'static str> {
     })
 }
 
+/// The starts of a normalised title that a shorter query can be: the title cut before each of
+/// its first [`TITLE_STARTS_WORDS`] spaces (`history of the world` gives `history`, `history
+/// of`, `history of the`). The title itself is `title_exact`'s.
+pub(crate) fn title_starts(title: &str) -> impl Iterator<Item = &str> {
+    title.match_indices(' ').take(TITLE_STARTS_WORDS).map(|(at, _)| &title[..at])
+}
+
 impl CatalogDocument {
     /// The tantivy document for this record.
     pub fn to_tantivy(&self, f: &Fields) -> TantivyDocument {
@@ -350,6 +357,12 @@ impl CatalogDocument {
         }
         for t in &self.exact_titles {
             doc.add_text(f.title_exact, t);
+        }
+        let mut starts: Vec<&str> = self.exact_titles.iter().flat_map(|t| title_starts(t)).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        for start in starts {
+            doc.add_text(f.title_starts, start);
         }
         doc.add_text(f.title_sort, &self.title_sort);
         doc.add_text(f.author_sort, &self.author_sort);

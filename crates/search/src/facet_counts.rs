@@ -9,8 +9,8 @@
 //! shown are turned into text: a broad search touches hundreds of thousands of authors and
 //! subjects, and the page lists ten of each.
 
-use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
@@ -21,20 +21,35 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 use crate::document::FacetName;
 
 /// One segment's facet terms: for each facet, the range of term ordinals under it (the
-/// dictionary is sorted, so they are contiguous) and each ordinal's value.
+/// dictionary is sorted, so they are contiguous, and within a facet ordinal order is the
+/// values' order), each ordinal's value, and each document's ordinals.
 pub(crate) struct SegmentFacets {
-    ranges: Vec<(FacetName, Range<u64>)>,
+    ranges: Vec<(FacetName, Range<u32>)>,
     values: Vec<Box<str>>,
+    /// The ordinals of document `d` are `ords[starts[d]..starts[d + 1]]`, without repeats and
+    /// without the facets' own root terms. Read from the fast-field column once, because the
+    /// column answers each value through a bit-packed reader behind a virtual call, and a broad
+    /// search reads millions of values: a plain slice counts several times faster, for about
+    /// four bytes a value.
+    starts: Vec<u32>,
+    ords: Vec<u32>,
+    /// Zeroed count arrays of searches that finished, for the next ones: a fresh array of a
+    /// large segment (a million values at a million records) is memory the kernel must zero
+    /// page by page, which cost more than a broad search's counting.
+    spare: Mutex<Vec<Vec<u32>>>,
 }
+
+/// How many zeroed count arrays a segment keeps: one per search running at once, about.
+const SPARE_COUNTS: usize = 8;
 
 impl SegmentFacets {
     fn read(reader: &SegmentReader, field: &str) -> tantivy::Result<SegmentFacets> {
         let facets = reader.facet_reader(field)?;
         let mut values: Vec<Box<str>> = Vec::with_capacity(facets.num_facets());
-        let mut ranges: Vec<(FacetName, Range<u64>)> = Vec::new();
+        let mut ranges: Vec<(FacetName, Range<u32>)> = Vec::new();
         let mut stream = facets.facet_dict().range().into_stream()?;
         while stream.advance() {
-            let ord = stream.term_ord();
+            let ord = ord32(stream.term_ord())?;
             let key = stream.key();
             let (root, value) = match key.iter().position(|&b| b == 0) {
                 Some(at) => (&key[..at], &key[at + 1..]),
@@ -50,8 +65,53 @@ impl SegmentFacets {
                 _ => ranges.push((name, ord..ord + 1)),
             }
         }
-        Ok(SegmentFacets { ranges, values })
+        let mut counted = vec![false; values.len()];
+        for (_, range) in &ranges {
+            counted[range.start as usize..range.end as usize].fill(true);
+        }
+        let mut starts = Vec::with_capacity(reader.max_doc() as usize + 1);
+        let mut ords = Vec::new();
+        starts.push(0);
+        for doc in 0..reader.max_doc() {
+            let mut previous = None;
+            // A document's ordinals come sorted, so repeats are neighbours.
+            for ord in facets.facet_ords(doc) {
+                let ord = ord32(ord)?;
+                if previous != Some(ord) && counted.get(ord as usize) == Some(&true) {
+                    ords.push(ord);
+                }
+                previous = Some(ord);
+            }
+            starts.push(ord32(ords.len() as u64)?);
+        }
+        ords.shrink_to_fit();
+        Ok(SegmentFacets { ranges, values, starts, ords, spare: Mutex::new(Vec::new()) })
     }
+
+    fn range(&self, name: FacetName) -> Range<u32> {
+        self.ranges.iter().find(|(n, _)| *n == name).map_or(0..0, |(_, range)| range.clone())
+    }
+
+    fn counts(self: &Arc<Self>) -> SegmentCounts {
+        let spare = lock(&self.spare).pop();
+        SegmentCounts { table: self.clone(), counts: spare.unwrap_or_else(|| vec![0; self.values.len()]) }
+    }
+
+    fn value(&self, ord: u32) -> &str {
+        &self.values[ord as usize]
+    }
+
+    /// The ordinal of `value` under `name`, by binary search (ordinal order is value order).
+    fn find(&self, name: FacetName, value: &str) -> Option<u32> {
+        let range = self.range(name);
+        let slice = &self.values[range.start as usize..range.end as usize];
+        slice.binary_search_by(|v| (**v).cmp(value)).ok().map(|i| range.start + i as u32)
+    }
+}
+
+/// A segment holds under 2^31 documents, and so fewer facet values than that.
+fn ord32(ord: u64) -> tantivy::Result<u32> {
+    u32::try_from(ord).map_err(|_| tantivy::TantivyError::InternalError(format!("facet ordinal {ord} beyond u32")))
 }
 
 /// The tables of the segments searched so far, dropped with their segments.
@@ -73,13 +133,22 @@ impl FacetTables {
         Ok(table)
     }
 
+    /// Reads the tables of segments not yet searched, so that the first search of a new
+    /// segment (a rebuild's, a merge's) does not pay for it.
+    pub(crate) fn prepare(&self, searcher: &tantivy::Searcher, field: &str) -> tantivy::Result<()> {
+        for reader in searcher.segment_readers() {
+            self.get(reader, field)?;
+        }
+        Ok(())
+    }
+
     /// Forgets the segments no longer searched (merged away or deleted).
     pub(crate) fn retain(&self, live: &[SegmentId]) {
         self.lock().retain(|id, _| live.contains(id));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentFacets>>> {
-        self.by_segment.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.by_segment)
     }
 }
 
@@ -99,44 +168,82 @@ fn shown_first(name: FacetName, a: (&str, u64), b: (&str, u64)) -> Ordering {
     }
 }
 
-/// The first `limit` of `values` in `order`, without sorting the rest.
-fn first<T>(mut values: Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+/// The `limit` ordinals of `range` shown first, in that order, compared by count and ordinal
+/// alone (within one segment's facet, ordinal order is A-Z): no value is read.
+fn top_ordinals(name: FacetName, range: Range<u32>, counts: &[u32], limit: usize) -> Vec<(u32, u32)> {
+    let counted = range.map(|ord| (ord, counts[ord as usize])).filter(|&(_, count)| count > 0);
+    if let FacetName::Decade | FacetName::Year = name {
+        return counted.rev().take(limit).collect();
+    }
     if limit == 0 {
         return Vec::new();
     }
-    if values.len() > limit {
-        values.select_nth_unstable_by(limit - 1, &order);
-        values.truncate(limit);
+    // The best `limit` so far, the weakest on top: most values of a broad search are counted
+    // once and fall at the first comparison.
+    let mut best: BinaryHeap<Reverse<(u32, Reverse<u32>)>> = BinaryHeap::with_capacity(limit + 1);
+    for (ord, count) in counted {
+        let key = (count, Reverse(ord));
+        if best.len() < limit {
+            best.push(Reverse(key));
+        } else if best.peek().is_some_and(|Reverse(weakest)| key > *weakest) {
+            best.pop();
+            best.push(Reverse(key));
+        }
     }
-    values.sort_unstable_by(order);
-    values
+    let mut shown: Vec<(u32, u32)> = best.into_iter().map(|Reverse((count, Reverse(ord)))| (ord, count)).collect();
+    shown.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    shown
 }
 
-/// A segment's counts, by term ordinal, with the segment's table to read them.
+/// A segment's counts, by term ordinal, with the segment's table to read them. Dropped, the
+/// counts go back to the table zeroed.
 pub(crate) struct SegmentCounts {
     table: Arc<SegmentFacets>,
     counts: Vec<u32>,
 }
 
+impl Drop for SegmentCounts {
+    fn drop(&mut self) {
+        let mut counts = std::mem::take(&mut self.counts);
+        counts.fill(0);
+        let mut spare = lock(&self.table.spare);
+        if spare.len() < SPARE_COUNTS {
+            spare.push(counts);
+        }
+    }
+}
+
+/// A poisoned lock only means another search panicked while holding it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 pub(crate) struct FacetSegmentCounter {
-    reader: tantivy::fastfield::FacetReader,
     counts: SegmentCounts,
+}
+
+impl FacetSegmentCounter {
+    #[inline]
+    fn count(&mut self, doc: DocId) {
+        let table = &*self.counts.table;
+        let doc = doc as usize;
+        let (Some(&start), Some(&end)) = (table.starts.get(doc), table.starts.get(doc + 1)) else { return };
+        for &ord in &table.ords[start as usize..end as usize] {
+            self.counts.counts[ord as usize] += 1;
+        }
+    }
 }
 
 impl SegmentCollector for FacetSegmentCounter {
     type Fruit = SegmentCounts;
 
-    /// A document counts once per value, however often the value is on it (a document's
-    /// ordinals come sorted, so repeats are neighbours).
     fn collect(&mut self, doc: DocId, _: Score) {
-        let mut previous = u64::MAX;
-        for ord in self.reader.facet_ords(doc) {
-            if ord != previous {
-                if let Some(c) = self.counts.counts.get_mut(ord as usize) {
-                    *c += 1;
-                }
-            }
-            previous = ord;
+        self.count(doc);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for &doc in docs {
+            self.count(doc);
         }
     }
 
@@ -150,9 +257,7 @@ impl Collector for FacetCounter<'_> {
     type Child = FacetSegmentCounter;
 
     fn for_segment(&self, _: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<FacetSegmentCounter> {
-        let table = self.tables.get(reader, self.field)?;
-        let counts = vec![0u32; table.values.len()];
-        Ok(FacetSegmentCounter { reader: reader.facet_reader(self.field)?, counts: SegmentCounts { table, counts } })
+        Ok(FacetSegmentCounter { counts: self.tables.get(reader, self.field)?.counts() })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -160,50 +265,47 @@ impl Collector for FacetCounter<'_> {
     }
 
     /// The values shown, per facet, in the order of `FacetName::ALL`.
-    fn merge_fruits(&self, segments: Vec<SegmentCounts>) -> tantivy::Result<Self::Fruit> {
-        let mut out: Vec<(FacetName, Vec<(String, u64)>)> = Vec::with_capacity(FacetName::ALL.len());
-        if let [segment] = segments.as_slice() {
-            // One segment (an optimised index): its ordinals are the values, so nothing is
-            // hashed and only the values shown are read.
-            let table = &segment.table;
-            for name in FacetName::ALL {
-                let counted: Vec<(u32, u32)> = table
-                    .ranges
-                    .iter()
-                    .filter(|(n, _)| *n == name)
-                    .flat_map(|(_, range)| range.clone())
-                    .filter_map(|ord| {
-                        let count = segment.counts[ord as usize];
-                        (count > 0).then_some((ord as u32, count))
-                    })
-                    .collect();
-                let value = |ord: u32| &*table.values[ord as usize];
-                let shown = first(counted, self.limit, |a, b| {
-                    shown_first(name, (value(a.0), u64::from(a.1)), (value(b.0), u64::from(b.1)))
-                });
-                out.push((name, shown.into_iter().map(|(ord, c)| (value(ord).to_string(), u64::from(c))).collect()));
-            }
-            return Ok(out);
-        }
-        let mut merged: HashMap<(FacetName, &str), u64> = HashMap::new();
+    ///
+    /// The largest segment's counts stay by ordinal; every other segment's counted values are
+    /// looked up in its table (by binary search: these segments are the follower's small ones,
+    /// with few values counted) and added there, or kept aside by value when it lacks them.
+    /// The values shown are then the largest segment's first `limit` plus those kept aside,
+    /// ordered by value: a value of the largest segment not among its first `limit` has
+    /// `limit` values ahead of it wherever the others fall, so the result is exact.
+    fn merge_fruits(&self, mut segments: Vec<SegmentCounts>) -> tantivy::Result<Self::Fruit> {
+        let Some(largest) = (0..segments.len()).max_by_key(|&i| segments[i].table.values.len()) else {
+            return Ok(FacetName::ALL.into_iter().map(|name| (name, Vec::new())).collect());
+        };
+        let mut base = segments.swap_remove(largest);
+        let mut aside: HashMap<(FacetName, &str), u64> = HashMap::new();
         for segment in &segments {
             for (name, range) in &segment.table.ranges {
                 for ord in range.clone() {
                     let count = segment.counts[ord as usize];
-                    if count > 0 {
-                        *merged.entry((*name, &segment.table.values[ord as usize])).or_default() += u64::from(count);
+                    if count == 0 {
+                        continue;
+                    }
+                    let value = segment.table.value(ord);
+                    match base.table.find(*name, value) {
+                        // Counts of one index fit in u32: tantivy numbers documents in u32.
+                        Some(at) => base.counts[at as usize] = base.counts[at as usize].saturating_add(count),
+                        None => *aside.entry((*name, value)).or_default() += u64::from(count),
                     }
                 }
             }
         }
-        let mut by_facet: Vec<Vec<(&str, u64)>> = vec![Vec::new(); FacetName::ALL.len()];
-        for ((name, value), count) in merged {
-            if let Some(i) = FacetName::ALL.iter().position(|n| *n == name) {
-                by_facet[i].push((value, count));
+        let mut out: Vec<(FacetName, Vec<(String, u64)>)> = Vec::with_capacity(FacetName::ALL.len());
+        for name in FacetName::ALL {
+            let table = &base.table;
+            let top = top_ordinals(name, table.range(name), &base.counts, self.limit);
+            let mut shown: Vec<(&str, u64)> =
+                top.into_iter().map(|(ord, c)| (table.value(ord), u64::from(c))).collect();
+            let before = shown.len();
+            shown.extend(aside.iter().filter(|((n, _), _)| *n == name).map(|((_, value), count)| (*value, *count)));
+            if shown.len() > before {
+                shown.sort_unstable_by(|a, b| shown_first(name, *a, *b));
+                shown.truncate(self.limit);
             }
-        }
-        for (name, values) in FacetName::ALL.into_iter().zip(by_facet) {
-            let shown = first(values, self.limit, |a, b| shown_first(name, *a, *b));
             out.push((name, shown.into_iter().map(|(v, c)| (v.to_string(), c)).collect()));
         }
         Ok(out)
@@ -290,6 +392,135 @@ mod tests {
             let before = searcher.search(&AllQuery, &FacetCounter { field: "facets", tables: &tables, limit });
             let after = merged.search(&AllQuery, &FacetCounter { field: "facets", tables: &tables, limit });
             assert_eq!(after.expect("one segment"), before.expect("four segments"), "limit {limit}");
+        }
+    }
+
+    /// A narrow search of a segment with many values, beside a small segment with values of its
+    /// own and of the large one's that the search does not count there: the same counts as
+    /// tantivy's collector, for several limits, and again after a broad search.
+    #[test]
+    fn narrow_searches_of_large_segments_count_exactly() {
+        let mut schema = Schema::builder();
+        let facets = schema.add_facet_field("facets", FacetOptions::default());
+        let word = schema.add_text_field("word", STRING);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        for (segment, docs) in [(0u32, 4000u32), (1, 30)] {
+            for i in 0..docs {
+                let rare = if segment == 0 { i % 997 == 0 } else { i % 7 == 3 };
+                let mut d = doc!(word => if rare { "rare" } else { "common" });
+                let subject = if segment == 1 && i % 2 == 0 { format!("t{i:04}") } else { format!("s{:04}", i % 2000) };
+                d.add_facet(facets, FacetName::Subject.facet(&subject));
+                d.add_facet(facets, FacetName::Decade.facet(&format!("19{}0", i % 10)));
+                d.add_facet(facets, FacetName::Format.facet(if i % 3 == 0 { "book" } else { "ebook" }));
+                writer.add_document(d).expect("add");
+            }
+            writer.commit().expect("commit");
+        }
+        let searcher = index.reader().expect("reader").searcher();
+        let tables = FacetTables::default();
+        let rare = TermQuery::new(Term::from_field_text(word, "rare"), IndexRecordOption::Basic);
+        for (query, limit) in
+            [(&rare as &dyn tantivy::query::Query, 1000), (&rare, 2), (&AllQuery, 3), (&rare, 1), (&rare, 1000)]
+        {
+            let ours = searcher.search(query, &FacetCounter { field: "facets", tables: &tables, limit }).expect("ours");
+            let mut theirs = FacetCollector::for_field("facets");
+            for name in FacetName::ALL {
+                theirs.add_facet(name.facet(""));
+            }
+            let theirs = searcher.search(query, &theirs).expect("theirs");
+            for (name, values) in ours {
+                let mut expected: Vec<(String, u64)> = theirs
+                    .get(name.facet(""))
+                    .filter_map(|(f, c): (&Facet, u64)| f.to_path().get(1).map(|v| (v.to_string(), c)))
+                    .collect();
+                expected.sort_by(|a, b| shown_first(name, (&a.0, a.1), (&b.0, b.1)));
+                expected.truncate(limit);
+                assert_eq!(values, expected, "{name:?}, limit {limit}");
+            }
+        }
+    }
+
+    /// A document of the generated indexes: whether it says "odd", and its facet values.
+    type Doc = (bool, Vec<(usize, usize)>);
+
+    /// Facets with their value orders: counted, and newest first.
+    const NAMES: [FacetName; 3] = [FacetName::Subject, FacetName::Decade, FacetName::Language];
+    const VALUES: [&str; 6] = ["1950", "1960", "Maine", "Whales", "eng", "fre"];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Over segments that hold different values (as the follower's small segments hold
+        /// values the large one lacks), with documents deleted, for any limit: the values shown
+        /// are the first `limit` of the exact counts in the order shown.
+        #[test]
+        fn shows_the_first_of_the_exact_counts(
+            segments in proptest::collection::vec(
+                proptest::collection::vec(
+                    (proptest::bool::ANY, proptest::collection::vec((0..NAMES.len(), 0..VALUES.len()), 0..4)),
+                    1..25,
+                ),
+                1..4,
+            ),
+            deleted in proptest::collection::vec(0..100usize, 0..6),
+            limit in 0..5usize,
+        ) {
+            let mut schema = Schema::builder();
+            let facets = schema.add_facet_field("facets", FacetOptions::default());
+            let word = schema.add_text_field("word", STRING);
+            let serial = schema.add_u64_field("serial", tantivy::schema::INDEXED);
+            let index = Index::create_in_ram(schema.build());
+            let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+            let all: Vec<&Doc> = segments.iter().flatten().collect();
+            let mut n = 0u64;
+            for segment in &segments {
+                for (odd, values) in segment {
+                    let mut d = doc!(word => if *odd { "odd" } else { "even" }, serial => n);
+                    for &(name, value) in values {
+                        d.add_facet(facets, NAMES[name].facet(VALUES[value]));
+                    }
+                    writer.add_document(d).expect("add");
+                    n += 1;
+                }
+                writer.commit().expect("commit");
+            }
+            let deleted: Vec<usize> = deleted.into_iter().filter(|&d| d < all.len()).collect();
+            for &d in &deleted {
+                writer.delete_term(Term::from_field_u64(serial, d as u64));
+            }
+            writer.commit().expect("commit deletes");
+            let searcher = index.reader().expect("reader").searcher();
+            let tables = FacetTables::default();
+            let odd = TermQuery::new(Term::from_field_text(word, "odd"), IndexRecordOption::Basic);
+            for (query, only_odd) in [(&AllQuery as &dyn tantivy::query::Query, false), (&odd, true)] {
+                let ours = searcher.search(query, &FacetCounter { field: "facets", tables: &tables, limit }).expect("ours");
+                for (name, shown) in ours {
+                    let Some(k) = NAMES.iter().position(|n| *n == name) else {
+                        proptest::prop_assert!(shown.is_empty());
+                        continue;
+                    };
+                    let mut counts: std::collections::BTreeMap<&str, u64> = Default::default();
+                    for (i, (is_odd, values)) in all.iter().enumerate() {
+                        if deleted.contains(&i) || (only_odd && !is_odd) {
+                            continue;
+                        }
+                        let mut mine: Vec<&str> = values.iter().filter(|(n, _)| *n == k).map(|(_, v)| VALUES[*v]).collect();
+                        mine.sort_unstable();
+                        mine.dedup();
+                        for v in mine {
+                            *counts.entry(v).or_default() += 1;
+                        }
+                    }
+                    let mut expected: Vec<(&str, u64)> = counts.into_iter().collect();
+                    expected.sort_by(|a, b| shown_first(name, *a, *b));
+                    expected.truncate(limit);
+                    let shown: Vec<(&str, u64)> = shown.iter().map(|(v, c)| (v.as_str(), *c)).collect();
+                    proptest::prop_assert_eq!(shown, expected, "{:?}", name);
+                }
+            }
         }
     }
 }

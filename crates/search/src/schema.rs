@@ -3,7 +3,8 @@
 //! Text fields (`title`, `author`, `subject`, `series`, `publisher`, `notes`) use the catalog
 //! analyzer ([`crate::analysis`]) with positions for phrases. Identifiers (`isbn`, `issn`,
 //! `lccn`, `callnumber`) and `title_exact` are single terms in their normalised form
-//! ([`crate::analysis::isbn_key`] and friends). Sorting and tie-breaking read fast fields
+//! ([`crate::analysis::isbn_key`] and friends); `title_starts` holds each exact title's first
+//! one to [`TITLE_STARTS_WORDS`] words, one term each. Sorting and tie-breaking read fast fields
 //! (`id`, `year`, `format`, `title_sort`, `author_sort`, `callnumber_sort`); every facet lives
 //! in one hierarchical facet field, `facets`, as `/<facet>/<value>`.
 //!
@@ -17,7 +18,12 @@ use tantivy::schema::{
 use crate::analysis::CATALOG_ANALYZER;
 
 /// Bump when the schema or the analyzers change the terms an index holds.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// How many leading words of a title `title_starts` holds as terms: a query of up to this many
+/// words finds the titles that start with it by one term; a longer one by a range of
+/// `title_exact`, which is narrow by then.
+pub const TITLE_STARTS_WORDS: usize = 3;
 
 /// The fields of the schema, resolved once.
 #[derive(Debug, Clone)]
@@ -26,6 +32,7 @@ pub struct Fields {
     pub item_id: Field,
     pub title: Field,
     pub title_exact: Field,
+    pub title_starts: Field,
     pub title_sort: Field,
     pub title_display: Field,
     pub author: Field,
@@ -63,6 +70,7 @@ pub fn build() -> (Schema, Fields) {
         item_id: b.add_u64_field("item_id", NumericOptions::default().set_indexed()),
         title: b.add_text_field("title", text.clone()),
         title_exact: b.add_text_field("title_exact", keyword.clone()),
+        title_starts: b.add_text_field("title_starts", keyword.clone()),
         title_sort: b.add_text_field("title_sort", sort.clone()),
         title_display: b.add_text_field("title_display", STORED),
         author: b.add_text_field("author", text.clone()),
