@@ -15,11 +15,14 @@
 //!
 //! `--query Q` searches Q alone instead of the log (for `perf record` on one query).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/derived.rs"]
+mod derived;
+
+use derived::derive;
 use search::{FacetFilter, FacetName, IndexSettings, SearchIndex, SearchRequest};
 use storage::{Database, OnMatch, SqliteOptions, StorageConfig};
 
@@ -53,77 +56,12 @@ const QUERIES: &[(&str, Option<(FacetName, &str)>)] = &[
     ("education", Some((FacetName::Decade, "1990"))),
 ];
 
-/// The words `bench_search`'s derived copies add to their titles (the same list, so that the
-/// two benchmarks search the same records).
-const VARIANTS: &[&str] = &[
-    "revised",
-    "annotated",
-    "illustrated",
-    "collected",
-    "selected",
-    "complete",
-    "abridged",
-    "concise",
-    "expanded",
-    "pocket",
-    "library",
-    "student",
-    "centennial",
-    "commemorative",
-    "definitive",
-    "critical",
-];
-
-fn derive(source: &Path, total: u64, out: &Path) -> Result<u64, Error> {
-    let reader = marc::Iso2709Reader::new(std::io::BufReader::new(std::fs::File::open(source)?));
-    let originals: Vec<marc::Record> = reader.flatten().map(|read| read.record).collect();
-    let mut writer = std::io::BufWriter::new(std::fs::File::create(out)?);
-    let mut written = 0u64;
-    'copies: for copy in 0u64.. {
-        for (i, original) in originals.iter().enumerate() {
-            if written == total {
-                break 'copies;
-            }
-            let mut record = original.clone();
-            if copy > 0 {
-                vary(&mut record, copy, i);
-            }
-            writer.write_all(&marc::to_iso2709(&record)?)?;
-            written += 1;
-        }
-    }
-    writer.flush()?;
-    Ok(written)
-}
-
-fn vary(record: &mut marc::Record, copy: u64, i: usize) {
-    let word = VARIANTS[(i + copy as usize) % VARIANTS.len()];
-    for field in record.fields.iter_mut() {
-        match field {
-            marc::Field::Control(c) if c.tag.as_str() == "001" => c.value = format!("{}.{copy}", c.value),
-            marc::Field::Control(c) if c.tag.as_str() == "008" && c.value.len() >= 11 => {
-                if let Ok(year) = c.value[7..11].parse::<u64>() {
-                    let shifted = 1900 + (year + copy) % 125;
-                    c.value.replace_range(7..11, &shifted.to_string());
-                }
-            }
-            marc::Field::Data(d) if d.tag.as_str() == "245" => {
-                if let Some(a) = d.subfields.iter_mut().find(|s| s.code == 'a') {
-                    a.value =
-                        format!("{} {word} edition", a.value.as_str().trim_end_matches([' ', '/', ':', '.'])).into();
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
 fn build(source: &Path, records: Option<u64>, index: &SearchIndex) -> Result<(), Error> {
     let work = tempfile::tempdir()?;
     let file = match records {
         Some(n) => {
             let derived = work.path().join("derived.mrc");
-            eprintln!("derived {} records", derive(source, n, &derived)?);
+            eprintln!("derived {} records", derive(source, n, 0, &derived)?);
             derived
         }
         None => source.to_path_buf(),

@@ -21,14 +21,16 @@
 //! `--lag-only` runs 1, 2 (without Zebra) and 4: the index build and the lag, not the query log.
 
 mod common;
+#[path = "../../search/examples/common/derived.rs"]
+mod derived;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{encode, free_port, index_zebra, ms, peak_rss_kib, serve_zebra, size_of_dir, sru_hits, Error};
+use derived::derive;
 use storage::{Database, OnMatch, SqliteOptions, StorageConfig};
 
 // The `shelfmark` binary allocates with mimalloc: measure with the allocator it runs with.
@@ -59,72 +61,6 @@ const QUERIES: &[(&str, &str, &str)] = &[
     ("history", "", "&language=eng"),
     ("education", "", "&decade=1990"),
 ];
-
-/// Words the derived copies add to their titles.
-const VARIANTS: &[&str] = &[
-    "revised",
-    "annotated",
-    "illustrated",
-    "collected",
-    "selected",
-    "complete",
-    "abridged",
-    "concise",
-    "expanded",
-    "pocket",
-    "library",
-    "student",
-    "centennial",
-    "commemorative",
-    "definitive",
-    "critical",
-];
-
-/// Writes `total` records derived from `source` to `out`, starting at copy `first_copy` (copy 0
-/// is the file's own records).
-fn derive(source: &Path, total: u64, first_copy: u64, out: &Path) -> Result<u64, Error> {
-    let reader = marc::Iso2709Reader::new(std::io::BufReader::new(std::fs::File::open(source)?));
-    let originals: Vec<marc::Record> = reader.flatten().map(|read| read.record).collect();
-    let mut writer = std::io::BufWriter::new(std::fs::File::create(out)?);
-    let mut written = 0u64;
-    'copies: for copy in first_copy.. {
-        for (i, original) in originals.iter().enumerate() {
-            if written == total {
-                break 'copies;
-            }
-            let mut record = original.clone();
-            if copy > 0 {
-                vary(&mut record, copy, i);
-            }
-            writer.write_all(&marc::to_iso2709(&record)?)?;
-            written += 1;
-        }
-    }
-    writer.flush()?;
-    Ok(written)
-}
-
-fn vary(record: &mut marc::Record, copy: u64, i: usize) {
-    let word = VARIANTS[(i + copy as usize) % VARIANTS.len()];
-    for field in record.fields.iter_mut() {
-        match field {
-            marc::Field::Control(c) if c.tag.as_str() == "001" => c.value = format!("{}.{copy}", c.value),
-            marc::Field::Control(c) if c.tag.as_str() == "008" && c.value.len() >= 11 => {
-                if let Ok(year) = c.value[7..11].parse::<u64>() {
-                    let shifted = 1900 + (year + copy) % 125;
-                    c.value.replace_range(7..11, &shifted.to_string());
-                }
-            }
-            marc::Field::Data(d) if d.tag.as_str() == "245" => {
-                if let Some(a) = d.subfields.iter_mut().find(|s| s.code == 'a') {
-                    a.value =
-                        format!("{} {word} edition", a.value.as_str().trim_end_matches([' ', '/', ':', '.'])).into();
-                }
-            }
-            _ => {}
-        }
-    }
-}
 
 /// Resets this process's peak resident set, so the next reading covers what follows.
 fn reset_peak_rss() {
