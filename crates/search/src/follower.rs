@@ -42,6 +42,9 @@ pub struct Lag {
     pub applied: i64,
     /// Changes written but not yet searchable.
     pub pending: u64,
+    /// Of those, the changes not written by an import: what a staff edit waits behind (an
+    /// import's own changes may wait behind each other).
+    pub pending_outside_imports: u64,
 }
 
 /// Changes read from the feed and applied at a time: one bulk read of their records and one of
@@ -210,9 +213,11 @@ impl Follower {
     /// How far the index is behind: reads the change feed after the checkpoint (cheap when the
     /// follower keeps up).
     pub fn lag(&self) -> Result<Lag, SearchError> {
-        let applied = self.index.checkpoint();
+        let generation = self.index.current();
+        let applied = generation.checkpoint();
         let (database, pending) = self.db.changes_after(applied)?;
-        Ok(Lag { database, applied, pending })
+        let pending_outside_imports = self.db.prompt_changes_after(generation.ahead())?;
+        Ok(Lag { database, applied, pending, pending_outside_imports })
     }
 
     /// Follows the change feed on a thread of its own. It wakes when a write through the same

@@ -587,6 +587,8 @@ pub trait Database:
     /// The changes after `after` that are not bulk, oldest first, at most `limit`: one range of
     /// an index that holds only those.
     fn prompt_changes(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+    /// How many changes after `after` are not bulk: one range count of the same index.
+    fn prompt_changes_after(&self, after: i64) -> Result<u64>;
     /// Where the change feed stands relative to `after`: the last change id (`after` when none
     /// follow) and how many changes follow `after`. One indexed read: how far a follower lags.
     fn changes_after(&self, after: i64) -> Result<(i64, u64)>;

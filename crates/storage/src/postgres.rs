@@ -1330,6 +1330,14 @@ impl Database for PostgresDatabase {
         })
     }
 
+    fn prompt_changes_after(&self, after: i64) -> Result<u64> {
+        self.read(|cx| {
+            let count: i64 =
+                cx.query_one("SELECT count(*) FROM changes WHERE NOT bulk AND id > $1", &[&after])?.try_get(0)?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+    }
+
     fn change_signal(&self) -> Arc<ChangeSignal> {
         self.signal.clone()
     }

@@ -1235,6 +1235,15 @@ impl Database for SqliteDatabase {
         })
     }
 
+    fn prompt_changes_after(&self, after: i64) -> Result<u64> {
+        self.read(|tx| {
+            let count: i64 = tx
+                .prepare_cached("SELECT count(*) FROM changes WHERE bulk = 0 AND id > ?1")?
+                .query_row([after], |r| r.get(0))?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+    }
+
     fn change_signal(&self) -> Arc<ChangeSignal> {
         self.signal.clone()
     }

@@ -895,6 +895,9 @@ fn import_changes_are_bulk(db: &dyn Database) {
     // Read after a position inside the import's changes, and with a limit.
     assert_eq!(db.prompt_changes(bulk[0].id, 1).expect("prompt"), prompt[1..2].to_vec());
     assert_eq!(db.prompt_changes(prompt[2].id, 10).expect("prompt"), vec![]);
+    assert_eq!(db.prompt_changes_after(0).expect("count"), 3);
+    assert_eq!(db.prompt_changes_after(bulk[0].id).expect("count"), 2);
+    assert_eq!(db.prompt_changes_after(prompt[2].id).expect("count"), 0);
 }
 
 fn concurrent_writers(db: &dyn Database) {

@@ -605,6 +605,7 @@ async fn a_new_record_becomes_searchable() {
     assert_eq!(found["results"]["hits"][0]["title"], "Zyzzyva and the Quillwort");
     let health: Value = app.get("/health").await.json().await.expect("json");
     assert_eq!(health["search"]["lag"], 0, "{health}");
+    assert_eq!(health["search"]["lag_outside_imports"], 0, "{health}");
     let none: Value = app.get("/api/v1/search?q=quillwort&format=dvd").await.json().await.expect("json");
     assert_eq!(none["results"]["total"], 0);
     assert_error(

@@ -129,7 +129,8 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
             .await;
             match lag {
                 Ok(Some((Ok(lag), error, generation))) => json!({
-                    "lag": lag.pending, "applied": lag.applied, "database": lag.database,
+                    "lag": lag.pending, "lag_outside_imports": lag.pending_outside_imports,
+                    "applied": lag.applied, "database": lag.database,
                     "generation": generation, "error": error,
                 }),
                 Ok(Some((Err(e), _, _))) => json!({"error": e.to_string()}),
