@@ -228,10 +228,7 @@ async fn screen(State(state): State<AppState>, StaffUser(acting): StaffUser, que
 
 /// `POST /staff/admin/calendars/closures` (day, reason, branches).
 async fn declare(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let mut problems = Problems::default();
         let sent = Sent {
             day: fields.get("day").unwrap_or("").to_string(),
@@ -514,11 +511,10 @@ async fn library_page(State(state): State<AppState>, StaffUser(acting): StaffUse
 
 /// `POST /staff/admin/calendars/library`.
 async fn save_library(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async { save_form(&state, &acting, Which::Library, &fields).await })
-        .await
+    super::configure_once(&state, &acting, &fields, || async {
+        save_form(&state, &acting, Which::Library, &fields).await
+    })
+    .await
 }
 
 /// `GET /staff/admin/calendars/branches/{code}`.
@@ -543,10 +539,7 @@ async fn save_branch(
     Path(code): Path<String>,
     fields: Fields,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         match branch_of(&state, &code).await {
             Ok(which) => save_form(&state, &acting, which, &fields).await,
             Err(e) => refusal(&state, &acting, e),

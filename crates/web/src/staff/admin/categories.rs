@@ -264,10 +264,7 @@ fn unknown(code: &str) -> ApiError {
 
 /// `POST /staff/admin/categories`.
 async fn add(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let version = match super::sent_version(&fields) {
             Ok(v) => v,
             Err(e) => return refusal(&state, &acting, e),
@@ -327,10 +324,7 @@ async fn save(
     Path(code): Path<String>,
     fields: Fields,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let version = match super::sent_version(&fields) {
             Ok(v) => v,
             Err(e) => return refusal(&state, &acting, e),
@@ -372,10 +366,7 @@ async fn delete(
     Path(code): Path<String>,
     fields: Fields,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let version = match super::sent_version(&fields) {
             Ok(v) => v,
             Err(e) => return refusal(&state, &acting, e),

@@ -67,6 +67,24 @@ pub(super) fn refusal(state: &AppState, acting: &Acting, e: ApiError) -> Respons
     error_page(&state.config.library_name, Some(acting), e)
 }
 
+/// A settings form's action: refused without the Configure permission, otherwise run once per
+/// form token (a double submit gets the first answer, [`super::once::once`]).
+pub(super) async fn configure_once<F, Fut>(
+    state: &AppState,
+    acting: &Acting,
+    fields: &super::Fields,
+    act: F,
+) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    if let Err(e) = acting.require(Permission::Configure) {
+        return refusal(state, acting, e);
+    }
+    super::once::once(state, acting, fields.token(), act).await
+}
+
 /// The problems of a sent form, by field name.
 #[derive(Debug, Default)]
 pub(super) struct Problems(BTreeMap<String, String>);

@@ -287,10 +287,7 @@ fn status_of(problems_from: &ApiError) -> StatusCode {
 }
 
 async fn create(kind: Kind, State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let (entry, problems) = read(&fields, None);
         if !problems.is_empty() {
             return list_page(kind, &state, &acting, StatusCode::BAD_REQUEST, Some((&entry, &problems)), Banner::None)
@@ -350,10 +347,7 @@ async fn save(
     Path(code): Path<String>,
     fields: Fields,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let (entry, problems) = read(&fields, Some(&code));
         let answer = |status, problems: &Problems| {
             page(&state, &acting, status, kind.title(), &edit_main(kind, &entry, problems))
@@ -383,10 +377,7 @@ async fn delete_branch(
     Path(code): Path<String>,
     fields: Fields,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let parsed = match Code::parse(&code) {
             Ok(c) => c,
             Err(e) => return refusal(&state, &acting, ApiError::field(ErrorCode::InvalidCode, "code", e.to_string())),

@@ -562,10 +562,7 @@ async fn save_matrix(
 
 /// `POST /staff/admin/rules`: a new row, added at the end.
 async fn add_row(State(state): State<AppState>, StaffUser(acting): StaffUser, fields: Fields) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let (row, problems) = read_row(&fields);
         if !problems.is_empty() {
             return row_page(&state, &acting, StatusCode::BAD_REQUEST, None, &row, Some(&fields), &problems, None);
@@ -584,10 +581,7 @@ async fn save_row(
     Path(n): Path<String>,
     fields: Fields,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let (mut settings, _) = state.desk.circulation_settings();
         let Some(i) = row_number(&n, &settings.rules) else { return refusal(&state, &acting, no_row(&n)) };
         let (row, problems) = read_row(&fields);
@@ -607,10 +601,7 @@ async fn delete_row(
     Path(n): Path<String>,
     fields: Fields,
 ) -> Response {
-    if let Err(e) = acting.require(Permission::Configure) {
-        return refusal(&state, &acting, e);
-    }
-    once::once(&state, &acting, fields.token(), || async {
+    super::configure_once(&state, &acting, &fields, || async {
         let version = match super::sent_version(&fields) {
             Ok(v) => v,
             Err(e) => return refusal(&state, &acting, e),
