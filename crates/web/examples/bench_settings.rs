@@ -11,12 +11,11 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::staff::{code, create_account, load_items, serve, Clerk};
+use common::staff::{code, create_account, load_items, open_database, serve, Clerk};
 use common::{ms, Error};
-use storage::{Database, Patron, StorageConfig};
+use storage::{Database, Patron};
 
 /// The value of the hidden field `name` in the form posting to `action`.
 fn hidden(page: &str, action: &str, name: &str) -> Result<String, Error> {
@@ -93,11 +92,7 @@ fn main() -> Result<(), Error> {
         }
     }
     let dir = tempfile::tempdir()?;
-    let config = match &url {
-        Some(u) => StorageConfig::parse(u),
-        None => StorageConfig::parse(dir.path().to_str().ok_or("temp dir path")?),
-    };
-    let db: Arc<dyn Database> = storage::open(&config)?;
+    let db = open_database(url.as_deref(), dir.path())?;
     load_items(&*db, items, "Settings benchmark", |i| format!("{}.{} BEN", 100 + i % 800, i % 97))?;
     load_patrons(&*db, patrons)?;
     create_account(&*db, &["admin"])?;

@@ -15,12 +15,11 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::staff::{barcode, code, create_account, load_items, serve, Clerk};
+use common::staff::{barcode, code, create_account, load_items, open_database, serve, Clerk};
 use common::{ms, Error};
-use storage::{Database, Patron, StorageConfig};
+use storage::{Database, Patron};
 
 const REGULAR_LOANS: usize = 20;
 
@@ -56,11 +55,7 @@ fn main() -> Result<(), Error> {
         return Err("--items must exceed --samples by the regular patron's loans".into());
     }
     let dir = tempfile::tempdir()?;
-    let config = match &url {
-        Some(u) => StorageConfig::parse(u),
-        None => StorageConfig::parse(dir.path().to_str().ok_or("temp dir path")?),
-    };
-    let db: Arc<dyn Database> = storage::open(&config)?;
+    let db = open_database(url.as_deref(), dir.path())?;
     load(&*db, items)?;
 
     let desk = desk::Desk::new(desk::CirculationSettings::default().build()?);

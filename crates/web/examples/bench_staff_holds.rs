@@ -11,15 +11,14 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use catalog::{Barcode, Branch};
 use chrono::Utc;
-use common::staff::{barcode, code, create_account, load_items, serve, Clerk, ITEMS_PER_RECORD};
+use common::staff::{barcode, code, create_account, load_items, open_database, serve, Clerk, ITEMS_PER_RECORD};
 use common::{ms, Error};
 use storage::holds::{HoldPlacement, HoldTarget, NewHold};
-use storage::{Database, Patron, StorageConfig};
+use storage::{Database, Patron};
 
 /// N items at MAIN, ten per record, with varied Dewey call numbers; the branch EAST.
 fn load(db: &dyn Database, items: usize) -> Result<(), Error> {
@@ -84,11 +83,7 @@ fn main() -> Result<(), Error> {
         }
     }
     let dir = tempfile::tempdir()?;
-    let config = match &url {
-        Some(u) => StorageConfig::parse(u),
-        None => StorageConfig::parse(dir.path().to_str().ok_or("temp dir path")?),
-    };
-    let db: Arc<dyn Database> = storage::open(&config)?;
+    let db = open_database(url.as_deref(), dir.path())?;
     load(&*db, items)?;
     let desk = desk::Desk::new(desk::CirculationSettings::default().build()?);
     holds(&*db, &desk, items, hold_count)?;

@@ -11,14 +11,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use catalog::{Barcode, Money};
-use common::staff::{barcode, code, create_account, load_items, serve, Clerk};
+use common::staff::{barcode, code, create_account, load_items, open_database, serve, Clerk};
 use common::{ms, Error};
 use storage::patrons::{CardChoice, HistoryChoice, NoticePreference, PatronDetails};
-use storage::{Database, StorageConfig};
+use storage::Database;
 
 const LOANS: usize = 20;
 const CHARGES: usize = 20;
@@ -86,11 +85,7 @@ fn main() -> Result<(), Error> {
         return Err("--items must be at least 20 and --patrons at least 2".into());
     }
     let dir = tempfile::tempdir()?;
-    let config = match &url {
-        Some(u) => StorageConfig::parse(u),
-        None => StorageConfig::parse(dir.path().to_str().ok_or("temp dir path")?),
-    };
-    let db: Arc<dyn Database> = storage::open(&config)?;
+    let db = open_database(url.as_deref(), dir.path())?;
     load(&*db, items, patrons)?;
 
     // The patron whose record is timed: 20 loans spread over the catalog, 20 charges.

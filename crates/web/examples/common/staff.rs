@@ -10,6 +10,15 @@ use std::time::{Duration, Instant};
 use storage::{Database, ImportCandidate, NewRecord, OnMatch};
 
 pub const ITEMS_PER_RECORD: usize = 10;
+
+/// The database a benchmark runs on: `--database-url`'s when given, else SQLite in `dir`.
+pub fn open_database(url: Option<&str>, dir: &std::path::Path) -> Result<Arc<dyn Database>, Error> {
+    let config = match url {
+        Some(u) => storage::StorageConfig::parse(u),
+        None => storage::StorageConfig::parse(dir.to_str().ok_or("temp dir path")?),
+    };
+    Ok(storage::open(&config)?)
+}
 const LOGIN: &str = "desk1";
 const PASSWORD: &str = "bench desk password";
 
