@@ -57,41 +57,47 @@ impl Desk {
     /// at every tick of the jobs scheduler (a minute in `serve`), so an edit saved through another server is seen here too.
     pub fn load_settings(&self, db: &dyn Database) -> Result<(), DeskError> {
         let docs = db.settings_documents()?;
-        let closures = db.closures()?;
+        let closures: Vec<(Code, chrono::NaiveDate)> = db.closures()?.into_iter().map(|c| (c.branch, c.day)).collect();
         let doc = |name: &str| docs.iter().find(|d| d.name == name);
+        let (circulation_version, patrons_version, same_closures) = {
+            let live = self.live();
+            (live.circulation_stamp.version, live.patrons_stamp.version, live.closures == closures)
+        };
+        // Only a version newer than the one in force is read and built (every scheduler tick
+        // calls this); a version this desk saved after the read above is newer still: keep it.
         let circulation = match doc(CIRCULATION) {
-            Some(d) => Some((Arc::new(stored::<CirculationSettings>(d)?.build()?), SettingsStamp::of(d))),
+            Some(d) if d.version > circulation_version => {
+                Some((Arc::new(stored::<CirculationSettings>(d)?.build()?), SettingsStamp::of(d)))
+            }
+            Some(_) => None,
+            None if circulation_version > 0 => Some((self.configured.circulation.clone(), SettingsStamp::default())),
             None => None,
         };
         let patrons = match doc(PATRONS) {
-            Some(d) => Some((Arc::new(stored::<PatronSettings>(d)?.build()?), SettingsStamp::of(d))),
+            Some(d) if d.version > patrons_version => {
+                Some((Arc::new(stored::<PatronSettings>(d)?.build()?), SettingsStamp::of(d)))
+            }
+            Some(_) => None,
+            None if patrons_version > 0 => Some((self.configured.patrons.clone(), SettingsStamp::default())),
             None => None,
         };
+        if circulation.is_none() && patrons.is_none() && same_closures {
+            return Ok(());
+        }
         let mut live = self.live_mut();
-        // A version this desk saved after the read above is newer: keep it.
-        match circulation {
-            Some((c, stamp)) if stamp.version >= live.circulation_stamp.version => {
+        if let Some((c, stamp)) = circulation {
+            if stamp.version == 0 || stamp.version > live.circulation_stamp.version {
                 live.circulation = c;
                 live.circulation_stamp = stamp;
             }
-            Some(_) => {}
-            None => {
-                live.circulation = self.configured.circulation.clone();
-                live.circulation_stamp = SettingsStamp::default();
-            }
         }
-        match patrons {
-            Some((p, stamp)) if stamp.version >= live.patrons_stamp.version => {
+        if let Some((p, stamp)) = patrons {
+            if stamp.version == 0 || stamp.version > live.patrons_stamp.version {
                 live.patrons = p;
                 live.patrons_stamp = stamp;
             }
-            Some(_) => {}
-            None => {
-                live.patrons = self.configured.patrons.clone();
-                live.patrons_stamp = SettingsStamp::default();
-            }
         }
-        live.closures = closures.into_iter().map(|c| (c.branch, c.day)).collect();
+        live.closures = closures;
         live.current = Arc::new(live.circulation.with_closures(live.closures.iter().map(|(b, d)| (b, *d))));
         Ok(())
     }
