@@ -1,5 +1,6 @@
 //! The running scheduler keeps a server's desk in step with settings edited on another server
-//! that shares the database: within a tick, not at the next start or daily run.
+//! (or an emergency closure declared there) that shares the database: within a tick, not at the
+//! next start or daily run.
 #![allow(clippy::unwrap_used)] // a test: a panic with its line is the failure report
 
 mod common;
@@ -18,6 +19,7 @@ fn an_edit_saved_on_another_server_is_in_force_here_within_a_tick() {
     let dir = tempfile::tempdir().unwrap();
     let db: Arc<dyn Database> =
         storage::open(&StorageConfig::Sqlite(storage::SqliteOptions::new(dir.path().join("db")))).unwrap();
+    db.upsert_branch(&catalog::Branch { code: catalog::Code::parse("MAIN").unwrap(), name: "Main".into() }).unwrap();
     // Two servers started from the same settings file: this one runs the scheduler.
     let here = Desk::new(circulation().build().unwrap());
     let there = Desk::new(circulation().build().unwrap());
@@ -39,4 +41,16 @@ fn an_edit_saved_on_another_server_is_in_force_here_within_a_tick() {
     }
     assert_eq!(here.circulation_settings().0, edited);
     assert!(!here.circulation().calendar(&main).is_open(monday), "Mondays are closed here now");
+
+    // An emergency closure declared there, with the settings' version unchanged, closes the
+    // branch here too.
+    let tuesday = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    assert!(here.circulation().calendar(&main).is_open(tuesday));
+    there.declare_closure(&*db, std::slice::from_ref(&main), tuesday, "burst pipe", Some("manager"), now).unwrap();
+    let started = Instant::now();
+    while here.circulation().calendar(&main).is_open(tuesday) {
+        assert!(started.elapsed() < Duration::from_secs(30), "the closure was not loaded within 30 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(here.circulation_settings().1.version, 1);
 }
