@@ -59,6 +59,25 @@ const BATCH: usize = 2000;
 /// ahead of the backlog waits for the batch being applied to commit first.
 const BACKLOG_BATCH: usize = 1000;
 
+/// The fewest changes a batch behind an import's backlog is cut down to.
+const BACKLOG_BATCH_MIN: usize = 50;
+
+/// How long a batch behind an import's backlog should take, applied and committed. A commit
+/// waits until every document queued is indexed, and on a busy machine tantivy's indexing
+/// thread gets a fraction of a core: a thousand changes then took 1.3 s to commit. So each
+/// backlog batch is sized from the last one's pace, to take about this long.
+const BACKLOG_COMMIT_TIME: Duration = Duration::from_millis(300);
+
+/// The size of the next batch behind a backlog, after one of `applied` changes took `took`
+/// (applied and committed): as many as that pace commits in [`BACKLOG_COMMIT_TIME`].
+fn next_backlog_batch(applied: usize, took: Duration) -> usize {
+    if took.is_zero() {
+        return BACKLOG_BATCH;
+    }
+    let pace = applied as f64 / took.as_secs_f64();
+    ((pace * BACKLOG_COMMIT_TIME.as_secs_f64()) as usize).clamp(BACKLOG_BATCH_MIN, BACKLOG_BATCH)
+}
+
 /// A batch commits once it has been applying this long, even if more changes wait: while an
 /// import keeps the feed busy, what the follower has read becomes searchable every quarter
 /// second rather than after a whole batch.
@@ -71,11 +90,20 @@ pub struct Follower {
     db: Arc<dyn Database>,
     batch: usize,
     batch_time: Duration,
+    /// The size of the next batch behind an import's backlog ([`next_backlog_batch`]), shared
+    /// by the clones of this follower.
+    backlog_batch: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Follower {
     pub fn new(index: Arc<SearchIndex>, db: Arc<dyn Database>) -> Follower {
-        Follower { index, db, batch: BATCH, batch_time: BATCH_TIME }
+        Follower {
+            index,
+            db,
+            batch: BATCH,
+            batch_time: BATCH_TIME,
+            backlog_batch: Arc::new(std::sync::atomic::AtomicUsize::new(BACKLOG_BATCH)),
+        }
     }
 
     /// Commits after `changes` changes (a chunk more when changes are taken ahead of an
@@ -86,6 +114,12 @@ impl Follower {
         self.batch = changes.max(1);
         self.batch_time = time;
         self
+    }
+
+    /// How many changes the next batch behind an import's backlog holds at most: a thousand at
+    /// first, then sized from the last such batch's pace so that it commits in about 0.3 s.
+    pub fn backlog_batch(&self) -> usize {
+        self.backlog_batch.load(Ordering::Relaxed)
     }
 
     /// Applies one batch of changes after the checkpoint and commits it. Returns how many
@@ -104,10 +138,14 @@ impl Follower {
         let (checkpoint, mut ahead) = (after, generation.ahead());
         let start_ahead = ahead;
         let mut applied = 0;
+        let backlog_batch = self.backlog_batch();
+        // Of this batch, the changes of an import's backlog.
+        let mut bulk = 0;
         {
             let mut guard = generation.writer(&self.index.settings)?;
             let writer = guard.as_mut().ok_or(SearchError::Closed)?;
-            let limit = CHUNK.min(u32::try_from(batch).unwrap_or(CHUNK));
+            // Read in chunks no larger than a backlog batch, so that one chunk does not overshoot it.
+            let limit = CHUNK.min(u32::try_from(batch.min(backlog_batch)).unwrap_or(CHUNK));
             loop {
                 let mut changes = self.db.changes(after, limit)?;
                 let backlog = changes.iter().any(|c| c.bulk);
@@ -130,10 +168,11 @@ impl Follower {
                 after = last;
                 ahead = ahead.max(after);
                 applied += changes.len();
+                bulk += changes.iter().filter(|c| c.bulk).count();
                 // Behind an import a batch is smaller, so that a change taken ahead waits for less.
                 // Passing changes already taken ahead costs nothing: a batch goes on until it
                 // applies something or reaches the end of the feed.
-                let batch = if backlog { batch.min(BACKLOG_BATCH) } else { batch };
+                let batch = if backlog { batch.min(backlog_batch) } else { batch };
                 if read < limit as usize || (applied > 0 && (applied >= batch || started.elapsed() >= time)) {
                     break;
                 }
@@ -142,6 +181,9 @@ impl Follower {
         if after > checkpoint || ahead > start_ahead {
             generation.commit(after, &self.index.settings)?;
             generation.set_ahead(ahead);
+        }
+        if bulk > 0 {
+            self.backlog_batch.store(next_backlog_batch(bulk, started.elapsed()), Ordering::Relaxed);
         }
         Ok(applied)
     }
@@ -355,5 +397,24 @@ impl SearchIndex {
         let name = generation.name.clone();
         self.publish(generation)?;
         Ok(RebuildReport { records: done, checkpoint, generation: name })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch behind a backlog takes about 0.3 s at the last one's pace, within its bounds.
+    #[test]
+    fn backlog_batches_follow_the_pace_of_the_last() {
+        // A quiet machine: 1,000 changes in 150 ms is faster than the target, so the most.
+        assert_eq!(next_backlog_batch(1000, Duration::from_millis(150)), BACKLOG_BATCH);
+        // A busy one: 1,000 changes in 1.3 s is 769 a second, 230 in 0.3 s.
+        assert_eq!(next_backlog_batch(1000, Duration::from_millis(1300)), 230);
+        // Back to quiet after a small batch: 230 in 50 ms grows to the most again.
+        assert_eq!(next_backlog_batch(230, Duration::from_millis(50)), BACKLOG_BATCH);
+        // Never fewer than the least, never more than the most.
+        assert_eq!(next_backlog_batch(10, Duration::from_secs(5)), BACKLOG_BATCH_MIN);
+        assert_eq!(next_backlog_batch(1, Duration::ZERO), BACKLOG_BATCH);
     }
 }

@@ -329,6 +329,7 @@ pub struct SearchIndex {
     pub(crate) apply: Mutex<()>,
     /// Each live segment's facet terms, read on its first search.
     facet_tables: crate::facet_counts::FacetTables,
+    admission: crate::admission::Admission,
 }
 
 const CURRENT: &str = "CURRENT";
@@ -365,6 +366,7 @@ impl SearchIndex {
             current: RwLock::new(Arc::new(generation)),
             apply: Mutex::new(()),
             facet_tables: Default::default(),
+            admission: crate::admission::Admission::per_core(),
         })
     }
 
@@ -468,6 +470,7 @@ impl SearchIndex {
 
     /// Runs a search. A query that does not parse is searched as plain words, with a message.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let _admitted = self.admission.enter();
         let generation = self.current();
         let searcher = generation.reader.searcher();
         let parsed = query::parse(&request.query);

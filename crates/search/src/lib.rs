@@ -26,6 +26,7 @@
 //! # drop(follower); Ok(()) }
 //! ```
 
+mod admission;
 pub mod analysis;
 pub mod document;
 mod facet_counts;

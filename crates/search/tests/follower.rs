@@ -224,14 +224,22 @@ fn a_staff_edit_is_indexed_ahead_of_an_imports_backlog() {
     // which none waits any more.
     let lag = follower.lag().unwrap();
     assert_eq!((lag.pending, lag.pending_outside_imports), (3002, 0));
-    // Behind an import a batch is a thousand changes, whatever the limits allow.
+    // Behind an import a batch is a thousand changes at first, whatever the limits allow.
+    assert_eq!(follower.backlog_batch(), 1000);
     assert_eq!(follower.poll_once().unwrap(), 1000);
     assert_eq!(hits(&lib.index, &format!("title:{}", word(999))), 1);
     assert_eq!(hits(&lib.index, &format!("title:{}", word(1000))), 0);
+    // The next is sized from that one's pace, and holds no more than that.
+    let next = follower.backlog_batch();
+    assert!((50..=1000).contains(&next), "{next}");
+    let n = follower.poll_once().unwrap();
+    assert!(n <= next, "{n} > {next}");
+    assert_eq!(hits(&lib.index, &format!("title:{}", word(1000 + n - 1))), 1);
+    assert_eq!(hits(&lib.index, &format!("title:{}", word(1000 + n))), 0);
 
     // When the backlog reaches the two changes it passes them: every change is applied once, and
     // the corrected record keeps its correction though its import comes after in the batch.
-    let mut applied = 1002;
+    let mut applied = 1002 + n;
     loop {
         let n = follower.poll_once().unwrap();
         if n == 0 {
