@@ -652,7 +652,7 @@ fn undo_0020(h: &Harness) {
         execute(
             h,
             "DROP TABLE title_copies; DROP FUNCTION title_copies_insert, title_copies_change CASCADE; \
-             DROP FUNCTION count_copies; DELETE FROM schema_migrations WHERE version = 20",
+             DELETE FROM schema_migrations WHERE version = 20",
         );
     } else {
         execute(
