@@ -370,9 +370,9 @@ fn load(url: Option<&str>, dir: &std::path::Path, items: usize, loans: usize, zi
             tx.batch_execute(SETUP)?;
             generate(&mut PostgresSink(&mut tx), items, loans, zipf)?;
             tx.commit()?;
-            // As autovacuum would after a bulk load: statistics, and the visibility map that
-            // lets an index-only scan skip the table.
-            c.batch_execute("VACUUM ANALYZE")?;
+            // Statistics; the visibility map (VACUUM) is made in `main`, after timing what
+            // depends on it.
+            c.batch_execute("ANALYZE")?;
         }
     }
     Ok(())
@@ -407,7 +407,22 @@ fn main() -> Result<(), Error> {
     let year = Period::new(day(2025, 1, 1)?, day(2025, 12, 31)?, zone)?;
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().ok_or("date")?;
     let main = catalog::Code::parse("MAIN")?;
+    let threshold = Threshold { holds: 1, copies: 100 };
     println!("| report | range | branch | median ms | worst ms |\n|---|---|---|---:|---:|");
+    if let Some(url) = &url {
+        // Counting a title's copies from `items_bib_status_idx` visits each entry's heap row
+        // until a VACUUM has marked the pages all-visible, as after a day of circulation it
+        // has not; the kept copies are one row per title and branch either way.
+        for branch in [None, Some(&main)] {
+            let b = branch.map_or("all", |c| c.as_str());
+            let row = |name: &str, (median, worst): (f64, f64)| {
+                println!("| {name}, before VACUUM | now | {b} | {median:.1} | {worst:.1} |")
+            };
+            row("holds to copies", time(5, || db.holds_ratio(branch, threshold, 100))?);
+            row("holds to copies, by scan", time(5, || db.holds_ratio_by_scan(branch, threshold, 100))?);
+        }
+        postgres::Client::connect(url, postgres::NoTls)?.batch_execute("VACUUM ANALYZE")?;
+    }
     for (label, period) in [("30 days", &month), ("365 days", &year)] {
         for branch in [None, Some(&main)] {
             let b = branch.map_or("all", |c| c.as_str());
@@ -450,7 +465,6 @@ fn main() -> Result<(), Error> {
         let row =
             |name: &str, (median, worst): (f64, f64)| println!("| {name} | now | {b} | {median:.1} | {worst:.1} |");
         row("overdue (first page of 50)", time(5, || db.overdue_loans(now, branch, None, 50))?);
-        let threshold = Threshold { holds: 1, copies: 100 };
         row("holds to copies", time(5, || db.holds_ratio(branch, threshold, 100))?);
         row("holds to copies, by scan", time(5, || db.holds_ratio_by_scan(branch, threshold, 100))?);
         row("collection by Dewey hundreds", time(5, || db.collection(ClassScheme::Dewey, branch))?);

@@ -102,6 +102,11 @@ impl<C: GenericClient> sql::TitleLists for Lists<'_, '_, C> {
     }
 }
 
+/// The kept lists of the months `$1` at the branch key `$2` as two arrays (bib ids, checkouts):
+/// one row instead of one per title, which the client would decode one at a time.
+const TITLES_MONTHS_SQL: &str = "SELECT coalesce(array_agg(bib_id), '{}'), coalesce(array_agg(checkouts), '{}') \
+     FROM title_months WHERE month = ANY($1) AND branch = $2";
+
 /// Every title's checkouts in the span from the kept month lists and the loans at its edges
 /// (`reports::title_sums`), the best `limit` of them.
 fn summed_titles<C: GenericClient>(
@@ -114,15 +119,19 @@ fn summed_titles<C: GenericClient>(
     let key = sql::title_branch(branch);
     let branch = branch_param(branch);
     let mut tally = sql::Tally::default();
-    for month in &sums.months {
-        for r in cx.query(&pg(sql::TITLES_MONTH_SQL), &[month, &key])? {
-            tally.add(r.try_get(0)?, r.try_get(1)?);
+    if !sums.months.is_empty() {
+        let row = cx.query_one(TITLES_MONTHS_SQL, &[&sums.months, &key])?;
+        let (bibs, counts): (Vec<i64>, Vec<i64>) = (row.try_get(0)?, row.try_get(1)?);
+        for (bib, n) in bibs.into_iter().zip(counts) {
+            tally.add(bib, n);
         }
     }
+    let loans = format!("SELECT coalesce(array_agg(l.bib_id), '{{}}') FROM ({}) l", pg(&sql::titles_loans_sql()));
     for (pieces, sign) in [(&sums.add, 1), (&sums.subtract, -1)] {
         for (lo, hi) in pieces {
-            for r in cx.query(&pg(&sql::titles_loans_sql()), &[lo, hi, &branch])? {
-                tally.add(r.try_get(0)?, sign);
+            let bibs: Vec<i64> = cx.query_one(&loans, &[lo, hi, &branch])?.try_get(0)?;
+            for bib in bibs {
+                tally.add(bib, sign);
             }
         }
     }
