@@ -11,10 +11,14 @@ const DAYS: &str =
     "d(i, lo, hi) AS (SELECT b.i, b.at, n.at FROM unnest(?1::timestamptz[]) WITH ORDINALITY AS b(at, i) \
                     JOIN unnest(?1::timestamptz[]) WITH ORDINALITY AS n(at, i) ON n.i = b.i + 1)";
 
-/// Separate spans `d(i, lo, hi)` from an array `[lo0, hi0, lo1, hi1, ...]` in `$1`.
-const SPANS: &str =
-    "d(i, lo, hi) AS (SELECT b.i / 2, b.at, n.at FROM unnest(?1::timestamptz[]) WITH ORDINALITY AS b(at, i) \
-                    JOIN unnest(?1::timestamptz[]) WITH ORDINALITY AS n(at, i) ON n.i = b.i + 1 WHERE b.i % 2 = 1)";
+/// Separate spans `d(i, lo, hi)` from an array `[lo0, hi0, lo1, hi1, ...]` in `$1`. Both ends
+/// come from one row, so both reach the counts' index as its range: paired from two scans of the
+/// array, one end filtered every row read. And the rows are a series, whose generic plan (the
+/// cached statement's, from its sixth run) the planner costs at a thousand spans, not five: at
+/// five it scanned the whole counts table once and compared every span with every row. Either
+/// made circulation by day over 30 days at 500,000 loans take 1.4 s.
+const SPANS: &str = "d(i, lo, hi) AS (SELECT (s - 1) / 2, ?1[s], ?1[s + 1] \
+                     FROM generate_series(1, cardinality(?1::timestamptz[]), 2) AS s)";
 
 fn spans(pieces: &[(usize, DateTime<Utc>, DateTime<Utc>)]) -> Vec<DateTime<Utc>> {
     pieces.iter().flat_map(|(_, lo, hi)| [*lo, *hi]).collect()
