@@ -693,17 +693,20 @@ pub(crate) fn overdue_sql() -> String {
 /// `?1` the branch, `?2`/`?3` the threshold (holds, copies), `?4` the limit: each title's
 /// copies are `copies(c)`, a scalar subquery on the title `c.bib_id`. The counts are
 /// materialised first: a correlated count of copies would be run again for every place the
-/// outer query names it (SQLite flattens it into the WHERE and the ORDER BY).
+/// outer query names it (SQLite flattens it into the WHERE and the ORDER BY). Only the page's
+/// titles are joined to their records, not every title with holds (for 20,000 of them
+/// PostgreSQL read the whole `bib_records` table to hash it).
 fn holds_ratio_with(copies: &str) -> String {
+    let order = "CASE WHEN c.copies = 0 THEN 0 ELSE 1 END, \
+                 CASE WHEN c.copies = 0 THEN c.holds ELSE c.holds * 1.0 / c.copies END DESC, c.bib_id";
     format!(
         "WITH h AS MATERIALIZED (\
          SELECT bib_id, count(*) AS holds FROM holds \
          WHERE status IN ('waiting', 'suspended', 'in_transit', 'on_shelf') AND {holds} GROUP BY bib_id), \
-         c AS MATERIALIZED (SELECT h.bib_id AS bib_id, h.holds AS holds, {copies} AS copies FROM h) \
-         SELECT c.bib_id, b.title, c.holds, c.copies FROM c JOIN bib_records b ON b.id = c.bib_id \
-         WHERE c.holds * ?3 > ?2 * c.copies \
-         ORDER BY CASE WHEN c.copies = 0 THEN 0 ELSE 1 END, \
-         CASE WHEN c.copies = 0 THEN c.holds ELSE c.holds * 1.0 / c.copies END DESC, c.bib_id LIMIT ?4",
+         c AS MATERIALIZED (SELECT h.bib_id AS bib_id, h.holds AS holds, {copies} AS copies FROM h), \
+         p AS MATERIALIZED (SELECT c.bib_id, c.holds, c.copies FROM c WHERE c.holds * ?3 > ?2 * c.copies \
+         ORDER BY {order} LIMIT ?4) \
+         SELECT c.bib_id, b.title, c.holds, c.copies FROM p c JOIN bib_records b ON b.id = c.bib_id ORDER BY {order}",
         holds = branch("pickup_branch", 1),
     )
 }
