@@ -48,6 +48,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "report_counts_more",
         sql: include_str!("../migrations/sqlite/0019_report_counts_more.sql"),
     },
+    Migration { version: 20, name: "title_copies", sql: include_str!("../migrations/sqlite/0020_title_copies.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -94,6 +95,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "report_counts_more",
         sql: include_str!("../migrations/postgres/0019_report_counts_more.sql"),
     },
+    Migration { version: 20, name: "title_copies", sql: include_str!("../migrations/postgres/0020_title_copies.sql") },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.

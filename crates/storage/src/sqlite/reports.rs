@@ -131,6 +131,60 @@ impl sql::TitleLists for Lists<'_> {
     }
 }
 
+/// Every title's checkouts in the span from the kept month lists and the loans at its edges
+/// (`reports::title_sums`), the best `limit` of them.
+fn summed_titles(
+    tx: &rusqlite::Transaction<'_>,
+    span: (DateTime<Utc>, DateTime<Utc>),
+    branch: Option<&Code>,
+    limit: u32,
+) -> Result<Vec<(i64, i64)>> {
+    let sums = sql::title_sums(span);
+    let mut tally = sql::Tally::default();
+    let mut st = tx.prepare_cached(sql::TITLES_MONTH_SQL)?;
+    for month in &sums.months {
+        let mut rows = st.query(params![month_key(*month), sql::title_branch(branch)])?;
+        while let Some(r) = rows.next()? {
+            tally.add(r.get(0)?, r.get(1)?);
+        }
+    }
+    let mut st = tx.prepare_cached(&sql::titles_loans_sql())?;
+    for (pieces, sign) in [(&sums.add, 1), (&sums.subtract, -1)] {
+        for (lo, hi) in pieces {
+            let mut rows = st.query(params![common::rfc3339(*lo), common::rfc3339(*hi), branch_param(branch)])?;
+            while let Some(r) = rows.next()? {
+                tally.add(r.get(0)?, sign);
+            }
+        }
+    }
+    Ok(tally.top(limit as usize))
+}
+
+/// The ranked titles with their names.
+fn named_titles(tx: &rusqlite::Transaction<'_>, ranked: Vec<(i64, i64)>) -> Result<Vec<TitleCount>> {
+    let bibs: Vec<i64> = ranked.iter().map(|(bib, _)| *bib).collect();
+    let mut st = tx.prepare_cached(&sql::titles_sql(BIBS))?;
+    let titles = st.query_map(params![json(&bibs)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(sql::title_counts(ranked, titles.collect::<rusqlite::Result<_>>()?))
+}
+
+/// The holds-to-copies report by one of its two queries.
+fn holds_ratio(
+    db: &SqliteDatabase,
+    query: &str,
+    branch: Option<&Code>,
+    threshold: Threshold,
+    limit: u32,
+) -> Result<Vec<HoldsRatio>> {
+    db.read(|tx| {
+        let mut st = tx.prepare_cached(query)?;
+        let rows = st.query_map(params![branch_param(branch), threshold.holds, threshold.copies, limit], |r| {
+            Ok(HoldsRatio { bib_id: r.get(0)?, title: r.get(1)?, holds: r.get(2)?, copies: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })
+}
+
 impl ReportStore for SqliteDatabase {
     fn circulation_by_day(&self, bounds: &[DateTime<Utc>], branch: Option<&Code>) -> Result<Vec<CirculationCounts>> {
         let split = sql::split(sql::days(bounds), sql::HOUR);
@@ -225,20 +279,26 @@ impl ReportStore for SqliteDatabase {
         limit: u32,
     ) -> Result<Vec<TitleCount>> {
         let plan = sql::title_span(span);
-        let ranked = self.read(|tx| {
+        self.read(|tx| {
             let mut lists = Lists { tx, branch, plan: &plan };
-            let Some(ranked) = sql::rank_titles(&mut lists, &plan.months, limit as usize)? else {
-                return Ok(None);
+            let ranked = match sql::rank_titles(&mut lists, &plan.months, limit as usize)? {
+                Some(ranked) => ranked,
+                None => summed_titles(tx, span, branch, limit)?,
             };
-            let bibs: Vec<i64> = ranked.iter().map(|(bib, _)| *bib).collect();
-            let mut st = tx.prepare_cached(&sql::titles_sql(BIBS))?;
-            let titles = st.query_map(params![json(&bibs)], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(Some(sql::title_counts(ranked, titles.collect::<rusqlite::Result<_>>()?)))
-        })?;
-        match ranked {
-            Some(titles) => Ok(titles),
-            None => self.top_titles_by_scan(span, branch, limit),
-        }
+            named_titles(tx, ranked)
+        })
+    }
+
+    fn top_titles_summed(
+        &self,
+        span: (DateTime<Utc>, DateTime<Utc>),
+        branch: Option<&Code>,
+        limit: u32,
+    ) -> Result<Vec<TitleCount>> {
+        self.read(|tx| {
+            let ranked = summed_titles(tx, span, branch, limit)?;
+            named_titles(tx, ranked)
+        })
     }
 
     fn top_titles_by_scan(
@@ -298,13 +358,11 @@ impl ReportStore for SqliteDatabase {
     }
 
     fn holds_ratio(&self, branch: Option<&Code>, threshold: Threshold, limit: u32) -> Result<Vec<HoldsRatio>> {
-        self.read(|tx| {
-            let mut st = tx.prepare_cached(&sql::holds_ratio_sql())?;
-            let rows = st.query_map(params![branch_param(branch), threshold.holds, threshold.copies, limit], |r| {
-                Ok(HoldsRatio { bib_id: r.get(0)?, title: r.get(1)?, holds: r.get(2)?, copies: r.get(3)? })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        holds_ratio(self, &sql::holds_ratio_sql(), branch, threshold, limit)
+    }
+
+    fn holds_ratio_by_scan(&self, branch: Option<&Code>, threshold: Threshold, limit: u32) -> Result<Vec<HoldsRatio>> {
+        holds_ratio(self, &sql::holds_ratio_by_scan_sql(), branch, threshold, limit)
     }
 
     fn collection(&self, scheme: ClassScheme, branch: Option<&Code>) -> Result<Vec<Group<i64>>> {
