@@ -168,11 +168,14 @@ fn shown_first(name: FacetName, a: (&str, u64), b: (&str, u64)) -> Ordering {
     }
 }
 
+/// How many counts [`top_ordinals`] passes over at once when none of them can be shown.
+const SKIM: usize = 64;
+
 /// The `limit` ordinals of `range` shown first, in that order, compared by count and ordinal
 /// alone (within one segment's facet, ordinal order is A-Z): no value is read.
 fn top_ordinals(name: FacetName, range: Range<u32>, counts: &[u32], limit: usize) -> Vec<(u32, u32)> {
-    let counted = range.map(|ord| (ord, counts[ord as usize])).filter(|&(_, count)| count > 0);
     if let FacetName::Decade | FacetName::Year = name {
+        let counted = range.map(|ord| (ord, counts[ord as usize])).filter(|&(_, count)| count > 0);
         return counted.rev().take(limit).collect();
     }
     if limit == 0 {
@@ -181,13 +184,26 @@ fn top_ordinals(name: FacetName, range: Range<u32>, counts: &[u32], limit: usize
     // The best `limit` so far, the weakest on top: most values of a broad search are counted
     // once and fall at the first comparison.
     let mut best: BinaryHeap<Reverse<(u32, Reverse<u32>)>> = BinaryHeap::with_capacity(limit + 1);
-    for (ord, count) in counted {
-        let key = (count, Reverse(ord));
-        if best.len() < limit {
-            best.push(Reverse(key));
-        } else if best.peek().is_some_and(|Reverse(weakest)| key > *weakest) {
-            best.pop();
-            best.push(Reverse(key));
+    let (start, end) = (range.start as usize, range.end as usize);
+    for (at, block) in counts[start..end].chunks(SKIM).enumerate() {
+        // Ordinals rise as the scan goes, so a later value that only ties the weakest kept one
+        // loses to it (A-Z): a block whose largest count does not pass the weakest is passed
+        // over whole, its largest found by a loop the compiler turns into vector instructions.
+        if best.len() == limit {
+            let weakest = best.peek().map_or(0, |Reverse((count, _))| *count);
+            if block.iter().copied().max().unwrap_or(0) <= weakest {
+                continue;
+            }
+        }
+        let first = (start + at * SKIM) as u32;
+        for (ord, &count) in (first..).zip(block).filter(|(_, count)| **count > 0) {
+            let key = (count, Reverse(ord));
+            if best.len() < limit {
+                best.push(Reverse(key));
+            } else if best.peek().is_some_and(|Reverse(weakest)| key > *weakest) {
+                best.pop();
+                best.push(Reverse(key));
+            }
         }
     }
     let mut shown: Vec<(u32, u32)> = best.into_iter().map(|Reverse((count, Reverse(ord)))| (ord, count)).collect();
