@@ -123,6 +123,13 @@ impl Follower {
         self.backlog_batch.load(Ordering::Relaxed)
     }
 
+    /// Sets the size of the next batch behind an import's backlog, as [`next_backlog_batch`]
+    /// would after a batch at some pace (for tests: the pace of a test machine is not theirs).
+    #[doc(hidden)]
+    pub fn set_backlog_batch(&self, changes: usize) {
+        self.backlog_batch.store(changes.clamp(BACKLOG_BATCH_MIN, BACKLOG_BATCH), Ordering::Relaxed);
+    }
+
     /// Applies one batch of changes after the checkpoint and commits it. Returns how many
     /// changes it applied, each counted once even when taken ahead of the backlog (0: the index
     /// is up to date). A batch is read in chunks of [`CHUNK`] changes, each after the changes
@@ -145,11 +152,14 @@ impl Follower {
         {
             let mut guard = generation.writer(&self.index.settings)?;
             let writer = guard.as_mut().ok_or(SearchError::Closed)?;
-            // Read in chunks no larger than a backlog batch, so that one chunk does not overshoot it.
-            let limit = CHUNK.min(u32::try_from(batch.min(backlog_batch)).unwrap_or(CHUNK));
+            let limit = CHUNK.min(u32::try_from(batch).unwrap_or(CHUNK));
             loop {
                 let mut changes = self.db.changes(after, limit)?;
                 let backlog = changes.iter().any(|c| c.bulk);
+                if backlog {
+                    // A chunk does not overshoot a backlog batch: the rest is read again next time.
+                    changes.truncate(backlog_batch.saturating_sub(applied).max(1));
+                }
                 let prompt = self.db.prompt_changes(ahead, limit)?;
                 self.apply(writer, &prompt)?;
                 applied += prompt.len();
