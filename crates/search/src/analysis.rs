@@ -20,6 +20,9 @@ use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 /// The name the analyzer is registered under in the index.
 pub const CATALOG_ANALYZER: &str = "shelfmark_catalog";
 
+/// The name the pair analyzer ([`analyze_pairs`]) is registered under.
+pub const PAIRS_ANALYZER: &str = "shelfmark_pairs";
+
 /// One term of analyzed text with its place: `position` counts terms (for phrases), the offsets
 /// are bytes into the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +41,39 @@ pub fn analyze(text: &str) -> Vec<Term> {
 /// Analyzes a document's text: as [`analyze`], plus the joined form of words with apostrophes.
 pub fn analyze_document(text: &str) -> Vec<Term> {
     analyze_with(text, Mode::Index, true)
+}
+
+/// Each two neighbouring terms of a document's text as one term, `first second`, at the first's
+/// position: what a two-word phrase is searched by. One term's postings answer it, where a
+/// phrase query reads the positions of both words in every record that has both (`"united
+/// states"` in a quarter of the catalog). Where an apostrophe word stands beside its joined form
+/// (`l`, `espace`/`lespace`), each of them pairs with its neighbours. Pairs never span two values
+/// of a field: each value is analyzed alone.
+pub fn analyze_pairs(text: &str) -> Vec<Term> {
+    let terms = analyze_document(text);
+    let mut pairs = Vec::new();
+    // Positions never fall along the list: the joined form follows its last part, at its place.
+    for (at, first) in terms.iter().enumerate() {
+        let next = terms[at + 1..].iter().take_while(|t| t.position <= first.position + 1);
+        for second in next.filter(|t| t.position == first.position + 1) {
+            pairs.push(Term {
+                text: format!("{} {}", first.text, second.text),
+                position: first.position,
+                offset_from: first.offset_from,
+                offset_to: second.offset_to,
+            });
+        }
+    }
+    pairs
+}
+
+/// The pair term a query of exactly two neighbouring terms is searched by (see
+/// [`analyze_pairs`]).
+pub fn query_pair(terms: &[Term]) -> Option<String> {
+    match terms {
+        [first, second] if second.position == first.position + 1 => Some(format!("{} {}", first.text, second.text)),
+        _ => None,
+    }
 }
 
 /// The folded words of `text`, unstemmed, joined by single spaces: the form titles and authors
@@ -367,11 +403,20 @@ pub fn stem(word: &str) -> String {
     word.to_string()
 }
 
-/// The analyzer as a tantivy tokenizer: [`analyze`] behind tantivy's streaming interface.
+/// The analyzer as a tantivy tokenizer: [`analyze_document`] (or, for the pair fields,
+/// [`analyze_pairs`]) behind tantivy's streaming interface.
 #[derive(Clone, Default)]
 pub struct CatalogTokenizer {
+    pairs: bool,
     terms: Vec<Term>,
     token: Token,
+}
+
+impl CatalogTokenizer {
+    /// The tokenizer of the pair fields.
+    pub fn pairs() -> CatalogTokenizer {
+        CatalogTokenizer { pairs: true, ..CatalogTokenizer::default() }
+    }
 }
 
 pub struct CatalogTokenStream<'a> {
@@ -383,7 +428,7 @@ impl Tokenizer for CatalogTokenizer {
     type TokenStream<'a> = CatalogTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> CatalogTokenStream<'a> {
-        self.terms = analyze_document(text);
+        self.terms = if self.pairs { analyze_pairs(text) } else { analyze_document(text) };
         self.token.reset();
         CatalogTokenStream { terms: std::mem::take(&mut self.terms).into_iter(), token: &mut self.token }
     }
@@ -455,6 +500,25 @@ mod tests {
         assert_eq!(at, [("l", 0), ("espace", 1), ("lespace", 1), ("judiciaire", 2)]);
         assert_eq!(document_words("ch'imnyakchadŭl"), ["ch", "imnyakchadul", "chimnyakchadul"]);
         assert_eq!(words("'quoted'"), ["quoted"]);
+    }
+
+    #[test]
+    fn pairs_are_neighbouring_terms_within_one_value() {
+        let pairs = |text: &str| analyze_pairs(text).into_iter().map(|t| t.text).collect::<Vec<_>>();
+        assert_eq!(pairs("The United States"), ["the united", "united state"]);
+        assert_eq!(pairs("History"), Vec::<String>::new());
+        // The parts of an apostrophe word and its joined form each meet their neighbours.
+        assert_eq!(pairs("L'espace judiciaire"), ["l espace", "l lespace", "espace judiciaire", "lespace judiciaire"]);
+        assert_eq!(pairs("中国历史"), ["中国 国历", "国历 历史"]);
+        assert_eq!(query_pair(&analyze("United  States!")), Some("united state".to_string()));
+        assert_eq!(query_pair(&analyze("Brontë's novels")), Some("bronte novel".to_string()));
+        assert_eq!(query_pair(&analyze("history")), None);
+        assert_eq!(query_pair(&analyze("new york times")), None);
+        // Every pair a query makes is one the document's own text makes.
+        for text in ["L'espace", "O'Brien", "中国历", "The The"] {
+            let pair = query_pair(&analyze(text)).expect("two terms");
+            assert!(pairs(text).contains(&pair), "{text}: {pair}");
+        }
     }
 
     #[test]

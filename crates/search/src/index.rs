@@ -33,7 +33,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
-use crate::analysis::{self, CatalogTokenizer, CATALOG_ANALYZER};
+use crate::analysis::{self, CatalogTokenizer, CATALOG_ANALYZER, PAIRS_ANALYZER};
 use crate::document::{format_code, FacetName};
 use crate::query::{self, Query, SearchField};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
@@ -311,6 +311,7 @@ fn read_payload(index: &Index) -> Result<Option<Payload>, SearchError> {
 
 fn register_analyzer(index: &Index) {
     index.tokenizers().register(CATALOG_ANALYZER, tantivy::tokenizer::TextAnalyzer::from(CatalogTokenizer::default()));
+    index.tokenizers().register(PAIRS_ANALYZER, tantivy::tokenizer::TextAnalyzer::from(CatalogTokenizer::pairs()));
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the data (a writer, a
@@ -728,6 +729,21 @@ impl Translator<'_> {
         }
     }
 
+    /// The field of `field`'s word pairs, for a text field.
+    fn pairs(&self, field: Field) -> Option<Field> {
+        let f = self.fields;
+        [
+            (f.title, f.title_pairs),
+            (f.author, f.author_pairs),
+            (f.subject, f.subject_pairs),
+            (f.series, f.series_pairs),
+            (f.publisher, f.publisher_pairs),
+            (f.notes, f.notes_pairs),
+        ]
+        .into_iter()
+        .find_map(|(words, pairs)| (words == field).then_some(pairs))
+    }
+
     /// `None`: the part matches nothing that can be searched (punctuation only) and is left out.
     fn translate(&self, q: &Query) -> Option<Box<dyn TantivyQuery>> {
         match q {
@@ -844,6 +860,9 @@ impl Translator<'_> {
     /// Chinese) must match them in order.
     pub(crate) fn text_query(&self, field: Field, text: &str) -> Option<Box<dyn TantivyQuery>> {
         let terms = analysis::analyze(text);
+        if let (Some(pairs), Some(pair)) = (self.pairs(field), analysis::query_pair(&terms)) {
+            return Some(Box::new(TermQuery::new(Term::from_field_text(pairs, &pair), IndexRecordOption::WithFreqs)));
+        }
         match terms.len() {
             0 => None,
             1 => Some(Box::new(TermQuery::new(

@@ -15,10 +15,10 @@ use tantivy::schema::{
     FacetOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, STORED,
 };
 
-use crate::analysis::CATALOG_ANALYZER;
+use crate::analysis::{CATALOG_ANALYZER, PAIRS_ANALYZER};
 
 /// Bump when the schema or the analyzers change the terms an index holds.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How many leading words of a title `title_starts` holds as terms: a query of up to this many
 /// words finds the titles that start with it by one term; a longer one by a range of
@@ -42,6 +42,12 @@ pub struct Fields {
     pub series: Field,
     pub publisher: Field,
     pub notes: Field,
+    pub title_pairs: Field,
+    pub author_pairs: Field,
+    pub subject_pairs: Field,
+    pub series_pairs: Field,
+    pub publisher_pairs: Field,
+    pub notes_pairs: Field,
     pub isbn: Field,
     pub issn: Field,
     pub lccn: Field,
@@ -58,6 +64,9 @@ pub fn build() -> (Schema, Fields) {
         TextFieldIndexing::default()
             .set_tokenizer(CATALOG_ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let pairs = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(PAIRS_ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
     );
     // One term per value, no positions: identifiers and the exact-title form.
     let keyword = TextOptions::default().set_indexing_options(
@@ -80,6 +89,12 @@ pub fn build() -> (Schema, Fields) {
         series: b.add_text_field("series", text.clone()),
         publisher: b.add_text_field("publisher", text.clone()),
         notes: b.add_text_field("notes", text),
+        title_pairs: b.add_text_field("title_pairs", pairs.clone()),
+        author_pairs: b.add_text_field("author_pairs", pairs.clone()),
+        subject_pairs: b.add_text_field("subject_pairs", pairs.clone()),
+        series_pairs: b.add_text_field("series_pairs", pairs.clone()),
+        publisher_pairs: b.add_text_field("publisher_pairs", pairs.clone()),
+        notes_pairs: b.add_text_field("notes_pairs", pairs),
         isbn: b.add_text_field("isbn", keyword.clone()),
         issn: b.add_text_field("issn", keyword.clone()),
         lccn: b.add_text_field("lccn", keyword.clone()),

@@ -461,6 +461,32 @@ fn stop_words_stemming_folding_and_format_preference() {
     assert_eq!(hits, vec![pride_large, pride], "the preference is the library's to set");
 }
 
+/// A two-word phrase is searched by the pair of words (`<field>_pairs`): it finds the words
+/// side by side and in order, in the field asked, and longer phrases still by positions.
+#[test]
+fn two_word_phrases_find_the_words_side_by_side() {
+    let lib = Library::new();
+    let add = |title: &str, author: Option<&str>| lib.db.create_record(&crafted(title, author, false)).unwrap();
+    let beside = add("The United States in world affairs", None);
+    let apart = add("States of the union: united we stand", None);
+    let espace = add("L'espace judiciaire européen", None);
+    let by = add("Letters home", Some("States, United"));
+    lib.follower().catch_up().unwrap();
+
+    assert_eq!(lib.ids("\"united states\""), vec![beside]);
+    assert_eq!(lib.ids("\"UNITED  STATES\""), vec![beside]);
+    assert_eq!(lib.ids("\"states united\""), vec![by], "in order: the author's heading reads so");
+    assert_eq!(lib.ids("title:\"united states\""), vec![beside]);
+    assert_eq!(lib.ids("title:\"states united\""), Vec::<i64>::new());
+    assert_eq!(lib.ids("author:\"states united\""), vec![by]);
+    assert_eq!(lib.ids("\"united we\""), vec![apart]);
+    assert_eq!(lib.ids("\"lespace judiciaire\""), vec![espace]);
+    assert_eq!(lib.ids("\"l'espace judiciaire\""), vec![espace]);
+    assert_eq!(lib.ids("\"united states in\""), vec![beside], "three words: by positions");
+    assert_eq!(lib.ids("\"union united\""), vec![apart], "punctuation between words is no gap");
+    assert!(lib.ids("united states").contains(&apart), "without quotes, the words anywhere");
+}
+
 /// The explicit criteria SRU's CQL maps to ([`search::structured`]) agree with the query
 /// language on what both can say, and add what only CQL says: masking, whole titles, record
 /// ids, year comparisons; pages are stable; scan lists the index's terms with live counts.
