@@ -236,16 +236,38 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub(crate) struct FacetSegmentCounter {
     counts: SegmentCounts,
+    /// Hits not counted yet: see [`FacetSegmentCounter::flush`].
+    pending: Vec<DocId>,
+    spans: Vec<(u32, u32)>,
 }
 
+/// How many hits are counted together.
+const BATCH: usize = 256;
+
 impl FacetSegmentCounter {
+    /// Counts the pending hits: first every hit's span of ordinals, then their values. A hit
+    /// of a narrow search lies far from the last in the tables, so each of its reads waits on
+    /// memory; counted one at a time between the scorer's work, the waits came one after the
+    /// other, where in a loop of their own the processor overlaps them.
+    fn flush(&mut self) {
+        let table = &*self.counts.table;
+        self.spans.clear();
+        self.spans.extend(self.pending.drain(..).filter_map(|doc| {
+            let doc = doc as usize;
+            Some((*table.starts.get(doc)?, *table.starts.get(doc + 1)?))
+        }));
+        for &(start, end) in &self.spans {
+            for &ord in &table.ords[start as usize..end as usize] {
+                self.counts.counts[ord as usize] += 1;
+            }
+        }
+    }
+
     #[inline]
     fn count(&mut self, doc: DocId) {
-        let table = &*self.counts.table;
-        let doc = doc as usize;
-        let (Some(&start), Some(&end)) = (table.starts.get(doc), table.starts.get(doc + 1)) else { return };
-        for &ord in &table.ords[start as usize..end as usize] {
-            self.counts.counts[ord as usize] += 1;
+        self.pending.push(doc);
+        if self.pending.len() == BATCH {
+            self.flush();
         }
     }
 }
@@ -263,7 +285,8 @@ impl SegmentCollector for FacetSegmentCounter {
         }
     }
 
-    fn harvest(self) -> SegmentCounts {
+    fn harvest(mut self) -> SegmentCounts {
+        self.flush();
         self.counts
     }
 }
@@ -273,7 +296,11 @@ impl Collector for FacetCounter<'_> {
     type Child = FacetSegmentCounter;
 
     fn for_segment(&self, _: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<FacetSegmentCounter> {
-        Ok(FacetSegmentCounter { counts: self.tables.get(reader, self.field)?.counts() })
+        Ok(FacetSegmentCounter {
+            counts: self.tables.get(reader, self.field)?.counts(),
+            pending: Vec::with_capacity(BATCH),
+            spans: Vec::with_capacity(BATCH),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
