@@ -28,10 +28,10 @@ pub(crate) struct SegmentFacets {
     values: Vec<Box<str>>,
     /// The count slots of document `d` are `ords[starts[d]..starts[d + 1]]`: its ordinals,
     /// without repeats, without the facets' own root terms, and with those of the combined
-    /// facets replaced by their combination's slot. Read from the fast-field column once, because the
-    /// column answers each value through a bit-packed reader behind a virtual call, and a broad
-    /// search reads millions of values: a plain slice counts several times faster, for about
-    /// four bytes a value.
+    /// facets replaced by their combination's slot. Read from the fast-field column once,
+    /// because the column answers each value through a bit-packed reader behind a virtual call,
+    /// and a broad search reads millions of values: a plain slice counts several times faster,
+    /// for about four bytes a value.
     starts: Vec<u32>,
     ords: Vec<u32>,
     /// The combinations of few-valued facets (see [`COMBINED`]) the segment's documents have:
@@ -98,9 +98,10 @@ impl SegmentFacets {
         starts.push(0);
         for doc in 0..reader.max_doc() {
             let mut previous = None;
+            // The combination's slot goes first, taken back when the document has none.
             let first = ords.len();
-            ords.push(0); // the combination's slot, or taken back when there is none
-                          // A document's ordinals come sorted, so repeats are neighbours.
+            ords.push(0);
+            // A document's ordinals come sorted, so repeats are neighbours.
             for ord in facets.facet_ords(doc) {
                 let ord = ord32(ord)?;
                 if previous != Some(ord) && counted.get(ord as usize) == Some(&true) {
