@@ -857,7 +857,7 @@ impl Translator<'_> {
     }
 
     /// A word is a term; text that analyzes to several terms (a phrase, `Jean-Paul`, a run of
-    /// Chinese) must match them in order.
+    /// Chinese) must match them in order: two by the term of the pair field, more by positions.
     pub(crate) fn text_query(&self, field: Field, text: &str) -> Option<Box<dyn TantivyQuery>> {
         let terms = analysis::analyze(text);
         if let (Some(pairs), Some(pair)) = (self.pairs(field), analysis::query_pair(&terms)) {
