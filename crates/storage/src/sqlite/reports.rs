@@ -191,7 +191,7 @@ impl ReportStore for SqliteDatabase {
         self.read(|tx| {
             let mut totals = vec![CirculationCounts::default(); bounds.len().saturating_sub(1)];
             if !split.whole.is_empty() {
-                let mut st = tx.prepare_cached(&sql::circulation_hours_sql(SPANS))?;
+                let mut st = tx.prepare_cached(&sql::circulation_hours_sql(SPANS, false))?;
                 let rows = st.query_map(params![spans_json(&split.whole, hour_key), branch_param(branch)], |r| {
                     circulation_counts(r)
                 })?;
@@ -434,8 +434,8 @@ impl ReportStore for SqliteDatabase {
         self.read(|tx| {
             let mut totals = vec![MoneyDay::default(); bounds.len().saturating_sub(1)];
             for (pieces, query, key) in [
-                (&split.days, sql::money_counts_sql(SPANS, "ledger_days", "day"), day_key as Key),
-                (&split.hours, sql::money_counts_sql(SPANS, "ledger_hours", "hour"), hour_key as Key),
+                (&split.days, sql::money_counts_sql(SPANS, "ledger_days", "day", false), day_key as Key),
+                (&split.hours, sql::money_counts_sql(SPANS, "ledger_hours", "hour", false), hour_key as Key),
                 (&split.edges, sql::money_by_day_sql(SPANS), common::rfc3339 as Key),
             ] {
                 if pieces.is_empty() {
