@@ -32,7 +32,7 @@ suite! {
         backfill_counts_what_the_library_held_before_the_migration,
         holds_to_copies_equal_the_scan_over_random_item_and_hold_changes,
         copies_backfill_counts_what_the_library_held_before_the_migration,
-        holds_backfill_counts_the_open_holds_placed_before_the_migration,
+        backfill_0021_counts_the_holds_and_loans_from_before_the_migration,
     ],
 }
 
@@ -699,12 +699,14 @@ fn holds_to_copies_equal_the_scan_over_random_item_and_hold_changes(h: &mut Harn
     assert!(!every.is_empty(), "holds placed on the way");
 }
 
-/// What migration 0021 made of `title_copies`, undone so the database is as session 9 left it.
+/// What migration 0021 made of `title_copies`, and its `title_years`, undone so the database is
+/// as session 9 left it.
 fn undo_0021(h: &Harness) {
     if h.pg_schema.is_some() {
         execute(
             h,
-            "DROP FUNCTION title_holds_insert, title_holds_change CASCADE; DROP INDEX title_copies_ratio_idx; \
+            "DROP TABLE title_years; DROP FUNCTION title_year_count_loan, title_year_count_item_record CASCADE; \
+             DROP FUNCTION title_holds_insert, title_holds_change CASCADE; DROP INDEX title_copies_ratio_idx; \
              ALTER TABLE title_copies DROP COLUMN holds; DELETE FROM title_copies WHERE branch = '*'; \
              CREATE OR REPLACE FUNCTION title_copies_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
              INSERT INTO title_copies (bib_id, branch, copies) SELECT bib_id, home_branch, count(*) FROM inserted \
@@ -723,7 +725,9 @@ fn undo_0021(h: &Harness) {
     } else {
         execute(
             h,
-            "DROP TRIGGER title_holds_insert; DROP TRIGGER title_holds_update; DROP TRIGGER title_holds_delete; \
+            "DROP TRIGGER title_year_count_loan_insert; DROP TRIGGER title_year_count_loan_delete; \
+             DROP TRIGGER title_year_count_loan_move; DROP TRIGGER title_year_count_item_record; DROP TABLE title_years; \
+             DROP TRIGGER title_holds_insert; DROP TRIGGER title_holds_update; DROP TRIGGER title_holds_delete; \
              DROP INDEX title_copies_ratio_idx; ALTER TABLE title_copies DROP COLUMN holds; \
              DELETE FROM title_copies WHERE branch = '*'; \
              DROP TRIGGER title_copies_update; DROP TRIGGER title_copies_delete; \
@@ -801,13 +805,23 @@ fn copies_backfill_counts_what_the_library_held_before_the_migration(h: &mut Har
     assert_ratio_matches_scan(h.db(), "a copy withdrawn after the backfill");
 }
 
-/// Holds placed, filled, cancelled and moved under session 9's schema (no holds kept), then
-/// the upgrade: 0021's backfill counts the open ones, and its triggers keep counting.
-fn holds_backfill_counts_the_open_holds_placed_before_the_migration(h: &mut Harness) {
+/// Holds placed, filled, cancelled and moved, and loans made, under session 9's schema (no
+/// holds or years kept), then the upgrade: 0021's backfill counts the open holds and each
+/// title's checkouts per year, and its triggers keep counting.
+fn backfill_0021_counts_the_holds_and_loans_from_before_the_migration(h: &mut Harness) {
     let lib = library(h.db(), 15);
     let mut titles: Vec<BibId> = lib.iter().map(|(_, bib)| *bib).collect();
     titles.dedup();
+    let start = at("2025-12-20T10:00:00Z");
+    for i in 0..30usize {
+        let (bc, _) = &lib[(i * i) % lib.len()];
+        lend(h.db(), CARDS[i % 3], bc, BRANCHES[i % 3], start + Duration::hours(i as i64 * 307));
+    }
     undo_0021(h);
+    for i in 0..30usize {
+        let (bc, _) = &lib[(i * 7) % lib.len()];
+        lend(h.db(), CARDS[i % 3], bc, BRANCHES[(i + 1) % 3], start + Duration::hours(i as i64 * 293 + 5));
+    }
     for (i, title) in titles.iter().enumerate() {
         execute(
             h,
@@ -827,6 +841,9 @@ fn holds_backfill_counts_the_open_holds_placed_before_the_migration(h: &mut Harn
     execute(h, "UPDATE items SET status = 'withdrawn' WHERE barcode = 'T2A'");
     h.reopen();
     assert_ratio_matches_scan(h.db(), "after the backfill");
+    assert_titles_match_scan(h.db(), "after the backfill");
+    lend(h.db(), "P1", &lib[0].0, "EAST", at("2026-08-08T08:08:00Z"));
+    assert_titles_match_scan(h.db(), "a loan after the backfill");
     let every = h.db().holds_ratio(None, reports::Threshold { holds: 0, copies: 1 }, 100).unwrap();
     assert!(every.len() > 5, "open holds counted: {every:?}");
     execute(h, "UPDATE holds SET status = 'filled' WHERE id % 4 = 2");

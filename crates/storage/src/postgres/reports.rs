@@ -81,14 +81,21 @@ struct Lists<'c, 'a, C: GenericClient> {
 }
 
 impl<C: GenericClient> sql::TitleLists for Lists<'_, '_, C> {
-    fn ranked(&mut self, month: DateTime<Utc>, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
+    fn ranked(&mut self, list: &sql::TitleList, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
         let key = self.branch.as_deref().unwrap_or("*");
         let n = n as i64;
-        self.cx
-            .query(&pg(sql::TITLES_RANKED_SQL), &[&month, &key, &after.0, &after.1, &n])?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+        let rows = match list {
+            sql::TitleList::Month(month) => self
+                .cx
+                .query(&pg(&sql::titles_ranked_sql("title_months", "month")), &[month, &key, &after.0, &after.1, &n])?,
+            sql::TitleList::Year(year) => self
+                .cx
+                .query(&pg(&sql::titles_ranked_sql("title_years", "year")), &[year, &key, &after.0, &after.1, &n])?,
+            sql::TitleList::Loans(lo, hi) => {
+                self.cx.query(&pg(&sql::titles_ranked_loans_sql()), &[lo, hi, &self.branch, &after.0, &after.1, &n])?
+            }
+        };
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
     fn exact(&mut self, bibs: &[i64]) -> Result<Vec<(i64, i64)>> {
@@ -274,7 +281,7 @@ impl ReportStore for PostgresDatabase {
         let plan = sql::title_span(span);
         self.report(|cx| {
             let mut lists = Lists { cx, branch: branch_param(branch), plan: &plan };
-            let ranked = match sql::rank_titles(&mut lists, &plan.months, limit as usize)? {
+            let ranked = match sql::rank_titles(&mut lists, &sql::title_lists(span), limit as usize)? {
                 Some(ranked) => ranked,
                 None => summed_titles(lists.cx, span, branch, limit)?,
             };

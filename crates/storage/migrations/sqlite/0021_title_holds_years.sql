@@ -1,3 +1,6 @@
+-- Two more kept counts for the staff reports (issue 6, session 10): open holds per title, and
+-- (at the end) checkouts per title and UTC year.
+--
 -- Open holds per title (issue 6, session 10), kept beside the copies in `title_copies`: the
 -- open holds (waiting, suspended, in transit, on the shelf) per record and pickup branch, and a
 -- row per record under the branch `*` with the copies and holds of every branch, as
@@ -75,3 +78,59 @@ SELECT bib_id, branch, 0, count(*) FROM (
     UNION ALL SELECT bib_id, '*' FROM holds WHERE status IN ('waiting', 'suspended', 'in_transit', 'on_shelf')
 ) WHERE true GROUP BY 1, 2
 ON CONFLICT (bib_id, branch) DO UPDATE SET holds = excluded.holds;
+
+-- ---------------------------------------------------------------------------------------------
+-- Checkouts per title, branch and UTC year (`YYYY`), beside 0019's per month (branch `*` for
+-- every branch): the top-titles merge reads a year whose twelve months a span touches as one
+-- list, which settles on lending spread evenly over the titles where twelve month lists never
+-- do (each list's next title may add one more checkout).
+
+CREATE TABLE title_years (
+    bib_id    INTEGER NOT NULL,
+    branch    TEXT NOT NULL,
+    year      TEXT NOT NULL,
+    checkouts INTEGER NOT NULL,
+    PRIMARY KEY (bib_id, branch, year)
+) WITHOUT ROWID;
+CREATE INDEX title_years_rank_idx ON title_years (year, branch, checkouts DESC, bib_id);
+
+CREATE TRIGGER title_year_count_loan_insert AFTER INSERT ON loans BEGIN
+    INSERT INTO title_years (bib_id, branch, year, checkouts)
+    SELECT i.bib_id, b.branch, substr(new.checked_out_at, 1, 4), 1
+    FROM items i, (SELECT new.checkout_branch AS branch UNION ALL SELECT '*') b WHERE i.id = new.item_id
+    ON CONFLICT (bib_id, branch, year) DO UPDATE SET checkouts = checkouts + excluded.checkouts;
+END;
+
+CREATE TRIGGER title_year_count_loan_delete AFTER DELETE ON loans BEGIN
+    INSERT INTO title_years (bib_id, branch, year, checkouts)
+    SELECT i.bib_id, b.branch, substr(old.checked_out_at, 1, 4), -1
+    FROM items i, (SELECT old.checkout_branch AS branch UNION ALL SELECT '*') b WHERE i.id = old.item_id
+    ON CONFLICT (bib_id, branch, year) DO UPDATE SET checkouts = checkouts + excluded.checkouts;
+END;
+
+CREATE TRIGGER title_year_count_loan_move AFTER UPDATE OF checked_out_at, checkout_branch, item_id ON loans
+WHEN old.checked_out_at IS NOT new.checked_out_at OR old.checkout_branch IS NOT new.checkout_branch
+     OR old.item_id IS NOT new.item_id BEGIN
+    INSERT INTO title_years (bib_id, branch, year, checkouts)
+    SELECT i.bib_id, b.branch, substr(old.checked_out_at, 1, 4), -1
+    FROM items i, (SELECT old.checkout_branch AS branch UNION ALL SELECT '*') b WHERE i.id = old.item_id
+    ON CONFLICT (bib_id, branch, year) DO UPDATE SET checkouts = checkouts + excluded.checkouts;
+    INSERT INTO title_years (bib_id, branch, year, checkouts)
+    SELECT i.bib_id, b.branch, substr(new.checked_out_at, 1, 4), 1
+    FROM items i, (SELECT new.checkout_branch AS branch UNION ALL SELECT '*') b WHERE i.id = new.item_id
+    ON CONFLICT (bib_id, branch, year) DO UPDATE SET checkouts = checkouts + excluded.checkouts;
+END;
+
+-- An item moved to another record takes its loans' checkouts along.
+CREATE TRIGGER title_year_count_item_record AFTER UPDATE OF bib_id ON items WHEN old.bib_id IS NOT new.bib_id BEGIN
+    INSERT INTO title_years (bib_id, branch, year, checkouts)
+    SELECT t.bib_id, CASE WHEN b.every THEN '*' ELSE l.checkout_branch END, substr(l.checked_out_at, 1, 4),
+           t.sign * count(*)
+    FROM loans l, (SELECT 0 AS every UNION ALL SELECT 1) b,
+         (SELECT old.bib_id AS bib_id, -1 AS sign UNION ALL SELECT new.bib_id, 1) t
+    WHERE l.item_id = new.id GROUP BY 1, 2, 3, t.sign
+    ON CONFLICT (bib_id, branch, year) DO UPDATE SET checkouts = checkouts + excluded.checkouts;
+END;
+
+INSERT INTO title_years (bib_id, branch, year, checkouts)
+SELECT bib_id, branch, substr(month, 1, 4), sum(checkouts) FROM title_months WHERE 1 GROUP BY 1, 2, 3;
