@@ -424,21 +424,21 @@ const TITLE_BUDGET: usize = 1_000;
 /// before counting a round that would take it past the budget.
 pub(crate) fn rank_titles(
     lists: &mut dyn TitleLists,
-    months: &[TitleList],
+    read: &[TitleList],
     limit: usize,
 ) -> Result<Option<Vec<(i64, i64)>>> {
-    if limit == 0 || months.is_empty() {
+    if limit == 0 || read.is_empty() {
         return Ok(Some(Vec::new()));
     }
     // Per list: the last (checkouts, bib id) read, and whether the list is exhausted.
-    let mut cursors: Vec<((i64, i64), bool)> = vec![((i64::MAX, 0), false); months.len()];
+    let mut cursors: Vec<((i64, i64), bool)> = vec![((i64::MAX, 0), false); read.len()];
     let mut counted: HashMap<i64, i64> = HashMap::new();
     // Past the last place at once: a list's head falls below the last place's share only
     // after it, so a first read of just `limit` titles would always need a second.
     let mut batch = limit.saturating_mul(2).max(32);
     loop {
         let mut fresh: Vec<i64> = Vec::new();
-        for (list, (after, done)) in months.iter().zip(cursors.iter_mut()) {
+        for (list, (after, done)) in read.iter().zip(cursors.iter_mut()) {
             if *done {
                 continue;
             }
