@@ -49,6 +49,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0019_report_counts_more.sql"),
     },
     Migration { version: 20, name: "title_copies", sql: include_str!("../migrations/sqlite/0020_title_copies.sql") },
+    Migration {
+        version: 21,
+        name: "title_holds_years",
+        sql: include_str!("../migrations/sqlite/0021_title_holds_years.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -96,6 +101,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0019_report_counts_more.sql"),
     },
     Migration { version: 20, name: "title_copies", sql: include_str!("../migrations/postgres/0020_title_copies.sql") },
+    Migration {
+        version: 21,
+        name: "title_holds_years",
+        sql: include_str!("../migrations/postgres/0021_title_holds_years.sql"),
+    },
 ];
 
 /// Refuses a database that a newer Shelfmark migrated past what this binary knows.

@@ -16,12 +16,16 @@
 //! checkouts per title, branch and UTC month (`title_months`, branch `*` for every branch). The
 //! top titles are a threshold merge of the months' lists read in order of checkouts, each title
 //! read counted exactly in SQL ([`rank_titles`]): exact for any data, and a few pages of each
-//! list when lending is skewed, as it is in libraries. Loans spread evenly over the titles never
-//! settle the merge: then every title's kept counts of the span's months are added up in a
-//! vector by bib id ([`title_sums`], [`Tally`]), edges counted from the loans by time.
+//! list when lending is skewed, as it is in libraries. Loans spread evenly over the titles of
+//! several lists never settle the merge: then every title's kept counts of the span's months are
+//! added up in a vector by bib id ([`title_sums`], [`Tally`]), edges counted from the loans by time.
 //!
 //! Migration 0020 keeps the copies (items not withdrawn) per title and home branch
-//! (`title_copies`), which holds to copies reads per title with holds.
+//! (`title_copies`); 0021 keeps the open holds per title and pickup branch in the same rows, and
+//! both for every branch under `*`, so holds to copies reads its page from an index in its order.
+//! 0021 also keeps checkouts per title, branch and UTC year (`title_years`): the merge reads a
+//! year the span touches in all its months as one list ([`title_lists`]), which settles lending
+//! spread evenly over the year's titles at its first page, where twelve month lists never do.
 //!
 //! Days are the library's local days, given as UTC bounds (`reports::Period::bounds`): the
 //! query counts each `[bounds[i], bounds[i + 1])` by an index range, so the answer is exact in
@@ -346,11 +350,53 @@ pub(crate) fn title_span(span: (DateTime<Utc>, DateTime<Utc>)) -> TitleSpan {
     TitleSpan { months, whole, edges: [(span.0, whole.0), (whole.1, span.1)] }
 }
 
+/// One list of titles by checkouts that the merge reads: a UTC month's kept counts
+/// (`title_months`), a UTC year's (`title_years`, migration 0021), or the loans out in a short
+/// piece of a month, counted per title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TitleList {
+    Month(DateTime<Utc>),
+    Year(DateTime<Utc>),
+    Loans(DateTime<Utc>, DateTime<Utc>),
+}
+
+fn first_of_year(t: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(t.year(), 1, 1, 0, 0, 0).single().unwrap_or(t)
+}
+
+/// The lists a span's merge reads, each holding at least the span's checkouts in its part of
+/// the span: a UTC year whose twelve months the span touches is one list (a library's year in
+/// its own zone touches one or two hours of the next or last year, never all of it), so
+/// lending spread evenly over a year's titles settles from it; a piece of a month shorter than
+/// a day (a year in a zone east or west of UTC starts or ends with one) is its loans, so
+/// the list is read whole at once and loosens nothing; any other month is its month's list.
+pub(crate) fn title_lists(span: (DateTime<Utc>, DateTime<Utc>)) -> Vec<TitleList> {
+    let months = title_span(span).months;
+    let mut lists = Vec::new();
+    for (i, m) in months.iter().enumerate() {
+        let year = first_of_year(*m);
+        let in_year = months.iter().filter(|n| first_of_year(**n) == year).count();
+        if in_year == 12 {
+            if i == 0 || first_of_year(months[i - 1]) != year {
+                lists.push(TitleList::Year(year));
+            }
+            continue;
+        }
+        let (lo, hi) = (span.0.max(*m), span.1.min(next_month(*m)));
+        if hi - lo < DAY && (lo, hi) != (*m, next_month(*m)) {
+            lists.push(TitleList::Loans(lo, hi));
+        } else {
+            lists.push(TitleList::Month(*m));
+        }
+    }
+    lists
+}
+
 /// What the top-titles merge reads, all on one snapshot.
 pub(crate) trait TitleLists {
-    /// Up to `n` titles of `month`'s list (those with checkouts) after `after` (checkouts, bib
-    /// id), most checkouts first, then by bib id: `(bib id, checkouts that month)`.
-    fn ranked(&mut self, month: DateTime<Utc>, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>>;
+    /// Up to `n` titles of a list (those with checkouts) after `after` (checkouts, bib id), most
+    /// checkouts first, then by bib id: `(bib id, checkouts in the list)`.
+    fn ranked(&mut self, list: &TitleList, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>>;
 
     /// Each title's exact checkouts in the span: `(bib id, checkouts)`, in any order.
     fn exact(&mut self, bibs: &[i64]) -> Result<Vec<(i64, i64)>>;
@@ -364,36 +410,39 @@ const TITLE_BUDGET: usize = 1_000;
 /// The `limit` titles with the most checkouts in the span (ties by bib id), exact, as
 /// `(bib id, checkouts)`; `None` when the lists could not settle them within the budget.
 ///
-/// Fagin's threshold algorithm: each round reads the next titles of every month's list in
-/// order of checkouts and counts each new title exactly. A title not yet read in a list has at
-/// most the checkouts of the last one read there (none once a list is exhausted), so no title
-/// unread everywhere has more than the sum of those, the threshold; once the `limit`-th best
-/// title counted has more (strictly: ties go to the lower bib id, which may be unread), the
-/// answer is settled. The lists of the months at the span's edges count whole months, more than
-/// the span holds, which only loosens the threshold. With the skewed popularity of real lending
-/// this settles within a few rounds; loans spread evenly over the titles never settle early,
-/// and the merge gives up before counting a round that would take it past the budget.
+/// Fagin's threshold algorithm: each round reads the next titles of every list in order of
+/// checkouts and counts each new title exactly. A title not yet read in a list has at most the
+/// checkouts of the last one read there (none once a list is exhausted), so no title unread
+/// everywhere has more than the sum of those, the threshold; once the `limit`-th best title
+/// counted has more, the answer is settled. It is settled on a tie too when its bib id is no
+/// higher than the last one read in some list still open: an unread title reaching the
+/// threshold has each list's last count and, the lists being in bib id order within a count,
+/// a higher bib id than each list's last, so it ranks below. The lists at the span's edges may
+/// count more than the span holds, which only loosens the threshold. With the skewed
+/// popularity of real lending this settles within a few rounds, and lending spread evenly over
+/// a UTC year's titles in the first; otherwise it never settles early, and the merge gives up
+/// before counting a round that would take it past the budget.
 pub(crate) fn rank_titles(
     lists: &mut dyn TitleLists,
-    months: &[DateTime<Utc>],
+    read: &[TitleList],
     limit: usize,
 ) -> Result<Option<Vec<(i64, i64)>>> {
-    if limit == 0 || months.is_empty() {
+    if limit == 0 || read.is_empty() {
         return Ok(Some(Vec::new()));
     }
     // Per list: the last (checkouts, bib id) read, and whether the list is exhausted.
-    let mut cursors: Vec<((i64, i64), bool)> = vec![((i64::MAX, 0), false); months.len()];
+    let mut cursors: Vec<((i64, i64), bool)> = vec![((i64::MAX, 0), false); read.len()];
     let mut counted: HashMap<i64, i64> = HashMap::new();
     // Past the last place at once: a list's head falls below the last place's share only
     // after it, so a first read of just `limit` titles would always need a second.
     let mut batch = limit.saturating_mul(2).max(32);
     loop {
         let mut fresh: Vec<i64> = Vec::new();
-        for (month, (after, done)) in months.iter().zip(cursors.iter_mut()) {
+        for (list, (after, done)) in read.iter().zip(cursors.iter_mut()) {
             if *done {
                 continue;
             }
-            let rows = lists.ranked(*month, *after, batch)?;
+            let rows = lists.ranked(list, *after, batch)?;
             *done = rows.len() < batch;
             if let Some(&(bib, n)) = rows.last() {
                 *after = (n, bib);
@@ -410,9 +459,12 @@ pub(crate) fn rank_titles(
             counted.extend(lists.exact(&fresh)?);
         }
         let threshold: i64 = cursors.iter().filter(|(_, done)| !done).map(|((n, _), _)| *n).sum();
+        let last_read = cursors.iter().filter(|(_, done)| !done).map(|((_, bib), _)| *bib).max();
         let mut best: Vec<(i64, i64)> = counted.iter().filter(|(_, n)| **n > 0).map(|(b, n)| (*b, *n)).collect();
         best.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let settled = best.get(limit - 1).is_some_and(|(_, n)| *n > threshold);
+        let settled = best
+            .get(limit - 1)
+            .is_some_and(|(bib, n)| *n > threshold || (*n == threshold && last_read.is_some_and(|last| *bib <= last)));
         if settled || threshold <= 0 {
             best.truncate(limit);
             return Ok(Some(best));
@@ -594,15 +646,26 @@ pub(crate) fn circulation_by_sql(group: CirculationGroup) -> String {
 }
 
 /// Per span (`d` from the backend's `WITH`, hour keys or instants): the kept hourly counts.
-/// `?1` the spans, `?2` the branch.
-pub(crate) fn circulation_hours_sql(spans_cte: &str) -> String {
-    format!(
-        "WITH {spans_cte} SELECT d.i, CAST(coalesce(sum(h.checkouts), 0) AS BIGINT), \
-         CAST(coalesce(sum(h.renewals), 0) AS BIGINT), CAST(coalesce(sum(h.check_ins), 0) AS BIGINT) \
-         FROM d LEFT JOIN circulation_hours h ON h.hour >= d.lo AND h.hour < d.hi AND {} \
-         GROUP BY d.i ORDER BY d.i",
-        branch("h.branch", 2)
-    )
+/// `?1` the spans, `?2` the branch. `lateral` (PostgreSQL) sums each span in a subquery of its
+/// own, which PostgreSQL cannot flatten into a join, so every span is one range of the counts'
+/// index whatever the planner guesses of the spans; as a join over 30 spans it chose to compare
+/// every span with every row of the table (1,058,400 comparisons, 107 ms in EXPLAIN ANALYZE),
+/// and over 365 an index range per span (38 ms). SQLite has no LATERAL and keeps the join.
+pub(crate) fn circulation_hours_sql(spans_cte: &str, lateral: bool) -> String {
+    let sums = "CAST(coalesce(sum(h.checkouts), 0) AS BIGINT), CAST(coalesce(sum(h.renewals), 0) AS BIGINT), \
+                CAST(coalesce(sum(h.check_ins), 0) AS BIGINT)";
+    let b = branch("h.branch", 2);
+    if lateral {
+        format!(
+            "WITH {spans_cte} SELECT d.i, s.* FROM d CROSS JOIN LATERAL (SELECT {sums} FROM circulation_hours h \
+             WHERE h.hour >= d.lo AND h.hour < d.hi AND {b}) s ORDER BY d.i"
+        )
+    } else {
+        format!(
+            "WITH {spans_cte} SELECT d.i, {sums} FROM d LEFT JOIN circulation_hours h \
+             ON h.hour >= d.lo AND h.hour < d.hi AND {b} GROUP BY d.i ORDER BY d.i"
+        )
+    }
 }
 
 /// `?1` the scheme (`dewey`, `lc`), `?2` the branch: the kept counts per class.
@@ -626,16 +689,32 @@ pub(crate) fn top_titles_sql() -> String {
     )
 }
 
-/// One month's list of titles after a cursor: `?1` the month's key, `?2` the branch key (`*`
-/// for all), `?3`/`?4` the cursor (checkouts, bib id), `?5` how many. Ties on checkouts are read
-/// by bib id, so the cursor is two ranges, each in the rank index's order.
-pub(crate) const TITLES_RANKED_SQL: &str = "SELECT a.bib_id, a.checkouts FROM (\
-     SELECT bib_id, checkouts FROM title_months WHERE month = ?1 AND branch = ?2 AND checkouts = ?3 AND bib_id > ?4 \
-     ORDER BY bib_id LIMIT ?5) a \
-     UNION ALL SELECT b.bib_id, b.checkouts FROM (\
-     SELECT bib_id, checkouts FROM title_months WHERE month = ?1 AND branch = ?2 AND checkouts < ?3 AND checkouts > 0 \
-     ORDER BY checkouts DESC, bib_id LIMIT ?5) b \
-     ORDER BY 2 DESC, 1 LIMIT ?5";
+/// One month's or year's list of titles after a cursor (`table` `title_months` by `month` or
+/// `title_years` by `year`): `?1` the list's key, `?2` the branch key (`*` for all), `?3`/`?4`
+/// the cursor (checkouts, bib id), `?5` how many. Ties on checkouts are read by bib id, so the
+/// cursor is two ranges, each in the rank index's order.
+pub(crate) fn titles_ranked_sql(table: &str, key: &str) -> String {
+    format!(
+        "SELECT a.bib_id, a.checkouts FROM (\
+         SELECT bib_id, checkouts FROM {table} WHERE {key} = ?1 AND branch = ?2 AND checkouts = ?3 AND bib_id > ?4 \
+         ORDER BY bib_id LIMIT ?5) a \
+         UNION ALL SELECT b.bib_id, b.checkouts FROM (\
+         SELECT bib_id, checkouts FROM {table} WHERE {key} = ?1 AND branch = ?2 AND checkouts < ?3 AND checkouts > 0 \
+         ORDER BY checkouts DESC, bib_id LIMIT ?5) b \
+         ORDER BY 2 DESC, 1 LIMIT ?5"
+    )
+}
+
+/// The titles of the loans out in `[?1, ?2)` from the branch `?3` as a list after a cursor:
+/// `?4`/`?5` the cursor (checkouts, bib id), `?6` how many.
+pub(crate) fn titles_ranked_loans_sql() -> String {
+    format!(
+        "SELECT t.bib_id, t.n FROM (SELECT i.bib_id AS bib_id, count(*) AS n FROM loans l \
+         JOIN items i ON i.id = l.item_id WHERE l.checked_out_at >= ?1 AND l.checked_out_at < ?2 AND {} \
+         GROUP BY i.bib_id) t WHERE t.n < ?4 OR (t.n = ?4 AND t.bib_id > ?5) ORDER BY t.n DESC, t.bib_id LIMIT ?6",
+        branch("l.checkout_branch", 3)
+    )
+}
 
 /// Each title's (`c(bib_id)` from the backend's `WITH`, `?1`) exact checkouts in a span: `?2`
 /// the branch key, `?3`..`?4` the whole months as `title_months` keys, `[?5, ?6)` and `[?7, ?8)`
@@ -720,13 +799,19 @@ fn holds_ratio_with(copies: &str) -> String {
     )
 }
 
-/// From the kept copies per title and home branch (`title_copies`, migration 0020): one range
-/// of its primary key per title with holds (a row per branch).
+/// From the kept holds and copies per title and branch (`title_copies`, migrations 0020 and
+/// 0021; branch `*` for every branch): one range of `title_copies_ratio_idx`, whose expressions
+/// and partial condition these are, so the titles come in the report's order and the range
+/// stops at the page. The page's titles are then joined to their records.
 pub(crate) fn holds_ratio_sql() -> String {
-    holds_ratio_with(&format!(
-        "(SELECT CAST(coalesce(sum(t.copies), 0) AS BIGINT) FROM title_copies t WHERE t.bib_id = h.bib_id AND {})",
-        branch("t.branch", 1)
-    ))
+    let order = "CASE WHEN t.copies = 0 THEN 0 ELSE 1 END, \
+                 CASE WHEN t.copies = 0 THEN t.holds ELSE t.holds * 1.0 / t.copies END DESC, t.bib_id";
+    format!(
+        "WITH p AS MATERIALIZED (SELECT t.bib_id, t.holds, t.copies FROM title_copies t \
+         WHERE t.branch = coalesce(CAST(?1 AS TEXT), '*') AND t.holds > 0 AND t.holds * ?3 > ?2 * t.copies \
+         ORDER BY {order} LIMIT ?4) \
+         SELECT t.bib_id, b.title, t.holds, t.copies FROM p t JOIN bib_records b ON b.id = t.bib_id ORDER BY {order}"
+    )
 }
 
 /// Counting each title's copies from the items (the tests' oracle), over `items_bib_status_idx`
@@ -784,18 +869,28 @@ pub(crate) const MONEY_BY_TYPE_SQL: &str = "SELECT g.entry, g.k, count(*), CAST(
 
 /// Per span (`d` from the backend's `WITH`, keys of `table` or instants): money taken in cash and
 /// by card, and paid out, from the kept sums of `table` (`ledger_days` by `day`, `ledger_hours`
-/// by `hour`). `?1` the spans.
-pub(crate) fn money_counts_sql(spans_cte: &str, table: &str, key: &str) -> String {
+/// by `hour`). `?1` the spans. `lateral` as for [`circulation_hours_sql`].
+pub(crate) fn money_counts_sql(spans_cte: &str, table: &str, key: &str, lateral: bool) -> String {
     let sum = |condition: &str, sign: &str| {
         format!("CAST(coalesce(sum(CASE WHEN {condition} THEN {sign}h.amount ELSE 0 END), 0) AS BIGINT)")
     };
-    format!(
-        "WITH {spans_cte} SELECT d.i, {}, {}, {} FROM d \
-         LEFT JOIN {table} h ON h.{key} >= d.lo AND h.{key} < d.hi GROUP BY d.i ORDER BY d.i",
+    let sums = format!(
+        "{}, {}, {}",
         sum("h.kind IN ('payment', 'deposit') AND h.method = 'cash'", "-"),
         sum("h.kind IN ('payment', 'deposit') AND h.method = 'card'", "-"),
         sum("h.kind = 'payout'", ""),
-    )
+    );
+    if lateral {
+        format!(
+            "WITH {spans_cte} SELECT d.i, s.* FROM d CROSS JOIN LATERAL (SELECT {sums} FROM {table} h \
+             WHERE h.{key} >= d.lo AND h.{key} < d.hi) s ORDER BY d.i"
+        )
+    } else {
+        format!(
+            "WITH {spans_cte} SELECT d.i, {sums} FROM d \
+             LEFT JOIN {table} h ON h.{key} >= d.lo AND h.{key} < d.hi GROUP BY d.i ORDER BY d.i"
+        )
+    }
 }
 
 /// From the counts (`MoneySpan`): `?1`..`?2` the span, `?3`..`?4` its whole UTC days as
@@ -924,9 +1019,12 @@ mod tests {
     }
 
     impl TitleLists for Matrix {
-        fn ranked(&mut self, month: DateTime<Utc>, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
+        fn ranked(&mut self, list: &TitleList, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
             self.reads += 1;
-            let m = month.timestamp() as usize;
+            let m = match list {
+                TitleList::Month(month) => month.timestamp() as usize,
+                other => panic!("the matrix holds months only: {other:?}"),
+            };
             let mut list: Vec<(i64, i64)> =
                 self.counts[m].iter().enumerate().map(|(b, n)| (b as i64, *n)).filter(|(_, n)| *n > 0).collect();
             list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -974,7 +1072,7 @@ mod tests {
                     inside[m][b] = if edge { n * i64::from(seed[(m * 120 + b) * 2 + 1] % 4) / 3 } else { n };
                 }
             }
-            let lists: Vec<DateTime<Utc>> = (0..months).map(month).collect();
+            let lists: Vec<TitleList> = (0..months).map(|m| TitleList::Month(month(m))).collect();
             let mut matrix = Matrix { counts, inside: inside.clone(), reads: 0, counted: 0 };
             let got = rank_titles(&mut matrix, &lists, limit).expect("rank");
             proptest::prop_assert_eq!(got, Some(brute(&inside, limit)));
@@ -1056,7 +1154,7 @@ mod tests {
         let (months, titles) = (12, 5000);
         let counts: Vec<Vec<i64>> =
             (0..months).map(|m| (0..titles).map(|b| (10_000 / (b as i64 + 1) + m as i64) / 10).collect()).collect();
-        let lists: Vec<DateTime<Utc>> = (0..months).map(month).collect();
+        let lists: Vec<TitleList> = (0..months).map(|m| TitleList::Month(month(m))).collect();
         let mut matrix = Matrix { inside: counts.clone(), counts, reads: 0, counted: 0 };
         let got = rank_titles(&mut matrix, &lists, 25).expect("rank");
         assert_eq!(got, Some(brute(&matrix.inside, 25)));
@@ -1065,12 +1163,56 @@ mod tests {
 
     #[test]
     fn loans_spread_evenly_give_up_to_the_sums_within_the_budget() {
-        // Every title lent once a month: the threshold never drops below the last place.
+        // Every title lent in two months of the twelve: the threshold (one for each list still
+        // open) never drops to the last place's two.
         let (months, titles) = (12, 3 * TITLE_BUDGET);
-        let counts = vec![vec![1i64; titles]; months];
-        let lists: Vec<DateTime<Utc>> = (0..months).map(month).collect();
+        let counts: Vec<Vec<i64>> = (0..months)
+            .map(|m| (0..titles).map(|b| i64::from(b % months == m || (b + 1) % months == m)).collect())
+            .collect();
+        let lists: Vec<TitleList> = (0..months).map(|m| TitleList::Month(month(m))).collect();
         let mut matrix = Matrix { inside: counts.clone(), counts, reads: 0, counted: 0 };
         assert_eq!(rank_titles(&mut matrix, &lists, 25).expect("rank"), None);
         assert!(matrix.counted > 0 && matrix.counted <= TITLE_BUDGET, "{} counted", matrix.counted);
+    }
+
+    #[test]
+    fn a_tie_at_the_threshold_settles_when_every_unread_title_has_a_higher_id() {
+        // Every title lent as often, in every list (or in one list, a year's): those read first,
+        // the lowest ids, are the answer at the first read.
+        for months in [1, 12] {
+            let counts = vec![vec![2i64; 5000]; months];
+            let lists: Vec<TitleList> = (0..months).map(|m| TitleList::Month(month(m))).collect();
+            let mut matrix = Matrix { inside: counts.clone(), counts, reads: 0, counted: 0 };
+            let got = rank_titles(&mut matrix, &lists, 25).expect("rank");
+            assert_eq!(got, Some(brute(&matrix.inside, 25)));
+            assert_eq!(matrix.reads, months, "one read of each list");
+        }
+    }
+
+    #[test]
+    fn a_year_touched_in_all_its_months_is_one_list_and_short_edges_are_loans() {
+        let lists = |from: &str, to: &str| title_lists((at(from), at(to)));
+        let year = at("2026-01-01T00:00:00Z");
+        assert_eq!(lists("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z"), [TitleList::Year(year)]);
+        // A Kolkata year: five and a half hours of the last UTC year, then most of this one.
+        assert_eq!(
+            lists("2025-12-31T18:30:00Z", "2026-12-31T18:30:00Z"),
+            [TitleList::Loans(at("2025-12-31T18:30:00Z"), year), TitleList::Year(year)]
+        );
+        // A New York year ends five hours into the next UTC year.
+        assert_eq!(
+            lists("2026-01-01T05:00:00Z", "2027-01-01T05:00:00Z"),
+            [TitleList::Year(year), TitleList::Loans(at("2027-01-01T00:00:00Z"), at("2027-01-01T05:00:00Z"))]
+        );
+        // Across a year's end, no year whole: months; a piece of a month of a day or more is its list.
+        assert_eq!(
+            lists("2025-11-15T00:00:00Z", "2026-02-01T00:00:00Z"),
+            [
+                TitleList::Month(at("2025-11-01T00:00:00Z")),
+                TitleList::Month(at("2025-12-01T00:00:00Z")),
+                TitleList::Month(year)
+            ]
+        );
+        assert!(lists("2026-03-03T05:00:00Z", "2026-03-03T05:00:00Z").is_empty());
     }
 }

@@ -32,6 +32,7 @@ suite! {
         backfill_counts_what_the_library_held_before_the_migration,
         holds_to_copies_equal_the_scan_over_random_item_and_hold_changes,
         copies_backfill_counts_what_the_library_held_before_the_migration,
+        backfill_0021_counts_the_holds_and_loans_from_before_the_migration,
     ],
 }
 
@@ -537,6 +538,26 @@ enum CopyChange {
     Cancel {
         which: usize,
     },
+    /// Open holds (every fifth, from `which`) moved to another pickup branch.
+    HoldBranch {
+        which: usize,
+        branch: usize,
+    },
+    /// Open holds moved to another record (by SQL, as a record merge does).
+    HoldRecord {
+        which: usize,
+        title: usize,
+    },
+    /// Holds filled, suspended (still open), or reopened after a cancellation.
+    HoldStatus {
+        which: usize,
+        from: &'static str,
+        to: &'static str,
+    },
+    /// Holds deleted (by SQL: the desk never deletes one).
+    HoldDelete {
+        which: usize,
+    },
 }
 
 fn copy_change() -> impl Strategy<Value = CopyChange> {
@@ -558,6 +579,20 @@ fn copy_change() -> impl Strategy<Value = CopyChange> {
         (0..100usize).prop_map(|copy| CopyChange::Delete { copy }),
         (0..12usize, 0..3usize).prop_map(|(title, branch)| CopyChange::Hold { title, branch }),
         (0..7usize).prop_map(|which| CopyChange::Cancel { which }),
+        (0..5usize, 0..3usize).prop_map(|(which, branch)| CopyChange::HoldBranch { which, branch }),
+        (0..5usize, 0..12usize).prop_map(|(which, title)| CopyChange::HoldRecord { which, title }),
+        (
+            0..5usize,
+            prop_oneof![
+                Just(("waiting", "filled")),
+                Just(("waiting", "suspended")),
+                Just(("suspended", "waiting")),
+                Just(("cancelled", "waiting")),
+                Just(("suspended", "expired")),
+            ]
+        )
+            .prop_map(|(which, (from, to))| CopyChange::HoldStatus { which, from, to }),
+        (0..5usize).prop_map(|which| CopyChange::HoldDelete { which }),
     ]
 }
 
@@ -611,6 +646,24 @@ fn apply(h: &Harness, titles: &[BibId], copies: &mut Copies, next: &mut usize, c
         CopyChange::Cancel { which } => {
             execute(h, &format!("UPDATE holds SET status = 'cancelled' WHERE status = 'waiting' AND id % 7 = {which}"))
         }
+        CopyChange::HoldBranch { which, branch } => execute(
+            h,
+            &format!(
+                "UPDATE holds SET pickup_branch = '{}' WHERE status IN ('waiting', 'suspended') AND id % 5 = {which}",
+                BRANCHES[branch]
+            ),
+        ),
+        CopyChange::HoldRecord { which, title } => execute(
+            h,
+            &format!(
+                "UPDATE holds SET bib_id = {} WHERE status IN ('waiting', 'suspended') AND id % 5 = {which}",
+                titles[title]
+            ),
+        ),
+        CopyChange::HoldStatus { which, from, to } => {
+            execute(h, &format!("UPDATE holds SET status = '{to}' WHERE status = '{from}' AND id % 5 = {which}"))
+        }
+        CopyChange::HoldDelete { which } => execute(h, &format!("DELETE FROM holds WHERE id % 5 = {which}")),
     }
 }
 
@@ -646,8 +699,56 @@ fn holds_to_copies_equal_the_scan_over_random_item_and_hold_changes(h: &mut Harn
     assert!(!every.is_empty(), "holds placed on the way");
 }
 
-/// What migration 0020 created, dropped again so the database is as session 8 left it.
+/// What migration 0021 made of `title_copies`, and its `title_years`, undone so the database is
+/// as session 9 left it.
+fn undo_0021(h: &Harness) {
+    if h.pg_schema.is_some() {
+        execute(
+            h,
+            "DROP TABLE title_years; DROP FUNCTION title_year_count_loan, title_year_count_item_record CASCADE; \
+             DROP FUNCTION title_holds_insert, title_holds_change CASCADE; DROP INDEX title_copies_ratio_idx; \
+             ALTER TABLE title_copies DROP COLUMN holds; DELETE FROM title_copies WHERE branch = '*'; \
+             CREATE OR REPLACE FUNCTION title_copies_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             INSERT INTO title_copies (bib_id, branch, copies) SELECT bib_id, home_branch, count(*) FROM inserted \
+             WHERE status <> 'withdrawn' GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (bib_id, branch) \
+             DO UPDATE SET copies = title_copies.copies + excluded.copies; RETURN NULL; END $$; \
+             CREATE OR REPLACE FUNCTION title_copies_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status <> 'withdrawn' THEN \
+             INSERT INTO title_copies (bib_id, branch, copies) VALUES (OLD.bib_id, OLD.home_branch, -1) \
+             ON CONFLICT (bib_id, branch) DO UPDATE SET copies = title_copies.copies + excluded.copies; END IF; \
+             IF TG_OP = 'UPDATE' AND NEW.status <> 'withdrawn' THEN \
+             INSERT INTO title_copies (bib_id, branch, copies) VALUES (NEW.bib_id, NEW.home_branch, 1) \
+             ON CONFLICT (bib_id, branch) DO UPDATE SET copies = title_copies.copies + excluded.copies; END IF; \
+             RETURN NULL; END $$; \
+             DELETE FROM schema_migrations WHERE version = 21",
+        );
+    } else {
+        execute(
+            h,
+            "DROP TRIGGER title_year_count_loan_insert; DROP TRIGGER title_year_count_loan_delete; \
+             DROP TRIGGER title_year_count_loan_move; DROP TRIGGER title_year_count_item_record; DROP TABLE title_years; \
+             DROP TRIGGER title_holds_insert; DROP TRIGGER title_holds_update; DROP TRIGGER title_holds_delete; \
+             DROP INDEX title_copies_ratio_idx; ALTER TABLE title_copies DROP COLUMN holds; \
+             DELETE FROM title_copies WHERE branch = '*'; \
+             DROP TRIGGER title_copies_update; DROP TRIGGER title_copies_delete; \
+             CREATE TRIGGER title_copies_update AFTER UPDATE OF bib_id, home_branch, status ON items \
+             WHEN old.bib_id IS NOT new.bib_id OR old.home_branch IS NOT new.home_branch \
+             OR (old.status = 'withdrawn') <> (new.status = 'withdrawn') BEGIN \
+             INSERT INTO title_copies (bib_id, branch, copies) \
+             SELECT old.bib_id, old.home_branch, -1 WHERE old.status <> 'withdrawn' \
+             UNION ALL SELECT new.bib_id, new.home_branch, 1 WHERE new.status <> 'withdrawn' \
+             ON CONFLICT (bib_id, branch) DO UPDATE SET copies = copies + excluded.copies; END; \
+             CREATE TRIGGER title_copies_delete AFTER DELETE ON items WHEN old.status <> 'withdrawn' BEGIN \
+             INSERT INTO title_copies (bib_id, branch, copies) VALUES (old.bib_id, old.home_branch, -1) \
+             ON CONFLICT (bib_id, branch) DO UPDATE SET copies = copies + excluded.copies; END; \
+             DELETE FROM schema_migrations WHERE version = 21",
+        );
+    }
+}
+
+/// What migrations 0020 and 0021 created, dropped again so the database is as session 8 left it.
 fn undo_0020(h: &Harness) {
+    undo_0021(h);
     if h.pg_schema.is_some() {
         execute(
             h,
@@ -699,6 +800,55 @@ fn copies_backfill_counts_what_the_library_held_before_the_migration(h: &mut Har
     assert_ratio_matches_scan(h.db(), "after the backfill");
     // And the triggers (and on SQLite the insert path) it created keep counting.
     let id = h.db().create_item(titles[0], &item("NEW1", "EAST")).unwrap();
+    assert_ratio_matches_scan(h.db(), "a copy added after the backfill");
+    h.db().update_item(id, &NewItem { status: ItemStatus::Withdrawn, ..item("NEW1", "EAST") }).unwrap();
+    assert_ratio_matches_scan(h.db(), "a copy withdrawn after the backfill");
+}
+
+/// Holds placed, filled, cancelled and moved, and loans made, under session 9's schema (no
+/// holds or years kept), then the upgrade: 0021's backfill counts the open holds and each
+/// title's checkouts per year, and its triggers keep counting.
+fn backfill_0021_counts_the_holds_and_loans_from_before_the_migration(h: &mut Harness) {
+    let lib = library(h.db(), 15);
+    let mut titles: Vec<BibId> = lib.iter().map(|(_, bib)| *bib).collect();
+    titles.dedup();
+    let start = at("2025-12-20T10:00:00Z");
+    for i in 0..30usize {
+        let (bc, _) = &lib[(i * i) % lib.len()];
+        lend(h.db(), CARDS[i % 3], bc, BRANCHES[i % 3], start + Duration::hours(i as i64 * 307));
+    }
+    undo_0021(h);
+    for i in 0..30usize {
+        let (bc, _) = &lib[(i * 7) % lib.len()];
+        lend(h.db(), CARDS[i % 3], bc, BRANCHES[(i + 1) % 3], start + Duration::hours(i as i64 * 293 + 5));
+    }
+    for (i, title) in titles.iter().enumerate() {
+        execute(
+            h,
+            &format!(
+                "INSERT INTO holds (patron_id, bib_id, pickup_branch, placed_at, queue_position, status) \
+                 SELECT id, {title}, '{}', '2026-11-03T12:00:00.000000Z', 1, 'waiting' FROM patrons",
+                BRANCHES[i % 3]
+            ),
+        );
+    }
+    execute(
+        h,
+        "UPDATE holds SET status = 'filled' WHERE id % 4 = 0; UPDATE holds SET status = 'cancelled' WHERE id % 4 = 1; \
+         UPDATE holds SET pickup_branch = 'WEST' WHERE id % 4 = 2; UPDATE holds SET status = 'suspended' WHERE id % 8 = 3",
+    );
+    // A copy withdrawn under the old schema: `*` must count it too.
+    execute(h, "UPDATE items SET status = 'withdrawn' WHERE barcode = 'T2A'");
+    h.reopen();
+    assert_ratio_matches_scan(h.db(), "after the backfill");
+    assert_titles_match_scan(h.db(), "after the backfill");
+    lend(h.db(), "P1", &lib[0].0, "EAST", at("2026-08-08T08:08:00Z"));
+    assert_titles_match_scan(h.db(), "a loan after the backfill");
+    let every = h.db().holds_ratio(None, reports::Threshold { holds: 0, copies: 1 }, 100).unwrap();
+    assert!(every.len() > 5, "open holds counted: {every:?}");
+    execute(h, "UPDATE holds SET status = 'filled' WHERE id % 4 = 2");
+    assert_ratio_matches_scan(h.db(), "holds filled after the backfill");
+    let id = h.db().create_item(titles[4], &item("NEW1", "EAST")).unwrap();
     assert_ratio_matches_scan(h.db(), "a copy added after the backfill");
     h.db().update_item(id, &NewItem { status: ItemStatus::Withdrawn, ..item("NEW1", "EAST") }).unwrap();
     assert_ratio_matches_scan(h.db(), "a copy withdrawn after the backfill");

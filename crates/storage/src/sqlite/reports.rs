@@ -87,6 +87,11 @@ fn json(bibs: &[i64]) -> String {
     serde_json::to_string(bibs).unwrap_or_else(|_| "[]".to_string())
 }
 
+/// A `title_years` key, `YYYY`.
+fn year_key(at: DateTime<Utc>) -> String {
+    common::rfc3339(at)[..4].to_string()
+}
+
 /// A `title_months` key, `YYYY-MM`.
 fn month_key(at: DateTime<Utc>) -> String {
     common::rfc3339(at)[..7].to_string()
@@ -100,13 +105,30 @@ struct Lists<'a> {
 }
 
 impl sql::TitleLists for Lists<'_> {
-    fn ranked(&mut self, month: DateTime<Utc>, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
-        let mut st = self.tx.prepare_cached(sql::TITLES_RANKED_SQL)?;
-        let rows = st
-            .query_map(params![month_key(month), sql::title_branch(self.branch), after.0, after.1, n as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    fn ranked(&mut self, list: &sql::TitleList, after: (i64, i64), n: usize) -> Result<Vec<(i64, i64)>> {
+        let (branch, n) = (sql::title_branch(self.branch), n as i64);
+        let row = |r: &Row<'_>| Ok((r.get(0)?, r.get(1)?));
+        let rows = match list {
+            sql::TitleList::Month(month) => self
+                .tx
+                .prepare_cached(&sql::titles_ranked_sql("title_months", "month"))?
+                .query_map(params![month_key(*month), branch, after.0, after.1, n], row)?
+                .collect::<rusqlite::Result<_>>()?,
+            sql::TitleList::Year(year) => self
+                .tx
+                .prepare_cached(&sql::titles_ranked_sql("title_years", "year"))?
+                .query_map(params![year_key(*year), branch, after.0, after.1, n], row)?
+                .collect::<rusqlite::Result<_>>()?,
+            sql::TitleList::Loans(lo, hi) => self
+                .tx
+                .prepare_cached(&sql::titles_ranked_loans_sql())?
+                .query_map(
+                    params![common::rfc3339(*lo), common::rfc3339(*hi), branch_param(self.branch), after.0, after.1, n],
+                    row,
+                )?
+                .collect::<rusqlite::Result<_>>()?,
+        };
+        Ok(rows)
     }
 
     fn exact(&mut self, bibs: &[i64]) -> Result<Vec<(i64, i64)>> {
@@ -191,7 +213,7 @@ impl ReportStore for SqliteDatabase {
         self.read(|tx| {
             let mut totals = vec![CirculationCounts::default(); bounds.len().saturating_sub(1)];
             if !split.whole.is_empty() {
-                let mut st = tx.prepare_cached(&sql::circulation_hours_sql(SPANS))?;
+                let mut st = tx.prepare_cached(&sql::circulation_hours_sql(SPANS, false))?;
                 let rows = st.query_map(params![spans_json(&split.whole, hour_key), branch_param(branch)], |r| {
                     circulation_counts(r)
                 })?;
@@ -281,7 +303,7 @@ impl ReportStore for SqliteDatabase {
         let plan = sql::title_span(span);
         self.read(|tx| {
             let mut lists = Lists { tx, branch, plan: &plan };
-            let ranked = match sql::rank_titles(&mut lists, &plan.months, limit as usize)? {
+            let ranked = match sql::rank_titles(&mut lists, &sql::title_lists(span), limit as usize)? {
                 Some(ranked) => ranked,
                 None => summed_titles(tx, span, branch, limit)?,
             };
@@ -434,8 +456,8 @@ impl ReportStore for SqliteDatabase {
         self.read(|tx| {
             let mut totals = vec![MoneyDay::default(); bounds.len().saturating_sub(1)];
             for (pieces, query, key) in [
-                (&split.days, sql::money_counts_sql(SPANS, "ledger_days", "day"), day_key as Key),
-                (&split.hours, sql::money_counts_sql(SPANS, "ledger_hours", "hour"), hour_key as Key),
+                (&split.days, sql::money_counts_sql(SPANS, "ledger_days", "day", false), day_key as Key),
+                (&split.hours, sql::money_counts_sql(SPANS, "ledger_hours", "hour", false), hour_key as Key),
                 (&split.edges, sql::money_by_day_sql(SPANS), common::rfc3339 as Key),
             ] {
                 if pieces.is_empty() {
