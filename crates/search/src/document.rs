@@ -354,7 +354,6 @@ impl CatalogDocument {
         }
         for t in &self.titles {
             doc.add_text(f.title, t);
-            doc.add_text(f.title_pairs, t);
         }
         for t in &self.exact_titles {
             doc.add_text(f.title_exact, t);
@@ -371,17 +370,20 @@ impl CatalogDocument {
             (f.author, f.author_pairs, &self.authors),
             (f.subject, f.subject_pairs, &self.subjects),
             (f.series, f.series_pairs, &self.series),
-            (f.publisher, f.publisher_pairs, &self.publishers),
-            (f.notes, f.notes_pairs, &self.notes),
         ] {
             for v in values {
                 doc.add_text(field, v);
                 doc.add_text(pairs, v);
             }
         }
-        for (field, values) in
-            [(f.isbn, &self.isbns), (f.issn, &self.issns), (f.lccn, &self.lccns), (f.callnumber, &self.call_numbers)]
-        {
+        for (field, values) in [
+            (f.publisher, &self.publishers),
+            (f.notes, &self.notes),
+            (f.isbn, &self.isbns),
+            (f.issn, &self.issns),
+            (f.lccn, &self.lccns),
+            (f.callnumber, &self.call_numbers),
+        ] {
             for v in values {
                 doc.add_text(field, v);
             }

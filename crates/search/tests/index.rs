@@ -399,6 +399,10 @@ fn lc_sample_scripts_and_diacritics() {
 
 /// A record as a cataloger would make it: leader, 008 (with its form of item), 100 and 245.
 fn crafted(title: &str, author: Option<&str>, large_print: bool) -> storage::NewRecord {
+    import::prepare_record(crafted_marc(title, author, large_print)).expect("a bibliographic record")
+}
+
+fn crafted_marc(title: &str, author: Option<&str>, large_print: bool) -> marc::Record {
     let mut record = marc::Record::new(marc::Leader::from_bytes(*b"00000nam a2200000 a 4500"));
     let mut f008: Vec<u8> = b"200101s2001    xxu           000 1 eng d".to_vec();
     if large_print {
@@ -410,7 +414,7 @@ fn crafted(title: &str, author: Option<&str>, large_print: bool) -> storage::New
     }
     let nonfiling = if title.starts_with("The ") { '4' } else { '0' };
     record.push_data(marc::DataField::new(marc::Tag::parse("245").expect("tag"), '1', nonfiling).with('a', title));
-    import::prepare_record(record).expect("a bibliographic record")
+    record
 }
 
 #[test]
@@ -461,8 +465,9 @@ fn stop_words_stemming_folding_and_format_preference() {
     assert_eq!(hits, vec![pride_large, pride], "the preference is the library's to set");
 }
 
-/// A two-word phrase is searched by the pair of words (`<field>_pairs`): it finds the words
-/// side by side and in order, in the field asked, and longer phrases still by positions.
+/// A two-word phrase is searched by the pair of words in a heading (`<field>_pairs`) and by
+/// positions elsewhere: either way it finds the words side by side and in order, in the field
+/// asked, never across two headings; longer phrases go by positions.
 #[test]
 fn two_word_phrases_find_the_words_side_by_side() {
     let lib = Library::new();
@@ -471,10 +476,28 @@ fn two_word_phrases_find_the_words_side_by_side() {
     let apart = add("States of the union: united we stand", None);
     let espace = add("L'espace judiciaire européen", None);
     let by = add("Letters home", Some("States, United"));
+    let with_subjects = |title: &str, subjects: &[&str]| {
+        let mut record = crafted_marc(title, None, false);
+        for subject in subjects {
+            let field = marc::DataField::new(marc::Tag::parse("650").expect("tag"), ' ', '0').with('a', *subject);
+            record.push_data(field);
+        }
+        lib.db.create_record(&import::prepare_record(record).expect("a bibliographic record")).unwrap()
+    };
+    let women = with_subjects("Working lives", &["Women -- United States", "Social conditions"]);
+    let rights = with_subjects("Federalism", &["States' rights", "United Nations"]);
     lib.follower().catch_up().unwrap();
 
-    assert_eq!(lib.ids("\"united states\""), vec![beside]);
-    assert_eq!(lib.ids("\"UNITED  STATES\""), vec![beside]);
+    assert_eq!(lib.ids("subject:\"united states\""), vec![women]);
+    assert_eq!(lib.ids("subject:\"rights united\""), Vec::<i64>::new(), "two headings are not one phrase");
+    assert_eq!(lib.ids("subject:\"women united\""), vec![women], "subdivisions run on");
+    assert!(lib.ids("\"united states\"").contains(&women));
+    assert!(!lib.ids("\"united states\"").contains(&rights));
+
+    assert_eq!(lib.ids("title:\"united states\""), vec![beside]);
+    let mut both = lib.ids("\"UNITED  STATES\"");
+    both.sort_unstable();
+    assert_eq!(both, vec![beside, women]);
     assert_eq!(lib.ids("\"states united\""), vec![by], "in order: the author's heading reads so");
     assert_eq!(lib.ids("title:\"united states\""), vec![beside]);
     assert_eq!(lib.ids("title:\"states united\""), Vec::<i64>::new());
