@@ -113,10 +113,23 @@ impl<C: GenericClient> sql::TitleLists for Lists<'_, '_, C> {
     }
 }
 
-/// The kept lists of the months `$1` at the branch key `$2` as two arrays (bib ids, checkouts):
-/// one row instead of one per title, which the client would decode one at a time.
-const TITLES_MONTHS_SQL: &str = "SELECT coalesce(array_agg(bib_id), '{}'), coalesce(array_agg(checkouts), '{}') \
-     FROM title_months WHERE month = ANY($1) AND branch = $2";
+/// The kept lists of the months `$1` at the branch key `$2`, each month's titles grouped by
+/// their checkouts there: `(checkouts, bib ids)`, one row per month and count (a dozen for even
+/// lending) instead of one per title, which the client would decode one at a time. Grouped inside
+/// a LATERAL per month, each month is one range of the rank index read in its order (checkouts
+/// first, so the grouping streams); over the months as one filter the planner reads a year's
+/// twelve months as a sequential scan of the whole table, every branch's rows too.
+const TITLES_MONTHS_SQL: &str = "SELECT t.checkouts, t.bibs FROM unnest($1::timestamptz[]) AS m(month) \
+     CROSS JOIN LATERAL (SELECT checkouts, array_agg(bib_id) AS bibs FROM title_months \
+     WHERE month = m.month AND branch = $2 GROUP BY checkouts) t";
+
+/// The record of each loan out in `[$1, $2)` from the branch `$3`, as one array. Each loan's
+/// item is looked up by its key: as a join the planner, blind to the span's bounds, merged the
+/// loans with a parallel scan of every item (57 ms for the 19,000 loans of two weeks, 19 this way).
+const TITLES_LOANS_SQL: &str =
+    "SELECT coalesce(array_agg((SELECT i.bib_id FROM items i WHERE i.id = l.item_id)), '{}') \
+     FROM loans l WHERE l.checked_out_at >= $1 AND l.checked_out_at < $2 \
+     AND ($3::text IS NULL OR l.checkout_branch = $3::text)";
 
 /// Every title's checkouts in the span from the kept month lists and the loans at its edges
 /// (`reports::title_sums`), the best `limit` of them.
@@ -131,16 +144,16 @@ fn summed_titles<C: GenericClient>(
     let branch = branch_param(branch);
     let mut tally = sql::Tally::default();
     if !sums.months.is_empty() {
-        let row = cx.query_one(TITLES_MONTHS_SQL, &[&sums.months, &key])?;
-        let (bibs, counts): (Vec<i64>, Vec<i64>) = (row.try_get(0)?, row.try_get(1)?);
-        for (bib, n) in bibs.into_iter().zip(counts) {
-            tally.add(bib, n);
+        for row in cx.query(TITLES_MONTHS_SQL, &[&sums.months, &key])? {
+            let (n, bibs): (i64, Vec<i64>) = (row.try_get(0)?, row.try_get(1)?);
+            for bib in bibs {
+                tally.add(bib, n);
+            }
         }
     }
-    let loans = format!("SELECT coalesce(array_agg(l.bib_id), '{{}}') FROM ({}) l", pg(&sql::titles_loans_sql()));
     for (pieces, sign) in [(&sums.add, 1), (&sums.subtract, -1)] {
         for (lo, hi) in pieces {
-            let bibs: Vec<i64> = cx.query_one(&loans, &[lo, hi, &branch])?.try_get(0)?;
+            let bibs: Vec<i64> = cx.query_one(TITLES_LOANS_SQL, &[lo, hi, &branch])?.try_get(0)?;
             for bib in bibs {
                 tally.add(bib, sign);
             }
