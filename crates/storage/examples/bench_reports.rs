@@ -7,6 +7,8 @@
 //! for a whole year, for the whole library and for one branch. The reports that read kept counts
 //! (migration 0016) are timed again counting by scan (`*_by_scan`, what they did before), and
 //! by day in Kolkata, whose days start on the half hour and so count their edges from the loans.
+//! Top titles are timed once more over a rolling 365 days ending mid-year, which holds no UTC
+//! year: with lending spread evenly the merge gives up there and every title is summed.
 //!
 //! `--zipf S` lends the returned loans' titles by a Zipf law of exponent `S` (title `r` about
 //! `1 / r^S` as often as the first) instead of every title equally (each title twice a year,
