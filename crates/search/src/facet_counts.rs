@@ -116,12 +116,19 @@ impl SegmentFacets {
             if combination.is_empty() {
                 ords.remove(first);
             } else {
-                let next = ord32(combinations.len() as u64)?;
-                let c = *combinations.entry(std::mem::take(&mut combination)).or_insert_with_key(|ords| {
-                    combined.extend_from_slice(ords);
-                    combined_starts.push(combined.len() as u32);
-                    next
-                });
+                // Looked up by slice: a million documents share a few thousand combinations,
+                // and only a new one is stored.
+                let c = match combinations.get(combination.as_slice()) {
+                    Some(&c) => c,
+                    None => {
+                        let c = ord32(combinations.len() as u64)?;
+                        combined.extend_from_slice(&combination);
+                        combined_starts.push(ord32(combined.len() as u64)?);
+                        combinations.insert(combination.clone(), c);
+                        c
+                    }
+                };
+                combination.clear();
                 ords[first] = ord32(values.len() as u64 + u64::from(c))?;
             }
             starts.push(ord32(ords.len() as u64)?);
