@@ -558,7 +558,7 @@ impl Tally {
 // NULL branch has a type on both. `DAYS` is each backend's table of day bounds `d(i, lo, hi)`.
 
 /// A filter on `column` by the branch parameter `n`, true when no branch is given.
-fn branch(column: &str, n: u8) -> String {
+pub(crate) fn branch(column: &str, n: u8) -> String {
     format!("(CAST(?{n} AS TEXT) IS NULL OR {column} = CAST(?{n} AS TEXT))")
 }
 
@@ -733,20 +733,6 @@ pub(crate) fn titles_exact_sql(bibs_cte: &str) -> String {
           WHERE t.bib_id = c.bib_id AND t.branch = ?2 AND t.month >= ?3 AND t.month < ?4) + {} + {} AS BIGINT) FROM c",
         edge(5, 6),
         edge(7, 8)
-    )
-}
-
-/// One UTC month's kept list of titles: `?1` the month's key, `?2` the branch key (`*` for all),
-/// read from the rank index alone.
-pub(crate) const TITLES_MONTH_SQL: &str = "SELECT bib_id, checkouts FROM title_months WHERE month = ?1 AND branch = ?2";
-
-/// The record of each loan out in `[?1, ?2)` from the branch `?3`, one row per loan (summed in
-/// Rust: grouping would sort them).
-pub(crate) fn titles_loans_sql() -> String {
-    format!(
-        "SELECT i.bib_id FROM loans l JOIN items i ON i.id = l.item_id \
-         WHERE l.checked_out_at >= ?1 AND l.checked_out_at < ?2 AND {}",
-        branch("l.checkout_branch", 3)
     )
 }
 

@@ -153,6 +153,21 @@ impl sql::TitleLists for Lists<'_> {
     }
 }
 
+/// One UTC month's kept list of titles: `?1` the month's key, `?2` the branch key (`*` for all),
+/// read from the rank index alone. (PostgreSQL reads the months its own way: see its
+/// `summed_titles`.)
+const TITLES_MONTH_SQL: &str = "SELECT bib_id, checkouts FROM title_months WHERE month = ?1 AND branch = ?2";
+
+/// The record of each loan out in `[?1, ?2)` from the branch `?3`, one row per loan (summed in
+/// Rust: grouping would sort them).
+fn titles_loans_sql() -> String {
+    format!(
+        "SELECT i.bib_id FROM loans l JOIN items i ON i.id = l.item_id \
+         WHERE l.checked_out_at >= ?1 AND l.checked_out_at < ?2 AND {}",
+        sql::branch("l.checkout_branch", 3)
+    )
+}
+
 /// Every title's checkouts in the span from the kept month lists and the loans at its edges
 /// (`reports::title_sums`), the best `limit` of them.
 fn summed_titles(
@@ -163,14 +178,14 @@ fn summed_titles(
 ) -> Result<Vec<(i64, i64)>> {
     let sums = sql::title_sums(span);
     let mut tally = sql::Tally::default();
-    let mut st = tx.prepare_cached(sql::TITLES_MONTH_SQL)?;
+    let mut st = tx.prepare_cached(TITLES_MONTH_SQL)?;
     for month in &sums.months {
         let mut rows = st.query(params![month_key(*month), sql::title_branch(branch)])?;
         while let Some(r) = rows.next()? {
             tally.add(r.get(0)?, r.get(1)?);
         }
     }
-    let mut st = tx.prepare_cached(&sql::titles_loans_sql())?;
+    let mut st = tx.prepare_cached(&titles_loans_sql())?;
     for (pieces, sign) in [(&sums.add, 1), (&sums.subtract, -1)] {
         for (lo, hi) in pieces {
             let mut rows = st.query(params![common::rfc3339(*lo), common::rfc3339(*hi), branch_param(branch)])?;
